@@ -1,0 +1,38 @@
+"""Shared fixtures: offscreen Qt, isolated HOME for rerun-sdk, and a QThread leak check."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("RERUN_TELEMETRY", "0")
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA_DIR
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads():
+    """Fail any test that leaves a QThread (or a non-daemon Python thread) running."""
+    before = {t.ident for t in threading.enumerate()}
+    yield
+    try:
+        from viewer.ingest.thread_registry import running_threads
+    except ImportError:  # ingest layer not importable (e.g. no Qt): Python threads only
+        running_threads = list
+    leaked_qt = [t for t in running_threads() if t.isRunning()] if running_threads is not list else []
+    leaked_py = [
+        t
+        for t in threading.enumerate()
+        if t.ident not in before and t.is_alive() and not t.daemon and not t.name.startswith(("grpc", "ThreadPoolExecutor"))
+    ]
+    assert not leaked_qt, f"test left QThreads running: {leaked_qt}"
+    assert not leaked_py, f"test left threads running: {[t.name for t in leaked_py]}"

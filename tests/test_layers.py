@@ -1,0 +1,22 @@
+"""The layer rule: no Qt below ``ingest``; ``ingest``/``net`` use QtCore only."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_contracts_hold():
+    exe = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(exe)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_log_and_store_import_without_qt():
+    code = (
+        "import sys, viewer.log.reader, viewer.log.writer, viewer.store.entity_db;"
+        "bad=[m for m in sys.modules if m.startswith(('PySide6','pyqtgraph','shiboken6'))];"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

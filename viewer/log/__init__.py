@@ -1,0 +1,1 @@
+"""The wire: message types, the protobuf walk, the `.rrd` reader and writer. No Qt."""
