@@ -1,0 +1,1 @@
+"""Space views: each shows entities of one store at the time cursor."""
