@@ -20,3 +20,25 @@ def test_log_and_store_import_without_qt():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def _imported_modules(path: Path) -> set[str]:
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_ingest_and_net_use_qtcore_only():
+    offenders = []
+    for folder in ("ingest", "net"):
+        for path in sorted((ROOT / "viewer" / folder).rglob("*.py")):
+            for mod in _imported_modules(path):
+                if mod.startswith("PySide6") and mod not in ("PySide6", "PySide6.QtCore"):
+                    offenders.append(f"{path.relative_to(ROOT)}: {mod}")
+    assert not offenders, offenders
