@@ -1,0 +1,539 @@
+"""One Rerun chunk: rows of one entity, decoded once into numpy-friendly columns.
+
+`Chunk.from_record_batch` does all the heavy work up front (row ids, per-timeline times,
+sortedness, min/max, a sort permutation for unsorted timelines) so that inserting into the
+store and querying it later are cheap. The original RecordBatch is kept for writing back.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from viewer.log.messages import Tuid
+from viewer.store.entity_path import EntityPath
+
+ROW_ID_COLUMN = "rerun.controls.RowId"
+
+_KIND = b"rerun:kind"
+_INDEX_NAME = b"rerun:index_name"
+_IS_SORTED = b"rerun:is_sorted"
+_ENTITY_PATH = b"rerun:entity_path"
+_CHUNK_ID = b"rerun:id"
+_COMPONENT = b"rerun:component"
+_ARCHETYPE = b"rerun:archetype"
+_COMPONENT_TYPE = b"rerun:component_type"
+
+_NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
+
+
+class ChunkError(ValueError):
+    """A RecordBatch that is not a valid Rerun chunk; the message names the problem."""
+
+
+class TimelineKind(enum.Enum):
+    SEQUENCE = "sequence"
+    TIMESTAMP = "timestamp"
+    DURATION = "duration"
+
+    def arrow_type(self) -> pa.DataType:
+        if self is TimelineKind.SEQUENCE:
+            return pa.int64()
+        if self is TimelineKind.TIMESTAMP:
+            return pa.timestamp("ns")
+        return pa.duration("ns")
+
+
+def timeline_kind_of(arrow_type: pa.DataType) -> TimelineKind | None:
+    """The timeline kind an index column's arrow type stands for, or None if unsupported."""
+    if arrow_type == pa.int64():
+        return TimelineKind.SEQUENCE
+    if pa.types.is_timestamp(arrow_type):
+        return TimelineKind.TIMESTAMP
+    if pa.types.is_duration(arrow_type):
+        return TimelineKind.DURATION
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentDescriptor:
+    """What a data column holds, from its field metadata (any part may be missing)."""
+
+    column: str
+    component: str
+    archetype: str | None = None
+    component_type: str | None = None
+
+
+class TimeColumn:
+    """The times of one timeline in a chunk, in the chunk's row order (int64 ns or sequence)."""
+
+    __slots__ = ("is_sorted", "kind", "max", "min", "name", "order", "sorted_times", "times")
+
+    def __init__(self, name: str, kind: TimelineKind, times: np.ndarray) -> None:
+        self.name = name
+        self.kind = kind
+        self.times = times
+        n = len(times)
+        if n < 2:
+            self.is_sorted = True
+        else:
+            self.is_sorted = bool((times[1:] >= times[:-1]).all())
+        if self.is_sorted:
+            self.order: np.ndarray | None = None
+            self.sorted_times = times
+            self.min = int(times[0]) if n else 0
+            self.max = int(times[-1]) if n else -1
+        else:
+            self.order = np.argsort(times, kind="stable").astype(np.int64, copy=False)
+            self.sorted_times = times[self.order]
+            self.min = int(self.sorted_times[0])
+            self.max = int(self.sorted_times[-1])
+
+    def rows_in_order(self, lo: int, hi: int) -> np.ndarray:
+        """Row indices of sorted positions lo..hi (exclusive)."""
+        if self.order is None:
+            return np.arange(lo, hi, dtype=np.int64)
+        return self.order[lo:hi]
+
+    @property
+    def nbytes(self) -> int:
+        extra = 0 if self.order is None else self.order.nbytes + self.sorted_times.nbytes
+        return int(self.times.nbytes) + extra
+
+    def __repr__(self) -> str:
+        return (
+            f"TimeColumn({self.name!r}, {self.kind.value}, rows={len(self.times)}, "
+            f"min={self.min}, max={self.max}, sorted={self.is_sorted})"
+        )
+
+
+_fallback_ids = itertools.count(1)
+
+
+def parse_chunk_id(raw: bytes | str | None) -> bytes | None:
+    """Parse ``rerun:id``: rerun-sdk writes ``chunk_`` + 32 hex digits (time_ns, inc);
+    a raw 16-byte value is accepted too. Returns None when it cannot be parsed."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = raw.encode()
+    if len(raw) == 16 and not raw.startswith(b"chunk_"):
+        return bytes(raw)
+    text = raw[6:] if raw.startswith(b"chunk_") else raw
+    if len(text) != 32:
+        return None
+    try:
+        return bytes.fromhex(text.decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def chunk_id_to_str(chunk_id: bytes) -> str:
+    """The ``chunk_<TIME><inc>`` spelling rerun-sdk uses."""
+    return "chunk_" + str(Tuid.from_bytes(chunk_id))
+
+
+def _fallback_chunk_id() -> bytes:
+    """A process-unique id for batches without a usable ``rerun:id`` (so nothing is lost)."""
+    return Tuid(0, next(_fallback_ids)).to_bytes()
+
+
+def _fixed_binary_storage(array: pa.Array) -> pa.Array:
+    return array.storage if isinstance(array, pa.ExtensionArray) else array
+
+
+def row_ids_from_arrow(array: pa.Array) -> np.ndarray:
+    """RowId column (fixed_size_binary[16], big-endian TUIDs) -> (n, 2) native uint64."""
+    array = _fixed_binary_storage(array)
+    if not (pa.types.is_fixed_size_binary(array.type) and array.type.byte_width == 16):
+        raise ChunkError(f"{ROW_ID_COLUMN} must be fixed_size_binary[16], got {array.type}")
+    if array.null_count:
+        raise ChunkError(f"{ROW_ID_COLUMN} has {array.null_count} null row ids")
+    n = len(array)
+    if n == 0:
+        return np.empty((0, 2), dtype=np.uint64)
+    data = np.frombuffer(array.buffers()[1], dtype=">u8", count=(array.offset + n) * 2)
+    return data[array.offset * 2 :].reshape(n, 2).astype(np.uint64)
+
+
+def row_ids_to_arrow(row_ids: np.ndarray) -> pa.Array:
+    raw = np.ascontiguousarray(row_ids.astype(">u8")).tobytes()
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(16), len(row_ids), [None, pa.py_buffer(raw)]
+    )
+
+
+def row_ids_sorted(row_ids: np.ndarray) -> bool:
+    if len(row_ids) < 2:
+        return True
+    hi, lo = row_ids[:, 0], row_ids[:, 1]
+    gt = hi[1:] > hi[:-1]
+    eq = hi[1:] == hi[:-1]
+    return bool((gt | (eq & (lo[1:] >= lo[:-1]))).all())
+
+
+def _times_from_arrow(array: pa.Array, kind: TimelineKind) -> np.ndarray:
+    n = len(array)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    times = np.frombuffer(array.buffers()[1], dtype=np.int64, count=array.offset + n)
+    times = times[array.offset :]
+    if kind is not TimelineKind.SEQUENCE:
+        factor = _NS_PER_UNIT[array.type.unit]
+        if factor != 1:
+            times = times * factor
+    return times
+
+
+class Chunk:
+    """Rows of one entity: row ids, zero or more timelines, and component list columns."""
+
+    __slots__ = (
+        "_valid_cache",
+        "batch",
+        "chunk_id_str",
+        "components",
+        "descriptors",
+        "entity_path",
+        "id",
+        "is_static",
+        "nbytes",
+        "num_rows",
+        "row_ids",
+        "source_chunks",
+        "timelines",
+    )
+
+    id: bytes
+    chunk_id_str: str
+    entity_path: EntityPath
+    row_ids: np.ndarray
+    timelines: dict[str, TimeColumn]
+    components: dict[str, pa.Array]
+    descriptors: dict[str, ComponentDescriptor]
+    is_static: bool
+    num_rows: int
+    nbytes: int
+    batch: pa.RecordBatch
+    source_chunks: int
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def from_record_batch(
+        cls,
+        batch: pa.RecordBatch,
+        *,
+        is_static: bool | None = None,
+        chunk_id: bytes | Tuid | None = None,
+    ) -> Chunk:
+        """Decode a chunk. ``is_static`` (from the ArrowMsg) overrides the schema's view;
+        ``chunk_id`` is used only when the schema has no parseable ``rerun:id``.
+
+        A chunk without timelines is static whatever ``is_static`` says (Rerun semantics);
+        a chunk flagged static ignores its timelines for queries.
+        """
+        if not isinstance(batch, pa.RecordBatch):
+            raise ChunkError(f"expected a pyarrow.RecordBatch, got {type(batch).__name__}")
+        schema = batch.schema
+        meta = schema.metadata or {}
+        raw_path = meta.get(_ENTITY_PATH)
+        if raw_path is None:
+            raise ChunkError("chunk schema has no 'rerun:entity_path' metadata")
+        try:
+            entity_path = EntityPath.parse(raw_path.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise ChunkError(f"bad entity path {raw_path!r}: {exc}") from exc
+
+        parsed_id = parse_chunk_id(meta.get(_CHUNK_ID))
+        if parsed_id is None:
+            if isinstance(chunk_id, Tuid):
+                chunk_id = chunk_id.to_bytes()
+            parsed_id = chunk_id if chunk_id is not None else _fallback_chunk_id()
+
+        n = batch.num_rows
+        row_ids: np.ndarray | None = None
+        timelines: dict[str, TimeColumn] = {}
+        components: dict[str, pa.Array] = {}
+        descriptors: dict[str, ComponentDescriptor] = {}
+        columns = batch.columns
+        for field, column in zip(schema, columns, strict=True):
+            name = field.name
+            if len(column) != n:
+                raise ChunkError(f"column {name!r} has {len(column)} rows, the chunk has {n}")
+            fmeta = field.metadata
+            kind = fmeta.get(_KIND) if fmeta else None
+            if kind is None:
+                kind = _infer_kind(name, field.type)
+            if kind == b"data":
+                if not (pa.types.is_list(field.type) or pa.types.is_large_list(field.type)):
+                    raise ChunkError(f"data column {name!r} must be a list array, got {field.type}")
+                components[name] = column
+                if fmeta:
+                    comp = fmeta.get(_COMPONENT)
+                    arch = fmeta.get(_ARCHETYPE)
+                    ctype = fmeta.get(_COMPONENT_TYPE)
+                    descriptors[name] = ComponentDescriptor(
+                        name,
+                        comp.decode() if comp else name,
+                        arch.decode() if arch else None,
+                        ctype.decode() if ctype else None,
+                    )
+                else:
+                    descriptors[name] = ComponentDescriptor(name, name)
+            elif kind == b"index":
+                tl_kind = timeline_kind_of(field.type)
+                if tl_kind is None:
+                    raise ChunkError(
+                        f"index column {name!r} has type {field.type}; expected int64, "
+                        "timestamp or duration"
+                    )
+                if column.null_count:
+                    raise ChunkError(f"index column {name!r} has {column.null_count} nulls")
+                raw_tl = fmeta.get(_INDEX_NAME) if fmeta else None
+                tl_name = raw_tl.decode() if raw_tl else name
+                if tl_name in timelines:
+                    raise ChunkError(f"timeline {tl_name!r} appears twice")
+                timelines[tl_name] = TimeColumn(tl_name, tl_kind, _times_from_arrow(column, tl_kind))
+            elif kind == b"control":
+                if name != ROW_ID_COLUMN:
+                    continue  # unknown control columns are carried in `batch` only
+                if row_ids is not None:
+                    raise ChunkError(f"{ROW_ID_COLUMN} appears twice")
+                row_ids = row_ids_from_arrow(column)
+            else:
+                raise ChunkError(f"column {name!r} has unknown rerun:kind {kind!r}")
+        if row_ids is None:
+            raise ChunkError(f"chunk of {entity_path} has no {ROW_ID_COLUMN} column")
+
+        static = (is_static is True) or not timelines
+        if static:
+            timelines = {}
+
+        self = object.__new__(cls)
+        self.id = parsed_id
+        self.chunk_id_str = chunk_id_to_str(parsed_id)
+        self.entity_path = entity_path
+        self.row_ids = row_ids
+        self.timelines = timelines
+        self.components = components
+        self.descriptors = descriptors
+        self.is_static = static
+        self.num_rows = n
+        self.batch = batch
+        self.source_chunks = 1
+        self._valid_cache = {}
+        nbytes = batch.get_total_buffer_size() + row_ids.nbytes
+        for tc in timelines.values():
+            nbytes += tc.nbytes
+        self.nbytes = int(nbytes)
+        return self
+
+    def to_record_batch(self) -> pa.RecordBatch:
+        """The batch to write back to a .rrd (schema metadata included)."""
+        return self.batch
+
+    # ------------------------------------------------------------------ merging
+
+    @staticmethod
+    def can_concat(a: Chunk, b: Chunk) -> bool:
+        """True when `concat([a, b])` is possible: same entity, same staticness, the same
+        timelines (names and kinds), and no column name with two different types."""
+        if a.entity_path != b.entity_path or a.is_static != b.is_static:
+            return False
+        if a.timelines.keys() != b.timelines.keys():
+            return False
+        for name, tc in a.timelines.items():
+            if b.timelines[name].kind is not tc.kind:
+                return False
+        for name, arr in a.components.items():
+            other = b.components.get(name)
+            if other is not None and other.type != arr.type:
+                return False
+        return True
+
+    @classmethod
+    def concat(cls, chunks: Sequence[Chunk]) -> Chunk:
+        """Merge chunks of one entity into one (rows in the given order).
+
+        Component columns missing from some chunks become null lists for their rows. The
+        result keeps the first chunk's id and counts its `source_chunks`. Raises ChunkError
+        if the chunks cannot be merged (see `can_concat`).
+        """
+        if not chunks:
+            raise ChunkError("concat needs at least one chunk")
+        if len(chunks) == 1:
+            return chunks[0]
+        first = chunks[0]
+        for other in chunks[1:]:
+            if not cls.can_concat(first, other):
+                raise ChunkError(
+                    f"cannot merge chunk {other.chunk_id_str} ({other.entity_path}) into "
+                    f"{first.chunk_id_str} ({first.entity_path}): different entity, "
+                    "staticness, timelines or column types"
+                )
+        # Component columns must also agree pairwise between later chunks.
+        comp_types: dict[str, pa.DataType] = {}
+        comp_fields: dict[str, pa.Field] = {}
+        for c in chunks:
+            for field in c.batch.schema:
+                if field.name in c.components and field.name not in comp_fields:
+                    comp_fields[field.name] = field
+            for name, arr in c.components.items():
+                known = comp_types.setdefault(name, arr.type)
+                if known != arr.type:
+                    raise ChunkError(f"column {name!r} has types {known} and {arr.type}")
+
+        row_ids = np.concatenate([c.row_ids for c in chunks])
+        fields: list[pa.Field] = []
+        arrays: list[pa.Array] = []
+
+        rid_meta = {
+            b"rerun:kind": b"control",
+            b"ARROW:extension:name": b"rerun.datatypes.TUID",
+            b"ARROW:extension:metadata": b'{"namespace":"row"}',
+        }
+        if row_ids_sorted(row_ids):
+            rid_meta[_IS_SORTED] = b"true"
+        fields.append(pa.field(ROW_ID_COLUMN, pa.binary(16), nullable=False, metadata=rid_meta))
+        arrays.append(row_ids_to_arrow(row_ids))
+
+        for name in sorted(first.timelines):
+            kind = first.timelines[name].kind
+            times = np.concatenate([c.timelines[name].times for c in chunks])
+            tl_meta = {b"rerun:kind": b"index", _INDEX_NAME: name.encode()}
+            if len(times) < 2 or bool((times[1:] >= times[:-1]).all()):
+                tl_meta[_IS_SORTED] = b"true"
+            fields.append(pa.field(name, kind.arrow_type(), metadata=tl_meta))
+            arrays.append(pa.array(times, type=pa.int64()).view(kind.arrow_type()))
+
+        for name, field in comp_fields.items():
+            parts = []
+            for c in chunks:
+                arr = c.components.get(name)
+                parts.append(arr if arr is not None else pa.nulls(c.num_rows, field.type))
+            fields.append(field)
+            arrays.append(pa.concat_arrays(parts))
+
+        meta = dict(first.batch.schema.metadata or {})
+        meta[_ENTITY_PATH] = str(first.entity_path).encode()
+        meta[_CHUNK_ID] = first.chunk_id_str.encode()
+        meta.setdefault(b"sorbet:version", b"0.1.4")
+        batch = pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=meta))
+        merged = cls.from_record_batch(batch, is_static=first.is_static)
+        merged.source_chunks = sum(c.source_chunks for c in chunks)
+        return merged
+
+    def sorted_by(self, timeline: str) -> Chunk:
+        """A copy with rows sorted by (time on `timeline`, row id); self if already sorted."""
+        tc = self.timelines.get(timeline)
+        if tc is None:
+            raise ChunkError(f"chunk {self.chunk_id_str} has no timeline {timeline!r}")
+        order = np.lexsort((self.row_ids[:, 1], self.row_ids[:, 0], tc.times))
+        if (order == np.arange(self.num_rows)).all():
+            return self
+        batch = self.batch.take(pa.array(order))
+        schema = batch.schema
+        for i, field in enumerate(schema):
+            if (field.metadata or {}).get(_INDEX_NAME, b"").decode() == timeline or (
+                field.name == timeline and not field.metadata
+            ):
+                meta = dict(field.metadata or {})
+                meta[_IS_SORTED] = b"true"
+                schema = schema.set(i, field.with_metadata(meta))
+        batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
+        out = Chunk.from_record_batch(batch, is_static=self.is_static)
+        out.source_chunks = self.source_chunks
+        return out
+
+    # ------------------------------------------------------------------ queries
+
+    def valid_rows(self, column: str) -> np.ndarray | None:
+        """Bool mask of rows whose cell in `column` is not null; None when all are valid."""
+        try:
+            return self._valid_cache[column]
+        except KeyError:
+            pass
+        arr = self.components[column]
+        mask = None if arr.null_count == 0 else arr.is_valid().to_numpy(zero_copy_only=False)
+        self._valid_cache[column] = mask
+        return mask
+
+    def latest_static_row(self, column: str) -> int | None:
+        """Row with the greatest row id among non-null cells of `column`."""
+        if column not in self.components or self.num_rows == 0:
+            return None
+        valid = self.valid_rows(column)
+        rows = np.arange(self.num_rows) if valid is None else np.flatnonzero(valid)
+        if len(rows) == 0:
+            return None
+        return int(_max_row_id_row(self.row_ids, rows))
+
+    def latest_row(self, timeline: str, column: str, t: int) -> int | None:
+        """Row with the greatest (time <= t, row id) among non-null cells of `column`."""
+        tc = self.timelines.get(timeline)
+        if tc is None or column not in self.components or t < tc.min:
+            return None
+        st = tc.sorted_times
+        hi = int(np.searchsorted(st, t, side="right"))
+        if hi == 0:
+            return None
+        valid = self.valid_rows(column)
+        if valid is None:
+            tmax = st[hi - 1]
+            lo = int(np.searchsorted(st, tmax, side="left"))
+            rows = tc.rows_in_order(lo, hi)
+        else:
+            cand = tc.rows_in_order(0, hi)
+            cand = cand[valid[cand]]
+            if len(cand) == 0:
+                return None
+            tmax = tc.times[cand[-1]]
+            rows = cand[tc.times[cand] == tmax]
+        if len(rows) == 1:
+            return int(rows[0])
+        return int(_max_row_id_row(self.row_ids, rows))
+
+    def range_rows(self, timeline: str, column: str, t0: int, t1: int) -> np.ndarray:
+        """Row indices (in time order) with t0 <= time <= t1 and a non-null cell."""
+        tc = self.timelines.get(timeline)
+        if tc is None or column not in self.components or t1 < tc.min or t0 > tc.max:
+            return np.empty(0, dtype=np.int64)
+        st = tc.sorted_times
+        lo = int(np.searchsorted(st, t0, side="left"))
+        hi = int(np.searchsorted(st, t1, side="right"))
+        rows = tc.rows_in_order(lo, hi)
+        valid = self.valid_rows(column)
+        if valid is not None:
+            rows = rows[valid[rows]]
+        return rows
+
+    def __repr__(self) -> str:
+        return (
+            f"Chunk({self.chunk_id_str}, {self.entity_path}, rows={self.num_rows}, "
+            f"static={self.is_static}, timelines={list(self.timelines)}, "
+            f"components={list(self.components)})"
+        )
+
+
+def _max_row_id_row(row_ids: np.ndarray, rows: np.ndarray) -> int:
+    sub = row_ids[rows]
+    best = np.lexsort((sub[:, 1], sub[:, 0]))[-1]
+    return int(rows[best])
+
+
+def _infer_kind(name: str, arrow_type: pa.DataType) -> bytes:
+    """Kind of a column without ``rerun:kind`` metadata (older or hand-made batches)."""
+    if name == ROW_ID_COLUMN:
+        return b"control"
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):
+        return b"data"
+    if timeline_kind_of(arrow_type) is not None:
+        return b"index"
+    raise ChunkError(f"column {name!r} ({arrow_type}) has no rerun:kind and is not a list")
