@@ -27,6 +27,7 @@ class TimeControl(QObject):
         self.speed = 1.0
         self.loop = False
         self.follow = False
+        self._play_pos: float | None = None  # sub-step playback position
 
     @property
     def timeline(self) -> str | None:
@@ -55,3 +56,50 @@ class TimeControl(QObject):
                 changed = True
         if changed:
             self.playback_changed.emit()
+
+    # -- playback (pure logic, driven by the time panel's timer) ------------------------------
+
+    #: Sequence timelines play at this many steps per second at speed 1.
+    SEQUENCE_STEPS_PER_SECOND = 30.0
+
+    def advance(self, elapsed_s: float, time_range: tuple[int, int] | None,
+                is_sequence: bool) -> None:
+        """Move the cursor forward by ``elapsed_s`` of playback (scaled by ``speed``).
+
+        Sequence timelines advance ``SEQUENCE_STEPS_PER_SECOND`` steps per second, temporal
+        ones in real time. At the end: wrap to the start with ``loop``, else stop playing.
+        Fractions of a step are carried over so slow speeds still move.
+        """
+        if not self.playing or time_range is None:
+            return
+        lo, hi = time_range
+        rate = self.SEQUENCE_STEPS_PER_SECOND if is_sequence else 1e9
+        pos = self._play_pos
+        if pos is None or self._time is None or int(pos) != self._time:
+            pos = float(self._time if self._time is not None else lo)
+        if pos >= hi and not self.loop and elapsed_s > 0:
+            self.set_playback(playing=False)
+            return
+        pos += elapsed_s * self.speed * rate
+        if pos > hi:
+            if self.loop:
+                span = hi - lo + (1 if is_sequence else 0)
+                pos = lo + ((pos - lo) % span) if span > 0 else float(lo)
+            else:
+                pos = float(hi)
+                self.set_playback(playing=False)
+        self._play_pos = pos
+        self.set_time(int(pos))
+
+    def step(self, direction: int, time_range: tuple[int, int] | None, is_sequence: bool) -> None:
+        """One step back (-1) or forward (+1): a sequence step, or 1/30 s on temporal ones."""
+        if time_range is None:
+            return
+        lo, hi = time_range
+        delta = 1 if is_sequence else int(1e9 / self.SEQUENCE_STEPS_PER_SECOND)
+        t = (self._time if self._time is not None else lo) + direction * delta
+        if t > hi:
+            t = lo if self.loop else hi
+        elif t < lo:
+            t = hi if self.loop else lo
+        self.set_time(t)

@@ -1,0 +1,77 @@
+"""A real rerun-sdk process streams into the window: the store is marked live, the cursor
+follows the newest data, and the source shows "finished" when the SDK disconnects."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from viewer.ingest import IngestHub
+from viewer.log.messages import StoreKind
+from viewer.net.server import LiveServer
+from viewer.ui.main_window import MainWindow
+from viewer.ui.recordings_panel import source_status
+from viewer.ui.settings import AppSettings
+
+rerun = pytest.importorskip("rerun")
+
+SCRIPT = """
+import sys, time
+import rerun as rr
+rec = rr.RecordingStream("ui_live_test", recording_id="live")
+rec.connect_grpc(sys.argv[1])
+for i in range(60):
+    rec.set_time("frame", sequence=i)
+    rec.log("plots/value", rr.Scalars(float(i)))
+    rec.flush()
+    time.sleep(0.02)
+sys.stdin.readline()  # stay connected until the test has looked
+rec.disconnect()
+"""
+
+
+def test_ui_window_live_stream_is_followed_and_marked(qtbot, tmp_path):
+    hub = IngestHub()
+    server = LiveServer(hub, "127.0.0.1", 0).start()
+    window = MainWindow(hub, AppSettings(tmp_path / "s.ini"), listen_url=server.url,
+                        restore_geometry=False)
+    qtbot.addWidget(window)
+    window.show()
+    hub.start()
+    env = dict(os.environ, HOME=str(tmp_path), RERUN_TELEMETRY="0",
+               XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_DATA_HOME=str(tmp_path / "d"),
+               XDG_CACHE_HOME=str(tmp_path / "e"))
+    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, server.url], env=env,
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.url in window.server_label.text()
+        qtbot.waitUntil(lambda: any(s.recording_id == "live" for s in window.stores), timeout=20000)
+        sid = next(s for s in window.stores if s.recording_id == "live")
+        ui = window.stores[sid]
+        assert sid.kind == StoreKind.RECORDING and ui.live
+        assert ui.time_control.follow and window.time_panel.follow_button.isChecked()
+        [source] = hub.sources()
+        assert source_status(source) == "connected"
+        # Follow: the cursor tracks the newest frame while data arrives.
+        qtbot.waitUntil(lambda: ui.db.time_range("frame") == (0, 59), timeout=20000)
+        qtbot.waitUntil(lambda: ui.time_control.time == 59, timeout=5000)
+        # The SDK disconnects: the source is shown as finished, the data stays.
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert proc.wait(30) == 0, proc.stderr.read()
+        qtbot.waitUntil(lambda: source.finished, timeout=10000)
+        assert hub.run_until_idle(10)
+        item = window.recordings_panel.source_item(source)
+        assert item is not None
+        qtbot.waitUntil(lambda: item.text(1) == "finished", timeout=3000)
+        assert sid in window.stores
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        server.stop()
+        hub.shutdown()
+        window.cleanup()

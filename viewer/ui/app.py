@@ -1,0 +1,182 @@
+"""`run_gui(args)`: the desktop application — hub, live server, window, screenshot mode.
+
+The live server is optional: a busy port is reported in the status bar and as a
+notification, and everything else keeps working. On quit the server is stopped and the hub
+shut down (every thread joined), whatever happened before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QApplication
+
+from viewer.ingest import IngestHub, IngestSettings
+from viewer.ui.main_window import MainWindow
+from viewer.ui.settings import AppSettings
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+#: Point the settings at an INI file (tests, portable use) instead of the user's own.
+SETTINGS_ENV = "RRD_VIEWER_SETTINGS"
+DEFAULT_SIZE = (1600, 960)
+SCREENSHOT_LOAD_TIMEOUT_S = 120.0
+SCREENSHOT_SETTLE_S = 0.4
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def load_style(app: QApplication) -> None:
+    qss = RESOURCES / "style.qss"
+    if qss.is_file():
+        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+    icon = RESOURCES / "icon.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+
+
+def make_application() -> QApplication:
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication([sys.argv[0] if sys.argv else "viewer"])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("rrd viewer")
+    app.setOrganizationName("rrd-viewer")
+    app.setStyle("Fusion")
+    load_style(app)
+    return app
+
+
+def start_server(hub: IngestHub, args: argparse.Namespace) -> tuple[object | None, str | None, str | None]:
+    """(server, listen url, error): never raises; a busy port is an error message."""
+    if getattr(args, "no_serve", False):
+        return None, None, None
+    try:
+        from viewer.net.server import LiveServer, PortInUseError
+    except ImportError as exc:  # grpcio missing: the viewer still works for files
+        return None, None, f"live server unavailable ({exc})"
+    server = LiveServer(hub, args.bind, args.port)
+    try:
+        server.start()
+    except PortInUseError as exc:
+        return None, None, str(exc)
+    except (OSError, RuntimeError, ValueError) as exc:
+        return None, None, f"could not listen on {args.bind}:{args.port}: {exc}"
+    return server, server.url, None
+
+
+def wait(seconds: float) -> None:
+    """Run the event loop for ``seconds`` (lets views redraw and timers fire)."""
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+
+
+def take_screenshot(window: MainWindow, path: str | Path, sources: list) -> int:
+    """Wait until every given file is applied and drawn, then save the window as PNG."""
+    hub = window.hub
+    deadline = time.monotonic() + SCREENSHOT_LOAD_TIMEOUT_S
+    idle = False
+    while time.monotonic() < deadline:
+        idle = hub.run_until_idle(min(1.0, deadline - time.monotonic()))
+        if idle:
+            break
+    wait(SCREENSHOT_SETTLE_S)  # coalesced view redraws, layout
+    if window.overlay.isVisible():
+        # Let the overlay's own once-per-second refresh cover the loading period, so the
+        # shot shows what a user would see, not a sample of a few idle milliseconds.
+        start = window.overlay.refresh_count
+        deadline = time.monotonic() + 3.0
+        while window.overlay.refresh_count < start + 1 and time.monotonic() < deadline:
+            wait(0.05)
+    QCoreApplication.processEvents()
+    image = window.grab()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not image.save(str(path), "PNG"):
+        print(f"viewer: could not write screenshot {path}", file=sys.stderr)
+        return EXIT_FAILED
+    failed = [s for s in sources if getattr(s.state, "value", "") == "failed"]
+    for err in hub.errors():
+        print(f"viewer: {err.source}: {err.message}", file=sys.stderr)
+    if not idle:
+        print("viewer: screenshot taken before loading finished (timeout)", file=sys.stderr)
+    print(f"viewer: screenshot saved to {path} ({image.width()}x{image.height()})", file=sys.stderr)
+    return EXIT_FAILED if failed or not idle else EXIT_OK
+
+
+def _quit_on_sigint(app: QApplication) -> object:
+    """Ctrl+C in the terminal quits cleanly (Qt's loop would otherwise never let Python see
+    it). Returns the previous handler."""
+    previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
+    ticker = QTimer(app, interval=250)
+    ticker.timeout.connect(lambda: None)  # give the interpreter a chance to run the handler
+    ticker.start()
+    return previous
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    app = make_application()
+    tracer = None
+    if getattr(args, "profile", None):
+        from viewer.ingest.tracing import TRACER as tracer
+
+        tracer.start()
+    hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False))))
+    settings_path = os.environ.get(SETTINGS_ENV)
+    settings = AppSettings(settings_path) if settings_path else AppSettings()
+    server = None
+    window: MainWindow | None = None
+    try:
+        server, url, error = start_server(hub, args)
+        screenshot = getattr(args, "screenshot", None)
+        size = getattr(args, "window_size", None)
+        window = MainWindow(hub, settings, listen_url=url, server_error=error,
+                            restore_geometry=size is None and not screenshot)
+        if size is not None:
+            window.resize(*size)
+        elif screenshot or settings.geometry() is None:
+            window.resize(*DEFAULT_SIZE)
+        hub.start()
+        files = list(getattr(args, "files", []) or [])
+        if files:
+            sources = window.open_paths(files, remember=not screenshot)
+        else:
+            window.open_demo()
+            sources = hub.sources()
+            stream = f' · stream with rr.connect_grpc("{url}")' if url else ""
+            window.notifications.info(
+                "Demo recording", f"Drop .rrd/.rbl files or folders here, or File › Open{stream}")
+        window.show()
+        if screenshot:
+            code = take_screenshot(window, screenshot, sources)
+            if files and not sources:
+                print(f"viewer: no .rrd/.rbl files in {', '.join(files)}", file=sys.stderr)
+                code = EXIT_FAILED
+            return code
+        previous = _quit_on_sigint(app)
+        try:
+            return int(app.exec())
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    finally:
+        if window is not None:
+            if not getattr(args, "screenshot", None):
+                window.save_settings()
+            window.hide()
+        if server is not None:
+            server.stop()
+        hub.shutdown()
+        if window is not None:
+            window.cleanup()
+            window.deleteLater()
+        if tracer is not None:
+            tracer.stop()
+            tracer.save(args.profile)
+        QCoreApplication.processEvents()

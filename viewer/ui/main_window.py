@@ -1,0 +1,483 @@
+"""The main window: panels around the views, menus, drag-and-drop, per-frame updates.
+
+Everything that changes with data is driven by the hub's ``frame_applied`` (one
+`FrameChanges` per frame): panels and views update in one batch per frame and never poll.
+Each store gets its own `TimeControl`, entity tree and views layout, kept while it is open,
+so switching the active store is instant and keeps its state.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from viewer.ingest.changes import FrameChanges
+from viewer.ingest.hub import IngestHub
+from viewer.ingest.worker import CHUNK
+from viewer.log.messages import StoreId, StoreKind
+from viewer.store.entity_db import EntityDb
+from viewer.store.entity_path import EntityPath
+from viewer.ui.entity_tree_panel import EntityTreePanel
+from viewer.ui.notifications import NotificationCenter
+from viewer.ui.overlay import PerformanceOverlay
+from viewer.ui.paths import drop_accepts, expand_recording_paths, local_paths_from_urls
+from viewer.ui.recordings_panel import RecordingsPanel, source_status
+from viewer.ui.selection_panel import SelectionPanel
+from viewer.ui.settings import AppSettings
+from viewer.ui.time_control import TimeControl
+from viewer.ui.time_panel import TimePanel, preferred_timeline
+from viewer.ui.views_area import ViewsArea
+
+FILE_FILTER = "Rerun recordings (*.rrd *.rbl);;All files (*)"
+
+
+@dataclass
+class StoreUi:
+    """What the window keeps per open store."""
+
+    db: EntityDb
+    time_control: TimeControl
+    live: bool
+    cursor_touched: bool = False  # the user moved the cursor: stop auto-placing it
+
+
+def welcome_html(listen_url: str | None) -> str:
+    stream = (
+        f"<p>Stream from Python (rerun-sdk):<br><code>import rerun as rr<br>"
+        f"rr.init(\"my_app\")<br>rr.connect_grpc(\"{listen_url}\")</code></p>"
+        if listen_url else "<p>Live streaming is off (<code>--no-serve</code> or port busy).</p>"
+    )
+    return ("<h2>No recording open</h2>"
+            "<p>Drop <b>.rrd</b> / <b>.rbl</b> files or folders here, or use <b>File › Open</b> "
+            "(Ctrl+O).</p>" + stream)
+
+
+class MainWindow(QMainWindow):
+    """Panels, views and menus around one `IngestHub`.
+
+    ``listen_url``: where the live server listens (shown in hints), ``server_error``: why
+    it does not (shown in the status bar and as a notification).
+    """
+
+    active_store_changed = Signal(object)  # StoreId | None
+
+    def __init__(self, hub: IngestHub, settings: AppSettings | None = None, *,
+                 listen_url: str | None = None, server_error: str | None = None,
+                 restore_geometry: bool = True) -> None:
+        super().__init__()
+        self.hub = hub
+        self.settings = settings or AppSettings()
+        self.listen_url = listen_url
+        self.stores: dict[StoreId, StoreUi] = {}
+        self.active: StoreId | None = None
+        self.frames_handled = 0
+        self._changed_entities: dict[StoreId, set[EntityPath]] = {}
+        self._demo_dir: tempfile.TemporaryDirectory | None = None
+        self.setWindowTitle("rrd viewer")
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+
+        self.views_area = ViewsArea()
+        self.views_area.set_welcome_text(welcome_html(listen_url))
+        self.setCentralWidget(self.views_area)
+        self.recordings_panel = RecordingsPanel()
+        self.tree_panel = EntityTreePanel()
+        self.selection_panel = SelectionPanel()
+        self.time_panel = TimePanel()
+        self.notifications = NotificationCenter(self)
+        self.recordings_dock = self._dock("Recordings", self.recordings_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tree_dock = self._dock("Entities", self.tree_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.selection_dock = self._dock("Selection", self.selection_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.time_dock = self._dock("Time", self.time_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.time_dock.setTitleBarWidget(QWidget())  # a toolbar-like strip, no title
+        self.notifications_dock = self._dock("Notifications", self.notifications.list_widget,
+                                             Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.recordings_dock, self.tree_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([self.recordings_dock, self.tree_dock], [220, 400], Qt.Orientation.Vertical)
+        self.resizeDocks([self.recordings_dock, self.selection_dock], [300, 240], Qt.Orientation.Horizontal)
+        self.notifications_dock.hide()
+        self.overlay = PerformanceOverlay(hub, self)
+
+        self.server_label = QLabel()
+        self.server_label.setObjectName("serverLabel")
+        self.statusBar().addPermanentWidget(self.server_label)
+        self.set_server_status(listen_url, server_error)
+
+        self._build_menus()
+        self._build_shortcuts()
+
+        self.recordings_panel.store_activated.connect(self.set_active_store)
+        self.recordings_panel.close_requested.connect(self.close_store)
+        self.tree_panel.entity_selected.connect(self._on_entity_selected)
+        self.time_panel.user_moved_cursor.connect(self._on_user_moved_cursor)
+        hub.frame_applied.connect(self._on_frame)
+        hub.frame_driver.apply_listener = self._on_item_applied
+
+        if restore_geometry:
+            geometry, state = self.settings.geometry(), self.settings.window_state()
+            if geometry is not None:
+                self.restoreGeometry(geometry)
+            if state is not None:
+                self.restoreState(state)
+        if self.settings.overlay_visible():
+            QTimer.singleShot(0, lambda: self.set_overlay_visible(True))
+        self._refresh_recent_menu()
+
+    # -- construction -------------------------------------------------------------------------
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock:{title}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open…", self, shortcut=QKeySequence.StandardKey.Open,
+                                   triggered=self.open_dialog)
+        file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addAction(QAction("Open &demo recording", self, triggered=self.open_demo))
+        file_menu.addSeparator()
+        self.save_action = QAction("&Save recording as…", self, shortcut=QKeySequence.StandardKey.SaveAs,
+                                   triggered=self.save_dialog)
+        file_menu.addAction(self.save_action)
+        self.close_action = QAction("&Close recording", self, shortcut=QKeySequence("Ctrl+W"),
+                                    triggered=lambda: self.active and self.close_store(self.active))
+        file_menu.addAction(self.close_action)
+        file_menu.addSeparator()
+        file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit,
+                                    triggered=self.close))
+
+        view_menu = self.menuBar().addMenu("&View")
+        self.overlay_action = QAction("Performance &overlay", self, checkable=True,
+                                      shortcut=QKeySequence(Qt.Key.Key_F12))
+        self.overlay_action.toggled.connect(self.set_overlay_visible)
+        view_menu.addAction(self.overlay_action)
+        view_menu.addSeparator()
+        for dock in (self.recordings_dock, self.tree_dock, self.selection_dock, self.time_dock,
+                     self.notifications_dock):
+            view_menu.addAction(dock.toggleViewAction())
+
+        # Also on the window itself, so the shortcuts work whatever has focus.
+        self.addActions([self.open_action, self.save_action, self.close_action, self.overlay_action])
+
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(QAction("How to &stream from rerun-sdk…", self, triggered=self._show_stream_help))
+        self._update_actions()
+
+    def _build_shortcuts(self) -> None:
+        for key, slot in ((Qt.Key.Key_Space, self.time_panel.toggle_play),
+                          (Qt.Key.Key_Left, lambda: self.time_panel.step(-1)),
+                          (Qt.Key.Key_Right, lambda: self.time_panel.step(1))):
+            QShortcut(QKeySequence(key), self, activated=slot)
+
+    def set_server_status(self, listen_url: str | None, error: str | None) -> None:
+        if error:
+            self.server_label.setText(f"⚠ live streaming off: {error}")
+            self.server_label.setProperty("error", True)
+            self.notifications.warning("Live server not started", error)
+        elif listen_url:
+            self.server_label.setText(f"listening on {listen_url}")
+            self.server_label.setToolTip(f'rr.connect_grpc("{listen_url}")')
+        else:
+            self.server_label.setText("live streaming off")
+        self.server_label.style().polish(self.server_label)
+
+    # -- opening ------------------------------------------------------------------------------
+    def open_paths(self, paths: list[str | Path], *, remember: bool = True) -> list:
+        """Open files (folders: the recordings inside) in the background; returns sources."""
+        expanded = expand_recording_paths(paths)
+        if not expanded:
+            shown = ", ".join(str(p) for p in paths) or "nothing"
+            self.notifications.warning("Nothing to open", f"no .rrd/.rbl files in {shown}")
+            return []
+        sources = []
+        for path in expanded:
+            src = self.hub.open_file(path)
+            sources.append(src)
+            self.recordings_panel.update_source(src)
+            if remember and path.exists():
+                self.settings.add_recent_file(path)
+        if remember:
+            self.settings.set_last_open_dir(expanded[-1].resolve().parent)
+            self._refresh_recent_menu()
+        self.statusBar().showMessage(f"Opening {len(expanded)} file(s)…", 3000)
+        return sources
+
+    def open_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open recordings", self.settings.last_open_dir(),
+                                                FILE_FILTER)
+        if files:
+            self.open_paths(files)
+
+    def open_demo(self) -> None:
+        """Write the built-in demo recording to a temporary file and open it."""
+        from viewer.demo import write_demo_recording
+
+        if self._demo_dir is None:
+            self._demo_dir = tempfile.TemporaryDirectory(prefix="rrd-viewer-demo-")
+        path = Path(self._demo_dir.name) / f"demo-{time.strftime('%H%M%S')}.rrd"
+        try:
+            write_demo_recording(path)
+        except Exception as exc:  # never crash on our own demo
+            self.notifications.error("Demo recording", f"could not be written: {exc}")
+            return
+        self.open_paths([path], remember=False)
+
+    def _refresh_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            self.recent_menu.addAction(QAction(path, self, triggered=lambda _=False, p=path: self.open_paths([p])))
+        if recent:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction(QAction("Clear list", self, triggered=self._clear_recent))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent_files()
+        self._refresh_recent_menu()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt API)
+        mime = event.mimeData()
+        if mime.hasUrls() and drop_accepts(mime.urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt API)
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt API)
+        mime = event.mimeData()
+        paths = local_paths_from_urls(mime.urls()) if mime.hasUrls() else []
+        if not paths:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_paths(paths)
+
+    # -- saving -------------------------------------------------------------------------------
+    def save_dialog(self) -> None:
+        ui = self.stores.get(self.active) if self.active else None
+        if ui is None:
+            return
+        suggested = str(Path(self.settings.last_open_dir() or ".") / f"{ui.db.store_id.recording_id}.rrd")
+        path, _ = QFileDialog.getSaveFileName(self, "Save recording as", suggested, FILE_FILTER)
+        if path:
+            self.save_active_store(path)
+
+    def save_active_store(self, path: str | Path) -> bool:
+        from viewer.ui.store_saver import save_store
+
+        ui = self.stores.get(self.active) if self.active else None
+        if ui is None:
+            return False
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            n = save_store(ui.db, path)
+        except OSError as exc:
+            self.notifications.error("Save failed", f"{path}: {exc}")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"Saved {n} chunks to {path}", 5000)
+        return True
+
+    # -- stores -------------------------------------------------------------------------------
+    def _add_store(self, store_id: StoreId) -> StoreUi | None:
+        db = self.hub.db(store_id)
+        if db is None:
+            return None
+        ui = self.stores.get(store_id)
+        if ui is not None:
+            return ui
+        live = any(src.kind == "stream" and store_id in src.store_ids for src in self.hub.sources())
+        tc = TimeControl(self)
+        tc.set_playback(follow=live)
+        ui = self.stores[store_id] = StoreUi(db, tc, live)
+        self.recordings_panel.add_store(db)
+        if store_id.kind != StoreKind.BLUEPRINT:
+            self.tree_panel.add_store(db)
+            self.views_area.add_store(db, tc)
+            self.set_active_store(store_id)  # the newest recording becomes active
+        return ui
+
+    def set_active_store(self, store_id: StoreId | None) -> None:
+        ui = self.stores.get(store_id) if store_id is not None else None
+        if ui is not None and store_id.kind == StoreKind.BLUEPRINT:
+            return  # blueprints are listed, not shown as recordings
+        if self.active is not None and self.active in self.stores and self.active != store_id:
+            self.stores[self.active].time_control.set_playback(playing=False)
+        self.active = store_id if ui is not None else None
+        self.recordings_panel.set_active(self.active)
+        self.tree_panel.set_active(ui.db if ui else None)
+        self.views_area.set_active(self.active)
+        host = self.views_area.host(self.active) if self.active is not None else None
+        if host is not None and host.stale:
+            host.sync()
+            host.stale = False
+            for view in host.all_views():
+                view.schedule_redraw()
+        self.time_panel.bind(ui.db if ui else None, ui.time_control if ui else None)
+        if self.selection_panel.db is not None and (ui is None or self.selection_panel.db is not ui.db):
+            self.selection_panel.clear()
+        title = f"{store_id.recording_id} — rrd viewer" if ui else "rrd viewer"
+        self.setWindowTitle(title)
+        self._update_actions()
+        self.active_store_changed.emit(self.active)
+
+    def close_store(self, store_id: StoreId) -> None:
+        """Close a store (also while it loads): the hub stops its worker and drops its data."""
+        self.hub.close_store(store_id)
+        self._remove_store_ui(store_id)
+
+    def _remove_store_ui(self, store_id: StoreId) -> None:
+        ui = self.stores.pop(store_id, None)
+        if ui is None:
+            return
+        ui.time_control.set_playback(playing=False)
+        self._changed_entities.pop(store_id, None)
+        if self.selection_panel.db is ui.db:
+            self.selection_panel.clear()
+        self.recordings_panel.remove_store(store_id)
+        self.tree_panel.remove_store(store_id)
+        self.views_area.remove_store(store_id)
+        if self.active == store_id:
+            recordings = [s for s in self.stores if s.kind != StoreKind.BLUEPRINT]
+            self.set_active_store(recordings[-1] if recordings else None)
+        ui.time_control.deleteLater()
+
+    def _update_actions(self) -> None:
+        has = self.active is not None
+        self.save_action.setEnabled(has)
+        self.close_action.setEnabled(has)
+
+    # -- per-frame updates --------------------------------------------------------------------
+    def _on_item_applied(self, store_id: StoreId, item) -> None:  # noqa: ANN001
+        """Collect which entities got rows this frame (the frame's changes list only new ones)."""
+        if item.kind == CHUNK:
+            entities = self._changed_entities.get(store_id)
+            if entities is None:
+                entities = self._changed_entities[store_id] = set()
+            entities.add(item.payload.entity_path)
+
+    def _on_frame(self, changes: FrameChanges) -> None:
+        self.frames_handled += 1
+        for sid in changes.closed_stores:
+            self._remove_store_ui(sid)
+        for sid in changes.new_stores:
+            self._add_store(sid)
+        for sid, sc in changes.stores.items():
+            ui = self.stores.get(sid) or self._add_store(sid)
+            if ui is None:
+                continue
+            changed = list(getattr(sc, "changed_entities", None) or self._changed_entities.get(sid, ()))
+            for e in sc.new_entities:
+                if e not in changed:
+                    changed.append(e)
+            self._apply_store_changes(ui, sc, changed)
+        self._changed_entities.clear()
+        for src in changes.sources_changed:
+            self.recordings_panel.update_source(src)
+            if src.finished and src.kind == "file":
+                self.statusBar().showMessage(f"{Path(src.name).name}: {source_status(src)}", 5000)
+        for err in changes.new_errors:
+            name = Path(err.source).name if err.source else "?"
+            where = f" (byte {err.offset})" if err.offset is not None and err.offset >= 0 else ""
+            self.notifications.error(name, f"{err.message}{where}")
+
+    def _apply_store_changes(self, ui: StoreUi, sc, changed: list[EntityPath]) -> None:  # noqa: ANN001
+        db, tc = ui.db, ui.time_control
+        sid = db.store_id
+        self.recordings_panel.refresh_store(db)
+        if sid.kind == StoreKind.BLUEPRINT:
+            return
+        self.tree_panel.on_frame(db, changed)
+        host = self.views_area.host(sid)
+        if host is not None:
+            if sid != self.active:
+                host.stale = True  # views of hidden stores catch up when shown
+            else:
+                if sc.new_entities or host.stale:
+                    host.sync()
+                    host.stale = False
+                host.on_data_changed(changed)
+        if sc.timelines_changed or sc.new_timelines:
+            if tc.timeline is None:
+                tc.set_timeline(preferred_timeline(db.timelines()))
+            rng = db.time_range(tc.timeline) if tc.timeline else None
+            if rng is not None and (tc.follow or tc.time is None or (not ui.cursor_touched and not ui.live)):
+                tc.set_time(rng[1])
+            if sid == self.active:
+                self.time_panel.on_data()
+        if changed:
+            self.selection_panel.on_data_changed(db, changed)
+
+    def _on_user_moved_cursor(self) -> None:
+        if self.active in self.stores:
+            self.stores[self.active].cursor_touched = True
+
+    def _on_entity_selected(self, store_id: StoreId, path: EntityPath) -> None:
+        ui = self.stores.get(store_id)
+        if ui is not None:
+            self.selection_panel.select(ui.db, path, ui.time_control)
+            self.selection_dock.show()
+
+    # -- overlay, help, lifecycle -------------------------------------------------------------
+    def set_overlay_visible(self, on: bool) -> None:
+        if self.overlay_action.isChecked() != on:
+            self.overlay_action.setChecked(on)  # re-enters through toggled
+            return
+        self.overlay.set_active(on)
+        self.settings.set_overlay_visible(on)
+
+    def _show_stream_help(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle("Stream from rerun-sdk")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(welcome_html(self.listen_url))
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.show()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt API)
+        super().resizeEvent(event)
+        if self.overlay.isVisible():
+            self.overlay.reposition()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt API)
+        self.save_settings()
+        for ui in self.stores.values():
+            ui.time_control.set_playback(playing=False)
+        if self.overlay.isVisible():
+            self.overlay.set_active(False)
+            self.settings.set_overlay_visible(True)  # remember it was on
+        super().closeEvent(event)
+
+    def save_settings(self) -> None:
+        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+
+    def cleanup(self) -> None:
+        """Drop the temporary demo file (call after the hub is shut down)."""
+        if self.hub.frame_driver.apply_listener == self._on_item_applied:
+            self.hub.frame_driver.apply_listener = None
+        if self._demo_dir is not None:
+            self._demo_dir.cleanup()
+            self._demo_dir = None

@@ -1,0 +1,243 @@
+"""The performance overlay (F12): is the UI thread blocked, and by what?
+
+Shows, refreshed once per second:
+- UI-thread busy time, split into ingestion (decode in web mode + apply) and everything
+  else (panels, views, painting). Busy time comes from the event dispatcher's
+  awake/aboutToBlock signals, so it covers all work on the UI thread, not only our slots.
+- frame interval p50/p99/max with a sparkline: the GIL wait of the UI thread only shows
+  there (measured-facts.md), never in slot durations;
+- per-store queue depth (messages, bytes), worker busy fraction, ingestion latency;
+- "web mode" when ingestion runs on the UI thread.
+
+Measuring starts when the overlay is shown and stops when hidden, so it costs nothing off.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QAbstractEventDispatcher, QObject, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from viewer.ui.time_format import format_bytes
+
+REFRESH_MS = 1000
+SPARK_SAMPLES = 300  # ~5 s of frames at 60 Hz
+
+
+def ring_tail(ring: Any, count: int) -> np.ndarray:
+    """The last ``count`` samples of an `IngestStats` ring, oldest first."""
+    values = np.asarray(ring.values())
+    size = len(getattr(ring, "_buf", values))
+    if len(values) == size:  # full: the oldest sample is at the write position
+        values = np.roll(values, -int(getattr(ring, "_i", 0)))
+    return values[-count:] if count > 0 else values[:0]
+
+
+class UiThreadMeter(QObject):
+    """Time the UI thread spends awake (processing events) vs blocked waiting for events."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.busy_s = 0.0
+        self._awake_at: float | None = None
+        self._dispatcher: QAbstractEventDispatcher | None = None
+
+    def start(self) -> None:
+        if self._dispatcher is not None:
+            return
+        dispatcher = QAbstractEventDispatcher.instance()
+        if dispatcher is None:
+            return
+        self._dispatcher = dispatcher
+        dispatcher.awake.connect(self._on_awake)
+        dispatcher.aboutToBlock.connect(self._on_block)
+        self._awake_at = time.perf_counter()
+
+    def stop(self) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.awake.disconnect(self._on_awake)
+            self._dispatcher.aboutToBlock.disconnect(self._on_block)
+            self._dispatcher = None
+        self._awake_at = None
+
+    def _on_awake(self) -> None:
+        if self._awake_at is None:
+            self._awake_at = time.perf_counter()
+
+    def _on_block(self) -> None:
+        if self._awake_at is not None:
+            self.busy_s += time.perf_counter() - self._awake_at
+            self._awake_at = None
+
+    def take_busy_s(self) -> float:
+        """Busy seconds since the last call (counting the current awake stretch so far)."""
+        now = time.perf_counter()
+        busy = self.busy_s
+        if self._awake_at is not None:
+            busy += now - self._awake_at
+            self._awake_at = now
+        self.busy_s = 0.0
+        return busy
+
+
+class Sparkline(QWidget):
+    """Frame intervals as a line, with the 16.7 ms (60 Hz) and 33 ms marks."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.samples = np.zeros(0)
+        self.setMinimumSize(240, 44)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_samples(self, samples: np.ndarray) -> None:
+        self.samples = np.asarray(samples, dtype=np.float64)
+        self.update()
+
+    def paintEvent(self, _event) -> None:  # noqa: N802, ANN001 (Qt API)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        p.fillRect(rect, QColor(0, 0, 0, 90))
+        top = max(50.0, float(self.samples.max()) if len(self.samples) else 0.0)
+
+        def y(ms: float) -> float:
+            return rect.bottom() - min(ms, top) / top * rect.height()
+
+        for mark, color in ((16.7, QColor(90, 200, 120, 140)), (33.3, QColor(230, 180, 60, 140))):
+            p.setPen(QPen(color, 1, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(rect.left(), y(mark)), QPointF(rect.right(), y(mark)))
+        n = len(self.samples)
+        if n >= 2:
+            path = QPainterPath()
+            dx = rect.width() / (n - 1)
+            path.moveTo(rect.left(), y(self.samples[0]))
+            for i in range(1, n):
+                path.lineTo(rect.left() + i * dx, y(self.samples[i]))
+            p.setPen(QPen(QColor(120, 190, 255), 1.3))
+            p.drawPath(path)
+        p.setPen(QColor(200, 200, 200))
+        p.drawText(rect.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                   f"{top:.0f} ms")
+        p.end()
+
+
+class PerformanceOverlay(QFrame):
+    """A semi-transparent panel in the top-right corner of ``host``."""
+
+    def __init__(self, hub: Any, host: QWidget) -> None:
+        super().__init__(host)
+        self.hub = hub
+        self.host = host
+        self.setObjectName("perfOverlay")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.setSpacing(4)
+        self.title = QLabel("<b>Performance</b>")
+        self.text = QLabel()
+        self.text.setTextFormat(Qt.TextFormat.RichText)
+        self.sparkline = Sparkline()
+        for w in (self.title, self.text, self.sparkline):
+            layout.addWidget(w)
+        self.meter = UiThreadMeter(self)
+        self._timer = QTimer(self, interval=REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._last: tuple[float, int, int] | None = None  # (time, frames, ingest samples)
+        self.refresh_count = 0
+        self.numbers: dict[str, float] = {}
+        self.hide()
+
+    # -- visibility ----------------------------------------------------------------------------
+    def set_active(self, on: bool) -> None:
+        if on:
+            self.meter.start()
+            self.meter.take_busy_s()
+            self._last = None
+            self.refresh()
+            self._timer.start()
+            self.show()
+            self.raise_()
+            self.reposition()
+        else:
+            self._timer.stop()
+            self.meter.stop()
+            self.hide()
+
+    def reposition(self) -> None:
+        self.adjustSize()
+        margin = 10
+        top = margin
+        menu = self.host.menuBar() if hasattr(self.host, "menuBar") else None
+        if menu is not None and menu.isVisible():
+            top += menu.height()
+        self.move(self.host.width() - self.width() - margin, top)
+
+    # -- numbers -------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the counters (once per second) and redraw the text and sparkline."""
+        self.refresh_count += 1
+        stats = self.hub.stats
+        snap = stats.snapshot()
+        now = time.perf_counter()
+        frames = int(snap.get("frames", 0))
+        ingest_ring = stats.ui_ingest_ms
+        ingest_total = int(ingest_ring.total)
+        busy_s = self.meter.take_busy_s()
+        if self._last is None:
+            elapsed, new_frames, new_ingest = 0.0, 0, 0
+        else:
+            elapsed = now - self._last[0]
+            new_frames = frames - self._last[1]
+            new_ingest = ingest_total - self._last[2]
+        self._last = (now, frames, ingest_total)
+        ingest_ms = float(ring_tail(ingest_ring, min(new_ingest, len(ingest_ring.values()))).sum())
+        busy_ms = busy_s * 1000.0
+        other_ms = max(0.0, busy_ms - ingest_ms)
+        per_frame = max(new_frames, 1)
+        fi = snap.get("frame_interval_ms", {})
+        ui = snap.get("ui_ingest_ms", {})
+        lat = snap.get("latency_ms", {})
+        self.numbers = {
+            "busy_fraction": busy_ms / (elapsed * 1000.0) if elapsed > 0 else 0.0,
+            "ingest_ms_per_frame": ingest_ms / per_frame,
+            "other_ms_per_frame": other_ms / per_frame,
+            "ingest_p99_ms": float(ui.get("p99", 0.0)),
+            "frame_p50_ms": float(fi.get("p50", 0.0)),
+            "frame_p99_ms": float(fi.get("p99", 0.0)),
+            "frame_max_ms": float(fi.get("max", 0.0)),
+            "latency_p50_ms": float(lat.get("p50", 0.0)),
+            "latency_p99_ms": float(lat.get("p99", 0.0)),
+            "frames_per_s": new_frames / elapsed if elapsed > 0 else 0.0,
+        }
+        lines = []
+        if getattr(self.hub.settings, "web_mode", False):
+            lines.append("<span style='color:#ffb454'><b>web mode</b>: ingestion on the UI thread</span>")
+        n = self.numbers
+        lines.append(f"UI thread busy <b>{100 * n['busy_fraction']:.0f}%</b> "
+                     f"({n['frames_per_s']:.0f} frames/s)")
+        lines.append(f"per frame: ingest <b>{n['ingest_ms_per_frame']:.2f} ms</b> "
+                     f"(p99 {n['ingest_p99_ms']:.1f}) · other <b>{n['other_ms_per_frame']:.2f} ms</b>")
+        lines.append(f"frame interval p50 <b>{n['frame_p50_ms']:.1f}</b> · p99 "
+                     f"<b>{n['frame_p99_ms']:.1f}</b> · max {n['frame_max_ms']:.1f} ms")
+        if lat.get("n"):
+            lines.append(f"ingest latency p50 {n['latency_p50_ms']:.1f} · p99 {n['latency_p99_ms']:.1f} ms")
+        for store in snap.get("stores", []):
+            name = str(store.get("store", "?")).split("/", 1)[-1]
+            msgs = int(store.get("inbox_messages", 0)) + int(store.get("outbox_items", 0))
+            nbytes = int(store.get("inbox_bytes", 0)) + int(store.get("outbox_bytes", 0))
+            lines.append(f"&nbsp;&nbsp;{_esc(name[:28])}: queue {msgs} msg / {format_bytes(nbytes)}, "
+                         f"worker {100 * float(store.get('busy_fraction', 0.0)):.0f}% busy")
+        self.text.setText("<br>".join(lines))
+        self.sparkline.set_samples(ring_tail(stats.frame_interval_ms, SPARK_SAMPLES))
+        if self.isVisible():
+            self.reposition()
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+

@@ -1,0 +1,152 @@
+"""The views of each store, as dock widgets the user can drag, stack, float and close.
+
+Each store has its own nested `QMainWindow` (a `ViewsHost`) in a stack, so switching stores
+keeps each store's layout. Views come from `suggest_views(db)`; when new entities arrive the
+suggestions are re-evaluated and new views added, existing ones gain the new entities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStackedWidget, QWidget
+
+from viewer.log.messages import StoreId
+from viewer.store.entity_db import EntityDb
+from viewer.store.entity_path import EntityPath
+from viewer.ui.time_control import TimeControl
+from viewer.ui.views.base import View
+
+ViewKey = tuple[str, str]  # (view class name, title)
+
+
+def suggestions(db: EntityDb) -> list[tuple[type[View], list[EntityPath], str]]:
+    try:
+        from viewer.ui.views.registry import suggest_views
+    except ImportError:  # views package not there (yet)
+        return []
+    return [(cls, list(ents), title) for cls, ents, title in suggest_views(db)]
+
+
+class ViewsHost(QMainWindow):
+    """One store's views as docks in a two-column grid the user can rearrange."""
+
+    def __init__(self, db: EntityDb, time_control: TimeControl, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowFlags(Qt.WindowType.Widget)
+        self.setObjectName("viewsHost")
+        self.db = db
+        self.time_control = time_control
+        self.setDockNestingEnabled(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
+                            | QMainWindow.DockOption.AllowTabbedDocks)
+        self.views: dict[ViewKey, View] = {}
+        self.stale = True  # data arrived since the last sync (the main window syncs lazily)
+        self.docks: dict[ViewKey, QDockWidget] = {}
+        self._columns: list[list[QDockWidget]] = [[], []]
+        self.placeholder = QLabel("Waiting for data…")
+        self.placeholder.setObjectName("placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setCentralWidget(self.placeholder)
+
+    def sync(self) -> list[View]:
+        """Add views for suggestions we do not show yet; returns the new views."""
+        created: list[View] = []
+        for cls, entities, title in suggestions(self.db):
+            key = (cls.__name__, title)
+            view = self.views.get(key)
+            if view is not None:
+                for e in entities:
+                    view.add_entity(e)
+                continue
+            try:
+                view = cls(self.db, entities, self.time_control, title)
+            except Exception as exc:  # one broken view must not stop the others
+                view = None
+                self.placeholder.setText(f"Could not create view {title!r}: {exc}")
+            if view is None:
+                continue
+            self.views[key] = view
+            self._add_dock(key, view)
+            created.append(view)
+        if created:
+            self.equalize()
+            QTimer.singleShot(0, self.equalize)  # again once the host has its real size
+        return created
+
+    def equalize(self) -> None:
+        """Share the space evenly: columns side by side, views within a column."""
+        for column in self._columns:
+            live = [d for d in column if not d.isFloating() and d.parent() is self]
+            if len(live) > 1:
+                self.resizeDocks(live, [max(1, self.height() // len(live))] * len(live),
+                                 Qt.Orientation.Vertical)
+        tops = [c[0] for c in self._columns if c]
+        if len(tops) == 2:
+            self.resizeDocks(tops, [max(1, self.width() // 2)] * 2, Qt.Orientation.Horizontal)
+
+    def _add_dock(self, key: ViewKey, view: View) -> None:
+        if self.centralWidget() is self.placeholder:
+            # With no central widget the docks share all the space.
+            self.takeCentralWidget()
+            self.placeholder.hide()
+        dock = QDockWidget(view.title, self)
+        dock.setObjectName(f"view:{key[0]}:{key[1]}")
+        dock.setWidget(view)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.docks[key] = dock
+        col = 0 if len(self._columns[0]) <= len(self._columns[1]) else 1
+        column = self._columns[col]
+        if column:
+            self.splitDockWidget(column[-1], dock, Qt.Orientation.Vertical)
+        else:
+            area = Qt.DockWidgetArea.LeftDockWidgetArea if col == 0 else Qt.DockWidgetArea.RightDockWidgetArea
+            self.addDockWidget(area, dock)
+        column.append(dock)
+
+    def on_data_changed(self, changed: Iterable[EntityPath]) -> None:
+        changed = list(changed)
+        for view in self.views.values():
+            view.on_data_changed(changed)
+
+    def all_views(self) -> list[View]:
+        return list(self.views.values())
+
+
+class ViewsArea(QStackedWidget):
+    """A `ViewsHost` per store; shows the active one."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.hosts: dict[StoreId, ViewsHost] = {}
+        self.empty = QLabel()
+        self.empty.setObjectName("welcome")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.addWidget(self.empty)
+
+    def set_welcome_text(self, html: str) -> None:
+        self.empty.setText(html)
+
+    def add_store(self, db: EntityDb, tc: TimeControl) -> ViewsHost:
+        host = self.hosts.get(db.store_id)
+        if host is None:
+            host = self.hosts[db.store_id] = ViewsHost(db, tc)
+            self.addWidget(host)
+        return host
+
+    def remove_store(self, store_id: StoreId) -> None:
+        host = self.hosts.pop(store_id, None)
+        if host is not None:
+            self.removeWidget(host)
+            host.deleteLater()
+
+    def set_active(self, store_id: StoreId | None) -> None:
+        host = self.hosts.get(store_id) if store_id is not None else None
+        self.setCurrentWidget(host if host is not None else self.empty)
+
+    def host(self, store_id: StoreId) -> ViewsHost | None:
+        return self.hosts.get(store_id)
