@@ -1,0 +1,85 @@
+"""The worker's processing step on its own (no threads): merging, order, errors, bounds."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+from ingest_helpers import expected_tokens, file_messages, grouped_by_entity
+
+from viewer.ingest.settings import IngestSettings
+from viewer.ingest.worker import CHUNK, ERROR, STORE_INFO, IngestionWorker
+from viewer.log.messages import ArrowMsg, message_nbytes
+
+
+def _feed(worker: IngestionWorker, msgs) -> None:
+    for i, m in enumerate(msgs):
+        assert worker.inbox.try_put((m, None, time.monotonic(), i), message_nbytes(m))
+
+
+def _tokens(items) -> list:
+    out = []
+    for it in items:
+        if it.kind == CHUNK:
+            out.extend(map(tuple, it.payload.row_ids.tolist()))
+        elif it.kind == STORE_INFO:
+            out.append(("info", it.payload))
+        elif it.kind == ERROR:
+            out.append(("error", it.payload.message))
+    return out
+
+
+def test_ingest_worker_merges_adjacent_small_chunks_only():
+    msgs = grouped_by_entity(file_messages("scalars.rrd"))
+    sid = msgs[0].store_id
+    w = IngestionWorker(sid, IngestSettings(merge_max_rows=120))
+    _feed(w, msgs)
+    assert w.process(time.monotonic() + 10) == len(msgs)
+    items = w.outbox.take_many(10_000)
+    assert _tokens(items) == expected_tokens(msgs)[sid]
+    chunks = [it for it in items if it.kind == CHUNK]
+    assert sum(it.n_msgs for it in items) == len(msgs)
+    assert any(it.n_msgs > 1 for it in chunks)
+    for it in chunks:
+        assert it.payload.num_rows <= 120 or it.n_msgs == 1
+        assert it.payload.source_chunks == it.n_msgs
+    # one entity per merged chunk, and a merged chunk never spans a non-chunk message
+    assert len(chunks) < sum(isinstance(m, ArrowMsg) for m in msgs)
+
+
+def test_ingest_worker_never_merges_across_non_chunk_messages():
+    chunks = [m for m in grouped_by_entity(file_messages("scalars.rrd")) if isinstance(m, ArrowMsg)]
+    info = next(m for m in file_messages("scalars.rrd") if not isinstance(m, ArrowMsg))
+    a, b = chunks[1], chunks[2]  # same entity, adjacent after grouping
+    msgs = [a, info, b]
+    w = IngestionWorker(a.store_id, IngestSettings(merge_max_rows=4096))
+    _feed(w, msgs)
+    w.process(time.monotonic() + 10)
+    items = w.outbox.take_many(100)
+    assert [it.kind for it in items] == [CHUNK, STORE_INFO, CHUNK]
+    assert _tokens(items) == expected_tokens(msgs)[a.store_id]
+
+
+def test_ingest_worker_decode_error_is_reported_and_skipped():
+    msgs = [m for m in file_messages("scalars.rrd") if isinstance(m, ArrowMsg)][:4]
+    bad = dataclasses.replace(msgs[1], payload=memoryview(b"\\x00garbage" * 10))
+    w = IngestionWorker(msgs[0].store_id, IngestSettings(merge_max_rows=0))
+    _feed(w, [msgs[0], bad, msgs[2]])
+    w.process(time.monotonic() + 10)
+    items = w.outbox.take_many(100)
+    assert [it.kind for it in items] == [CHUNK, ERROR, CHUNK]
+    err = items[1].payload
+    assert str(msgs[0].store_id) in err.message and err.offset == 1
+    assert w.decode_errors == 1
+
+
+def test_ingest_worker_stops_at_full_outbox_and_budget():
+    msgs = [m for m in file_messages("scalars.rrd") if isinstance(m, ArrowMsg)]
+    w = IngestionWorker(msgs[0].store_id, IngestSettings(merge_max_rows=0, outbox_max_items=3))
+    _feed(w, msgs)
+    assert w.process(time.monotonic() + 10) == 3
+    assert len(w.outbox) == 3 and w.outbox.is_full() and not w.can_progress()
+    w.outbox.take_many(2)
+    assert w.can_progress()
+    assert w.process(time.monotonic() + 10, max_msgs=1) == 1
+    assert w.process(time.monotonic() - 1) == 1  # an expired budget still makes progress

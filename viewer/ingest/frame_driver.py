@@ -1,0 +1,292 @@
+"""`FrameDriver`: the ~60 Hz loop on the UI thread that applies ingestion results.
+
+Every tick it takes ready items from the workers' outboxes round-robin and applies them to
+their `EntityDb` within ``apply_budget_ms`` (checking the clock every few items), then emits
+ONE `FrameChanges` for everything that changed — nothing when nothing changed. In web mode
+the same tick then reads files and decodes with the rest of ``web_budget_ms``, which bounds
+all of the frame's ingestion work on the UI thread.
+
+Ordering: items of one store are applied in outbox order, i.e. send order; whatever is
+not applied this frame stays at the head of its outbox for the next one. Different stores
+share the budget fairly (the starting store rotates every frame).
+
+The UI thread never blocks here: taking from an outbox is a short lock, never a wait.
+
+UI priority (threaded mode): while a tick runs (applying and the `frame_applied` handlers)
+the hub's UI gate is cleared and worker / reader threads pause at their next message
+boundary. pyarrow decoding holds the GIL, so without this the UI thread would be preempted
+every switch interval during its frame and frames would stretch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, QTimer
+
+from viewer.ingest.changes import FrameChanges, StoreChanges
+from viewer.ingest.worker import ACTIVATION, CHUNK, ERROR, STORE_INFO, ReadyItem
+
+if TYPE_CHECKING:
+    from viewer.ingest.hub import IngestHub
+    from viewer.ingest.worker import IngestionWorker
+
+_TAKE_BATCH = 16  # items taken per outbox visit; the clock is checked after each batch
+_WEB_SLICE_S = 0.002  # web mode: one worker / one file for at most this long per turn
+
+
+class FrameDriver(QObject):
+    def __init__(self, hub: IngestHub, on_changes: Callable[[FrameChanges], None]) -> None:
+        super().__init__(hub)
+        self._hub = hub
+        self._on_changes = on_changes
+        s = hub.settings
+        self._apply_budget = s.apply_budget_ms / 1000.0
+        self._web_budget = s.web_budget_ms / 1000.0
+        self._web = s.web_mode
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(s.frame_interval_ms)
+        self._timer.timeout.connect(self.tick)
+        self._last_tick: float | None = None
+        self._rr = 0
+        self._errors_seen = 0
+        self._source_seen: dict[int, tuple[Any, int, int]] = {}
+        self._ranges_seen: dict[Any, dict[str, tuple[int, int] | None]] = {}
+        self._known_stores: set[Any] = set()
+        #: Test/diagnostic hook called for every applied item: ``fn(store_id, item)``.
+        self.apply_listener: Callable[[Any, ReadyItem], None] | None = None
+
+    def start(self) -> None:
+        if not self._timer.isActive():
+            self._last_tick = None
+            self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    @property
+    def active(self) -> bool:
+        return self._timer.isActive()
+
+    # ------------------------------------------------------------------ one frame
+    def tick(self) -> None:
+        gate = self._hub._ui_gate
+        gate.clear()  # threaded mode: workers and readers pause between messages
+        try:
+            self._tick()
+        finally:
+            gate.set()
+
+    def _tick(self) -> None:
+        hub = self._hub
+        stats = hub.stats
+        perf = time.perf_counter
+        c0 = time.thread_time()
+        t0 = perf()
+        if self._last_tick is not None:
+            stats.frame_interval_ms.add((t0 - self._last_tick) * 1000.0)
+        self._last_tick = t0
+        stats.frames += 1
+        changes = FrameChanges()
+        # closed before new: a store closed and re-created within a frame is both
+        changes.closed_stores.extend(hub._take_closed())
+
+        workers = hub._workers_snapshot
+        for w in workers:
+            if w.store_id not in self._known_stores:
+                self._known_stores.add(w.store_id)
+                hub._ensure_db(w.store_id)
+                changes.new_stores.append(w.store_id)
+
+        did_work = False
+        if self._web:
+            # web mode: the whole frame's ingestion fits web_budget_ms. Apply what the last
+            # frame decoded first (bounded by apply_budget_ms), then read + decode with what
+            # is left; those items are applied next frame.
+            stats.sample_queues(workers)
+            applied = self._apply(workers, t0 + min(self._apply_budget, self._web_budget),
+                                  changes)
+            t1 = perf()
+            did_work = self._web_work(workers, t0 + self._web_budget)
+            workers = hub._workers_snapshot  # pulling may have created stores
+            for w in workers:
+                if w.store_id not in self._known_stores:
+                    self._known_stores.add(w.store_id)
+                    hub._ensure_db(w.store_id)
+                    changes.new_stores.append(w.store_id)
+            t2 = perf()
+            apply_ms, work_ms = (t1 - t0) * 1000.0, (t2 - t1) * 1000.0
+        else:
+            stats.sample_queues(workers)  # what waited for this frame, before applying
+            applied = self._apply(workers, t0 + self._apply_budget, changes)
+            t2 = perf()
+            apply_ms, work_ms = (t2 - t0) * 1000.0, 0.0
+        if applied:
+            budget = self._web_budget if self._web else self._apply_budget
+            hub.gc_pacer.after_apply(applied, t0 + budget - perf())
+            t2 = perf()
+        if did_work or applied:
+            stats.web_work_ms.add(work_ms)
+            stats.apply_ms.add(apply_ms)
+            stats.ui_ingest_ms.add((t2 - t0) * 1000.0)
+            stats.ui_ingest_cpu_ms.add((time.thread_time() - c0) * 1000.0)
+
+        self._collect_reports(changes)
+        if changes:
+            self._on_changes(changes)
+
+    def _web_work(self, workers: tuple[IngestionWorker, ...], deadline: float) -> bool:
+        """Web mode: pull files and decode on this thread, round-robin, until the budget."""
+        hub = self._hub
+        monotonic = time.monotonic
+        did = False
+        # perf_counter and monotonic share a clock on Linux, but do not rely on it
+        deadline = monotonic() + (deadline - time.perf_counter())
+        while True:
+            progressed = False
+            for src in hub._pull_sources():
+                now = monotonic()
+                if now >= deadline:
+                    return did
+                if src.pump(min(deadline, now + _WEB_SLICE_S)):
+                    progressed = True
+            workers = hub._workers_snapshot
+            n = len(workers)
+            for i in range(n):
+                w = workers[(self._rr + i) % n]
+                if not w.can_progress():
+                    continue
+                now = monotonic()
+                if now >= deadline:
+                    return did
+                if w.process(min(deadline, now + _WEB_SLICE_S)):
+                    progressed = True
+            if not progressed:
+                return did
+            did = True
+
+    def _apply(self, workers: tuple[IngestionWorker, ...], deadline: float,
+               changes: FrameChanges) -> int:
+        n = len(workers)
+        if n == 0:
+            return 0
+        self._rr = (self._rr + 1) % n
+        active = [workers[(self._rr + i) % n] for i in range(n)]
+        perf = time.perf_counter
+        applied = 0
+        while active:
+            still = []
+            for w in active:
+                items = w.outbox.take_many(_TAKE_BATCH)
+                if not items:
+                    continue
+                applied += self._apply_items(w, items, changes)
+                if len(items) == _TAKE_BATCH:
+                    still.append(w)
+                if perf() >= deadline:
+                    return applied
+            active = still
+        return applied
+
+    def _apply_items(self, worker: IngestionWorker, items: list[ReadyItem],
+                     changes: FrameChanges) -> int:
+        hub = self._hub
+        store_id = worker.store_id
+        db = hub._dbs.get(store_id)
+        if db is None:  # cannot happen (created before applying); never get stuck on it
+            worker.applied_msgs += sum(it.n_msgs for it in items)
+            return 0
+        sc: StoreChanges = changes.store(store_id)
+        stats = hub.stats
+        lat = stats.latency_ms
+        now = time.monotonic()
+        listener = self.apply_listener
+        msgs = 0
+        chunks_before = sc.chunks_added
+        for it in items:
+            kind = it.kind
+            try:
+                if kind == CHUNK:
+                    chunk = it.payload
+                    added = db.add_chunk(chunk)
+                    if added.new_entities:
+                        sc.new_entities.extend(added.new_entities)
+                    if added.new_timelines:
+                        sc.new_timelines.extend(added.new_timelines)
+                    sc.rows_added += chunk.num_rows
+                    sc.chunks_added += 1
+                elif kind == STORE_INFO:
+                    db.set_store_info(it.payload)
+                    sc.store_info_changed = True
+                    sc.store_infos_applied += 1
+                elif kind == ACTIVATION:
+                    changes.blueprint_activations.append(it.payload)
+                elif kind == ERROR:
+                    src = it.source
+                    if src is not None:
+                        src.errors.append(it.payload)
+                    hub._report_error(it.payload)
+            except Exception as exc:  # a store bug must not take the UI down
+                from viewer.log.reader import ReadError
+
+                name = it.source.name if it.source is not None else "?"
+                err = ReadError(name, -1, f"store {store_id}: could not apply: {exc!r}")
+                if it.source is not None:
+                    it.source.errors.append(err)
+                hub._report_error(err)
+            msgs += it.n_msgs
+            lat.add((now - it.t_read) * 1000.0)
+            if listener is not None:
+                listener(store_id, it)
+        worker.applied_msgs += msgs
+        stats.messages_applied += msgs
+        stats.chunks_applied += sc.chunks_added - chunks_before
+        return len(items)
+
+    def _collect_reports(self, changes: FrameChanges) -> None:
+        hub = self._hub
+        # rows accounting and timeline ranges (once per store per frame, not per chunk)
+        for store_id, sc in list(changes.stores.items()):
+            if not (sc.chunks_added or sc.store_infos_applied or sc.new_entities):
+                del changes.stores[store_id]  # only errors/activations: reported elsewhere
+                continue
+            hub.stats.rows_applied += sc.rows_added
+            db = hub._dbs.get(store_id)
+            if db is None or not sc.chunks_added:
+                continue
+            seen = self._ranges_seen.setdefault(store_id, {})
+            for tl in db.timelines():
+                rng = db.time_range(tl)
+                if seen.get(tl) != rng:
+                    seen[tl] = rng
+                    sc.timelines_changed.append(tl)
+        errors = hub._errors
+        if self._errors_seen < len(errors):
+            changes.new_errors.extend(errors[self._errors_seen:])
+            self._errors_seen = len(errors)
+        for src in hub._sources:
+            key = (src.state, src.bytes_read, len(src.errors))
+            if self._source_seen.get(id(src)) != key:
+                self._source_seen[id(src)] = key
+                changes.sources_changed.append(src)
+
+    def forget_store(self, store_id: Any) -> None:
+        """A store was closed: a later store with the same id is new again."""
+        self._known_stores.discard(store_id)
+        self._ranges_seen.pop(store_id, None)
+
+    def has_unreported(self) -> bool:
+        """Something happened that the next frame would still report."""
+        hub = self._hub
+        if self._errors_seen < len(hub._errors) or hub._closed_pending:
+            return True
+        for w in hub._workers_snapshot:
+            if w.store_id not in self._known_stores:
+                return True
+        for src in hub._sources:
+            if self._source_seen.get(id(src)) != (src.state, src.bytes_read, len(src.errors)):
+                return True
+        return False

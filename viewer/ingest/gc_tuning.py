@@ -1,0 +1,103 @@
+"""Process-wide runtime settings that keep frame times even while ingesting.
+
+All are measured in docs/benchmarks/ingest-frames.md (and the allocator below):
+
+- **GC pauses.** A full (generation 2) collection scans every tracked object — after
+  importing PySide6, pyarrow and numpy that alone is tens of thousands — and stops whichever
+  thread triggered it, mid-frame, for 10–30 ms. `gc.freeze()` once after start-up moves the
+  start-up objects out of the scans. Ingested chunks are freed by reference counting.
+- **GIL hand-off.** The UI thread waits for the GIL up to the switch interval (5 ms by
+  default) each time it re-enters Python while a worker thread decodes; a 1 ms interval
+  bounds that wait. Only set in threaded mode (web mode has no competing threads).
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+_frozen = False
+
+
+def freeze_startup_objects() -> None:
+    """Move everything alive now to the permanent generation (once per process)."""
+    global _frozen
+    if not _frozen:
+        gc.collect()
+        gc.freeze()
+        _frozen = True
+
+
+class SwitchInterval:
+    """Set `sys.setswitchinterval` while ingestion threads run; restore it afterwards."""
+
+    def __init__(self, interval_ms: float | None) -> None:
+        self._interval = None if not interval_ms else interval_ms / 1000.0
+        self._previous: float | None = None
+
+    def apply(self) -> None:
+        if self._interval is not None and self._previous is None:
+            self._previous = sys.getswitchinterval()
+            sys.setswitchinterval(self._interval)
+
+    def restore(self) -> None:
+        if self._previous is not None:
+            sys.setswitchinterval(self._previous)
+            self._previous = None
+
+
+class GcPacer:
+    """Keep full collections short while chunks keep arriving.
+
+    Every chunk adds a dozen GC-tracked objects (pyarrow arrays, dicts, small records)
+    that live as long as the recording. Left alone, CPython's full collections scan all
+    of them: with 10 stores of 4 000 chunks a pause of 100–300 ms, in whichever thread
+    triggered it. So after every ``every_chunks`` applied chunks the frame driver collects
+    the young generations (cheap: only objects since the last time) and freezes the
+    survivors: later full collections skip them. Reference counting still frees frozen
+    objects; only *cycles* among them wait for `full_collect` (called when a store closes).
+    """
+
+    def __init__(self, every_chunks: int) -> None:
+        self.every_chunks = every_chunks
+        self._since = 0
+        self.freezes = 0
+
+    def after_apply(self, chunks: int, time_left_s: float) -> None:
+        """Count applied items; collect + freeze when due and the frame has ~1.5 ms left
+        (or when long overdue), so the pause fits the frame budget."""
+        if self.every_chunks <= 0:
+            return
+        self._since += chunks
+        due = self._since >= self.every_chunks
+        if due and (time_left_s >= 0.0015 or self._since >= 4 * self.every_chunks):
+            self._since = 0
+            gc.collect(1)
+            gc.freeze()
+            self.freezes += 1
+
+    def full_collect(self) -> None:
+        """Collect everything, frozen objects included (one pause; on user actions only)."""
+        if self.every_chunks <= 0 and not _frozen:
+            return
+        gc.unfreeze()
+        gc.collect()
+        gc.freeze()
+
+
+def use_system_arrow_allocator() -> None:
+    """Make pyarrow allocate with malloc instead of its bundled jemalloc/mimalloc.
+
+    Measured (docs/benchmarks/ingest-frames.md): with jemalloc about 1 % of chunk decodes
+    stall ~5 ms (the allocator returning and re-faulting memory), which alone breaks a
+    per-frame budget in web mode; with the system allocator the slowest decode was 0.5 ms.
+    Buffers allocated before the switch stay valid. Respects ARROW_DEFAULT_MEMORY_POOL if set.
+    """
+    import os
+
+    import pyarrow as pa
+
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())

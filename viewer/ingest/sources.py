@@ -1,0 +1,251 @@
+"""Sources feed messages into the hub: files (read on their own thread, or pulled on the UI
+thread in web mode) and push streams (gRPC handler threads call `submit`).
+
+A source routes every message to its store's inbox in the order it read/received them, so
+per-store order equals send order. A full inbox blocks a threaded source (backpressure);
+in web mode a file source just stops pulling for this frame and keeps the message it holds.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QThread
+
+from viewer.ingest import thread_registry
+from viewer.log.messages import LogMsg, StoreId
+from viewer.log.reader import ReadError, RrdReader
+
+if TYPE_CHECKING:
+    from viewer.ingest.hub import IngestHub
+
+
+class SourceState(enum.Enum):
+    LOADING = "loading"  # a file being read
+    LIVE = "live"  # a stream open and receiving
+    DONE = "done"  # read / finished (errors, if any, are in `errors`)
+    FAILED = "failed"  # nothing usable: missing, unreadable, not an .rrd, or finished with error
+    CLOSED = "closed"  # aborted (hub shut down)
+
+
+class SourceClosed(Exception):
+    """The hub was shut down, or this source was finished or closed: stop sending."""
+
+
+class Source:
+    """What the UI shows per opened file or stream. Counters are written by the source's
+    own thread and read anywhere (plain attribute reads)."""
+
+    kind = "?"
+
+    def __init__(self, hub: IngestHub, name: str) -> None:
+        self._hub = hub
+        self.name = name
+        self.state = SourceState.LOADING
+        self.bytes_read = 0
+        self.total_bytes = 0
+        self.errors: list[ReadError] = []
+        self._stores: dict[StoreId, None] = {}  # insertion-ordered set
+        self._ignored: set[StoreId] = set()  # stores closed while this source was open
+        self.messages_sent = 0
+        self.dropped_messages = 0  # sent to a store that was closed meanwhile
+        self.started_at = time.monotonic()
+        self.finished_at: float | None = None
+
+    @property
+    def store_ids(self) -> list[StoreId]:
+        return list(self._stores)
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in (SourceState.LOADING, SourceState.LIVE)
+
+    def _set_state(self, state: SourceState) -> None:
+        if self.finished:
+            return  # terminal states stay
+        self.state = state
+        self.finished_at = time.monotonic()
+
+    def abort(self) -> None:
+        """Stop sending (hub shutdown). Overridden by sources with a thread."""
+        self._set_state(SourceState.CLOSED)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self.state.value}>"
+
+
+class FileSource(Source):
+    kind = "file"
+
+    def __init__(self, hub: IngestHub, path: str | Path) -> None:
+        super().__init__(hub, str(path))
+        self.path = Path(path)
+        self._reader: RrdReader | None = None
+        self._entries: Iterator[tuple[int, LogMsg]] | None = None
+        self._pending: tuple[int, LogMsg, float] | None = None  # web mode: inbox was full
+        self._errors_seen = 0
+        self._thread: _ReaderThread | None = None
+        self._aborted = False
+        if self.path.is_dir():
+            self._fail(f"is a folder, not an .rrd file: {self.path}")
+            return
+        reader = RrdReader(self.path)
+        self.total_bytes = reader.total_bytes
+        self._reader = reader
+        self._entries = reader.entries()
+        if reader.errors:  # could not open
+            self._sync_reader()
+            self._finish()
+
+    def _fail(self, message: str) -> None:
+        err = ReadError(self.name, 0, message)
+        self.errors.append(err)
+        self._hub._report_error(err)
+        self._set_state(SourceState.FAILED)
+
+    # -- threaded ------------------------------------------------------------------------
+    def start_thread(self) -> None:
+        if self.finished:
+            return
+        self._thread = _ReaderThread(self)
+        thread_registry.register(self._thread)
+        self._thread.start()
+
+    def _read_all(self) -> None:
+        """Reader thread: route every message, blocking on full inboxes."""
+        from viewer.ingest.queues import QueueClosed  # noqa: F401 - documented behaviour
+
+        try:
+            assert self._entries is not None
+            gate = self._hub._ui_gate
+            for offset, msg in self._entries:
+                if self._aborted:
+                    break
+                if not gate.is_set():
+                    gate.wait(0.05)  # the UI thread is in its frame: let it have the GIL
+                self._sync_reader()
+                try:
+                    self._hub._route(self, msg, offset, time.monotonic(), block=True)
+                except SourceClosed:
+                    break
+            self._sync_reader()
+        except Exception as exc:  # never let a reader bug kill the process silently
+            self._fail(f"reading stopped: {type(exc).__name__}: {exc}")
+        self._finish()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.wait()
+
+    # -- web mode ------------------------------------------------------------------------
+    def pump(self, deadline: float) -> int:
+        """Route messages until ``deadline`` or a full inbox; never blocks. Returns how many."""
+        if self.finished or self._entries is None:
+            return 0
+        n = 0
+        monotonic = time.monotonic
+        try:
+            while True:
+                if self._pending is not None:
+                    offset, msg, t_read = self._pending
+                else:
+                    try:
+                        offset, msg = next(self._entries)
+                    except StopIteration:
+                        self._sync_reader()
+                        self._finish()
+                        return n
+                    t_read = monotonic()
+                if not self._hub._route(self, msg, offset, t_read, block=False):
+                    self._pending = (offset, msg, t_read)  # inbox full: stop for this frame
+                    return n
+                self._pending = None
+                n += 1
+                if (n & 7) == 0:
+                    self._sync_reader()
+                    if monotonic() >= deadline:
+                        return n
+        except SourceClosed:
+            self._finish()
+        return n
+
+    # -- shared --------------------------------------------------------------------------
+    def _sync_reader(self) -> None:
+        reader = self._reader
+        if reader is None:
+            return
+        self.bytes_read = reader.bytes_read
+        errors = reader.errors
+        while self._errors_seen < len(errors):
+            err = errors[self._errors_seen]
+            self._errors_seen += 1
+            self.errors.append(err)
+            self._hub._report_error(err)
+
+    def _finish(self) -> None:
+        if self._aborted:
+            self._set_state(SourceState.CLOSED)
+        elif self.messages_sent == 0 and self.errors:
+            self._set_state(SourceState.FAILED)
+        else:
+            self._set_state(SourceState.DONE)
+        self._entries = None
+        self._pending = None
+        if self._reader is not None:
+            self.bytes_read = self._reader.bytes_read
+            self._reader.close()  # payloads already routed keep the map alive
+            self._reader = None
+
+    def abort(self) -> None:
+        self._aborted = True
+        if self._thread is None:  # web mode or never started: finish right here
+            self._finish()
+
+
+class _ReaderThread(QThread):
+    def __init__(self, source: FileSource) -> None:
+        super().__init__()
+        self._source = source
+        self.setObjectName(f"read {source.path.name}")
+
+    def run(self) -> None:  # noqa: D102 - QThread entry point
+        self._source._read_all()
+
+
+class StreamSource(Source):
+    """A push source (one gRPC call): `submit` from any thread, then `finish`."""
+
+    kind = "stream"
+
+    def __init__(self, hub: IngestHub, name: str) -> None:
+        super().__init__(hub, name)
+        self.state = SourceState.LIVE
+        self._submit_lock = threading.Lock()  # keeps order if several threads submit
+
+    def submit(self, msg: LogMsg) -> None:
+        """Route one message; blocks while the store's inbox is full (backpressure).
+
+        Raises `SourceClosed` once the hub is shut down or this source was finished.
+        Messages for a store that the user closed are dropped and counted.
+        """
+        if self.finished:
+            raise SourceClosed(f"{self.name} is {self.state.value}")
+        with self._submit_lock:
+            self._hub._route(self, msg, -1, time.monotonic(), block=True)
+
+    def finish(self, error: str | None = None) -> None:
+        """The stream ended (cleanly, or with ``error``)."""
+        if self.finished:
+            return
+        if error:
+            err = ReadError(self.name, -1, error)
+            self.errors.append(err)
+            self._hub._report_error(err)
+            self._set_state(SourceState.FAILED)
+        else:
+            self._set_state(SourceState.DONE)
