@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class StoreChanges:
     new_entities: list[EntityPath] = field(default_factory=list)  # parents first
+    # Every entity that got rows this frame (new or not): views redraw only these.
+    changed_entities: set[EntityPath] = field(default_factory=set)
     rows_added: int = 0
     chunks_added: int = 0  # as applied (a merged chunk counts once)
     new_timelines: list[str] = field(default_factory=list)

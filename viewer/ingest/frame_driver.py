@@ -212,6 +212,7 @@ class FrameDriver(QObject):
                 if kind == CHUNK:
                     chunk = it.payload
                     added = db.add_chunk(chunk)
+                    sc.changed_entities.add(chunk.entity_path)
                     if added.new_entities:
                         sc.new_entities.extend(added.new_entities)
                     if added.new_timelines:

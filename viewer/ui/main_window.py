@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from viewer.ingest.changes import FrameChanges
 from viewer.ingest.hub import IngestHub
-from viewer.ingest.worker import CHUNK
 from viewer.log.messages import StoreId, StoreKind
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
@@ -85,7 +84,6 @@ class MainWindow(QMainWindow):
         self.stores: dict[StoreId, StoreUi] = {}
         self.active: StoreId | None = None
         self.frames_handled = 0
-        self._changed_entities: dict[StoreId, set[EntityPath]] = {}
         self._demo_dir: tempfile.TemporaryDirectory | None = None
         self.setWindowTitle("rrd viewer")
         self.setAcceptDrops(True)
@@ -125,7 +123,6 @@ class MainWindow(QMainWindow):
         self.tree_panel.entity_selected.connect(self._on_entity_selected)
         self.time_panel.user_moved_cursor.connect(self._on_user_moved_cursor)
         hub.frame_applied.connect(self._on_frame)
-        hub.frame_driver.apply_listener = self._on_item_applied
 
         if restore_geometry:
             geometry, state = self.settings.geometry(), self.settings.window_state()
@@ -353,7 +350,6 @@ class MainWindow(QMainWindow):
         if ui is None:
             return
         ui.time_control.set_playback(playing=False)
-        self._changed_entities.pop(store_id, None)
         if self.selection_panel.db is ui.db:
             self.selection_panel.clear()
         self.recordings_panel.remove_store(store_id)
@@ -370,14 +366,6 @@ class MainWindow(QMainWindow):
         self.close_action.setEnabled(has)
 
     # -- per-frame updates --------------------------------------------------------------------
-    def _on_item_applied(self, store_id: StoreId, item) -> None:  # noqa: ANN001
-        """Collect which entities got rows this frame (the frame's changes list only new ones)."""
-        if item.kind == CHUNK:
-            entities = self._changed_entities.get(store_id)
-            if entities is None:
-                entities = self._changed_entities[store_id] = set()
-            entities.add(item.payload.entity_path)
-
     def _on_frame(self, changes: FrameChanges) -> None:
         self.frames_handled += 1
         for sid in changes.closed_stores:
@@ -388,12 +376,9 @@ class MainWindow(QMainWindow):
             ui = self.stores.get(sid) or self._add_store(sid)
             if ui is None:
                 continue
-            changed = list(getattr(sc, "changed_entities", None) or self._changed_entities.get(sid, ()))
-            for e in sc.new_entities:
-                if e not in changed:
-                    changed.append(e)
+            changed = list(sc.changed_entities)
+            changed.extend(e for e in sc.new_entities if e not in sc.changed_entities)
             self._apply_store_changes(ui, sc, changed)
-        self._changed_entities.clear()
         for src in changes.sources_changed:
             self.recordings_panel.update_source(src)
             if src.finished and src.kind == "file":
@@ -476,8 +461,6 @@ class MainWindow(QMainWindow):
 
     def cleanup(self) -> None:
         """Drop the temporary demo file (call after the hub is shut down)."""
-        if self.hub.frame_driver.apply_listener == self._on_item_applied:
-            self.hub.frame_driver.apply_listener = None
         if self._demo_dir is not None:
             self._demo_dir.cleanup()
             self._demo_dir = None
