@@ -83,3 +83,18 @@ def test_ingest_worker_stops_at_full_outbox_and_budget():
     assert w.can_progress()
     assert w.process(time.monotonic() + 10, max_msgs=1) == 1
     assert w.process(time.monotonic() - 1) == 1  # an expired budget still makes progress
+
+
+def test_ingest_worker_never_merges_chunks_above_the_byte_bound():
+    msgs = grouped_by_entity(file_messages("scalars.rrd"))
+    sid = msgs[0].store_id
+    merged = IngestionWorker(sid, IngestSettings(merge_max_rows=4096))
+    bounded = IngestionWorker(sid, IngestSettings(merge_max_rows=4096, merge_max_bytes=64))
+    for w in (merged, bounded):
+        _feed(w, msgs)
+        w.process(time.monotonic() + 10)
+    merged_items = merged.outbox.take_many(10_000)
+    bounded_items = bounded.outbox.take_many(10_000)
+    assert any(it.n_msgs > 1 for it in merged_items)  # merging happens without the bound
+    assert all(it.n_msgs == 1 for it in bounded_items)  # every chunk is above 64 bytes
+    assert _tokens(bounded_items) == expected_tokens(msgs)[sid]

@@ -36,6 +36,8 @@ class IngestSettings:
     # Merge adjacent small chunks of one entity up to this many rows. Benchmark: UI apply
     # cost per row and throughput on a file of 500-row chunks.
     merge_max_rows: int = 4096
+    # ... and up to this many bytes; bigger chunks are never merged (merging copies them).
+    merge_max_bytes: int = 1 << 20
     # Ready (decoded) items a worker may hold before it waits for the UI to take them.
     # Bounded like the inbox so a slow UI pushes back all the way to the source.
     outbox_max_items: int = 2000
@@ -62,5 +64,5 @@ class IngestSettings:
                      "outbox_max_items", "outbox_max_bytes"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.merge_max_rows < 0:
-            raise ValueError(f"merge_max_rows must be >= 0, got {self.merge_max_rows}")
+        if self.merge_max_rows < 0 or self.merge_max_bytes < 0:
+            raise ValueError("merge_max_rows and merge_max_bytes must be >= 0")

@@ -116,15 +116,17 @@ class IngestionWorker:
     def _process(self, deadline: float, max_msgs: int) -> int:
         inbox, outbox = self.inbox, self.outbox
         merge_max = self.settings.merge_max_rows
+        merge_max_bytes = self.settings.merge_max_bytes
         run: list[Any] = []  # adjacent small chunks of one entity awaiting a merge
         run_rows = 0
+        run_bytes = 0
         run_t = 0.0
         run_src: Source | None = None
         consumed = 0
         monotonic = time.monotonic
 
         def flush() -> None:
-            nonlocal run, run_rows
+            nonlocal run, run_rows, run_bytes
             if not run:
                 return
             if len(run) == 1:
@@ -140,6 +142,7 @@ class IngestionWorker:
                     self._emit(ReadyItem(CHUNK, merged, len(run), run_t, run_src), merged.nbytes)
             run = []
             run_rows = 0
+            run_bytes = 0
 
         gate = self.ui_gate
         while consumed < max_msgs and not self.aborted:
@@ -159,14 +162,18 @@ class IngestionWorker:
                     flush()
                     continue
                 rows = chunk.num_rows
-                if merge_max and rows < merge_max:
-                    if run and (run_rows + rows > merge_max or run_src is not source
-                                or not Chunk.can_concat(run[0], chunk)):
+                nbytes = chunk.nbytes
+                # Only small chunks are merged: merging copies, and for big chunks (images,
+                # large point clouds) the per-chunk apply cost is already negligible.
+                if merge_max and rows < merge_max and nbytes < merge_max_bytes:
+                    if run and (run_rows + rows > merge_max or run_bytes + nbytes > merge_max_bytes
+                                or run_src is not source or not Chunk.can_concat(run[0], chunk)):
                         flush()
                     if not run:
                         run_t, run_src = t_read, source
                     run.append(chunk)
                     run_rows += rows
+                    run_bytes += nbytes
                     if run_rows >= merge_max:
                         flush()
                 else:
