@@ -28,84 +28,27 @@ from viewer.log.messages import (
     StoreSource,
     Tuid,
 )
+from viewer.log.sorbet import (
+    SOURCE_KIND_OTHER,
+    STORE_VERSION_0_41,
+    Component,
+    TuidGenerator,
+    chunk_batch,
+)
 
 DEMO_APPLICATION_ID = "rrd_viewer_demo"
 DEMO_FRAMES = 240
 DEMO_FPS = 30
-_SORBET_VERSION = b"0.1.4"
-# store_version bits as rerun-sdk 0.41.0 writes them (4 version bytes read as little-endian).
-_STORE_VERSION_0_41 = 0x2900
-# Store source kind "other" (6) with a non-empty extra, so the official viewer accepts it too.
-_SOURCE_OTHER = 6
-
-
-class _TuidGen:
-    """Time-ordered unique ids: a fixed wall-clock start plus an increment, like the SDK's."""
-
-    def __init__(self, start_ns: int) -> None:
-        self._start = start_ns
-        self._inc = itertools.count(1)
-
-    def next(self) -> Tuid:
-        return Tuid(self._start, next(self._inc))
-
-    def many(self, n: int) -> list[Tuid]:
-        return [self.next() for _ in range(n)]
-
-
-def _row_id_field() -> pa.Field:
-    return pa.field("rerun.controls.RowId", pa.binary(16), nullable=False, metadata={
-        "rerun:kind": "control",
-        "rerun:is_sorted": "true",
-        "ARROW:extension:name": "rerun.datatypes.TUID",
-        "ARROW:extension:metadata": '{"namespace":"row"}',
-    })
-
-
-def _index_field(name: str, arrow_type: pa.DataType) -> pa.Field:
-    return pa.field(name, arrow_type, metadata={
-        "rerun:kind": "index",
-        "rerun:index_name": name,
-        "rerun:is_sorted": "true",
-    })
-
-
-def _data_field(archetype: str, field_name: str, component_type: str, arrow_type: pa.DataType) -> pa.Field:
-    column = f"{archetype}:{field_name}"
-    return pa.field(column, arrow_type, metadata={
-        "rerun:kind": "data",
-        "rerun:archetype": f"rerun.archetypes.{archetype}",
-        "rerun:component": column,
-        "rerun:component_type": f"rerun.components.{component_type}",
-    })
-
-
-Component = tuple[str, str, str, pa.Array]  # archetype, field, component type, list array
-
-
-def build_chunk(ids: _TuidGen, entity_path: str, frames: list[int] | None,
+def build_chunk(ids: TuidGenerator, entity_path: str, frames: list[int] | None,
                 times_ns: list[int] | None, components: list[Component]) -> pa.RecordBatch:
     """One sorbet chunk; ``frames``/``times_ns`` None makes it static (no index column)."""
-    n = len(components[0][3])
-    row_ids = [t.to_bytes() for t in ids.many(n)]
-    fields = [_row_id_field()]
-    arrays: list[pa.Array] = [pa.array(row_ids, pa.binary(16))]
+    row_ids = ids.row_id_array(len(components[0][3]))
+    indexes = []
     if frames is not None:
-        fields.append(_index_field("frame", pa.int64()))
-        arrays.append(pa.array(frames, pa.int64()))
+        indexes.append(("frame", pa.array(frames, pa.int64())))
     if times_ns is not None:
-        fields.append(_index_field("time", pa.timestamp("ns")))
-        arrays.append(pa.array(times_ns, pa.timestamp("ns")))
-    for archetype, field_name, component_type, array in components:
-        fields.append(_data_field(archetype, field_name, component_type, array.type))
-        arrays.append(array)
-    chunk_id = ids.next()
-    schema = pa.schema(fields, metadata={
-        "rerun:entity_path": entity_path,
-        "rerun:id": f"chunk_{chunk_id}",
-        "sorbet:version": _SORBET_VERSION,
-    })
-    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+        indexes.append(("time", pa.array(times_ns, pa.timestamp("ns"))))
+    return chunk_batch(entity_path, ids.next(), row_ids, indexes, components)
 
 
 def _list_of_fixed(values: np.ndarray, offsets: list[int], width: int) -> pa.Array:
@@ -163,7 +106,7 @@ _LEVELS = ["INFO", "DEBUG", "WARN", "INFO", "ERROR"]
 def demo_batches(start_ns: int | None = None, frames: int = DEMO_FRAMES) -> Iterator[pa.RecordBatch]:
     """The demo's chunks: scalars, a 3D spiral, 2D points, an image and text logs."""
     start_ns = time.time_ns() if start_ns is None else start_ns
-    ids = _TuidGen(start_ns)
+    ids = TuidGenerator(start_ns)
     frame_ns = 1_000_000_000 // DEMO_FPS
     yield build_chunk(ids, "/__properties", None, None, [
         ("RecordingInfo", "start_time", "Timestamp", pa.array([[start_ns]], pa.list_(pa.int64()))),
@@ -233,7 +176,7 @@ def demo_messages(store_id: StoreId | None = None, start_ns: int | None = None,
     """SetStoreInfo then every chunk as an ArrowMsg: what a file or a live stream carries."""
     store_id = store_id or demo_store_id()
     start_ns = time.time_ns() if start_ns is None else start_ns
-    info = StoreInfo(store_id, StoreSource(_SOURCE_OTHER, b"rrd-viewer demo"), _STORE_VERSION_0_41)
+    info = StoreInfo(store_id, StoreSource(SOURCE_KIND_OTHER, b"rrd-viewer demo"), STORE_VERSION_0_41)
     yield SetStoreInfo(info, Tuid(start_ns, 0))
     for batch in demo_batches(start_ns, frames):
         msg: ArrowMsg = encode_record_batch(batch, store_id)
@@ -250,3 +193,7 @@ def write_demo_recording(path: str | Path, *, store_id: StoreId | None = None,
         for msg in demo_messages(store_id, frames=frames):
             writer.write(msg)
     return path
+
+
+# Older name, kept for scripts written against it.
+_TuidGen = TuidGenerator

@@ -7,7 +7,6 @@ SDK's own stamps.
 
 from __future__ import annotations
 
-import itertools
 import time
 import uuid
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from viewer.log.messages import (
     StoreSource,
     Tuid,
 )
+from viewer.log.sorbet import STORE_VERSION_0_41, TuidGenerator, chunk_batch
 
 __all__ = [
     "DEMO_APP_ID",
@@ -38,61 +38,6 @@ __all__ = [
 
 DEMO_APP_ID = "rrd_viewer_demo"
 SENT_NS_KEY = b"rrd_viewer:timestamp_sender_ns"
-STORE_VERSION_0_41 = 0x2900  # version bytes 00 29 00 00 read as a little-endian i32
-
-_ROW_ID_FIELD = pa.field(
-    "rerun.controls.RowId",
-    pa.binary(16),
-    nullable=False,
-    metadata={
-        "ARROW:extension:metadata": '{"namespace":"row"}',
-        "ARROW:extension:name": "rerun.datatypes.TUID",
-        "rerun:is_sorted": "true",
-        "rerun:kind": "control",
-    },
-)
-
-
-def _index_field(name: str, dtype: pa.DataType) -> pa.Field:
-    return pa.field(
-        name,
-        dtype,
-        metadata={"rerun:index_name": name, "rerun:is_sorted": "true", "rerun:kind": "index"},
-    )
-
-
-_SCALARS_FIELD = pa.field(
-    "Scalars:scalars",
-    pa.list_(pa.float64()),
-    metadata={
-        "rerun:archetype": "rerun.archetypes.Scalars",
-        "rerun:component": "Scalars:scalars",
-        "rerun:component_type": "rerun.components.Scalar",
-        "rerun:kind": "data",
-    },
-)
-
-
-class TuidGenerator:
-    """Time-ordered unique ids: one start time, a strictly increasing increment."""
-
-    def __init__(self) -> None:
-        self._time_ns = time.time_ns()
-        self._inc = itertools.count(int.from_bytes(uuid.uuid4().bytes[:6], "big") << 16)
-
-    def next(self) -> Tuid:
-        return Tuid(self._time_ns, next(self._inc))
-
-    def next_block(self, n: int) -> np.ndarray:
-        """``n`` consecutive ids as 16-byte big-endian rows (a RowId column's buffer)."""
-        first = next(self._inc)
-        for _ in range(n - 1):
-            next(self._inc)
-        out = np.empty((n, 2), dtype=">u8")
-        out[:, 0] = self._time_ns
-        out[:, 1] = np.arange(first, first + n, dtype=np.uint64)
-        return out
-
 
 def scalar_chunk(
     entity_path: str,
@@ -105,37 +50,16 @@ def scalar_chunk(
     """One Scalars chunk on the ``frame`` and ``log_time`` timelines; returns it and its id."""
     n = len(frames)
     chunk_id = tuids.next()
-    row_ids = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(16), n, [None, pa.py_buffer(tuids.next_block(n).tobytes())]
-    )
-    now = time.time_ns()
+    row_ids = tuids.row_id_array(n)
     offsets = pa.array(np.arange(n + 1, dtype=np.int32))
     scalars = pa.ListArray.from_arrays(offsets, pa.array(values, pa.float64()))
-    meta = {
-        b"rerun:entity_path": entity_path.encode(),
-        b"rerun:id": f"chunk_{chunk_id}".encode(),
-        b"sorbet:version": b"0.1.4",
-    }
-    if stamp_ns is not None:
-        meta[SENT_NS_KEY] = str(stamp_ns).encode()
-    schema = pa.schema(
-        [
-            _ROW_ID_FIELD,
-            _index_field("frame", pa.int64()),
-            _index_field("log_time", pa.timestamp("ns")),
-            _SCALARS_FIELD,
-        ],
-        metadata=meta,
-    )
-    batch = pa.RecordBatch.from_arrays(
-        [
-            row_ids,
-            pa.array(frames, pa.int64()),
-            pa.array(np.full(n, now, dtype=np.int64), pa.timestamp("ns")),
-            scalars,
-        ],
-        schema=schema,
-    )
+    extra = {SENT_NS_KEY: str(stamp_ns).encode()} if stamp_ns is not None else None
+    indexes = [
+        ("frame", pa.array(frames, pa.int64())),
+        ("log_time", pa.array(np.full(n, time.time_ns(), dtype=np.int64), pa.timestamp("ns"))),
+    ]
+    batch = chunk_batch(entity_path, chunk_id, row_ids, indexes,
+                        [("Scalars", "scalars", "Scalar", scalars)], extra)
     return batch, chunk_id
 
 
