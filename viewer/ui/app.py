@@ -88,6 +88,10 @@ def take_screenshot(window: MainWindow, path: str | Path, sources: list) -> int:
         if idle:
             break
     wait(SCREENSHOT_SETTLE_S)  # coalesced view redraws, layout
+    from viewer.ui.views.base import data_redraw_queue
+
+    if data_redraw_queue().flush():  # throttled / split redraws still waiting: all of them now
+        wait(0.05)
     if window.overlay.isVisible():
         # Let the overlay's own once-per-second refresh cover the loading period, so the
         # shot shows what a user would see, not a sample of a few idle milliseconds.
@@ -128,7 +132,8 @@ def run_gui(args: argparse.Namespace) -> int:
         from viewer.ingest.tracing import TRACER as tracer
 
         tracer.start()
-    hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False))))
+    hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
+                                   memory_limit_bytes=getattr(args, "memory_limit_bytes", None)))
     settings_path = os.environ.get(SETTINGS_ENV)
     settings = AppSettings(settings_path) if settings_path else AppSettings()
     server = None
@@ -178,5 +183,8 @@ def run_gui(args: argparse.Namespace) -> int:
             window.deleteLater()
         if tracer is not None:
             tracer.stop()
-            tracer.save(args.profile)
+            try:
+                tracer.save(args.profile)
+            except OSError as exc:
+                print(f"viewer: could not write the trace {args.profile}: {exc}", file=sys.stderr)
         QCoreApplication.processEvents()

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from viewer.ingest.changes import FrameChanges
 from viewer.ingest.hub import IngestHub
+from viewer.ingest.tracing import TRACER
 from viewer.log.messages import StoreId, StoreKind
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
@@ -367,6 +368,13 @@ class MainWindow(QMainWindow):
 
     # -- per-frame updates --------------------------------------------------------------------
     def _on_frame(self, changes: FrameChanges) -> None:
+        if TRACER.enabled:  # --profile
+            with TRACER.scope("window frame", "ui", {"stores": len(changes.stores)}):
+                self._handle_frame(changes)
+        else:
+            self._handle_frame(changes)
+
+    def _handle_frame(self, changes: FrameChanges) -> None:
         self.frames_handled += 1
         for sid in changes.closed_stores:
             self._remove_store_ui(sid)
@@ -409,7 +417,7 @@ class MainWindow(QMainWindow):
                 tc.set_timeline(preferred_timeline(db.timelines()))
             rng = db.time_range(tc.timeline) if tc.timeline else None
             if rng is not None and (tc.follow or tc.time is None or (not ui.cursor_touched and not ui.live)):
-                tc.set_time(rng[1])
+                tc.set_time(rng[1], by_data=True)
             if sid == self.active:
                 self.time_panel.on_data()
         if changed:

@@ -2,8 +2,11 @@
 
 Shows, refreshed once per second:
 - UI-thread busy time, split into ingestion (decode in web mode + apply) and everything
-  else (panels, views, painting). Busy time comes from the event dispatcher's
-  awake/aboutToBlock signals, so it covers all work on the UI thread, not only our slots.
+  else (panels, views, painting). Busy time is the UI thread's CPU clock, so it covers all
+  work on the UI thread, not only our slots (the event dispatcher's awake/aboutToBlock
+  signals cannot measure it: Qt's glib dispatcher emits ``awake`` only after dispatching,
+  right before ``aboutToBlock``, so they read ~0 % busy; time waiting for the GIL or a core
+  is not CPU time and shows in the frame intervals instead).
 - frame interval p50/p99/max with a sparkline: the GIL wait of the UI thread only shows
   there (measured-facts.md), never in slot durations;
 - per-store queue depth (messages, bytes), worker busy fraction, ingestion latency;
@@ -18,7 +21,7 @@ import time
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractEventDispatcher, QObject, QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -38,50 +41,27 @@ def ring_tail(ring: Any, count: int) -> np.ndarray:
 
 
 class UiThreadMeter(QObject):
-    """Time the UI thread spends awake (processing events) vs blocked waiting for events."""
+    """CPU time the UI thread spends working (``time.thread_time`` of the thread that
+    calls ``start`` and ``take_busy_s``: create and read it on the UI thread)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.busy_s = 0.0
-        self._awake_at: float | None = None
-        self._dispatcher: QAbstractEventDispatcher | None = None
+        self._cpu_at: float | None = None
 
     def start(self) -> None:
-        if self._dispatcher is not None:
-            return
-        dispatcher = QAbstractEventDispatcher.instance()
-        if dispatcher is None:
-            return
-        self._dispatcher = dispatcher
-        dispatcher.awake.connect(self._on_awake)
-        dispatcher.aboutToBlock.connect(self._on_block)
-        self._awake_at = time.perf_counter()
+        if self._cpu_at is None:
+            self._cpu_at = time.thread_time()
 
     def stop(self) -> None:
-        if self._dispatcher is not None:
-            self._dispatcher.awake.disconnect(self._on_awake)
-            self._dispatcher.aboutToBlock.disconnect(self._on_block)
-            self._dispatcher = None
-        self._awake_at = None
-
-    def _on_awake(self) -> None:
-        if self._awake_at is None:
-            self._awake_at = time.perf_counter()
-
-    def _on_block(self) -> None:
-        if self._awake_at is not None:
-            self.busy_s += time.perf_counter() - self._awake_at
-            self._awake_at = None
+        self._cpu_at = None
 
     def take_busy_s(self) -> float:
-        """Busy seconds since the last call (counting the current awake stretch so far)."""
-        now = time.perf_counter()
-        busy = self.busy_s
-        if self._awake_at is not None:
-            busy += now - self._awake_at
-            self._awake_at = now
-        self.busy_s = 0.0
-        return busy
+        """Busy (CPU) seconds of the UI thread since the last call (0 while stopped)."""
+        if self._cpu_at is None:
+            return 0.0
+        now = time.thread_time()
+        busy, self._cpu_at = now - self._cpu_at, now
+        return max(0.0, busy)
 
 
 class Sparkline(QWidget):
@@ -185,7 +165,8 @@ class PerformanceOverlay(QFrame):
         snap = stats.snapshot()
         now = time.perf_counter()
         frames = int(snap.get("frames", 0))
-        ingest_ring = stats.ui_ingest_ms
+        # CPU time, like the busy meter, so "other" = busy - ingest compares like with like
+        ingest_ring = getattr(stats, "ui_ingest_cpu_ms", stats.ui_ingest_ms)
         ingest_total = int(ingest_ring.total)
         busy_s = self.meter.take_busy_s()
         if self._last is None:

@@ -28,6 +28,9 @@ class TimeControl(QObject):
         self.loop = False
         self.follow = False
         self._play_pos: float | None = None  # sub-step playback position
+        #: True while ``time_changed`` is emitted for a move made by arriving data (follow /
+        #: auto-placing), not by the user: views may then redraw at a throttled rate.
+        self.moved_by_data = False
 
     @property
     def timeline(self) -> str | None:
@@ -42,10 +45,15 @@ class TimeControl(QObject):
             self._timeline = name
             self.timeline_changed.emit(name or "")
 
-    def set_time(self, t: int | None) -> None:
+    def set_time(self, t: int | None, *, by_data: bool = False) -> None:
+        """Move the cursor; ``by_data``: the move follows arriving data (see ``moved_by_data``)."""
         if t != self._time:
             self._time = t
-            self.time_changed.emit(t)
+            self.moved_by_data = by_data
+            try:
+                self.time_changed.emit(t)
+            finally:
+                self.moved_by_data = False
 
     def set_playback(self, *, playing: bool | None = None, speed: float | None = None,
                      loop: bool | None = None, follow: bool | None = None) -> None:

@@ -7,6 +7,13 @@ its data or the cursor changed, and at most once per frame (requests are coalesc
 ``schedule_redraw()`` re-checks all of the view's data: call it after changes the view was
 not told about (e.g. a store that was in the background).
 
+Redraws caused only by arriving data (new rows, the cursor following them) are throttled:
+each view redraws at most every ``DATA_REDRAW_INTERVAL_S``, and the shared `DataRedrawQueue`
+runs at most one such redraw per frame tick, so the views of a loading store take turns
+instead of all redrawing in the same frame (docs/benchmarks/gui.md: a 2 M-row load kept the
+UI thread 100 % busy otherwise). A cursor the user moves, a timeline switch, a view being
+shown or ``schedule_redraw()`` redraw promptly, as before.
+
 A view hidden inside its window (a background tab, a collapsed dock) does not redraw: it
 remembers that it is stale and redraws when it is shown again. A view whose window has not
 been shown yet still redraws, so off-screen ``grab()`` shows current data.
@@ -15,18 +22,99 @@ been shown yet still redraws, so off-screen ``grab()`` shows current data.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
 import shiboken6
-from PySide6.QtCore import QSize, QTimer
+from PySide6.QtCore import QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
+from viewer.ingest.tracing import TRACER
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 
 _log = logging.getLogger(__name__)
+
+#: Least time between two redraws of one view caused only by arriving data.
+DATA_REDRAW_INTERVAL_S = 0.2
+#: How often the queue looks for a due view (one redraw per look: spreads views over frames).
+DATA_REDRAW_TICK_MS = 16
+#: Work a queued redraw may do in one frame before it continues next frame (views that can
+#: split their work check ``work_budget_s()``; a prompt or direct redraw does everything).
+REDRAW_WORK_BUDGET_S = 0.006
+
+
+class DataRedrawQueue(QObject):
+    """Runs throttled (data-only) view redraws: one due view per tick, oldest request first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiting: dict[int, View] = {}  # insertion order = request order
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(DATA_REDRAW_TICK_MS)
+        self._timer.timeout.connect(self.tick)
+        self.redraws = 0  # throttled redraws run (tests, benchmarks)
+
+    def add(self, view: View) -> None:
+        self._waiting.setdefault(id(view), view)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def discard(self, view: View) -> None:
+        self._waiting.pop(id(view), None)
+
+    def __contains__(self, view: View) -> bool:
+        return id(view) in self._waiting
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        for key, view in list(self._waiting.items()):
+            if not shiboken6.isValid(view):
+                del self._waiting[key]
+                continue
+            if not view._continuing and now - view._last_redraw_at < DATA_REDRAW_INTERVAL_S:
+                continue
+            del self._waiting[key]
+            self.redraws += 1
+            view._budgeted = True
+            try:
+                view._do_redraw()
+            finally:
+                if shiboken6.isValid(view):
+                    view._budgeted = False
+            break  # one per tick: the next view's turn is the next frame
+        if not self._waiting:
+            self._timer.stop()
+
+    def flush(self) -> int:
+        """Run every waiting redraw now and in full (no budget): screenshots, tests.
+        Returns how many views redrew."""
+        waiting, self._waiting = list(self._waiting.values()), {}
+        self._timer.stop()
+        n = 0
+        for view in waiting:
+            if shiboken6.isValid(view):
+                view._continuing = False
+                view._do_redraw()
+                n += 1
+        return n
+
+
+_queue: DataRedrawQueue | None = None
+
+
+def data_redraw_queue() -> DataRedrawQueue:
+    """The process-wide queue (created on first use, on the UI thread)."""
+    global _queue
+    if _queue is None or not shiboken6.isValid(_queue):
+        _queue = DataRedrawQueue()
+    return _queue
 
 
 class View(QWidget):
@@ -45,6 +133,9 @@ class View(QWidget):
         self.redraw_count = 0
         self._redraw_pending = False
         self._stale = True  # data or cursor changed since the last redraw
+        self._last_redraw_at = float("-inf")  # time.monotonic() of the last redraw
+        self._continuing = False  # the last redraw left work for the next frame
+        self._budgeted = False  # this redraw runs from the data-redraw queue
         self.last_error: str | None = None  # why the last scheduled redraw failed, if it did
         time_control.time_changed.connect(self._on_time_changed)
         time_control.timeline_changed.connect(self._on_timeline_changed)
@@ -59,13 +150,13 @@ class View(QWidget):
         mine = [e for e in changed_entities if e in self.entities]
         if mine:
             self.invalidate(mine)
-            self._request_redraw()
+            self._request_redraw(urgent=False)
 
     def add_entity(self, entity: EntityPath) -> None:
         if entity not in self.entities:
             self.entities.append(entity)
             self.invalidate([entity])
-            self._request_redraw()
+            self._request_redraw(urgent=False)
 
     def schedule_redraw(self) -> None:
         """Redraw soon, re-checking all data (e.g. after changes this view was not told
@@ -78,19 +169,46 @@ class View(QWidget):
         (plots, logs) mark them dirty here; views that look up the cursor rows on every
         redraw need nothing."""
 
-    def _request_redraw(self) -> None:
+    def _request_redraw(self, urgent: bool = True) -> None:
+        """Redraw on the next event-loop turn (``urgent``) or when the data-redraw queue
+        gives this view its turn (arriving data only: at most every
+        ``DATA_REDRAW_INTERVAL_S``)."""
         self._stale = True
-        if not self._redraw_pending:
-            self._redraw_pending = True
-            # The context object cancels the call if the view is deleted before it runs.
-            QTimer.singleShot(0, self, self._do_redraw)
+        if self._redraw_pending:
+            return
+        if not urgent:
+            data_redraw_queue().add(self)
+            return
+        data_redraw_queue().discard(self)  # folded into the prompt redraw
+        self._redraw_pending = True
+        # The context object cancels the call if the view is deleted before it runs.
+        QTimer.singleShot(0, self, self._do_redraw)
+
+    @property
+    def redraw_waiting(self) -> bool:
+        """A throttled (data-only) redraw is queued."""
+        return self in data_redraw_queue()
 
     def redraw_now(self) -> None:
         """Redraw synchronously (tests, screenshots); pending requests are folded in."""
         self._redraw_pending = False
         self._stale = False
+        self._last_redraw_at = time.monotonic()
+        self._continuing = False
+        data_redraw_queue().discard(self)
         self.redraw_count += 1
         self.redraw()
+
+    def work_budget_s(self) -> float | None:
+        """Seconds of work this redraw may do before ``continue_next_frame`` (None: all)."""
+        return REDRAW_WORK_BUDGET_S if self._budgeted else None
+
+    def continue_next_frame(self) -> None:
+        """Called by ``redraw`` when it stopped early (a per-frame work budget): the view
+        redraws again on the queue's next tick instead of after the throttle interval."""
+        self._continuing = True
+        self._stale = True
+        data_redraw_queue().add(self)
 
     def _do_redraw(self) -> None:
         self._redraw_pending = False
@@ -99,7 +217,11 @@ class View(QWidget):
         if self._hidden_in_window():
             return  # stays stale; showEvent redraws
         try:
-            self.redraw_now()
+            if TRACER.enabled:  # --profile
+                with TRACER.scope("redraw", "ui", {"view": self.kind_name, "title": self.title}):
+                    self.redraw_now()
+            else:
+                self.redraw_now()
             self.last_error = None
         except Exception as exc:  # bad data must not take the viewer down
             self.last_error = f"{type(exc).__name__}: {exc}"
@@ -128,7 +250,7 @@ class View(QWidget):
         raise NotImplementedError
 
     def _on_time_changed(self, _t: object) -> None:
-        self._request_redraw()
+        self._request_redraw(urgent=not self.time_control.moved_by_data)
 
     def _on_timeline_changed(self, _name: str) -> None:
         self._request_redraw()

@@ -9,6 +9,7 @@ stall views). The row at the time cursor is highlighted and scrolled to.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 import numpy as np
@@ -200,11 +201,16 @@ class LogCollector:
 
     def __init__(self) -> None:
         self._parts: dict[tuple[bytes, str], LogPart | None] = {}
+        self.complete = True  # the last collect decoded every chunk (no deadline hit)
 
-    def collect(self, db: EntityDb, entities: list[EntityPath], timeline: str | None
-                ) -> LogTable:
+    def collect(self, db: EntityDb, entities: list[EntityPath], timeline: str | None,
+                deadline: float | None = None) -> LogTable:
+        """``deadline`` (perf_counter): stop decoding new chunks once passed; the table then
+        lacks their rows and ``complete`` is False (call again to continue)."""
         parts: list[LogPart] = []
         seen: set[tuple[bytes, str]] = set()
+        self.complete = True
+        decoded = 0  # at least one new chunk per call, so a tiny budget still progresses
         for entity in entities:
             static = static_log_part(db, entity)
             if static is not None:
@@ -215,9 +221,13 @@ class LogCollector:
                 if chunk.is_static or TEXT not in chunk.components:
                     continue
                 key = (chunk.id, timeline)
-                seen.add(key)
                 if key not in self._parts:
+                    if decoded and deadline is not None and time.perf_counter() >= deadline:
+                        self.complete = False
+                        continue
                     self._parts[key] = chunk_log_part(chunk, timeline)
+                    decoded += 1
+                seen.add(key)
                 part = self._parts[key]
                 if part is not None:
                     parts.append(part)
@@ -439,8 +449,14 @@ class TextLogView(View):
             if kind is not self.model.kind:
                 width = 80 if kind in (TimelineKind.SEQUENCE, None) else 190
                 self.table_view.horizontalHeader().resizeSection(0, width)
-            self.model.set_table(self.collector.collect(self.db, self.entities, timeline), kind)
+            budget = self.work_budget_s()
+            deadline = None if budget is None else time.perf_counter() + budget
+            self.model.set_table(
+                self.collector.collect(self.db, self.entities, timeline, deadline), kind)
             self._sync_level_actions()
+            if not self.collector.complete:
+                self._data_dirty = True
+                self.continue_next_frame()  # the remaining chunks next frame
         self._apply_cursor()
 
     def _sync_level_actions(self) -> None:

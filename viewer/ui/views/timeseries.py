@@ -4,15 +4,24 @@ Peak downsampling and clip-to-view are set on the PlotItem (pyqtgraph 0.14 overw
 options in ``addItem``). Curves get ``setData`` only for entities the frame driver reported
 as changed (and only when the cached series really is a new array); moving the time cursor
 moves an InfiniteLine and touches no curve.
+
+Long series (more than ``DECIMATE_ABOVE`` points) are handed to pyqtgraph already reduced to
+a min/max envelope of ~2 points per pixel column of the shown x range: pyqtgraph re-derives
+its clipped, downsampled copy of *every* curve on each view-range change, and while data
+streams in with auto-range on that is every setData (measured: ~2 ms per 500 k-point curve
+per change, the largest UI cost of a 2 M-row load, docs/benchmarks/gui.md). When the user
+zooms or pans (auto-range off) the envelope is rebuilt for the new range.
 """
 
 from __future__ import annotations
 
+import time
 import weakref
 import zlib
 from collections.abc import Iterable
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyqtgraph as pg
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -39,8 +48,46 @@ def auto_color(entity: EntityPath, instance: int) -> tuple[int, int, int]:
     return PALETTE[(zlib.crc32(str(entity).encode()) + instance) % len(PALETTE)]
 
 
-def _length(array: np.ndarray | None) -> int:
-    return 0 if array is None else len(array)
+#: Series longer than this are given to pyqtgraph as a min/max envelope of the shown range.
+DECIMATE_ABOVE = 20_000
+#: Envelope buckets per pixel of plot width (each bucket gives a min and a max point).
+MIN_BUCKETS = 1000
+
+
+def peak_envelope(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """(x, y) with each run of samples replaced by its min and max (NaN ignored unless the
+    whole run is NaN); the samples that do not fill a whole run are kept as they are."""
+    n = len(x)
+    size = max(1, -(-n // max(1, buckets)))
+    if size == 1:
+        return x, y
+    full = n // size * size
+    runs = y[:full].reshape(-1, size)
+    lo = np.fmin.reduce(runs, axis=1)
+    hi = np.fmax.reduce(runs, axis=1)
+    xs = x[:full:size]
+    out_x = np.empty(2 * len(xs) + (n - full))
+    out_y = np.empty_like(out_x)
+    out_x[0:2 * len(xs):2] = xs
+    out_x[1:2 * len(xs):2] = xs
+    out_y[0:2 * len(xs):2] = lo
+    out_y[1:2 * len(xs):2] = hi
+    out_x[2 * len(xs):] = x[full:]
+    out_y[2 * len(xs):] = y[full:]
+    return out_x, out_y
+
+
+def _max_list_length(arr: pa.Array) -> int:
+    """Longest list in a list array (numpy on the offsets: ~20x cheaper than pyarrow
+    compute for the small chunks a plot sees thousands of)."""
+    if isinstance(arr, (pa.ListArray, pa.LargeListArray)):
+        offsets = arr.offsets.to_numpy()
+        lengths = np.diff(offsets)
+        if arr.null_count:
+            lengths = lengths[arr.is_valid().to_numpy(zero_copy_only=False)]
+        return int(lengths.max()) if len(lengths) else 0
+    m = pc.max(pc.list_value_length(arr)).as_py()
+    return int(m or 0)
 
 
 class TimeSeriesView(View):
@@ -69,6 +116,10 @@ class TimeSeriesView(View):
         self.cursor_line.sigDragged.connect(self._on_cursor_dragged)
         self.curves: dict[tuple[EntityPath, int], pg.PlotDataItem] = {}
         self._series_ids: dict[tuple[EntityPath, int], weakref.ref[np.ndarray]] = {}
+        self._full: dict[tuple[EntityPath, int], tuple[np.ndarray, np.ndarray]] = {}
+        self._decimated: set[tuple[EntityPath, int]] = set()  # keys shown as an envelope
+        self._range_pending = False
+        self.plot_item.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
         self._instance_counts: dict[bytes, int] = {}  # chunk id -> max scalars per row
         self._dirty: set[EntityPath] = set(self.entities)
         self._axis_state: tuple[str | None, TimelineKind | None] | None = None
@@ -91,10 +142,19 @@ class TimeSeriesView(View):
         if self._axis_state != (timeline, kind):
             self._set_timeline(timeline, kind)
         if self._dirty:
-            dirty, self._dirty = self._dirty, set()
-            for entity in self.entities:
-                if entity in dirty:
-                    self._refresh_entity(entity, timeline)
+            budget = self.work_budget_s()
+            deadline = None if budget is None else time.perf_counter() + budget
+            for done, entity in enumerate([e for e in self.entities if e in self._dirty]):
+                if done and deadline is not None and time.perf_counter() >= deadline:
+                    self.continue_next_frame()  # the other curves next frame
+                    break
+                self._dirty.discard(entity)
+                self._refresh_entity(entity, timeline)
+            self._dirty.intersection_update(self.entities)
+        if self._range_pending:
+            self._range_pending = False
+            for key in [k for k in self._decimated if k in self._full]:
+                self._show(key)
         self._move_cursor()
 
     def _set_timeline(self, timeline: str | None, kind: TimelineKind | None) -> None:
@@ -109,6 +169,8 @@ class TimeSeriesView(View):
         self.plot_item.setAxisItems({"bottom": axis})
         self.plot_item.setLabel("bottom", timeline or "")
         self._series_ids.clear()
+        self._full.clear()
+        self._decimated.clear()
         self._dirty.update(self.entities)
         self.plot_item.enableAutoRange()
 
@@ -122,8 +184,7 @@ class TimeSeriesView(View):
                 arr = chunk.components.get(SCALARS)
                 n = 0
                 if arr is not None and len(arr):
-                    m = pc.max(pc.list_value_length(arr)).as_py()
-                    n = int(m or 0)
+                    n = _max_list_length(arr)
                 counts[chunk.id] = n
             best = max(best, n)
         return best
@@ -153,6 +214,8 @@ class TimeSeriesView(View):
                 if curve is not None:
                     curve.setData([], [])
                     self._series_ids.pop(key, None)
+                    self._full.pop(key, None)
+                    self._decimated.discard(key)
                 continue
             times, values = self.db.scalar_series(entity, SCALARS, timeline, instance=i)
             if curve is None:
@@ -165,12 +228,41 @@ class TimeSeriesView(View):
                 self.curves[key] = curve
             base = times.base if isinstance(times.base, np.ndarray) else times
             known = self._series_ids.get(key)
-            if known is not None and known() is base and _length(curve.xData) == len(times):
+            shown = self._full.get(key)
+            if known is not None and known() is base and shown is not None \
+                    and len(shown[0]) == len(times):
                 continue  # the store's cached series did not change
             self._series_ids[key] = weakref.ref(base)
-            x = time_to_x(times, self._kind)
-            finite = bool(np.isfinite(values).all())
-            curve.setData(x, values, skipFiniteCheck=finite, connect="all" if finite else "finite")
+            self._full[key] = (time_to_x(times, self._kind), values)
+            self._show(key)
+
+    def _show(self, key: tuple[EntityPath, int]) -> None:
+        """Give the curve its data: all of it, or the envelope of the shown x range."""
+        x, y = self._full[key]
+        curve = self.curves[key]
+        if len(x) > DECIMATE_ABOVE:
+            vb = self.plot_item.getViewBox()
+            if not vb.autoRangeEnabled()[0]:  # zoomed / panned: the shown range, plus a margin
+                x0, x1 = vb.viewRange()[0]
+                span = x1 - x0
+                lo = int(np.searchsorted(x, x0 - span, side="left"))
+                hi = int(np.searchsorted(x, x1 + span, side="right"))
+                x, y = x[max(0, lo - 1):hi + 1], y[max(0, lo - 1):hi + 1]
+            width = max(1, int(vb.width()) if vb.width() else 0)
+            x, y = peak_envelope(x, y, max(MIN_BUCKETS, 2 * width))
+            self._decimated.add(key)
+        else:
+            self._decimated.discard(key)
+        finite = bool(np.isfinite(y).all())
+        curve.setData(x, y, skipFiniteCheck=finite, connect="all" if finite else "finite")
+
+    def _on_x_range_changed(self, *_args: object) -> None:
+        """The user zoomed or panned: rebuild the envelopes for the new range (coalesced).
+        With auto-range on the envelope covers all data already: nothing to do."""
+        if not self._decimated or self.plot_item.getViewBox().autoRangeEnabled()[0]:
+            return
+        self._range_pending = True
+        self._request_redraw()
 
     # ------------------------------------------------------------------ cursor
 
@@ -183,8 +275,12 @@ class TimeSeriesView(View):
         self.cursor_line.setPos(scalar_to_x(t, self._kind))
 
     def _on_time_changed(self, _t: object) -> None:
-        # Only the line moves: no redraw of curves, no coalescing delay.
-        if self._axis_state == (self.time_control.timeline, self._kind) and not self._dirty:
+        # Only the line moves: no redraw of curves, no coalescing delay. A cursor that only
+        # follows arriving data moves with the throttled redraw instead (every move repaints
+        # the whole plot: axes and curves, ~20 ms for millions of points).
+        if self.time_control.moved_by_data:
+            self._request_redraw(urgent=False)
+        elif self._axis_state == (self.time_control.timeline, self._kind) and not self._dirty:
             self._move_cursor()
         else:
             self._request_redraw()
@@ -199,7 +295,7 @@ class TimeSeriesView(View):
 
     def curve_data(self, entity: EntityPath, instance: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """The full (x, y) data of a curve (before downsampling), for tests and tooltips."""
-        curve = self.curves.get((entity, instance))
-        if curve is None or curve.xData is None:
+        full = self._full.get((entity, instance))
+        if full is None or (entity, instance) not in self.curves:
             return np.empty(0), np.empty(0)
-        return curve.xData, curve.yData
+        return full
