@@ -367,7 +367,7 @@ def floor_one(path: Path) -> None:
     the page-fault cost a real load pays); printed as JSON for the parent.
     """
     sys.path.insert(0, str(ROOT))
-    from viewer.log.arrow import decode_arrow_payload
+    from viewer.log.arrow import decode_arrow_payload_keyed
     from viewer.log.messages import ArrowMsg
     from viewer.log.reader import RrdReader
     from viewer.store.chunk import Chunk
@@ -376,9 +376,11 @@ def floor_one(path: Path) -> None:
     with RrdReader(path) as reader:
         msgs = [m for m in reader.messages() if isinstance(m, ArrowMsg)]
         t1 = time.perf_counter()
-        batches = [(m, decode_arrow_payload(m)) for m in msgs]
+        # keyed like the ingest worker: the schema work is shared per entity
+        batches = [(m, *decode_arrow_payload_keyed(m)) for m in msgs]
         t2 = time.perf_counter()
-        chunks = [Chunk.from_record_batch(b, is_static=m.is_static) for m, b in batches]
+        chunks = [Chunk.from_record_batch(b, is_static=m.is_static, schema_key=k)
+                  for m, b, k in batches]
         t3 = time.perf_counter()
     print(json.dumps({"messages": len(msgs), "chunks": len(chunks), "read_s": t1 - t0,
                       "decode_s": t2 - t1, "chunk_s": t3 - t2, "total_s": t3 - t0}))

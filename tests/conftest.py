@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from pathlib import Path
@@ -20,10 +21,14 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def _no_leaked_threads():
+def _no_leaked_threads(request):
     """Fail any test that leaves a QThread (or a non-daemon Python thread) running."""
     before = {t.ident for t in threading.enumerate()}
     yield
+    if "/ui/" in str(request.node.fspath):
+        # Widgets a test dropped may sit in reference cycles; collect them here, on the GUI
+        # thread, before a later test's background thread can trigger a collection.
+        gc.collect()
     try:
         from viewer.ingest.thread_registry import running_threads
     except ImportError:  # ingest layer not importable (e.g. no Qt): Python threads only

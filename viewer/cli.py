@@ -78,6 +78,17 @@ def parse_window_size(text: str | None) -> tuple[int, int] | None:
     return w, h
 
 
+def _check_memory_limit(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Parse --memory-limit into ``args.memory_limit_bytes`` (None = unlimited); a bad value
+    is a usage error (exit 2) naming it."""
+    from viewer.store.memory import parse_memory_limit
+
+    try:
+        args.memory_limit_bytes = parse_memory_limit(args.memory_limit)
+    except ValueError as exc:
+        parser.error(str(exc))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -91,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(args_list[1:])
             if not args.files and not args.serve:
                 parser.error("give at least one file, or --serve")
+            _check_memory_limit(parser, args)
             from viewer.ingest_cmd import run_ingest
 
             return run_ingest(args)
@@ -100,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.window_size = parse_window_size(args.window_size)
         except argparse.ArgumentTypeError as exc:
             parser.error(str(exc))
+        _check_memory_limit(parser, args)
         from viewer.ui.app import run_gui
 
         return run_gui(args)

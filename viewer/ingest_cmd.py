@@ -48,6 +48,7 @@ def build_report(hub: Any, wall_s: float) -> dict[str, Any]:
         "ui_ingest_ms": _ms(snap["ui_ingest_ms"]),
         "peak_queue_bytes": snap["peak_queue_bytes"],
         "peak_rss_bytes": _peak_rss_bytes(),
+        "memory": hub.memory.snapshot(),
     }
     return report
 
@@ -81,7 +82,20 @@ def run_ingest(args: argparse.Namespace) -> int:
     from viewer.ingest.stats import IngestStats
 
     app = QCoreApplication.instance() or QCoreApplication(["viewer ingest"])
-    hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False))))
+    profile = getattr(args, "profile", None)
+    if profile:
+        from viewer.ingest.tracing import TRACER
+
+        TRACER.start()
+    from viewer.store.memory import parse_memory_limit
+
+    try:
+        limit = parse_memory_limit(getattr(args, "memory_limit", None))
+    except ValueError as exc:
+        print(f"viewer ingest: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
+                                   memory_limit_bytes=limit))
     hub.stats = IngestStats(window_frames=1 << 16, window_samples=1 << 16)  # the whole run
     interrupted = False
 
@@ -135,6 +149,13 @@ def run_ingest(args: argparse.Namespace) -> int:
             server.stop()
         hub.shutdown()
         signal.signal(signal.SIGINT, old_handler)
+        if profile:
+            TRACER.stop()
+            try:
+                TRACER.save(profile)
+            except OSError as exc:
+                print(f"viewer ingest: could not write the trace {profile}: {exc}",
+                      file=sys.stderr)
         del app  # the QCoreApplication stays for the process; nothing to tear down
     if getattr(args, "json", False):
         json.dump(report, sys.stdout, indent=2)

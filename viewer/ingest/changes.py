@@ -12,6 +12,7 @@ from viewer.log.messages import BlueprintActivationCommand, StoreId
 from viewer.log.reader import ReadError
 
 if TYPE_CHECKING:
+    from viewer.ingest.memory_governor import EvictionReport
     from viewer.ingest.sources import Source
     from viewer.store.entity_path import EntityPath
 
@@ -27,6 +28,8 @@ class StoreChanges:
     timelines_changed: list[str] = field(default_factory=list)  # range grew (new ones too)
     store_info_changed: bool = False
     store_infos_applied: int = 0
+    chunks_evicted: int = 0  # dropped by the memory limit this frame
+    rows_evicted: int = 0
 
 
 @dataclass(slots=True)
@@ -37,6 +40,7 @@ class FrameChanges:
     blueprint_activations: list[BlueprintActivationCommand] = field(default_factory=list)
     new_errors: list[ReadError] = field(default_factory=list)
     sources_changed: list[Source] = field(default_factory=list)  # state or progress
+    memory: EvictionReport | None = None  # the memory limit dropped data: show a notice
 
     def store(self, store_id: StoreId) -> StoreChanges:
         sc = self.stores.get(store_id)
@@ -46,4 +50,5 @@ class FrameChanges:
 
     def __bool__(self) -> bool:
         return bool(self.new_stores or self.stores or self.closed_stores
-                    or self.blueprint_activations or self.new_errors or self.sources_changed)
+                    or self.blueprint_activations or self.new_errors or self.sources_changed
+                    or self.memory is not None)

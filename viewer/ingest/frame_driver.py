@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, QTimer
 
 from viewer.ingest.changes import FrameChanges, StoreChanges
+from viewer.ingest.tracing import TRACER
 from viewer.ingest.worker import ACTIVATION, CHUNK, ERROR, STORE_INFO, ReadyItem
 
 if TYPE_CHECKING:
@@ -46,6 +47,7 @@ class FrameDriver(QObject):
         self._apply_budget = s.apply_budget_ms / 1000.0
         self._web_budget = s.web_budget_ms / 1000.0
         self._web = s.web_mode
+        self._evict_budget = s.evict_budget_ms / 1000.0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(s.frame_interval_ms)
@@ -76,7 +78,13 @@ class FrameDriver(QObject):
         gate = self._hub._ui_gate
         gate.clear()  # threaded mode: workers and readers pause between messages
         try:
-            self._tick()
+            if TRACER.enabled:  # --profile: one scope per frame, counters once per frame
+                with TRACER.scope("frame", "ui"):
+                    self._tick()
+                TRACER.queue_counters(self._hub._workers_snapshot)
+                TRACER.sample_memory()
+            else:
+                self._tick()
         finally:
             gate.set()
 
@@ -110,7 +118,11 @@ class FrameDriver(QObject):
             applied = self._apply(workers, t0 + min(self._apply_budget, self._web_budget),
                                   changes)
             t1 = perf()
-            did_work = self._web_work(workers, t0 + self._web_budget)
+            if TRACER.enabled:
+                with TRACER.scope("web work", "ui"):
+                    did_work = self._web_work(workers, t0 + self._web_budget)
+            else:
+                did_work = self._web_work(workers, t0 + self._web_budget)
             workers = hub._workers_snapshot  # pulling may have created stores
             for w in workers:
                 if w.store_id not in self._known_stores:
@@ -134,9 +146,26 @@ class FrameDriver(QObject):
             stats.ui_ingest_ms.add((t2 - t0) * 1000.0)
             stats.ui_ingest_cpu_ms.add((time.thread_time() - c0) * 1000.0)
 
+        self._govern_memory(changes)
         self._collect_reports(changes)
         if changes:
             self._on_changes(changes)
+        hub.ui_gc.tick()  # cyclic GC on this (the UI) thread only: see gc_tuning.UiThreadGc
+
+    def _govern_memory(self, changes: FrameChanges) -> None:
+        """Count stores + queues; over the memory limit, evict within the budget."""
+        hub = self._hub
+        queued = 0
+        for w in hub._workers_snapshot:
+            queued += w.inbox.nbytes + w.outbox.nbytes
+        report = hub.memory.step(hub._dbs, queued, self._evict_budget)
+        if report is None:
+            return
+        changes.memory = report
+        for st in report.stores:
+            sc = changes.store(st.store_id)
+            sc.chunks_evicted += st.chunks_dropped
+            sc.rows_evicted += st.rows_dropped
 
     def _web_work(self, workers: tuple[IngestionWorker, ...], deadline: float) -> bool:
         """Web mode: pull files and decode on this thread, round-robin, until the budget."""
@@ -183,7 +212,12 @@ class FrameDriver(QObject):
                 items = w.outbox.take_many(_TAKE_BATCH)
                 if not items:
                     continue
-                applied += self._apply_items(w, items, changes)
+                if TRACER.enabled:
+                    with TRACER.scope("apply", "ui", {"store": str(w.store_id),
+                                                      "items": len(items)}):
+                        applied += self._apply_items(w, items, changes)
+                else:
+                    applied += self._apply_items(w, items, changes)
                 if len(items) == _TAKE_BATCH:
                     still.append(w)
                 if perf() >= deadline:
@@ -251,12 +285,13 @@ class FrameDriver(QObject):
         hub = self._hub
         # rows accounting and timeline ranges (once per store per frame, not per chunk)
         for store_id, sc in list(changes.stores.items()):
-            if not (sc.chunks_added or sc.store_infos_applied or sc.new_entities):
+            if not (sc.chunks_added or sc.store_infos_applied or sc.new_entities
+                    or sc.chunks_evicted):
                 del changes.stores[store_id]  # only errors/activations: reported elsewhere
                 continue
             hub.stats.rows_applied += sc.rows_added
             db = hub._dbs.get(store_id)
-            if db is None or not sc.chunks_added:
+            if db is None or not (sc.chunks_added or sc.chunks_evicted):
                 continue
             seen = self._ranges_seen.setdefault(store_id, {})
             for tl in db.timelines():

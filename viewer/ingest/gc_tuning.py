@@ -101,3 +101,55 @@ def use_system_arrow_allocator() -> None:
         return
     if pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
+
+
+class UiThreadGc:
+    """While a hub runs, cyclic garbage is collected on the UI thread only.
+
+    CPython runs an automatic collection in whichever thread crosses the allocation
+    threshold: with reader, decoder and gRPC threads allocating all the time, that is
+    usually not the UI thread. A collection finalizes every unreachable cycle, and cycles
+    can hold Qt objects (a closed view, a timer, a model) that Qt requires to be destroyed
+    on the thread that owns them; destroyed elsewhere they crash the process. So automatic
+    collection is switched off while any hub runs, and the frame driver calls `tick()` once
+    per frame on the UI thread, which collects what the thresholds say is due — the same
+    generations the automatic collector would have run, just on the right thread.
+    Reference counting, which frees almost everything, is unaffected.
+    """
+
+    _holders = 0
+    _we_disabled = False
+
+    def __init__(self) -> None:
+        self._held = False
+
+    def acquire(self) -> None:
+        if self._held:
+            return
+        self._held = True
+        cls = type(self)
+        if cls._holders == 0 and gc.isenabled():
+            gc.disable()
+            cls._we_disabled = True
+        cls._holders += 1
+
+    def release(self) -> None:
+        if not self._held:
+            return
+        self._held = False
+        cls = type(self)
+        cls._holders -= 1
+        if cls._holders == 0 and cls._we_disabled:
+            cls._we_disabled = False
+            gc.enable()
+
+    @staticmethod
+    def tick() -> int:
+        """Collect the generations that are due; returns the generation collected or -1."""
+        t0, t1, t2 = gc.get_threshold()
+        c0, c1, c2 = gc.get_count()
+        if t0 <= 0 or c0 < t0:
+            return -1
+        generation = 2 if (c1 >= t1 and c2 >= t2) else 1 if c1 >= t1 else 0
+        gc.collect(generation)
+        return generation

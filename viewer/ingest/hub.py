@@ -33,9 +33,11 @@ from viewer.ingest.frame_driver import FrameDriver
 from viewer.ingest.gc_tuning import (
     GcPacer,
     SwitchInterval,
+    UiThreadGc,
     freeze_startup_objects,
     use_system_arrow_allocator,
 )
+from viewer.ingest.memory_governor import MemoryGovernor
 from viewer.ingest.pool import WorkerPool
 from viewer.ingest.queues import QueueClosed
 from viewer.ingest.settings import IngestSettings
@@ -57,6 +59,8 @@ class IngestHub(QObject):
         super().__init__(parent)
         self.settings = settings or IngestSettings()
         self.stats = IngestStats()
+        #: Keeps stores + queues under `settings.memory_limit_bytes`; totals for the overlay.
+        self.memory = MemoryGovernor(self.settings.memory_limit_bytes)
         self._lock = threading.Lock()
         self._workers: dict[StoreId, IngestionWorker] = {}
         self._workers_snapshot: tuple[IngestionWorker, ...] = ()  # copy-on-write for the UI
@@ -70,6 +74,7 @@ class IngestHub(QObject):
         self.frame_driver = FrameDriver(self, self._emit_changes)
         self._switch_interval = SwitchInterval(self.settings.gil_switch_interval_ms)
         self.gc_pacer = GcPacer(self.settings.gc_freeze_every_chunks)
+        self.ui_gc = UiThreadGc()
         self._ui_gate = threading.Event()  # set = background threads may run Python
         self._ui_gate.set()
 
@@ -84,6 +89,7 @@ class IngestHub(QObject):
             freeze_startup_objects()
         if not self.settings.web_mode:
             self._switch_interval.apply()
+        self.ui_gc.acquire()
         self.frame_driver.start()
 
     def open_file(self, path: str | Path) -> Source:
@@ -155,7 +161,10 @@ class IngestHub(QObject):
         self.gc_pacer.full_collect()  # frees cycles among the store's (frozen) objects
 
     def is_idle(self) -> bool:
-        """All file sources finished, all queues empty, everything applied and reported."""
+        """All file sources finished, all queues empty, everything applied and reported,
+        and the memory limit met (or nothing more to evict)."""
+        if self.memory.busy:
+            return False
         for src in self._sources:
             if src.kind == "file" and not src.finished:
                 return False
@@ -209,6 +218,7 @@ class IngestHub(QObject):
             if isinstance(src, FileSource):
                 src.join()
         self._switch_interval.restore()
+        self.ui_gc.release()
 
     @property
     def is_shut_down(self) -> bool:

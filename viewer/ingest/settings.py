@@ -1,7 +1,8 @@
 """Tunables of the ingestion pipeline.
 
-Every default is provisional until the benchmarks in ``docs/benchmarks/README.md`` justify it;
-the comment next to each says what the benchmark has to show.
+Each default is justified in ``docs/benchmarks/README.md`` (numbers from
+``scripts/bench_ingestion.py``, ``docs/benchmarks/ingestion.md``); the comment next to each
+says which measurement decided it.
 """
 
 from __future__ import annotations
@@ -14,27 +15,38 @@ class IngestSettings:
     # Web mode: no threads at all; the frame timer does pulling, decoding and applying
     # inside per-frame budgets (what a browser build would have to do).
     web_mode: bool = False
-    # Inbox bound (per store) by count. Benchmark: latency ~ depth / drain rate, so keep
-    # the depth that a fast consumer never reaches (~150) well below this.
-    queue_max_messages: int = 1000
-    # Inbox bound by bytes (per store): 1 000 image chunks can be gigabytes, so count alone
-    # says nothing about memory. Benchmark: peak RSS stays bounded with a slow UI.
-    queue_max_bytes: int = 64 << 20
+    # Inbox bound (per store) by count. bench_ingestion.py: rows/s shows no consistent
+    # effect of capacity 100..10 000, latency p99 grows with it (100-row messages, 1 store:
+    # 37 / 93 / 179 ms at 100 / 500 / 1 000; 10 stores: 0.3 / 1.3 / 2.0 s) and so does frame
+    # max with 10 stores (22 / 24 / 30 ms). 500, not 100: one of four throughput checks
+    # (rerun-sdk file, idle UI) lost 20 % at 100; none lost at 500 (README).
+    queue_max_messages: int = 500
+    # Inbox bound by bytes (per store): 500 image chunks can be gigabytes, so count alone
+    # says nothing about memory. bench_ingestion.py "bytes" (1.2 MB messages): 16 MiB keeps
+    # full throughput (4 MiB loses ~15 %), latency p99 55 ms vs 172 ms and 70 MB less RSS
+    # than 64 MiB. A bigger message still passes (alone in an empty queue).
+    queue_max_bytes: int = 16 << 20
     # Frame timer period (~60 Hz). Benchmark: frame interval p99 <= 20 ms while ingesting.
     frame_interval_ms: int = 16
-    # UI-thread time per frame for applying ready items. Benchmark: ~1 000 chunk inserts fit
-    # in 4 ms, and frame p99 stays <= 20 ms.
+    # UI-thread time per frame for applying ready items: ~1 000 chunk inserts fit in 4 ms.
+    # bench_ingestion.py "budget" (10 stores of 100-row chunks): 1/2/4/8 ms give the same
+    # frame p99 (21-23 ms) and rows/s; apply p99 stays under 1 ms, so the budget only bounds
+    # a backlog (after a stall), where 4 ms leaves most of the frame to drawing.
     apply_budget_ms: float = 4.0
     # Web mode only: UI-thread time per frame for ALL ingestion work (apply, then read +
-    # decode with the rest). Benchmark: frame p99 ~17 ms at an 8 ms budget
-    # (measured-facts.md); UI ingest time per frame stays within budget + 4 ms.
+    # decode with the rest). bench_ingestion.py "budget" (10 stores, 4 ms UI load): 4 / 8 /
+    # 12 ms give 0.17 / 0.41 / 0.66 M rows/s at UI ingest p99 6.7 / 10.5 / 14.3 ms. 8 ms
+    # leaves half of a 16 ms frame to drawing; 12 only fits views that draw in < 4 ms.
     web_budget_ms: float = 8.0
     # OS threads decoding: 0 = one QThread per store, N >= 1 = a shared pool of N.
-    # pyarrow decoding holds the GIL (measured-facts.md): more threads gave less throughput
-    # and worse frame times, so 1 until the multi-store benchmark says otherwise.
+    # pyarrow decoding holds the GIL. bench_ingestion.py "decode", 10 stores: one thread per
+    # store gave frame p99 95 ms (100-row chunks) / 83 ms (1000-row), a shared pool of 1
+    # gave 22 / 18 ms, of 2 gave 27 / 23 ms; rows/s within +-20 % of each other.
     decode_threads: int = 1
-    # Merge adjacent small chunks of one entity up to this many rows. Benchmark: UI apply
-    # cost per row and throughput on a file of 500-row chunks.
+    # Merge adjacent small chunks of one entity up to this many rows. bench_ingestion.py
+    # "merge" (2 000 chunks of 100 rows, threaded): UI apply time for the load 8.8 ms at 0,
+    # 2.9 at 1024, 2.6 at 4096, 1.8 at 16384 (byte-capped by merge_max_bytes); rows/s and
+    # latency unchanged. Web mode pays the concat on the UI thread (see README).
     merge_max_rows: int = 4096
     # ... and up to this many bytes; bigger chunks are never merged (merging copies them).
     merge_max_bytes: int = 1 << 20
@@ -57,6 +69,12 @@ class IngestSettings:
     # Benchmark: web-mode UI ingest p99 (ingest-frames.md).
     arrow_system_allocator: bool = True
 
+    # Stores + queues are kept under this many bytes by evicting the oldest chunks
+    # (memory_governor.py); None = no limit. `--memory-limit` (default 75 % of RAM).
+    memory_limit_bytes: int | None = None
+    # UI-thread time per frame for eviction while over the limit.
+    evict_budget_ms: float = 2.0
+
     def __post_init__(self) -> None:
         if self.decode_threads < 0:
             raise ValueError(f"decode_threads must be >= 0, got {self.decode_threads}")
@@ -66,3 +84,13 @@ class IngestSettings:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.merge_max_rows < 0 or self.merge_max_bytes < 0:
             raise ValueError("merge_max_rows and merge_max_bytes must be >= 0")
+        limit = self.memory_limit_bytes
+        if limit is not None:
+            if limit < 1:
+                raise ValueError(f"memory_limit_bytes must be >= 1 or None, got {limit}")
+            # queued bytes count against the limit but cannot be evicted: keep each store's
+            # queues a small share of it (at least 1 MB so big chunks still flow)
+            share = max(1 << 20, limit // 16)
+            for name in ("queue_max_bytes", "outbox_max_bytes"):
+                if getattr(self, name) > share:
+                    object.__setattr__(self, name, share)

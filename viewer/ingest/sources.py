@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QThread
 
 from viewer.ingest import thread_registry
+from viewer.ingest.tracing import TRACER
 from viewer.log.messages import LogMsg, StoreId
 from viewer.log.reader import ReadError, RrdReader
 
@@ -94,7 +95,9 @@ class FileSource(Source):
         if self.path.is_dir():
             self._fail(f"is a folder, not an .rrd file: {self.path}")
             return
-        reader = RrdReader(self.path)
+        # release mapped pages once the worker is surely past them (inbox bound + slack),
+        # so RSS stays bounded while reading a file larger than the memory limit
+        reader = RrdReader(self.path, release_behind=hub.settings.queue_max_bytes + (4 << 20))
         self.total_bytes = reader.total_bytes
         self._reader = reader
         self._entries = reader.entries()
@@ -123,7 +126,10 @@ class FileSource(Source):
         try:
             assert self._entries is not None
             gate = self._hub._ui_gate
-            for offset, msg in self._entries:
+            entries = self._entries
+            if TRACER.enabled:
+                entries = _traced_reads(entries, self.path.name)
+            for offset, msg in entries:
                 if self._aborted:
                     break
                 if not gate.is_set():
@@ -145,6 +151,15 @@ class FileSource(Source):
     # -- web mode ------------------------------------------------------------------------
     def pump(self, deadline: float) -> int:
         """Route messages until ``deadline`` or a full inbox; never blocks. Returns how many."""
+        if not TRACER.enabled:
+            return self._pump(deadline)
+        args = {"file": self.path.name}
+        with TRACER.scope("read slice", "source", args):
+            n = self._pump(deadline)
+            args["messages"] = n
+        return n
+
+    def _pump(self, deadline: float) -> int:
         if self.finished or self._entries is None:
             return 0
         n = 0
@@ -205,6 +220,20 @@ class FileSource(Source):
         self._aborted = True
         if self._thread is None:  # web mode or never started: finish right here
             self._finish()
+
+
+def _traced_reads(entries: Iterator[tuple[int, LogMsg]],
+                  name: str) -> Iterator[tuple[int, LogMsg]]:
+    """--profile: each message read from the file in its own "read" scope; the gaps between
+    them on the reader thread are routing, i.e. waiting on full inboxes or the UI gate."""
+    args = {"file": name}
+    while True:
+        with TRACER.scope("read", "source", args):
+            try:
+                entry = next(entries)
+            except StopIteration:
+                return
+        yield entry
 
 
 class _ReaderThread(QThread):

@@ -42,12 +42,26 @@ class Ring:
         v = self.values()
         if len(v) == 0:
             return {"p50": 0.0, "p99": 0.0, "max": 0.0, "n": 0}
-        p50, p99 = np.percentile(v, [50, 99])
+        p50, p99 = _percentiles(v, (50.0, 99.0))
         return {"p50": float(p50), "p99": float(p99), "max": float(v.max()), "n": int(len(v))}
 
     def clear(self) -> None:
         self._i = 0
         self._n = 0
+
+
+def _percentiles(values: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """`np.percentile` (linear method) without its import of numpy.ma, which costs
+    ~12 ms of every `viewer ingest` start-up (docs/benchmarks/chunk-cost.md)."""
+    s = np.sort(values)
+    last = len(s) - 1
+    out = []
+    for q in qs:
+        pos = q / 100.0 * last
+        lo = int(pos)
+        hi = min(lo + 1, last)
+        out.append(float(s[lo] + (s[hi] - s[lo]) * (pos - lo)))
+    return out
 
 
 class IngestStats:

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from viewer.ingest.queues import BoundedQueue
 from viewer.ingest.settings import IngestSettings
-from viewer.log.arrow import decode_arrow_payload
+from viewer.ingest.tracing import TRACER
+from viewer.log.arrow import decode_arrow_payload_keyed
 from viewer.log.messages import (
     ArrowMsg,
     BlueprintActivationCommand,
@@ -106,14 +107,18 @@ class IngestionWorker:
         t0 = time.perf_counter()
         consumed = 0
         try:
-            consumed = self._process(deadline, max_msgs)
+            if TRACER.enabled:  # checked once per call: the untraced path stays as it was
+                with TRACER.scope("process", "worker", {"store": str(self.store_id)}):
+                    consumed = self._process(deadline, max_msgs, traced=True)
+            else:
+                consumed = self._process(deadline, max_msgs)
         finally:
             self.busy_s += time.perf_counter() - t0
             self.messages_processed += consumed
             self._lock.release()
         return consumed
 
-    def _process(self, deadline: float, max_msgs: int) -> int:
+    def _process(self, deadline: float, max_msgs: int, traced: bool = False) -> int:
         inbox, outbox = self.inbox, self.outbox
         merge_max = self.settings.merge_max_rows
         merge_max_bytes = self.settings.merge_max_bytes
@@ -133,7 +138,12 @@ class IngestionWorker:
                 self._emit(ReadyItem(CHUNK, run[0], 1, run_t, run_src), run[0].nbytes)
             else:
                 try:
-                    merged = Chunk.concat(run)
+                    if traced:
+                        with TRACER.scope("merge", "worker", {"store": str(self.store_id),
+                                                              "chunks": len(run)}):
+                            merged = Chunk.concat(run)
+                    else:
+                        merged = Chunk.concat(run)
                 except Exception:  # merging is an optimisation: fall back to the parts
                     for c in run:
                         self._emit(ReadyItem(CHUNK, c, 1, run_t, run_src), c.nbytes)
@@ -157,7 +167,10 @@ class IngestionWorker:
             consumed += 1
             msg, source, t_read, offset = entry
             if isinstance(msg, ArrowMsg):
-                chunk = self._decode(msg, source, t_read, offset)
+                if traced:
+                    chunk = self._decode_traced(msg, source, t_read, offset)
+                else:
+                    chunk = self._decode(msg, source, t_read, offset)
                 if chunk is None:
                     flush()
                     continue
@@ -196,13 +209,23 @@ class IngestionWorker:
 
     def _decode(self, msg: ArrowMsg, source: Source | None, t_read: float, offset: int) -> Any:
         try:
-            batch = decode_arrow_payload(msg)
+            batch, schema_key = decode_arrow_payload_keyed(msg)
             chunk_id = msg.chunk_id.to_bytes() if msg.chunk_id is not None else None
-            return Chunk.from_record_batch(batch, is_static=msg.is_static, chunk_id=chunk_id)
+            return Chunk.from_record_batch(batch, is_static=msg.is_static, chunk_id=chunk_id,
+                                           schema_key=schema_key)
         except Exception as exc:  # ArrowDecodeError, ChunkError, or anything unexpected
             what = f"chunk {msg.chunk_id}" if msg.chunk_id is not None else "chunk"
             self._emit_error(source, t_read, offset, f"{what}: {exc}")
             return None
+
+    def _decode_traced(self, msg: ArrowMsg, source: Source | None, t_read: float,
+                       offset: int) -> Any:
+        """`_decode` inside a "decode" scope (store, payload bytes, rows) for --profile."""
+        args: dict[str, Any] = {"store": str(self.store_id), "bytes": msg.payload_size}
+        with TRACER.scope("decode", "worker", args):
+            chunk = self._decode(msg, source, t_read, offset)
+            args["rows"] = chunk.num_rows if chunk is not None else 0
+        return chunk
 
     def _emit(self, item: ReadyItem, nbytes: int) -> None:
         if item.kind == CHUNK:

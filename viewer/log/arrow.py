@@ -16,6 +16,7 @@ __all__ = [
     "ArrowDecodeError",
     "chunk_id_from_schema",
     "decode_arrow_payload",
+    "decode_arrow_payload_keyed",
     "encode_record_batch",
     "is_static_batch",
 ]
@@ -35,6 +36,32 @@ class ArrowDecodeError(ValueError):
 
 def decode_arrow_payload(msg: ArrowMsg) -> pa.RecordBatch:
     """Decompress and decode the chunk in ``msg``; raises `ArrowDecodeError` on bad data."""
+    return _decode(msg, False)[0]
+
+
+def decode_arrow_payload_keyed(msg: ArrowMsg) -> tuple[pa.RecordBatch, bytes | None]:
+    """`decode_arrow_payload` plus the bytes of the stream's schema message (None if the
+    stream is not framed as expected). Chunks of one entity have the same schema message
+    apart from their ``rerun:id``: `Chunk.from_record_batch(schema_key=...)` uses it to do
+    the schema work once per entity instead of once per chunk."""
+    return _decode(msg, True)
+
+
+def _schema_message(data: pa.Buffer) -> bytes | None:
+    """The flatbuffer of the first IPC message (the schema), ~2 µs."""
+    head = data[:8].to_pybytes()
+    if len(head) < 8:
+        return None
+    if head[:4] == b"\xff\xff\xff\xff":  # continuation marker (Arrow >= 0.15)
+        start, size = 8, int.from_bytes(head[4:8], "little")
+    else:  # legacy framing: the length alone
+        start, size = 4, int.from_bytes(head[:4], "little")
+    if size <= 0 or start + size > data.size:
+        return None
+    return data[start : start + size].to_pybytes()
+
+
+def _decode(msg: ArrowMsg, want_key: bool) -> tuple[pa.RecordBatch, bytes | None]:
     view = as_byte_view(msg.payload)
     n = len(view)
     if msg.compression == Compression.LZ4:
@@ -63,7 +90,7 @@ def decode_arrow_payload(msg: ArrowMsg) -> pa.RecordBatch:
     try:
         reader.read_next_batch()
     except StopIteration:
-        return batch
+        return batch, (_schema_message(data) if want_key else None)
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ArrowDecodeError(f"invalid Arrow IPC stream after the batch: {exc}") from None
     raise ArrowDecodeError("Arrow IPC stream holds more than one record batch")

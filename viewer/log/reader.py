@@ -1,7 +1,11 @@
 """Read `.rrd` files: framing, stream headers/footers, damage recovery.
 
 The file is memory-mapped and every ArrowMsg payload is a zero-copy slice of the map, so a
-multi-GB recording costs page cache, not heap. Bad data never raises out of `messages()`:
+multi-GB recording costs page cache, not heap. Mapped pages a process has touched count in
+its RSS until unmapped, so pages more than ``release_behind`` bytes behind the read position
+are handed back with ``madvise(MADV_DONTNEED)`` (Linux): payload slices stay valid, a later
+access just faults the page in again from the page cache. This keeps RSS bounded while a
+file much larger than the memory limit is read. Bad data never raises out of `messages()`:
 each problem becomes a `ReadError` and reading goes on with whatever is still intact:
 
 - a body that fails to decode is skipped (its framing is intact, the next message follows);
@@ -14,8 +18,11 @@ each problem becomes a `ReadError` and reading goes on with whatever is still in
 
 from __future__ import annotations
 
+import ctypes
+import mmap
 import os
 import struct
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +54,33 @@ _SCAN_WINDOW = 4 << 20
 # every real body holds at least a StoreId (kind, recording id, application id): >= 10 bytes;
 # requiring 8 keeps runs of small integers in uncompressed payloads from looking like headers
 _MIN_BODY = 8
+#: Default distance behind the read position from which mapped pages are released. A consumer
+#: (the ingest queues) may still be decoding payloads this far behind; releasing those only
+#: costs a re-read from the page cache.
+DEFAULT_RELEASE_BEHIND = 32 << 20
+_RELEASE_STEP = 4 << 20  # release in steps of at least this many bytes (one syscall each)
+
+
+def _make_page_releaser() -> Any:
+    """``release(address, length)`` dropping file-backed pages from this process, or None."""
+    advice = getattr(mmap, "MADV_DONTNEED", None)
+    if not sys.platform.startswith("linux") or advice is None:
+        return None  # elsewhere DONTNEED semantics differ; pages then stay until close()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        madvise = libc.madvise
+    except (OSError, AttributeError):
+        return None
+    madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    madvise.restype = ctypes.c_int
+
+    def release(address: int, length: int) -> None:
+        madvise(address, length, advice)  # advisory: a failure only leaves pages resident
+
+    return release
+
+
+_release_pages = _make_page_releaser()
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +104,20 @@ class RrdReader:
     hashing costs ~1 ms per 16 KiB).
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, verify_footer: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        verify_footer: bool = False,
+        release_behind: int | None = DEFAULT_RELEASE_BEHIND,
+    ) -> None:
         self.source = str(path)
         self.verify_footer = verify_footer
+        #: Release mapped pages this many bytes behind the read position (None: never).
+        self.release_behind = release_behind
         self._map: pa.MemoryMappedFile | None = None
+        self._map_address: int | None = None  # only our own file map is ever released
+        self._released = 0
         self._view = memoryview(b"")
         self.errors: list[ReadError] = []
         self.bytes_read = 0
@@ -82,7 +126,9 @@ class RrdReader:
             size = os.path.getsize(path)
             if size > 0:
                 self._map = pa.memory_map(self.source, "r")
-                self._view = as_byte_view(self._map.read_buffer())
+                whole = self._map.read_buffer()
+                self._view = as_byte_view(whole)
+                self._map_address = whole.address
         except OSError as exc:
             self.errors.append(ReadError(self.source, 0, f"cannot open: {exc}"))
         self._open_errors = list(self.errors)
@@ -97,6 +143,9 @@ class RrdReader:
         self.source = source
         self.verify_footer = verify_footer
         self._map = None
+        self._map_address = None  # caller's memory: never released
+        self._released = 0
+        self.release_behind = None
         self._view = as_byte_view(data)
         self.errors = []
         self._open_errors = []
@@ -110,6 +159,7 @@ class RrdReader:
     def close(self) -> None:
         """Release the map. Payload slices already handed out stay valid (they hold it)."""
         self._view = memoryview(b"")
+        self._map_address = None
         if self._map is not None:
             self._map.close()
             self._map = None
@@ -140,6 +190,8 @@ class RrdReader:
         decode = decode_log_msg_span
         self._stream_start = 0
         self._good = 0  # end of the last message or header known to be intact
+        self._released = 0
+        releasing = self._map_address is not None and _release_pages is not None
         if n == 0 and not self.errors:
             self._error(0, "empty file: not a Rerun .rrd file")
         while pos < n:
@@ -180,9 +232,22 @@ class RrdReader:
                 self.bytes_read = self._good = end
                 yield pos, msg
             pos = end
+            behind = self.release_behind
+            if releasing and behind is not None and pos - behind - self._released >= _RELEASE_STEP:
+                self._release_before(pos - behind)
         self.bytes_read = n
 
     # ------------------------------------------------------------------ helpers
+
+    def _release_before(self, offset: int) -> None:
+        """Drop this process's pages of the map below ``offset`` (page-aligned down)."""
+        address = self._map_address
+        if address is None or _release_pages is None:
+            return
+        stop = ((address + offset) // mmap.PAGESIZE) * mmap.PAGESIZE - address
+        if stop > self._released:
+            _release_pages(address + self._released, stop - self._released)
+            self._released = stop
 
     def _error(self, offset: int, message: str) -> None:
         self.errors.append(ReadError(self.source, offset, message))

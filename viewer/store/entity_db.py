@@ -16,7 +16,8 @@ Query semantics follow Rerun:
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +30,10 @@ from viewer.store.entity_tree import EntityTree
 
 _I64_MIN = np.iinfo(np.int64).min
 _I64_MAX = np.iinfo(np.int64).max
+
+# One process-wide clock for `EntityDb.last_active`: comparable across stores, and
+# `next()` on an itertools.count is atomic under the GIL.
+_activity_clock = itertools.count(1)
 
 
 @dataclass(slots=True)
@@ -98,6 +103,17 @@ class _TimelineIndex:
             del self.mins[i], self.maxs[i], self.chunks[i]
             self._np_maxs = None
 
+    def remove_many(self, gone: set[int], count: int) -> None:
+        """Remove the ``count`` chunks of this index whose ``id()`` is in ``gone`` (batch
+        eviction). Costs O(position of the last one): evicted chunks are the oldest, so
+        usually near the front, and the rest of the lists is only moved, not visited."""
+        pos = _positions(self.chunks, gone, count)
+        if pos:
+            _delete_positions(self.mins, pos)
+            _delete_positions(self.maxs, pos)
+            _delete_positions(self.chunks, pos)
+            self._np_maxs = None
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(maxs, running max of maxs) as numpy, rebuilt after inserts."""
         if self._np_maxs is None:
@@ -105,6 +121,27 @@ class _TimelineIndex:
             self._np_prefmax = np.maximum.accumulate(self._np_maxs)
         assert self._np_prefmax is not None
         return self._np_maxs, self._np_prefmax
+
+
+def _positions(items: list[Chunk], gone: set[int], count: int) -> list[int]:
+    """Indices of the first ``count`` items whose ``id()`` is in ``gone`` (scan stops there)."""
+    out: list[int] = []
+    if count <= 0:
+        return out
+    for i, item in enumerate(items):
+        if id(item) in gone:
+            out.append(i)
+            if len(out) == count:
+                break
+    return out
+
+
+def _delete_positions(items: list, positions: list[int]) -> None:
+    """Delete sorted ``positions``: rebuild only the prefix up to the last one (one memmove
+    for the tail instead of one per deleted item)."""
+    end = positions[-1] + 1
+    drop = set(positions)
+    items[:end] = [x for i, x in enumerate(items[:end]) if i not in drop]
 
 
 class _Series:
@@ -131,6 +168,7 @@ class _EntityData:
         "epoch",
         "generation",
         "log",
+        "protected",
         "rows",
         "series",
         "source_chunks",
@@ -149,6 +187,9 @@ class _EntityData:
         self.epoch = 0  # bumped on removal: caches rebuild from scratch
         self.generation = 0  # bumped on every insert/removal (for UI change detection)
         self.series: dict[tuple[str, str, int], _Series] = {}
+        # ids of the chunks eviction must keep (see EntityDb.protected_chunk_ids); None =
+        # recompute. Reset by inserts and by removing a protected chunk only.
+        self.protected: frozenset[bytes] | None = None
 
 
 class EntityDb:
@@ -168,6 +209,9 @@ class EntityDb:
         self.nbytes = 0
         self.num_source_chunks = 0
         self.generation = 0  # bumped on every change: views redraw only when it moved
+        # When data last arrived, on a process-wide clock (larger = more recent): memory
+        # limiting evicts from the least recently active store first.
+        self.last_active = 0
 
     # ------------------------------------------------------------------ writing
 
@@ -177,6 +221,7 @@ class EntityDb:
             info = info.info
         self.store_info = info
         self.store_info_count += 1
+        self.last_active = next(_activity_clock)
 
     def add_chunk(self, chunk: Chunk) -> ChunkAdded:
         """Insert one chunk (cheap: list appends, bisect when out of time order)."""
@@ -189,7 +234,9 @@ class EntityDb:
             ed = self._entities[path] = _EntityData()
         ed.chunks[chunk.id] = chunk
         ed.generation += 1
+        ed.protected = None
         self.generation += 1
+        self.last_active = next(_activity_clock)
         ed.rows += chunk.num_rows
         ed.source_chunks += chunk.source_chunks
         comps = ed.components
@@ -229,41 +276,74 @@ class EntityDb:
 
     def remove_chunk(self, chunk_id: bytes) -> Chunk | None:
         """Remove a chunk (memory limiting). Tree nodes and timeline kinds stay."""
-        chunk = self._chunks.pop(chunk_id, None)
-        if chunk is None:
-            return None
-        path = chunk.entity_path
+        removed = self.remove_chunks((chunk_id,))
+        return removed[0] if removed else None
+
+    def remove_chunks(self, chunk_ids: Iterable[bytes]) -> list[Chunk]:
+        """Remove many chunks at once (memory limiting): each touched entity's lists are
+        rebuilt once, not once per chunk. Unknown ids are ignored; returns what was removed."""
+        removed: list[Chunk] = []
+        by_entity: dict[EntityPath, list[Chunk]] = {}
+        for cid in chunk_ids:
+            chunk = self._chunks.pop(cid, None)
+            if chunk is not None:
+                removed.append(chunk)
+                by_entity.setdefault(chunk.entity_path, []).append(chunk)
+        for path, chunks in by_entity.items():
+            self._remove_from_entity(path, chunks)
+        if removed:
+            self.generation += 1
+        return removed
+
+    def _remove_from_entity(self, path: EntityPath, chunks: list[Chunk]) -> None:
         ed = self._entities[path]
-        del ed.chunks[chunk_id]
-        ed.generation += 1
-        self.generation += 1
-        ed.rows -= chunk.num_rows
-        ed.source_chunks -= chunk.source_chunks
-        for name in chunk.components:
-            left = ed.components[name] - 1
-            if left:
-                ed.components[name] = left
+        gone = {id(c) for c in chunks}
+        rows = 0
+        n_static = 0
+        per_timeline: dict[str, int] = {}
+        comps = ed.components
+        for chunk in chunks:
+            del ed.chunks[chunk.id]
+            rows += chunk.num_rows
+            ed.source_chunks -= chunk.source_chunks
+            self.nbytes -= chunk.nbytes
+            self.num_source_chunks -= chunk.source_chunks
+            for name in chunk.components:
+                left = comps[name] - 1
+                if left:
+                    comps[name] = left
+                else:
+                    del comps[name]
+            if ed.protected is not None and chunk.id in ed.protected:
+                ed.protected = None
+            if chunk.is_static:
+                n_static += 1
             else:
-                del ed.components[name]
-        if chunk.is_static:
-            ed.static_chunks.remove(chunk)
-        else:
-            for name, tc in chunk.timelines.items():
+                for name in chunk.timelines:
+                    per_timeline[name] = per_timeline.get(name, 0) + 1
+        n_temporal = len(chunks) - n_static
+        ed.rows -= rows
+        self.num_rows -= rows
+        ed.generation += 1
+        if n_static:
+            pos = _positions(ed.static_chunks, gone, n_static)
+            if pos:
+                _delete_positions(ed.static_chunks, pos)
+        if n_temporal:
+            for name, count in per_timeline.items():
                 idx = ed.timelines[name]
-                idx.remove(chunk, tc.min)
+                idx.remove_many(gone, count)
                 if not idx.chunks:
                     del ed.timelines[name]
-            ed.log = [c for c in ed.log if c is not chunk]
+            pos = _positions(ed.log, gone, n_temporal)
+            if pos:
+                _delete_positions(ed.log, pos)
             ed.epoch += 1
             ed.series.clear()
             self._time_ranges_dirty = True
         if not ed.chunks:
             del self._entities[path]
-        self.num_rows -= chunk.num_rows
-        self.nbytes -= chunk.nbytes
-        self.num_source_chunks -= chunk.source_chunks
-        self.tree.remove_rows(path, chunk.num_rows)
-        return chunk
+        self.tree.remove_rows(path, rows)
 
     def chunks_by_age(self) -> Iterator[Chunk]:
         """Chunks in insertion order, oldest first (a snapshot: safe to remove while iterating)."""
@@ -282,6 +362,32 @@ class EntityDb:
             dropped.append(chunk)
             freed += chunk.nbytes
         return dropped
+
+    def evictable_chunks(self) -> Iterator[Chunk]:
+        """Temporal chunks, oldest (first inserted) first. A live view: do not add or remove
+        chunks while iterating (plan first, then `remove_chunks`)."""
+        for chunk in self._chunks.values():
+            if not chunk.is_static:
+                yield chunk
+
+    def protected_chunk_ids(self, entity: EntityPath) -> frozenset[bytes]:
+        """Chunks of `entity` that memory limiting must keep: every static chunk, and for each
+        (component, timeline) the chunk holding its latest non-null temporal row. Keeping
+        these keeps `latest_at(..., t)` for any t >= the entity's last time (and static
+        values) unchanged whatever else is dropped. Cached until the entity changes."""
+        ed = self._entities.get(entity)
+        if ed is None:
+            return frozenset()
+        if ed.protected is not None:
+            return ed.protected
+        keep = {c.id for c in ed.static_chunks}
+        for component in ed.components:
+            for timeline, idx in ed.timelines.items():
+                hit = self._latest_temporal(idx, component, timeline, _I64_MAX)
+                if hit is not None:
+                    keep.add(hit[0].id)
+        ed.protected = frozenset(keep)
+        return ed.protected
 
     # ------------------------------------------------------------------ reading
 
@@ -333,6 +439,17 @@ class EntityDb:
         rng = self._time_ranges.get(timeline)
         return (rng[0], rng[1]) if rng else None
 
+    def earliest_times(self) -> dict[str, int]:
+        """Earliest time held per timeline: O(entities), unlike a full `time_range` refresh
+        after removals (for eviction notices: "data before t was dropped")."""
+        out: dict[str, int] = {}
+        for ed in self._entities.values():
+            for name, idx in ed.timelines.items():
+                lo = idx.mins[0]
+                if name not in out or lo < out[name]:
+                    out[name] = lo
+        return out
+
     def _recompute_time_ranges(self) -> None:
         ranges: dict[str, list[int]] = {}
         for ed in self._entities.values():
@@ -382,6 +499,17 @@ class EntityDb:
         idx = ed.timelines.get(timeline)
         if idx is None:
             return None
+        hit = self._latest_temporal(idx, component, timeline, t)
+        if hit is None:
+            return None
+        chunk, row, time = hit
+        return _result(chunk, row, component, time)
+
+    @staticmethod
+    def _latest_temporal(
+        idx: _TimelineIndex, component: str, timeline: str, t: int
+    ) -> tuple[Chunk, int, int] | None:
+        """(chunk, row, time) of the greatest (time <= t, RowId) non-null temporal row."""
         k = bisect.bisect_right(idx.mins, t)
         if k == 0:
             return None
@@ -407,7 +535,7 @@ class EntityDb:
                 best_key, best_hit = key, (chunk, row)
         if best_hit is None or best_key is None:
             return None
-        return _result(best_hit[0], best_hit[1], component, best_key[0])
+        return best_hit[0], best_hit[1], best_key[0]
 
     def _overlapping(self, idx: _TimelineIndex, t0: int, t1: int) -> list[Chunk]:
         k = bisect.bisect_right(idx.mins, t1)
