@@ -98,3 +98,14 @@ def test_ingest_worker_never_merges_chunks_above_the_byte_bound():
     assert any(it.n_msgs > 1 for it in merged_items)  # merging happens without the bound
     assert all(it.n_msgs == 1 for it in bounded_items)  # every chunk is above 64 bytes
     assert _tokens(bounded_items) == expected_tokens(msgs)[sid]
+
+
+def test_ingest_worker_does_not_merge_in_web_mode():
+    msgs = grouped_by_entity(file_messages("scalars.rrd"))
+    sid = msgs[0].store_id
+    w = IngestionWorker(sid, IngestSettings(web_mode=True, merge_max_rows=4096))
+    _feed(w, msgs)
+    w.process(time.monotonic() + 10)
+    items = w.outbox.take_many(10_000)
+    assert all(it.n_msgs == 1 for it in items)
+    assert _tokens(items) == expected_tokens(msgs)[sid]

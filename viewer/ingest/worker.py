@@ -120,7 +120,10 @@ class IngestionWorker:
 
     def _process(self, deadline: float, max_msgs: int, traced: bool = False) -> int:
         inbox, outbox = self.inbox, self.outbox
-        merge_max = self.settings.merge_max_rows
+        # Web mode merges nothing: there the concat would run on the UI thread, uninterruptible,
+        # and cost more than the applies it saves (docs/benchmarks/README.md, merge suite:
+        # UI ingest p99 9.4 ms without merging vs 13.9 ms with it).
+        merge_max = 0 if self.settings.web_mode else self.settings.merge_max_rows
         merge_max_bytes = self.settings.merge_max_bytes
         run: list[Any] = []  # adjacent small chunks of one entity awaiting a merge
         run_rows = 0

@@ -32,6 +32,7 @@ from viewer.log.messages import StoreId, StoreKind
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.entity_tree_panel import EntityTreePanel
+from viewer.ui.memory_notice import MemoryNotices
 from viewer.ui.notifications import NotificationCenter
 from viewer.ui.overlay import PerformanceOverlay
 from viewer.ui.paths import drop_accepts, expand_recording_paths, local_paths_from_urls
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
         self.selection_panel = SelectionPanel()
         self.time_panel = TimePanel()
         self.notifications = NotificationCenter(self)
+        self._memory_notices = MemoryNotices(self.notifications, parent=self)
         self.recordings_dock = self._dock("Recordings", self.recordings_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tree_dock = self._dock("Entities", self.tree_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.selection_dock = self._dock("Selection", self.selection_panel, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -391,6 +393,8 @@ class MainWindow(QMainWindow):
             self.recordings_panel.update_source(src)
             if src.finished and src.kind == "file":
                 self.statusBar().showMessage(f"{Path(src.name).name}: {source_status(src)}", 5000)
+        if changes.memory is not None:
+            self._memory_notices.add(changes.memory)
         for err in changes.new_errors:
             name = Path(err.source).name if err.source else "?"
             where = f" (byte {err.offset})" if err.offset is not None and err.offset >= 0 else ""

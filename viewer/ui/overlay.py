@@ -207,6 +207,21 @@ class PerformanceOverlay(QFrame):
                      f"<b>{n['frame_p99_ms']:.1f}</b> · max {n['frame_max_ms']:.1f} ms")
         if lat.get("n"):
             lines.append(f"ingest latency p50 {n['latency_p50_ms']:.1f} · p99 {n['latency_p99_ms']:.1f} ms")
+        memory = getattr(self.hub, "memory", None)
+        if memory is not None:
+            mem = memory.snapshot()
+            limit = mem.get("limit_bytes")
+            used = int(mem.get("used_bytes") or 0)
+            self.numbers["memory_used_bytes"] = used
+            self.numbers["memory_limit_bytes"] = limit or 0
+            text = f"memory <b>{format_bytes(used)}</b> of " + (
+                format_bytes(limit) if limit else "unlimited")
+            if limit:
+                text += f" ({100 * used / limit:.0f}%)"
+            dropped = int(mem.get("dropped_chunks_total") or 0)
+            if dropped:
+                text += f" · dropped {dropped} chunks ({format_bytes(int(mem['dropped_bytes_total'] or 0))})"
+            lines.append(text)
         for store in snap.get("stores", []):
             name = str(store.get("store", "?")).split("/", 1)[-1]
             msgs = int(store.get("inbox_messages", 0)) + int(store.get("outbox_items", 0))
