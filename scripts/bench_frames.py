@@ -7,7 +7,7 @@ other recording ids), each run in a fresh process. Reports frame interval and UI
 ingest time per frame (p50/p99/max) and throughput, checks the targets, and writes
 ``docs/benchmarks/ingest-frames.md``.
 
-    /work/venv/bin/python scripts/bench_frames.py [--file /tmp/big_scalars.rrd] [--stores 1,2,5,10]
+    .venv/bin/python scripts/bench_frames.py [--file /tmp/big_scalars.rrd] [--stores 1,2,5,10]
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ Single runs on the same machine, before -> after each change:
   about 1 % of chunk decodes took ~5 ms instead of ~0.09 ms (also with mimalloc); with
   malloc the slowest of 4 000 was 0.5 ms. Web mode UI ingest p99 12.1-12.9 ms -> 9.6 ms.
 
-Reproduce: `/work/venv/bin/python scripts/bench_frames.py` (writes this file; the input
+Reproduce: `.venv/bin/python scripts/bench_frames.py` (writes this file; the input
 is made by `scripts/make_big_scalars.py` if missing).
 """
 

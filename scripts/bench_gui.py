@@ -15,7 +15,7 @@ each view redrew. Two inputs:
 
 Each run is a fresh process, threaded and web mode. Writes ``docs/benchmarks/gui.md``.
 
-    /work/venv/bin/python scripts/bench_gui.py [--cases scalars,mixed] [--modes threaded,web]
+    .venv/bin/python scripts/bench_gui.py [--cases scalars,mixed] [--modes threaded,web]
         [--repeat 2] [--no-write] [--floor] [--profile CASE:MODE]
 
 ``BENCH_TRACE=/tmp/trace.json`` also saves a Chrome trace of each load (frames, applies,
@@ -317,7 +317,7 @@ def write_report(results: list[dict[str, Any]], out: Path, notes: str) -> None:
         "",
     ]
     body = table(results)
-    cmd = ["", "Reproduce: `/work/venv/bin/python scripts/bench_gui.py` (writes this file).", ""]
+    cmd = ["", "Reproduce: `.venv/bin/python scripts/bench_gui.py` (writes this file).", ""]
     out.write_text("\n".join(head + body + cmd) + ("\n" + notes if notes else ""), encoding="utf-8")
 
 

@@ -26,10 +26,10 @@ a Points3D positions column; 4 entities sent in turn (``merge`` suite: one entit
 ``--data-dir``. Outputs (``--out-dir``, default docs/benchmarks): ``ingestion.csv``,
 ``ingestion.md`` and PNG plots drawn with QPainter (no plotting dependency).
 
-    QT_QPA_PLATFORM=offscreen /work/venv/bin/python scripts/bench_ingestion.py --repeat 3
-    QT_QPA_PLATFORM=offscreen /work/venv/bin/python scripts/bench_ingestion.py \
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_ingestion.py --repeat 3
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_ingestion.py \
         --suites idle,sdkfile --repeat 5 --name ingestion-idle
-    QT_QPA_PLATFORM=offscreen /work/venv/bin/python scripts/bench_ingestion.py --quick  # < 2 min
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_ingestion.py --quick  # < 2 min
 """
 
 from __future__ import annotations
@@ -468,7 +468,7 @@ def write_markdown(results: list[dict[str, Any]], path: Path, args: argparse.Nam
         r["mrows"] = r["rows_per_s"] / 1e6
     by = {s: [r for r in results if r["suite"] == s]
           for s in ("matrix", "decode", "merge", "budget", "bytes", "idle", "sdkfile")}
-    cmd = "QT_QPA_PLATFORM=offscreen /work/venv/bin/python scripts/bench_ingestion.py"
+    cmd = "QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_ingestion.py"
     flags = " ".join(f for f in ("--quick" if args.quick else "", "--tiny" if args.tiny else "",
                                  f"--rows {args.rows}" if args.rows else "",
                                  f"--repeat {args.repeat}" if args.repeat != 1 else "",

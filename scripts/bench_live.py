@@ -14,7 +14,7 @@ the real ingestion pipeline), and this reports:
 Applied times come from the frame driver's ``apply_listener`` hook (UI thread, per applied
 item). A merged chunk carries the stamp of its first part (the oldest): a conservative latency. Run from the repository root::
 
-    QT_QPA_PLATFORM=offscreen /work/venv/bin/python scripts/bench_live.py --web-mode \
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_live.py --web-mode \
         --out docs/benchmarks/live.md        # ~50 s: 4 scenarios x 2 modes x 3 runs
     ... --quick --repeat 1                   # a few seconds: smoke test
 """
@@ -285,7 +285,7 @@ def _verdicts(results: list[dict[str, Any]]) -> list[str]:
 
 
 def render_markdown(results: list[dict[str, Any]], argv_text: str, load: float) -> str:
-    cmd = f"cd /work/main && QT_QPA_PLATFORM=offscreen /work/venv/bin/python scripts/bench_live.py {argv_text}"
+    cmd = f"QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_live.py {argv_text}"
     return "\n".join([
         "# Live streams: rerun-sdk and our sender into the viewer",
         "",

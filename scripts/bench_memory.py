@@ -2,8 +2,8 @@
 """Load a generated file several times the memory limit through the real hub and report the
 store bytes and the process RSS (anonymous and file-backed) over time.
 
-    /work/venv/bin/python scripts/bench_memory.py --file-mb 90 --limit 30MB [--web] [--raw]
-    /work/venv/bin/python scripts/bench_memory.py ... --no-release   # without the RSS fixes
+    .venv/bin/python scripts/bench_memory.py --file-mb 90 --limit 30MB [--web] [--raw]
+    .venv/bin/python scripts/bench_memory.py ... --no-release   # without the RSS fixes
 
 ``--no-release`` disables the two RSS measures (reader pages released behind the cursor,
 Arrow pool trimmed after evictions) to show what they buy. Linux only (/proc/self/status).

@@ -5,7 +5,7 @@
 2. `IngestionWorker.process()` over real chunk messages, tracer off vs on: µs per message
    (the worker checks ``TRACER.enabled`` once per call, so "off" must equal the untraced code).
 
-    /work/venv/bin/python scripts/bench_trace_cost.py [--messages 4000] [--rows 100]
+    .venv/bin/python scripts/bench_trace_cost.py [--messages 4000] [--rows 100]
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ functions go into the report, so the owner of ingest can act.
 
 Run from the repository root::
 
-    /work/venv/bin/python scripts/bench_vs_rerun.py            # full size, 5 runs, ~6-10 min
-    /work/venv/bin/python scripts/bench_vs_rerun.py --quick    # scale 0.05, 3 runs
+    .venv/bin/python scripts/bench_vs_rerun.py            # full size, 5 runs, ~6-10 min
+    .venv/bin/python scripts/bench_vs_rerun.py --quick    # scale 0.05, 3 runs
 """
 
 from __future__ import annotations
@@ -508,7 +508,7 @@ def write_report(args: argparse.Namespace, machine: list[str], files: dict[str, 
         f"scale {args.scale:g}, {args.runs} runs each, alternating). Regenerate with:",
         "",
         "```",
-        "cd /work/main && /work/venv/bin/python scripts/bench_vs_rerun.py"
+        ".venv/bin/python scripts/bench_vs_rerun.py"
         + (" --quick" if args.quick else ""),
         "```",
         "",

@@ -7,7 +7,7 @@ once per scale into a cache directory and reused; a ``.json`` sidecar records it
 
 Run from the repository root::
 
-    /work/venv/bin/python scripts/make_bench_files.py [--scale 0.1] [--out /tmp/rrd-bench]
+    .venv/bin/python scripts/make_bench_files.py [--scale 0.1] [--out /tmp/rrd-bench]
 """
 
 from __future__ import annotations

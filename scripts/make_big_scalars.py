@@ -5,7 +5,7 @@ Deterministic batching (``flush_num_rows=500``; `send_columns` writes exactly on
 call), a few entities sent in turn, timelines ``frame`` (sequence) and ``time`` (timestamp).
 Used by ``scripts/bench_frames.py``. Never commit the output.
 
-    /work/venv/bin/python scripts/make_big_scalars.py [/tmp/big_scalars.rrd] [--rows 2000000]
+    .venv/bin/python scripts/make_big_scalars.py [/tmp/big_scalars.rrd] [--rows 2000000]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ SDK's automatic ``log_time`` column are wall-clock based and differ between runs
 
 Run from the repository root::
 
-    /work/venv/bin/python scripts/make_test_data.py [OUTPUT_DIR]
+    .venv/bin/python scripts/make_test_data.py [OUTPUT_DIR]
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ Fails (exit 1) when:
 - the rows the viewer *applied* (``stats.rows`` in its JSON, counted before any eviction)
   differ from the rows sent, or it reported errors, or it did not exit cleanly.
 
-    /work/venv/bin/python scripts/soak.py --minutes 10 --doc docs/benchmarks/soak.md
-    /work/venv/bin/python scripts/soak.py --minutes 0.5 --memory-limit 50MB   # CI-sized
+    .venv/bin/python scripts/soak.py --minutes 10 --doc docs/benchmarks/soak.md
+    .venv/bin/python scripts/soak.py --minutes 0.5 --memory-limit 50MB   # CI-sized
 """
 
 from __future__ import annotations
@@ -275,7 +275,7 @@ def write_doc(path: Path, r: dict, args: argparse.Namespace) -> None:
         sparkline([int(v * 10) for v in r["rss_samples_mb"]]),
         "```",
         "",
-        "Reproduce: `/work/venv/bin/python scripts/soak.py --minutes 10 --doc "
+        "Reproduce: `.venv/bin/python scripts/soak.py --minutes 10 --doc "
         "docs/benchmarks/soak.md`. CI runs a 30 s version (`tests/net/test_net_soak.py`).",
         "",
     ]

@@ -2,9 +2,9 @@
 
 Examples (from the repository root)::
 
-    /work/venv/bin/python scripts/stream_demo.py --demo
-    /work/venv/bin/python scripts/stream_demo.py --file tests/data/mixed.rrd --rate 200
-    /work/venv/bin/python scripts/stream_demo.py --demo --chunks 20000 --rows-per-chunk 1
+    .venv/bin/python scripts/stream_demo.py --demo
+    .venv/bin/python scripts/stream_demo.py --file tests/data/mixed.rrd --rate 200
+    .venv/bin/python scripts/stream_demo.py --demo --chunks 20000 --rows-per-chunk 1
 
 Prints one JSON line with messages, bytes and seconds. Exit code 1 when the viewer cannot be
 reached or ends the stream with an error.
