@@ -70,3 +70,29 @@ def test_memory_notices_are_summed_between_intervals(qtbot):
     notices.add(_Report(0, stuck=True).report)
     notices.add(_Report(0, stuck=True).report)
     assert len(sink.texts) == 3 and "reached" in sink.texts[2]  # "stuck" is said once
+
+
+def test_ui_window_memory_limit_setting_applies_and_is_remembered(qtbot, tmp_path):
+    import argparse
+
+    from viewer.ui.app import gui_memory_limit
+
+    hub = IngestHub(IngestSettings(memory_limit_bytes=None))
+    settings = AppSettings(tmp_path / "s.ini")
+    w = MainWindow(hub, settings, restore_geometry=False)
+    qtbot.addWidget(w)
+    try:
+        assert w.set_memory_limit("500MB")
+        assert hub.memory.limit_bytes == 500_000_000
+        assert not w.set_memory_limit("2XB")  # a bad value is an error notice, nothing changes
+        assert hub.memory.limit_bytes == 500_000_000
+        assert any("2XB" in n.text for n in w.notifications.notifications)
+        settings.sync()
+        again = AppSettings(tmp_path / "s.ini")
+        no_flag = argparse.Namespace(memory_limit=None, memory_limit_bytes=123)
+        assert gui_memory_limit(no_flag, again) == 500_000_000  # the saved choice
+        flag = argparse.Namespace(memory_limit="1GB", memory_limit_bytes=10**9)
+        assert gui_memory_limit(flag, again) == 10**9  # the flag wins
+    finally:
+        hub.shutdown()
+        w.cleanup()

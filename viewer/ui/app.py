@@ -19,6 +19,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from viewer.ingest import IngestHub, IngestSettings
+from viewer.store.memory import parse_memory_limit
 from viewer.ui.main_window import MainWindow
 from viewer.ui.settings import AppSettings
 
@@ -125,6 +126,18 @@ def _quit_on_sigint(app: QApplication) -> object:
     return previous
 
 
+def gui_memory_limit(args: argparse.Namespace, settings: AppSettings) -> int | None:
+    """``--memory-limit`` wins; else the value chosen in the window last time; else the
+    default (75 % of RAM), which cli.py already parsed into ``args.memory_limit_bytes``."""
+    saved = settings.memory_limit()
+    if getattr(args, "memory_limit", None) is None and saved:
+        try:
+            return parse_memory_limit(saved)
+        except ValueError:
+            pass  # a hand-edited settings file: fall back to the default
+    return getattr(args, "memory_limit_bytes", None)
+
+
 def run_gui(args: argparse.Namespace) -> int:
     app = make_application()
     tracer = None
@@ -132,10 +145,10 @@ def run_gui(args: argparse.Namespace) -> int:
         from viewer.ingest.tracing import TRACER as tracer
 
         tracer.start()
-    hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
-                                   memory_limit_bytes=getattr(args, "memory_limit_bytes", None)))
     settings_path = os.environ.get(SETTINGS_ENV)
     settings = AppSettings(settings_path) if settings_path else AppSettings()
+    hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
+                                   memory_limit_bytes=gui_memory_limit(args, settings)))
     server = None
     window: MainWindow | None = None
     try:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -31,6 +32,7 @@ from viewer.ingest.tracing import TRACER
 from viewer.log.messages import StoreId, StoreKind
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
+from viewer.store.memory import format_bytes, parse_memory_limit
 from viewer.ui.entity_tree_panel import EntityTreePanel
 from viewer.ui.memory_notice import MemoryNotices
 from viewer.ui.notifications import NotificationCenter
@@ -168,6 +170,7 @@ class MainWindow(QMainWindow):
                                       shortcut=QKeySequence(Qt.Key.Key_F12))
         self.overlay_action.toggled.connect(self.set_overlay_visible)
         view_menu.addAction(self.overlay_action)
+        view_menu.addAction(QAction("&Memory limit…", self, triggered=self._ask_memory_limit))
         view_menu.addSeparator()
         for dock in (self.recordings_dock, self.tree_dock, self.selection_dock, self.time_dock,
                      self.notifications_dock):
@@ -179,6 +182,28 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(QAction("How to &stream from rerun-sdk…", self, triggered=self._show_stream_help))
         self._update_actions()
+
+    def _ask_memory_limit(self) -> None:
+        limit = self.hub.memory.limit_bytes
+        current = format_bytes(limit).replace(" ", "") if limit else "unlimited"
+        text, ok = QInputDialog.getText(
+            self, "Memory limit", "Memory for recordings (e.g. 2GB, 500MB, 50%, unlimited):",
+            text=current)
+        if ok:
+            self.set_memory_limit(text)
+
+    def set_memory_limit(self, text: str) -> bool:
+        """Apply a ``--memory-limit``-style value now and remember it for the next start."""
+        try:
+            limit = parse_memory_limit(text.strip())
+        except ValueError as exc:
+            self.notifications.error("Memory limit", str(exc))
+            return False
+        self.hub.memory.limit_bytes = limit
+        self.settings.set_memory_limit(text.strip())
+        shown = format_bytes(limit) if limit else "unlimited"
+        self.statusBar().showMessage(f"Memory limit: {shown}", 5000)
+        return True
 
     def _build_shortcuts(self) -> None:
         for key, slot in ((Qt.Key.Key_Space, self.time_panel.toggle_play),

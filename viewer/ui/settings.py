@@ -78,5 +78,13 @@ class AppSettings:
     def set_last_open_dir(self, folder: str | Path) -> None:
         self.qsettings.setValue("files/last_dir", str(folder))
 
+    def memory_limit(self) -> str | None:
+        """The memory limit chosen in the window (``--memory-limit`` syntax), if any."""
+        value = self.qsettings.value("ingest/memory_limit", "")
+        return str(value) if value else None
+
+    def set_memory_limit(self, text: str) -> None:
+        self.qsettings.setValue("ingest/memory_limit", text)
+
     def sync(self) -> None:
         self.qsettings.sync()
