@@ -96,3 +96,25 @@ def latest(db: EntityDb, entity: EntityPath, component: str, timeline: str | Non
 def row_key(result: LatestAtResult | None) -> tuple[bytes, int] | None:
     """Identifies the row a latest-at result came from: equal keys, equal values."""
     return None if result is None else (result.chunk.id, result.row)
+
+
+PointsKey = tuple[object, object, object]
+
+
+def latest_points(db: EntityDb, entity: EntityPath, archetype: str, dims: int,
+                  timeline: str | None, t: int | None, shown: PointsKey | None,
+                  default_rgba: tuple[int, int, int, int]
+                  ) -> tuple[PointsKey, np.ndarray, np.ndarray, pa.Array | None] | None:
+    """The point cloud of ``entity`` at the cursor, or None when its rows are ``shown``.
+
+    Returns (key, positions (n, dims), rgba (n, 4) uint8, radii cell or None); the key
+    identifies the three rows, so a view skips entities whose rows did not change.
+    """
+    pos, col, rad = (latest(db, entity, f"{archetype}:{field}", timeline, t)
+                     for field in ("positions", "colors", "radii"))
+    key = (row_key(pos), row_key(col), row_key(rad))
+    if key == shown:
+        return None
+    xyz = positions(pos.value if pos else None, dims)
+    rgba = colors_rgba(col.value if col else None, len(xyz), default_rgba)
+    return key, xyz, rgba, (rad.value if rad else None)

@@ -17,15 +17,13 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.arrow_values import colors_rgba, latest, per_instance, positions, row_key
+from viewer.ui.views.arrow_values import latest_points, per_instance
 from viewer.ui.views.base import View
 from viewer.ui.views.splat import pack_rgb32
 from viewer.ui.views.splat_item import SplatPointsItem
 from viewer.ui.views.timeseries import auto_color
 
 POSITIONS = "Points2D:positions"
-COLORS = "Points2D:colors"
-RADII = "Points2D:radii"
 
 DEFAULT_POINT_PX = 5.0  # diameter when no radius was logged
 #: Up to this many points a pyqtgraph ScatterPlotItem (antialiased); above, numpy splatting
@@ -90,19 +88,14 @@ class Points2DView(View):
         timeline, t = self.time_control.timeline, self.time_control.time
         changed = False
         for entity in self.entities:
-            pos_res = latest(self.db, entity, POSITIONS, timeline, t)
-            col_res = latest(self.db, entity, COLORS, timeline, t)
-            rad_res = latest(self.db, entity, RADII, timeline, t)
-            keys = (row_key(pos_res), row_key(col_res), row_key(rad_res))
-            if self._shown.get(entity) == keys:
+            cloud = latest_points(self.db, entity, "Points2D", 2, timeline, t,
+                                  self._shown.get(entity), (*auto_color(entity, 0), 255))
+            if cloud is None:
                 continue
-            self._shown[entity] = keys
+            self._shown[entity], xy, rgba, radii_cell = cloud
             changed = True
-            xy = positions(pos_res.value if pos_res else None, 2)
             n = len(xy)
-            rgb = auto_color(entity, 0)
-            rgba = colors_rgba(col_res.value if col_res else None, n, (*rgb, 255))
-            radii = per_instance(rad_res.value, n, 0.0) if rad_res is not None and n else None
+            radii = per_instance(radii_cell, n, 0.0) if radii_cell is not None and n else None
             sizes, px_mode = sizes_from_radii(radii, n)
             self._positions[entity] = xy
             scatter, splatted = self._items_for(entity)

@@ -19,15 +19,13 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.arrow_values import colors_rgba, latest, per_instance, positions, row_key
+from viewer.ui.views.arrow_values import latest_points, per_instance
 from viewer.ui.views.base import View
 from viewer.ui.views.orbit_camera import OrbitCamera
 from viewer.ui.views.splat import pack_rgb32, splat
 from viewer.ui.views.timeseries import auto_color
 
 POSITIONS = "Points3D:positions"
-COLORS = "Points3D:colors"
-RADII = "Points3D:radii"
 
 DEFAULT_RADIUS_PX = 2.0
 MAX_DIAMETER_PX = 256.0
@@ -111,19 +109,13 @@ class Points3DView(View):
         timeline, t = self.time_control.timeline, self.time_control.time
         changed = False
         for entity in self.entities:
-            pos_res = latest(self.db, entity, POSITIONS, timeline, t)
-            col_res = latest(self.db, entity, COLORS, timeline, t)
-            rad_res = latest(self.db, entity, RADII, timeline, t)
-            keys = (row_key(pos_res), row_key(col_res), row_key(rad_res))
-            if self._shown.get(entity) == keys:
+            cloud = latest_points(self.db, entity, "Points3D", 3, timeline, t,
+                                  self._shown.get(entity), (*auto_color(entity, 0), 255))
+            if cloud is None:
                 continue
-            self._shown[entity] = keys
+            self._shown[entity], xyz, rgba, radii_cell = cloud
             changed = True
-            xyz = positions(pos_res.value if pos_res else None, 3)
-            n = len(xyz)
-            rgba = colors_rgba(col_res.value if col_res else None, n,
-                               (*auto_color(entity, 0), 255))
-            radii = per_instance(rad_res.value if rad_res else None, n, -DEFAULT_RADIUS_PX)
+            radii = per_instance(radii_cell, len(xyz), -DEFAULT_RADIUS_PX)
             self._parts[entity] = (xyz, rgba, radii)
         if not changed:
             return
