@@ -1,11 +1,6 @@
 #!/usr/bin/env bash
 # Set up (first run) and start the viewer. Args go to `viewer` (files, --web-mode, ...).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-VENV="${VENV:-.venv}"
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -e .
-fi
+source "$(dirname "$0")/venv.sh"
+[ -x "$VENV/bin/viewer" ] || "$VENV/bin/pip" install -q -e .
 exec "$VENV/bin/viewer" "$@"

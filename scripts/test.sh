@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # Set up (first run) and run the whole test suite, offscreen. Extra args go to pytest.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-VENV="${VENV:-.venv}"
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --upgrade pip
-fi
+source "$(dirname "$0")/venv.sh"
 "$VENV/bin/pip" install -q -e '.[test]'
 export QT_QPA_PLATFORM=offscreen RERUN_TELEMETRY=0
 "$VENV/bin/ruff" check viewer tests scripts
