@@ -19,10 +19,11 @@ from typing import Any, TextIO
 
 import pyarrow as pa
 
-from viewer.log.arrow import ArrowDecodeError, decode_arrow_payload
+from viewer.log.arrow import ArrowDecodeError
 from viewer.log.messages import ArrowMsg, SetStoreInfo, StoreId
 from viewer.log.reader import RrdReader
-from viewer.store.chunk import Chunk, ChunkError
+from viewer.store.chunk import ChunkError
+from viewer.store.decode import chunk_from_msg
 from viewer.store.entity_db import EntityDb
 from viewer.store.summary import summarize
 
@@ -82,11 +83,7 @@ def inspect_file(path: Path, inspection: Inspection) -> None:
                 inspection.db(msg.store_id).set_store_info(msg)
             elif isinstance(msg, ArrowMsg):
                 try:
-                    chunk = Chunk.from_record_batch(
-                        decode_arrow_payload(msg),
-                        is_static=msg.is_static,
-                        chunk_id=msg.chunk_id.to_bytes() if msg.chunk_id else None,
-                    )
+                    chunk = chunk_from_msg(msg)
                 except _CHUNK_ERRORS as exc:  # a bad chunk costs that chunk only
                     problems.append((offset, f"chunk of {msg.store_id} skipped: {exc}"))
                     continue

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from viewer.ingest.queues import BoundedQueue
 from viewer.ingest.settings import IngestSettings
 from viewer.ingest.tracing import TRACER
-from viewer.log.arrow import decode_arrow_payload_keyed
 from viewer.log.messages import (
     ArrowMsg,
     BlueprintActivationCommand,
@@ -39,6 +38,7 @@ from viewer.log.messages import (
 )
 from viewer.log.reader import ReadError
 from viewer.store.chunk import Chunk
+from viewer.store.decode import chunk_from_msg
 
 if TYPE_CHECKING:
     from viewer.ingest.sources import Source
@@ -212,10 +212,7 @@ class IngestionWorker:
 
     def _decode(self, msg: ArrowMsg, source: Source | None, t_read: float, offset: int) -> Any:
         try:
-            batch, schema_key = decode_arrow_payload_keyed(msg)
-            chunk_id = msg.chunk_id.to_bytes() if msg.chunk_id is not None else None
-            return Chunk.from_record_batch(batch, is_static=msg.is_static, chunk_id=chunk_id,
-                                           schema_key=schema_key)
+            return chunk_from_msg(msg)
         except Exception as exc:  # ArrowDecodeError, ChunkError, or anything unexpected
             what = f"chunk {msg.chunk_id}" if msg.chunk_id is not None else "chunk"
             self._emit_error(source, t_read, offset, f"{what}: {exc}")
