@@ -154,3 +154,22 @@ def test_disabled_tracer_is_a_no_op():
         t.sample_memory()  # throttled: one RSS sample
     t.stop()
     assert [e["ph"] for e in t.events() if e["ph"] != "M"] == ["C", "X"]
+
+
+def test_tracer_stops_recording_at_its_event_cap(monkeypatch, tmp_path):
+    import json
+
+    from viewer.ingest import tracing
+
+    monkeypatch.setattr(tracing, "MAX_EVENTS", 50)
+    tracer = tracing.Tracer()
+    tracer.start()
+    for i in range(200):
+        with tracer.scope("work", args={"i": i}):
+            pass
+    assert tracer.truncated and not tracer.enabled
+    out = tmp_path / "t.json"
+    tracer.save(out)
+    doc = json.loads(out.read_text())
+    assert len(doc["traceEvents"]) == 50
+    assert doc["otherData"]["truncated"] is True

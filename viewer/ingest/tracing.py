@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 _NULL = nullcontext()
+#: At most this many events are kept (~100-200 MB of JSON); then recording stops.
+MAX_EVENTS = 2_000_000
 
 
 class _Scope(AbstractContextManager):
@@ -43,6 +45,7 @@ class Tracer:
 
     def __init__(self) -> None:
         self.enabled = False
+        self.truncated = False
         # dicts, or (name, cat, tid, t0_ns, t1_ns, args) tuples for scopes: building the
         # JSON dict is left to events(), which keeps a traced scope at ~1-2 µs
         self._events: list[Any] = []
@@ -56,6 +59,7 @@ class Tracer:
         self._named_threads = set()
         self._origin_ns = time.perf_counter_ns()
         self._last_rss_s = float("-inf")
+        self.truncated = False
         self.enabled = True
 
     def stop(self) -> None:
@@ -70,13 +74,13 @@ class Tracer:
     def counter(self, name: str, values: dict[str, float]) -> None:
         if not self.enabled:
             return
-        self._events.append({"name": name, "ph": "C", "pid": self._pid, "tid": self._tid(),
+        self._append({"name": name, "ph": "C", "pid": self._pid, "tid": self._tid(),
                              "ts": self._us(time.perf_counter_ns()), "args": values})
 
     def instant(self, name: str, cat: str = "viewer", args: dict[str, Any] | None = None) -> None:
         if not self.enabled:
             return
-        self._events.append({"name": name, "cat": cat, "ph": "i", "s": "t", "pid": self._pid,
+        self._append({"name": name, "cat": cat, "ph": "i", "s": "t", "pid": self._pid,
                              "tid": self._tid(), "ts": self._us(time.perf_counter_ns()),
                              "args": args or {}})
 
@@ -114,7 +118,7 @@ class Tracer:
 
     def save(self, path: str | Path) -> None:
         doc = {"traceEvents": self.events(), "displayTimeUnit": "ms",
-               "otherData": {"producer": "rrd-viewer"}}
+               "otherData": {"producer": "rrd-viewer", "truncated": self.truncated}}
         Path(path).write_text(json.dumps(doc))
 
     # -- internals -------------------------------------------------------------------------
@@ -125,12 +129,23 @@ class Tracer:
         tid = threading.get_ident()
         if tid not in self._named_threads:
             self._named_threads.add(tid)
-            self._events.append({"name": "thread_name", "ph": "M", "pid": self._pid, "tid": tid,
+            self._append({"name": "thread_name", "ph": "M", "pid": self._pid, "tid": tid,
                                  "args": {"name": threading.current_thread().name}})
         return tid
 
+    def _append(self, event: Any) -> None:
+        """Record one event; past `MAX_EVENTS` stop recording (a long GUI session must not
+        grow without bound) and mark the trace as truncated."""
+        events = self._events
+        if len(events) >= MAX_EVENTS:
+            if self.enabled:
+                self.enabled = False
+                self.truncated = True
+            return
+        events.append(event)
+
     def _complete(self, name: str, cat: str, t0: int, t1: int, args: dict[str, Any] | None) -> None:
-        self._events.append((name, cat, self._tid(), t0, t1, args))
+        self._append((name, cat, self._tid(), t0, t1, args))
 
 
 def _rss_bytes() -> int:
