@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from viewer.log.messages import StoreId
-from viewer.log.protobuf import encode_store_id
+from viewer.log.protobuf import encode_store_id, len_field, varint_field
 
 __all__ = ["ChunkEntry", "chunk_entry", "encode_footer_index"]
 
@@ -130,23 +130,6 @@ def _ipc_stream(schema: pa.Schema, batch: pa.RecordBatch | None = None) -> bytes
     return sink.getvalue().to_pybytes()
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _len_field(field_no: int, value: bytes) -> bytes:
-    return _varint((field_no << 3) | 2) + _varint(len(value)) + value
-
-
-def _varint_field(field_no: int, value: int) -> bytes:
-    return _varint(field_no << 3) + _varint(value)
-
-
 def _store_schema(chunks: list[ChunkEntry]) -> pa.Schema:
     """The union of every chunk's columns, as the store-wide ("sorbet") schema."""
     control: pa.Field | None = None
@@ -227,19 +210,19 @@ def _manifest(store_id: StoreId, chunks: list[ChunkEntry]) -> bytes:
     table = _index_table(chunks)
     data_ipc = _ipc_stream(table.schema, table)
     data = (
-        _varint_field(1, 1)  # encoder version
-        + _len_field(2, _LZ4.compress(data_ipc).to_pybytes())
-        + _varint_field(3, _PB_COMPRESSION_LZ4)
-        + _varint_field(4, len(data_ipc))
+        varint_field(1, 1)  # encoder version
+        + len_field(2, _LZ4.compress(data_ipc).to_pybytes())
+        + varint_field(3, _PB_COMPRESSION_LZ4)
+        + varint_field(4, len(data_ipc))
     )
     return (
-        _len_field(1, encode_store_id(store_id))
-        + _len_field(2, _len_field(1, schema_ipc))
-        + _len_field(3, hashlib.sha256(schema_ipc).digest())
-        + _len_field(4, data)
+        len_field(1, encode_store_id(store_id))
+        + len_field(2, len_field(1, schema_ipc))
+        + len_field(3, hashlib.sha256(schema_ipc).digest())
+        + len_field(4, data)
     )
 
 
 def encode_footer_index(stores: dict[StoreId, list[ChunkEntry]]) -> bytes:
     """The End message body: one manifest per store that has chunks, in first-seen order."""
-    return b"".join(_len_field(1, _manifest(s, chunks)) for s, chunks in stores.items() if chunks)
+    return b"".join(len_field(1, _manifest(s, chunks)) for s, chunks in stores.items() if chunks)

@@ -38,6 +38,8 @@ __all__ = [
     "encode_store_id",
     "encode_write_request",
     "iter_fields",
+    "len_field",
+    "varint_field",
 ]
 
 _U64 = struct.Struct("<Q")
@@ -444,18 +446,19 @@ def _key(field_no: int, wire: int) -> bytes:
     return _enc_varint((field_no << 3) | wire)
 
 
-def _len_field(field_no: int, value: bytes | memoryview) -> bytes:
+def len_field(field_no: int, value: bytes | memoryview) -> bytes:
+    """A length-delimited field (bytes, string or nested message)."""
     return _key(field_no, 2) + _enc_varint(len(value)) + bytes(value)
 
 
-def _varint_field(field_no: int, value: int) -> bytes:
+def varint_field(field_no: int, value: int) -> bytes:
     return _key(field_no, 0) + _enc_varint(value)
 
 
 def encode_store_id(store_id: StoreId) -> bytes:
-    out = _varint_field(1, int(store_id.kind))
-    out += _len_field(2, store_id.recording_id.encode())
-    out += _len_field(3, _len_field(1, store_id.application_id.encode()))
+    out = varint_field(1, int(store_id.kind))
+    out += len_field(2, store_id.recording_id.encode())
+    out += len_field(3, len_field(1, store_id.application_id.encode()))
     return out
 
 
@@ -464,50 +467,50 @@ def _encode_tuid(tuid: Tuid) -> bytes:
 
 
 def _encode_store_info(info: StoreInfo) -> bytes:
-    out = _len_field(2, encode_store_id(info.store_id))
+    out = len_field(2, encode_store_id(info.store_id))
     if info.store_source is not None:
-        src = _varint_field(1, info.store_source.kind)
-        src += _len_field(2, _len_field(1, info.store_source.extra))
-        out += _len_field(5, src)
+        src = varint_field(1, info.store_source.kind)
+        src += len_field(2, len_field(1, info.store_source.extra))
+        out += len_field(5, src)
     if info.store_version is not None:
         bits = info.store_version & 0xFFFFFFFF
         if bits >= 1 << 31:  # int32: negative values are sign-extended to 64 bits
             bits -= 1 << 32
-        out += _len_field(6, _varint_field(1, bits))
+        out += len_field(6, varint_field(1, bits))
     return out
 
 
 def _encode_set_store_info(msg: SetStoreInfo) -> bytes:
     out = b""
     if msg.row_id is not None:
-        out += _len_field(1, _encode_tuid(msg.row_id))
-    return out + _len_field(2, _encode_store_info(msg.info))
+        out += len_field(1, _encode_tuid(msg.row_id))
+    return out + len_field(2, _encode_store_info(msg.info))
 
 
 def _encode_arrow_msg(msg: ArrowMsg) -> bytes:
     payload = as_byte_view(msg.payload)
     parts = [
-        _len_field(1, encode_store_id(msg.store_id)),
-        _varint_field(2, int(msg.compression)),
-        _varint_field(3, msg.uncompressed_size),
-        _varint_field(4, msg.encoding),
+        len_field(1, encode_store_id(msg.store_id)),
+        varint_field(2, int(msg.compression)),
+        varint_field(3, msg.uncompressed_size),
+        varint_field(4, msg.encoding),
         _key(5, 2) + _enc_varint(len(payload)),
         payload,
     ]
     if msg.chunk_id is not None:
-        parts.append(_len_field(6, _encode_tuid(msg.chunk_id)))
+        parts.append(len_field(6, _encode_tuid(msg.chunk_id)))
     if msg.is_static is not None:
-        parts.append(_varint_field(7, int(msg.is_static)))
+        parts.append(varint_field(7, int(msg.is_static)))
     return b"".join(parts)
 
 
 def _encode_blueprint_activation(msg: BlueprintActivationCommand) -> bytes:
     # proto3 plain bools: false is the default and is not written
-    out = _len_field(1, encode_store_id(msg.blueprint_id))
+    out = len_field(1, encode_store_id(msg.blueprint_id))
     if msg.make_active:
-        out += _varint_field(2, 1)
+        out += varint_field(2, 1)
     if msg.make_default:
-        out += _varint_field(3, 1)
+        out += varint_field(3, 1)
     return out
 
 
@@ -525,4 +528,4 @@ def encode_log_msg(msg: LogMsg) -> tuple[MsgKind, bytes]:
 def encode_write_request(msg: LogMsg) -> bytes:
     """The gRPC ``WriteMessagesRequest`` body: ``{1: LogMsg {kind: body}}``."""
     kind, body = encode_log_msg(msg)
-    return _len_field(1, _len_field(int(kind), body))
+    return len_field(1, len_field(int(kind), body))
