@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+from bench_machine import cpu_name  # sibling script
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -152,15 +153,7 @@ def bench_file(label: str, path: Path, raw_path: Path, runs: int) -> list[dict]:
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (f"{cpu}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, "
+    return (f"{cpu_name()}, {os.cpu_count()} logical cores, {platform.system()} {platform.release()}, "
             f"Python {platform.python_version()}, pyarrow {pa.__version__}, numpy {np.__version__}")
 
 

@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import make_bench_files as mbf  # noqa: E402  (sibling script)
+from bench_machine import cpu_name  # noqa: E402
 
 PY = sys.executable
 REPORT = ROOT / "docs" / "benchmarks" / "vs-rerun.md"
@@ -458,14 +459,7 @@ def machine_lines(exe: Path) -> list[str]:
             versions.append(f"{mod} (missing)")
     native_ver = subprocess.run([str(exe), "--version"], capture_output=True, text=True,
                                 check=False).stdout.strip()
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True, check=False).stdout.strip()
     return [
