@@ -219,3 +219,16 @@ def test_schedule_redraw_catches_up_on_unreported_changes(qtbot, tmp_path):
         db.add_chunk(chunk)
     view.schedule_redraw()
     qtbot.waitUntil(lambda: len(view.curve_data(s)[0]) == 5, timeout=1000)
+
+
+def test_max_list_length_matches_pyarrow_on_slices_nulls_and_large_lists():
+    import pyarrow.compute as pc
+
+    from viewer.ui.views.timeseries import _max_list_length
+
+    rows = [[1.0], [1.0, 2.0, 3.0], [], [4.0, 5.0], [6.0]]
+    for typ in (pa.list_(pa.float64()), pa.large_list(pa.float64())):
+        arr = pa.array(rows, typ)
+        for part in (arr, arr.slice(2), arr.slice(3, 2), arr.slice(0, 1),
+                     pa.array([[1.0], None, [1.0, 2.0]], typ)):
+            assert _max_list_length(part) == pc.max(pc.list_value_length(part)).as_py()

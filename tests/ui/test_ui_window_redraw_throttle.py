@@ -174,3 +174,35 @@ def test_flush_runs_waiting_redraws_in_full(qtbot, slow_throttle, monkeypatch):
         _, values = db.scalar_series(e, "Scalars:scalars", "frame")
         np.testing.assert_array_equal(plot.curve_data(e)[1], values)
     assert log.model.rowCount() == len(collect_log(db, [LOGS], "frame"))
+
+
+def test_streaming_data_does_not_keep_a_split_plot_update_going(qtbot, slow_throttle,
+                                                                 monkeypatch):
+    """A plot update split over frames covers the curves dirty when it started; data that
+    arrives meanwhile waits for the next throttled update (it used to extend the update
+    while data kept coming, so a loading plot redrew on nearly every frame)."""
+    monkeypatch.setattr(base, "REDRAW_WORK_BUDGET_S", 0.0)  # one curve per frame
+    chunks = demo_chunks(600)
+    db = new_db()
+    tc = TimeControl()
+    tc.set_timeline("frame")
+    plot = TimeSeriesView(db, [SIN, COS, DAMPED], tc)
+    qtbot.addWidget(plot)
+    half = len(chunks) // 2
+    _feed(db, chunks[:half], (plot,), tc)
+    first = {e: len(db.scalar_series(e, "Scalars:scalars", "frame")[0]) for e in (SIN, COS, DAMPED)}
+    queue = base.data_redraw_queue()
+    for chunk in chunks[half:]:  # data keeps arriving between the frames
+        queue.tick()
+        _feed(db, [chunk], (plot,), tc)
+    # Three curves read one per frame, then handed to pyqtgraph together in a fourth.
+    assert plot.redraw_count == 4
+    assert plot.redraw_waiting  # the newer data: next update, after the interval
+    for e in (SIN, COS, DAMPED):
+        shown = plot.curves[(e, 0)].getData()[0]
+        assert len(plot.curve_data(e)[0]) == first[e] and shown is not None and len(shown) > 0
+    assert queue.flush() == 1
+    for e in (SIN, COS, DAMPED):
+        _, values = db.scalar_series(e, "Scalars:scalars", "frame")
+        assert len(values) > first[e]
+        np.testing.assert_array_equal(plot.curve_data(e)[1], values)

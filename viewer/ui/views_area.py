@@ -7,6 +7,7 @@ suggestions are re-evaluated and new views added, existing ones gain the new ent
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, QTimer
@@ -127,6 +128,8 @@ class ViewsArea(QStackedWidget):
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setWordWrap(True)
         self.addWidget(self.empty)
+        with contextlib.suppress(ImportError):  # now, not in the first frame of a load (~20 ms)
+            import viewer.ui.views.registry  # noqa: F401
 
     def set_welcome_text(self, html: str) -> None:
         self.empty.setText(html)

@@ -19,6 +19,7 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import latest_points, per_instance
 from viewer.ui.views.base import View
+from viewer.ui.views.plot_axes import FastAxisItem
 from viewer.ui.views.splat import pack_rgb32
 from viewer.ui.views.splat_item import SplatPointsItem
 from viewer.ui.views.timeseries import auto_color
@@ -60,7 +61,8 @@ class Points2DView(View):
     def __init__(self, db: EntityDb, entities: Iterable[EntityPath], time_control: TimeControl,
                  title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(db, entities, time_control, title, parent)
-        self.plot_widget = pg.PlotWidget(parent=self)
+        self.plot_widget = pg.PlotWidget(parent=self, axisItems={
+            "left": FastAxisItem(orientation="left"), "bottom": FastAxisItem(orientation="bottom")})
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget)

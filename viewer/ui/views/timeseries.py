@@ -32,6 +32,7 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import colors_rgba, scalar_to_x, strings, time_to_x
 from viewer.ui.views.base import View
+from viewer.ui.views.plot_axes import FastAxisItem, FastDateAxisItem
 
 SCALARS = "Scalars:scalars"
 SERIES_NAMES = ("SeriesLines:names", "SeriesPoints:names")
@@ -81,6 +82,12 @@ def _max_list_length(arr: pa.Array) -> int:
     """Longest list in a list array (numpy on the offsets: ~20x cheaper than pyarrow
     compute for the small chunks a plot sees thousands of)."""
     if isinstance(arr, (pa.ListArray, pa.LargeListArray)):
+        if not arr.null_count and len(arr):
+            # The offsets buffer read in place: ~3x cheaper again than ``arr.offsets``.
+            dtype = np.int64 if isinstance(arr, pa.LargeListArray) else np.int32
+            offsets = np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr) + 1,
+                                    offset=arr.offset * np.dtype(dtype).itemsize)
+            return int((offsets[1:] - offsets[:-1]).max())
         offsets = arr.offsets.to_numpy()
         lengths = np.diff(offsets)
         if arr.null_count:
@@ -98,7 +105,8 @@ class TimeSeriesView(View):
     def __init__(self, db: EntityDb, entities: Iterable[EntityPath], time_control: TimeControl,
                  title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(db, entities, time_control, title, parent)
-        self.plot_widget = pg.PlotWidget(parent=self)
+        self.plot_widget = pg.PlotWidget(parent=self, axisItems={
+            "left": FastAxisItem(orientation="left"), "bottom": FastAxisItem(orientation="bottom")})
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot_widget)
@@ -122,6 +130,9 @@ class TimeSeriesView(View):
         self.plot_item.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
         self._instance_counts: dict[bytes, int] = {}  # chunk id -> max scalars per row
         self._dirty: set[EntityPath] = set(self.entities)
+        self._cycle: list[EntityPath] = []  # entities of the update cycle still to read
+        # Read and reduced, not handed to pyqtgraph yet (see ``_display_data``).
+        self._unshown: dict[tuple[EntityPath, int], tuple[np.ndarray, np.ndarray, bool]] = {}
         self._axis_state: tuple[str | None, TimelineKind | None] | None = None
         self._kind: TimelineKind | None = None
 
@@ -141,16 +152,31 @@ class TimeSeriesView(View):
         kind = self.db.timelines().get(timeline) if timeline else None
         if self._axis_state != (timeline, kind):
             self._set_timeline(timeline, kind)
-        if self._dirty:
-            budget = self.work_budget_s()
-            deadline = None if budget is None else time.perf_counter() + budget
-            for done, entity in enumerate([e for e in self.entities if e in self._dirty]):
-                if done and deadline is not None and time.perf_counter() >= deadline:
-                    self.continue_next_frame()  # the other curves next frame
-                    break
-                self._dirty.discard(entity)
+        budget = self.work_budget_s()
+        if budget is None or not (self._cycle or self._unshown):
+            # A new update cycle takes the entities dirty now; ones that get data while the
+            # cycle is split over frames wait for the next (throttled) cycle, so a stream
+            # does not keep the plot redrawing every frame.
+            self._cycle.extend(e for e in self.entities if e in self._dirty and e not in self._cycle)
+            self._dirty.difference_update(self._cycle)
+        deadline = None if budget is None else time.perf_counter() + budget
+        prepared = 0
+        while self._cycle:
+            if prepared and deadline is not None and time.perf_counter() >= deadline:
+                self.continue_next_frame()  # the other curves next frame
+                return
+            entity = self._cycle.pop(0)
+            if entity in self.entities:
                 self._refresh_entity(entity, timeline)
-            self._dirty.intersection_update(self.entities)
+                prepared += 1
+        if prepared and deadline is not None and self._unshown and time.perf_counter() >= deadline:
+            self.continue_next_frame()  # hand the curves over (and repaint) in a frame of its own
+            return
+        # All curves of the cycle change in one go: one repaint of the plot per cycle.
+        for key in [k for k in self.curves if k in self._unshown and k in self._full]:
+            self._show(key, self._unshown[key])
+        self._unshown.clear()
+        self._dirty.intersection_update(self.entities)
         if self._range_pending:
             self._range_pending = False
             for key in [k for k in self._decimated if k in self._full]:
@@ -161,9 +187,9 @@ class TimeSeriesView(View):
         self._axis_state = (timeline, kind)
         self._kind = kind
         if kind is TimelineKind.TIMESTAMP:
-            axis: pg.AxisItem = pg.DateAxisItem(orientation="bottom")
+            axis: pg.AxisItem = FastDateAxisItem(orientation="bottom")
         else:
-            axis = pg.AxisItem(orientation="bottom")
+            axis = FastAxisItem(orientation="bottom")
             if kind is TimelineKind.DURATION:
                 axis.setLabel(units="s")
         self.plot_item.setAxisItems({"bottom": axis})
@@ -171,6 +197,8 @@ class TimeSeriesView(View):
         self._series_ids.clear()
         self._full.clear()
         self._decimated.clear()
+        self._cycle.clear()
+        self._unshown.clear()
         self._dirty.update(self.entities)
         self.plot_item.enableAutoRange()
 
@@ -216,6 +244,7 @@ class TimeSeriesView(View):
                     self._series_ids.pop(key, None)
                     self._full.pop(key, None)
                     self._decimated.discard(key)
+                    self._unshown.pop(key, None)
                 continue
             times, values = self.db.scalar_series(entity, SCALARS, timeline, instance=i)
             if curve is None:
@@ -234,12 +263,12 @@ class TimeSeriesView(View):
                 continue  # the store's cached series did not change
             self._series_ids[key] = weakref.ref(base)
             self._full[key] = (time_to_x(times, self._kind), values)
-            self._show(key)
+            self._unshown[key] = self._display_data(key)
 
-    def _show(self, key: tuple[EntityPath, int]) -> None:
-        """Give the curve its data: all of it, or the envelope of the shown x range."""
+    def _display_data(self, key: tuple[EntityPath, int]) -> tuple[np.ndarray, np.ndarray, bool]:
+        """What the curve is given: all of its data, or the envelope of the shown x range
+        (and whether that is all finite)."""
         x, y = self._full[key]
-        curve = self.curves[key]
         if len(x) > DECIMATE_ABOVE:
             vb = self.plot_item.getViewBox()
             if not vb.autoRangeEnabled()[0]:  # zoomed / panned: the shown range, plus a margin
@@ -250,11 +279,17 @@ class TimeSeriesView(View):
                 x, y = x[max(0, lo - 1):hi + 1], y[max(0, lo - 1):hi + 1]
             width = max(1, int(vb.width()) if vb.width() else 0)
             x, y = peak_envelope(x, y, max(MIN_BUCKETS, 2 * width))
+        return x, y, bool(np.isfinite(y).all())
+
+    def _show(self, key: tuple[EntityPath, int],
+              shown: tuple[np.ndarray, np.ndarray, bool] | None = None) -> None:
+        """Give the curve its data (``shown``: prepared by ``_display_data`` before)."""
+        x, y, finite = shown if shown is not None else self._display_data(key)
+        if len(self._full[key][0]) > DECIMATE_ABOVE:
             self._decimated.add(key)
         else:
             self._decimated.discard(key)
-        finite = bool(np.isfinite(y).all())
-        curve.setData(x, y, skipFiniteCheck=finite, connect="all" if finite else "finite")
+        self.curves[key].setData(x, y, skipFiniteCheck=finite, connect="all" if finite else "finite")
 
     def _on_x_range_changed(self, *_args: object) -> None:
         """The user zoomed or panned: rebuild the envelopes for the new range (coalesced).
