@@ -151,14 +151,40 @@ class _Series:
     newly inserted chunks can simply be appended (the live-streaming case) or whether the
     series must be rebuilt and sorted from all chunks."""
 
-    __slots__ = ("consumed", "epoch", "last_key", "times", "values")
+    __slots__ = ("_tbuf", "_vbuf", "consumed", "epoch", "last_key", "times", "values")
 
     def __init__(self, epoch: int) -> None:
         self.epoch = epoch
         self.consumed = 0
-        self.times = np.empty(0, dtype=np.int64)
-        self.values = np.empty(0, dtype=np.float64)
+        # Backing buffers with spare capacity: appends copy only the new rows (amortised
+        # doubling) instead of the whole series; `times`/`values` are read-only views.
+        self._tbuf = np.empty(0, dtype=np.int64)
+        self._vbuf = np.empty(0, dtype=np.float64)
+        self.times = self._tbuf
+        self.values = self._vbuf
         self.last_key: tuple[int, int, int] | None = None
+
+    def replace(self, times: np.ndarray, values: np.ndarray) -> None:
+        self._tbuf, self._vbuf = times, values
+        self._publish(len(times))
+
+    def append(self, times: np.ndarray, values: np.ndarray) -> None:
+        n, k = len(self.times), len(times)
+        if n + k > len(self._tbuf):
+            cap = max(2 * len(self._tbuf), n + k, 1024)
+            tbuf, vbuf = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.float64)
+            tbuf[:n], vbuf[:n] = self.times, self.values
+            self._tbuf, self._vbuf = tbuf, vbuf
+        self._tbuf[n:n + k] = times
+        self._vbuf[n:n + k] = values
+        self._publish(n + k)
+
+    def _publish(self, n: int) -> None:
+        # Earlier views stay valid: appends only write past their end.
+        times, values = self._tbuf[:n], self._vbuf[:n]
+        times.flags.writeable = False
+        values.flags.writeable = False
+        self.times, self.values = times, values
 
 
 class _EntityData:
@@ -800,14 +826,11 @@ def _extend_series(
     if part is None:
         return
     times, values, first_key, last_key = _sorted_part(part)
-    if series.last_key is not None:
-        if first_key > series.last_key:  # all after the cached rows: append, no re-sort
-            times = np.concatenate([series.times, times])
-            values = np.concatenate([series.values, values])
-        else:  # an insert in the past: rebuild from all chunks
-            whole = _scalar_part(log, component, timeline, instance)
-            assert whole is not None
-            times, values, _, last_key = _sorted_part(whole)
-    times.flags.writeable = False
-    values.flags.writeable = False
-    series.times, series.values, series.last_key = times, values, last_key
+    if series.last_key is None or first_key > series.last_key:
+        series.append(times, values)  # after the cached rows (live streaming): no re-sort
+    else:  # an insert in the past: rebuild from all chunks
+        whole = _scalar_part(log, component, timeline, instance)
+        assert whole is not None
+        times, values, _, last_key = _sorted_part(whole)
+        series.replace(times, values)
+    series.last_key = last_key
