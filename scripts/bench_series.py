@@ -1,30 +1,52 @@
-"""Cost of the plot series cache while a series grows chunk by chunk (live/streaming case).
+"""Cost of the plot series cache while a series grows chunk by chunk (the streaming case).
 
-    .venv/bin/python scripts/bench_series.py
+    .venv/bin/python scripts/bench_series.py [--chunks 2000] [--rows 500]
 """
+
+from __future__ import annotations
+
+import argparse
 import sys
 import time
+from pathlib import Path
 
-sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
 import numpy as np
 import pyarrow as pa
 
-from viewer.log.messages import StoreId, StoreKind
-from viewer.log.sorbet import TuidGenerator, chunk_batch
-from viewer.store.chunk import Chunk
-from viewer.store.entity_db import EntityDb
-from viewer.store.entity_path import EntityPath
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-ids = TuidGenerator(1)
-db = EntityDb(StoreId(StoreKind.RECORDING, "r", "a"))
-e = EntityPath.parse("/s")
-rows = 500
-times = []
-for i in range(2000):
-    f = np.arange(i*rows, (i+1)*rows, dtype=np.int64)
-    vals = pa.ListArray.from_arrays(pa.array(np.arange(rows+1, dtype=np.int32)), pa.array(np.sin(f*0.01)))
-    b = chunk_batch("/s", ids.next(), ids.row_id_array(rows), [("frame", pa.array(f))], [("Scalars","scalars","Scalar", vals)])
-    db.add_chunk(Chunk.from_record_batch(b))
-    t0 = time.perf_counter(); db.scalar_series(e, "Scalars:scalars", "frame"); times.append(time.perf_counter()-t0)
-t = np.array(times)*1000
-print(f"1M rows, query after each 500-row chunk: mean {t.mean():.3f} ms, last-100 mean {t[-100:].mean():.3f} ms, max {t.max():.2f} ms, total {t.sum():.0f} ms")
+from viewer.log.messages import StoreId, StoreKind  # noqa: E402
+from viewer.log.sorbet import TuidGenerator, chunk_batch  # noqa: E402
+from viewer.store.chunk import Chunk  # noqa: E402
+from viewer.store.entity_db import EntityDb  # noqa: E402
+from viewer.store.entity_path import EntityPath  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chunks", type=int, default=2000)
+    parser.add_argument("--rows", type=int, default=500)
+    args = parser.parse_args()
+    ids = TuidGenerator(1)
+    db = EntityDb(StoreId(StoreKind.RECORDING, "bench", "bench"))
+    entity = EntityPath.parse("/s")
+    offsets = pa.array(np.arange(args.rows + 1, dtype=np.int32))
+    costs = []
+    for i in range(args.chunks):
+        frames = np.arange(i * args.rows, (i + 1) * args.rows, dtype=np.int64)
+        values = pa.ListArray.from_arrays(offsets, pa.array(np.sin(frames * 0.01)))
+        batch = chunk_batch("/s", ids.next(), ids.row_id_array(args.rows),
+                            [("frame", pa.array(frames))],
+                            [("Scalars", "scalars", "Scalar", values)])
+        db.add_chunk(Chunk.from_record_batch(batch))
+        t0 = time.perf_counter()
+        db.scalar_series(entity, "Scalars:scalars", "frame")
+        costs.append(time.perf_counter() - t0)
+    ms = np.array(costs) * 1000.0
+    print(f"{args.chunks * args.rows:,} rows, query after each {args.rows}-row chunk: "
+          f"mean {ms.mean():.3f} ms, last 100 mean {ms[-100:].mean():.3f} ms, "
+          f"max {ms.max():.2f} ms, total {ms.sum():.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
