@@ -6,6 +6,8 @@ A latest-at cell is a slice of a chunk's child array; ``flatten()`` respects the
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
+
 import numpy as np
 import pyarrow as pa
 
@@ -118,3 +120,16 @@ def latest_points(db: EntityDb, entity: EntityPath, archetype: str, dims: int,
     xyz = positions(pos.value if pos else None, dims)
     rgba = colors_rgba(col.value if col else None, len(xyz), default_rgba)
     return key, xyz, rgba, (rad.value if rad else None)
+
+
+def changed_point_clouds(db: EntityDb, entities: Iterable[EntityPath], archetype: str, dims: int,
+                         timeline: str | None, t: int | None, shown: dict[EntityPath, PointsKey],
+                         default_rgba: Callable[[EntityPath], tuple[int, int, int, int]]
+                         ) -> Iterator[tuple[EntityPath, np.ndarray, np.ndarray, pa.Array | None]]:
+    """The clouds of ``entities`` whose rows at the cursor differ from ``shown`` (updated)."""
+    for entity in entities:
+        cloud = latest_points(db, entity, archetype, dims, timeline, t, shown.get(entity),
+                              default_rgba(entity))
+        if cloud is not None:
+            shown[entity], xyz, rgba, radii = cloud
+            yield entity, xyz, rgba, radii

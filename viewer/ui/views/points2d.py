@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.arrow_values import latest_points, per_instance
+from viewer.ui.views.arrow_values import changed_point_clouds, per_instance
 from viewer.ui.views.base import View
 from viewer.ui.views.plot_axes import FastAxisItem
 from viewer.ui.views.splat import pack_rgb32
@@ -25,6 +25,10 @@ from viewer.ui.views.splat_item import SplatPointsItem
 from viewer.ui.views.timeseries import auto_color
 
 POSITIONS = "Points2D:positions"
+
+
+def _default_rgba(entity: EntityPath) -> tuple[int, int, int, int]:
+    return (*auto_color(entity, 0), 255)
 
 DEFAULT_POINT_PX = 5.0  # diameter when no radius was logged
 #: Up to this many points a pyqtgraph ScatterPlotItem (antialiased); above, numpy splatting
@@ -89,12 +93,8 @@ class Points2DView(View):
     def redraw(self) -> None:
         timeline, t = self.time_control.timeline, self.time_control.time
         changed = False
-        for entity in self.entities:
-            cloud = latest_points(self.db, entity, "Points2D", 2, timeline, t,
-                                  self._shown.get(entity), (*auto_color(entity, 0), 255))
-            if cloud is None:
-                continue
-            self._shown[entity], xy, rgba, radii_cell = cloud
+        for entity, xy, rgba, radii_cell in changed_point_clouds(
+                self.db, self.entities, "Points2D", 2, timeline, t, self._shown, _default_rgba):
             changed = True
             n = len(xy)
             radii = per_instance(radii_cell, n, 0.0) if radii_cell is not None and n else None

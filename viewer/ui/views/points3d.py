@@ -19,13 +19,17 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.arrow_values import latest_points, per_instance
+from viewer.ui.views.arrow_values import changed_point_clouds, per_instance
 from viewer.ui.views.base import View
 from viewer.ui.views.orbit_camera import OrbitCamera
 from viewer.ui.views.splat import pack_rgb32, splat
 from viewer.ui.views.timeseries import auto_color
 
 POSITIONS = "Points3D:positions"
+
+
+def _default_rgba(entity: EntityPath) -> tuple[int, int, int, int]:
+    return (*auto_color(entity, 0), 255)
 
 DEFAULT_RADIUS_PX = 2.0
 MAX_DIAMETER_PX = 256.0
@@ -108,12 +112,8 @@ class Points3DView(View):
     def redraw(self) -> None:
         timeline, t = self.time_control.timeline, self.time_control.time
         changed = False
-        for entity in self.entities:
-            cloud = latest_points(self.db, entity, "Points3D", 3, timeline, t,
-                                  self._shown.get(entity), (*auto_color(entity, 0), 255))
-            if cloud is None:
-                continue
-            self._shown[entity], xyz, rgba, radii_cell = cloud
+        for entity, xyz, rgba, radii_cell in changed_point_clouds(
+                self.db, self.entities, "Points3D", 3, timeline, t, self._shown, _default_rgba):
             changed = True
             radii = per_instance(radii_cell, len(xyz), -DEFAULT_RADIUS_PX)
             self._parts[entity] = (xyz, rgba, radii)
