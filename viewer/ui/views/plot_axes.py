@@ -18,6 +18,7 @@ from typing import Any
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 
 class _RectTicksMixin:
@@ -65,3 +66,13 @@ class FastAxisItem(_RectTicksMixin, pg.AxisItem):
 
 class FastDateAxisItem(_RectTicksMixin, pg.DateAxisItem):
     """`pg.DateAxisItem` with cheap grid lines."""
+
+
+def embed_plot(view: QWidget) -> tuple[pg.PlotWidget, pg.PlotItem]:
+    """A PlotWidget with the fast axes filling ``view`` (the 2D views' common set-up)."""
+    plot_widget = pg.PlotWidget(parent=view, axisItems={
+        "left": FastAxisItem(orientation="left"), "bottom": FastAxisItem(orientation="bottom")})
+    layout = QVBoxLayout(view)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(plot_widget)
+    return plot_widget, plot_widget.getPlotItem()

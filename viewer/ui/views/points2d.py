@@ -12,14 +12,14 @@ from collections.abc import Iterable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import changed_point_clouds, per_instance
 from viewer.ui.views.base import View
-from viewer.ui.views.plot_axes import FastAxisItem
+from viewer.ui.views.plot_axes import embed_plot
 from viewer.ui.views.splat import pack_rgb32
 from viewer.ui.views.splat_item import SplatPointsItem
 from viewer.ui.views.timeseries import auto_color
@@ -65,12 +65,7 @@ class Points2DView(View):
     def __init__(self, db: EntityDb, entities: Iterable[EntityPath], time_control: TimeControl,
                  title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(db, entities, time_control, title, parent)
-        self.plot_widget = pg.PlotWidget(parent=self, axisItems={
-            "left": FastAxisItem(orientation="left"), "bottom": FastAxisItem(orientation="bottom")})
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot_widget)
-        self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot_widget, self.plot_item = embed_plot(self)
         self.plot_item.setAspectLocked(True)
         # Fit the bounds of everything shown so far (they only grow), not each frame's
         # points: scrubbing does not make the view jump. Panning/zooming stops following.

@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
 from viewer.store.chunk import TimelineKind
 from viewer.store.entity_db import EntityDb
@@ -32,7 +32,7 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import colors_rgba, scalar_to_x, strings, time_to_x
 from viewer.ui.views.base import View
-from viewer.ui.views.plot_axes import FastAxisItem, FastDateAxisItem
+from viewer.ui.views.plot_axes import FastAxisItem, FastDateAxisItem, embed_plot
 
 SCALARS = "Scalars:scalars"
 SERIES_NAMES = ("SeriesLines:names", "SeriesPoints:names")
@@ -105,12 +105,7 @@ class TimeSeriesView(View):
     def __init__(self, db: EntityDb, entities: Iterable[EntityPath], time_control: TimeControl,
                  title: str = "", parent: QWidget | None = None) -> None:
         super().__init__(db, entities, time_control, title, parent)
-        self.plot_widget = pg.PlotWidget(parent=self, axisItems={
-            "left": FastAxisItem(orientation="left"), "bottom": FastAxisItem(orientation="bottom")})
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.plot_widget)
-        self.plot_item: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot_widget, self.plot_item = embed_plot(self)
         self.plot_item.setDownsampling(auto=True, mode="peak")
         self.plot_item.setClipToView(True)
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
