@@ -206,3 +206,43 @@ def test_streaming_data_does_not_keep_a_split_plot_update_going(qtbot, slow_thro
         _, values = db.scalar_series(e, "Scalars:scalars", "frame")
         assert len(values) > first[e]
         np.testing.assert_array_equal(plot.curve_data(e)[1], values)
+
+
+def test_streaming_data_does_not_keep_a_split_log_update_going(qtbot, slow_throttle,
+                                                                monkeypatch):
+    """Like the plot: a split text-log update decodes the chunks present when it started;
+    log chunks arriving meanwhile wait for the next throttled update (they used to extend
+    the update, so a loading text log redrew on nearly every frame)."""
+    monkeypatch.setattr(base, "REDRAW_WORK_BUDGET_S", 0.0)  # one new chunk per frame
+    chunks = [c for c in demo_chunks(600) if c.entity_path == LOGS]
+    assert len(chunks) >= 6
+    db = new_db()
+    tc = TimeControl()
+    tc.set_timeline("frame")
+    log = TextLogView(db, [LOGS], tc)
+    qtbot.addWidget(log)
+    half = len(chunks) // 2
+    for chunk in chunks[:half]:
+        db.add_chunk(chunk)
+    log.on_data_changed([LOGS])
+    queue = base.data_redraw_queue()
+    for chunk in chunks[half:]:  # a new log chunk arrives before every frame
+        _feed(db, [chunk], (log,), tc)
+        queue.tick()
+    for _ in range(half):  # let the started update finish
+        queue.tick()
+    # The update starts at the first tick, after one more chunk arrived: one redraw per
+    # chunk present then, however many arrived meanwhile.
+    assert log.redraw_count == half + 1
+    assert log.model.rowCount() == len(collect_log(db, [LOGS], "frame")) - \
+        len(collect_log_of(chunks[half + 1:]))
+    assert log.redraw_waiting  # the newer chunks: their own update, after the interval
+    queue.flush()
+    assert log.model.rowCount() == len(collect_log(db, [LOGS], "frame"))
+
+
+def collect_log_of(chunks: list[Chunk]):  # noqa: ANN201
+    db = new_db()
+    for chunk in chunks:
+        db.add_chunk(chunk)
+    return collect_log(db, [LOGS], "frame")

@@ -204,9 +204,11 @@ class LogCollector:
         self.complete = True  # the last collect decoded every chunk (no deadline hit)
 
     def collect(self, db: EntityDb, entities: list[EntityPath], timeline: str | None,
-                deadline: float | None = None) -> LogTable:
+                deadline: float | None = None, known: set[bytes] | None = None) -> LogTable:
         """``deadline`` (perf_counter): stop decoding new chunks once passed; the table then
-        lacks their rows and ``complete`` is False (call again to continue)."""
+        lacks their rows and ``complete`` is False (call again to continue). ``known``: only
+        these chunk ids may be decoded now (a split update finishes what it started; chunks
+        that arrived meanwhile wait for the next update and do not make it incomplete)."""
         parts: list[LogPart] = []
         seen: set[tuple[bytes, str]] = set()
         self.complete = True
@@ -222,6 +224,8 @@ class LogCollector:
                     continue
                 key = (chunk.id, timeline)
                 if key not in self._parts:
+                    if known is not None and chunk.id not in known:
+                        continue
                     if decoded and deadline is not None and time.perf_counter() >= deadline:
                         self.complete = False
                         continue
@@ -430,6 +434,10 @@ class TextLogView(View):
         self.collector = LogCollector()
         self._data_dirty = True
         self._shown_timeline: str | None = None
+        # A split update (per-frame budget) decodes only the chunks present when it started;
+        # data arriving meanwhile sets _newer_data and gets its own (throttled) update.
+        self._update_ids: set[bytes] | None = None
+        self._newer_data = False
 
     @classmethod
     def accepts(cls, db: EntityDb, entity: EntityPath) -> bool:
@@ -439,6 +447,8 @@ class TextLogView(View):
         # Re-collecting reuses the decoded rows of known chunks; an unchanged log becomes
         # an empty append (no model signal at all).
         self._data_dirty = True
+        if self._update_ids is not None:
+            self._newer_data = True
 
     def redraw(self) -> None:
         timeline = self.time_control.timeline
@@ -451,12 +461,22 @@ class TextLogView(View):
                 self.table_view.horizontalHeader().resizeSection(0, width)
             budget = self.work_budget_s()
             deadline = None if budget is None else time.perf_counter() + budget
-            self.model.set_table(
-                self.collector.collect(self.db, self.entities, timeline, deadline), kind)
+            if budget is None:
+                self._update_ids = None  # a full redraw takes everything there is
+            elif self._update_ids is None:
+                self._update_ids = {c.id for e in self.entities for c in self.db.chunks_of(e)}
+            self.model.set_table(self.collector.collect(
+                self.db, self.entities, timeline, deadline, self._update_ids), kind)
             self._sync_level_actions()
             if not self.collector.complete:
                 self._data_dirty = True
                 self.continue_next_frame()  # the remaining chunks next frame
+            else:
+                self._update_ids = None
+                if self._newer_data:  # arrived during the split update: next turn
+                    self._newer_data = False
+                    self._data_dirty = True
+                    self._request_redraw(urgent=False)
         self._apply_cursor()
 
     def _sync_level_actions(self) -> None:
