@@ -14,18 +14,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 
 from memory_files import STORE, write_big_file  # noqa: E402
+from test_store_memory import latest_everywhere  # noqa: E402
 
 from viewer.ingest.memory_governor import MemoryGovernor  # noqa: E402
-from viewer.log.arrow import decode_arrow_payload  # noqa: E402
 from viewer.log.messages import ArrowMsg  # noqa: E402
 from viewer.log.reader import RrdReader  # noqa: E402
-from viewer.store.chunk import Chunk  # noqa: E402
+from viewer.store.decode import chunk_from_msg  # noqa: E402
 from viewer.store.entity_db import EntityDb  # noqa: E402
 from viewer.store.memory import store_memory_bytes  # noqa: E402
 
@@ -33,20 +33,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 LIMIT = 30_000_000
 FILE_BYTES = 90_000_000
-I64_MAX = np.iinfo(np.int64).max
-
-
-def latest_values(db: EntityDb, ends: dict[str, int]) -> dict:
-    out = {}
-    for path in db.entities():
-        for comp in db.components(path):
-            res = db.latest_static(path, comp)
-            out[(str(path), comp)] = None if res is None else (res.row_id, res.value.to_pylist())
-            for tl, end in ends.items():
-                r = db.latest_at(path, comp, tl, end)
-                out[(str(path), comp, tl)] = None if r is None else (
-                    r.time, r.row_id, r.value.to_pylist())
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -57,10 +43,9 @@ def big_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict
     with RrdReader(path) as reader:
         for msg in reader.messages():
             if isinstance(msg, ArrowMsg):
-                db.add_chunk(Chunk.from_record_batch(decode_arrow_payload(msg),
-                                                     is_static=msg.is_static))
+                db.add_chunk(chunk_from_msg(msg))
     ends = {tl: db.time_range(tl)[1] for tl in db.timelines()}
-    return path, ends, latest_values(db, ends), db.num_rows, db.nbytes
+    return path, ends, latest_everywhere(db, ends), db.num_rows, db.nbytes
 
 
 @pytest.mark.parametrize("mode", ["threaded", "web"])
@@ -95,7 +80,7 @@ def test_a_file_three_times_the_limit_stays_bounded(make_hub, big_file, mode: st
     assert hub.stats.rows_applied == rows
     assert db.num_rows + hub.memory.dropped_rows_total == rows
     # the latest value of every component (and the static one) is what the whole file gives
-    assert latest_values(db, ends) == expected
+    assert latest_everywhere(db, ends) == expected
     # notices for the UI
     assert reports and hub.memory.dropped_chunks_total == sum(r.chunks_dropped for r in reports)
     msg = reports[0].message()
@@ -111,7 +96,7 @@ def test_no_limit_keeps_everything(make_hub, big_file) -> None:
     db = hub.db(STORE)
     assert db.num_rows == rows and db.nbytes == full_bytes
     assert hub.memory.dropped_chunks_total == 0
-    assert latest_values(db, ends) == expected
+    assert latest_everywhere(db, ends) == expected
 
 
 def _ingest_json(*args: str) -> tuple[int, dict | None, str]:
