@@ -265,8 +265,8 @@ def _decode_set_store_info(buf: memoryview, pos: int, end: int) -> SetStoreInfo:
 
 
 def _decode_arrow_msg(buf: memoryview, pos: int, end: int) -> ArrowMsg:
-    # The hot path of every reader: an inline field loop (no generator) with one-byte fast
-    # paths for keys and short varints, and cached StoreIds.
+    # The hot path of every reader: the shared field walk, with cached StoreIds.
+    where = "ArrowMsg"
     store_id: StoreId | None = None
     compression = 0
     size = 0
@@ -274,62 +274,28 @@ def _decode_arrow_msg(buf: memoryview, pos: int, end: int) -> ArrowMsg:
     payload: memoryview | None = None
     chunk_id: Tuid | None = None
     is_static: bool | None = None
-    while pos < end:
-        key = buf[pos]
-        if key < 0x80:
-            pos += 1
-        else:
-            key, pos = _varint(buf, pos, end, "ArrowMsg")
-        f = key >> 3
-        w = key & 7
-        if w == 0:
-            value = buf[pos] if pos < end else 0x80
-            if value < 0x80:
-                pos += 1
-            else:
-                value, pos = _varint(buf, pos, end, f"ArrowMsg field {f}")
-            if f == 2:
-                compression = value
-            elif f == 3:
-                size = value
-            elif f == 4:
-                encoding = value
-            elif f == 7:
-                is_static = bool(value)
-            elif f in (1, 5, 6) or f == 0:
-                raise ProtobufError(f"ArrowMsg field {f}: wire type 0 is invalid here")
-        elif w == 2:
-            length = buf[pos] if pos < end else 0x80
-            if length < 0x80:
-                pos += 1
-            else:
-                length, pos = _varint(buf, pos, end, f"ArrowMsg field {f} length")
-            stop = pos + length
-            if stop > end:
-                raise ProtobufError(
-                    f"ArrowMsg field {f}: length {length} runs past the message "
-                    f"({end - pos} bytes left)"
-                )
-            if f == 5:
-                payload = buf[pos:stop]
-            elif f == 1:
-                store_id = _cached_store_id(buf, pos, stop)
-            elif f == 6:
-                chunk_id = _decode_tuid(buf, pos, stop, "ArrowMsg.chunk_id")
-            elif f in (2, 3, 4, 7) or f == 0:
-                raise ProtobufError(f"ArrowMsg field {f}: wire type 2 is invalid here")
-            pos = stop
-        elif w == 1 or w == 5:
-            width = 8 if w == 1 else 4
-            if f <= 7:
-                raise ProtobufError(f"ArrowMsg field {f}: unexpected wire type {w}")
-            if pos + width > end:
-                raise ProtobufError(f"ArrowMsg field {f}: truncated fixed{width * 8}")
-            pos += width
-        elif w in (3, 4):
-            raise ProtobufError(f"ArrowMsg field {f}: groups (wire type {w}) are not supported")
-        else:
-            raise ProtobufError(f"ArrowMsg field {f}: invalid wire type {w}")
+    for f, w, a, b in iter_fields(buf, pos, end, where):
+        if f == 5:
+            _expect(w, 2, where, f)
+            payload = buf[a:b]
+        elif f == 1:
+            _expect(w, 2, where, f)
+            store_id = _cached_store_id(buf, a, b)
+        elif f == 2:
+            _expect(w, 0, where, f)
+            compression = a
+        elif f == 3:
+            _expect(w, 0, where, f)
+            size = a
+        elif f == 4:
+            _expect(w, 0, where, f)
+            encoding = a
+        elif f == 6:
+            _expect(w, 2, where, f)
+            chunk_id = _decode_tuid(buf, a, b, "ArrowMsg.chunk_id")
+        elif f == 7:
+            _expect(w, 0, where, f)
+            is_static = bool(a)
     if store_id is None:
         raise ProtobufError("ArrowMsg: missing store_id (field 1)")
     if payload is None:
