@@ -59,16 +59,16 @@ def write_mixed(path: Path, blocks: int = 1000, rows_per_chunk: int = 500,
         _list_of_fixed,
         _offsets,
         _spiral,
-        _TuidGen,
         build_chunk,
         demo_store_id,
     )
     from viewer.log.arrow import encode_record_batch
     from viewer.log.messages import SetStoreInfo, StoreInfo
+    from viewer.log.sorbet import TuidGenerator
     from viewer.log.writer import RrdWriter
 
     store_id = demo_store_id("gui-mixed")
-    ids = _TuidGen(1_700_000_000_000_000_000)
+    ids = TuidGenerator(1_700_000_000_000_000_000)
     t0 = 1_700_000_000_000_000_000
     tmp = path.with_suffix(".tmp")
     with RrdWriter(tmp) as writer:

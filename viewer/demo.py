@@ -194,6 +194,3 @@ def write_demo_recording(path: str | Path, *, store_id: StoreId | None = None,
             writer.write(msg)
     return path
 
-
-# Older name, kept for scripts written against it.
-_TuidGen = TuidGenerator

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from viewer.demo import _TuidGen, build_chunk
+from viewer.demo import build_chunk
 from viewer.log.messages import StoreId, StoreKind
+from viewer.log.sorbet import TuidGenerator
 from viewer.store.chunk import Chunk
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
@@ -16,14 +17,14 @@ def _db(name: str = "t") -> EntityDb:
     return EntityDb(StoreId(StoreKind.RECORDING, name, "tests"))
 
 
-def _add(db: EntityDb, ids: _TuidGen, path: str, rows: int) -> None:
+def _add(db: EntityDb, ids: TuidGenerator, path: str, rows: int) -> None:
     values = pa.array([[1.0]] * rows, pa.list_(pa.float64()))
     batch = build_chunk(ids, path, list(range(rows)), None, [("Scalars", "scalars", "Scalar", values)])
     db.add_chunk(Chunk.from_record_batch(batch))
 
 
 def test_ui_window_tree_inserts_once_per_parent_per_frame(qtbot):
-    db, ids = _db(), _TuidGen(1)
+    db, ids = _db(), TuidGenerator(1)
     model = EntityTreeModel(db)
     inserts: list[tuple[str, int, int]] = []
     model.rowsInserted.connect(lambda parent, a, b: inserts.append((str(parent.data(PATH_ROLE)), a, b)))
@@ -52,7 +53,7 @@ def test_ui_window_tree_inserts_once_per_parent_per_frame(qtbot):
 def test_ui_window_tree_filter_and_store_switch_keep_state(qtbot):
     panel = EntityTreePanel()
     qtbot.addWidget(panel)
-    db1, db2, ids = _db("one"), _db("two"), _TuidGen(1)
+    db1, db2, ids = _db("one"), _db("two"), TuidGenerator(1)
     for p in ("/world/points", "/world/mesh", "/plots/sin"):
         _add(db1, ids, p, 1)
     _add(db2, ids, "/other/x", 1)

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from viewer.demo import _TuidGen, build_chunk, demo_messages, demo_store_id
+from viewer.demo import build_chunk, demo_messages, demo_store_id
 from viewer.log.arrow import encode_record_batch
 from viewer.log.messages import SetStoreInfo, StoreId, StoreInfo, StoreKind
+from viewer.log.sorbet import TuidGenerator
 from viewer.log.writer import RrdWriter
 
 
@@ -19,7 +20,7 @@ def write_many_chunks(path: Path, n_chunks: int, rows: int = 4, recording_id: st
     """A recording of ``n_chunks`` small scalar chunks on 8 entities: slow enough to load
     that a test can act while it is still loading."""
     store_id = StoreId(StoreKind.RECORDING, recording_id, "ui_window_tests")
-    ids = _TuidGen(1_700_000_000_000_000_000)
+    ids = TuidGenerator(1_700_000_000_000_000_000)
     with RrdWriter(path, footer=False) as writer:
         writer.write(SetStoreInfo(StoreInfo(store_id)))
         for i in range(n_chunks):
