@@ -91,14 +91,16 @@ def test_ui_window_drop_files_and_folder_fill_store_tree_and_views(window, qtbot
         shown = model.index(idx.row(), 1, idx.parent()).data()
         assert int(shown.replace(",", "")) == db.tree.node(entity).subtree_rows
 
-    # Views came from the suggestions and show the recording's entities.
+    # Views came from the suggestions and show the recording's entities (made one per
+    # frame tick, so wait for the last).
     host = window.views_area.host(mixed_id)
     assert window.views_area.currentWidget() is host
+    kinds = {"TimeSeriesView", "Points3DView", "Points2DView", "ImageView", "TextLogView"}
+    qtbot.waitUntil(lambda: kinds <= {type(v).__name__ for v in host.all_views()}, timeout=5000)
+    assert not host.views_pending
     shown_entities = {e for v in host.all_views() for e in v.entities}
     assert {EntityPath.parse(p) for p in ("/plots/sin", "/plots/cos", "/world/spiral",
                                           "/camera/image", "/camera/points", "/logs")} <= shown_entities
-    kinds = {type(v).__name__ for v in host.all_views()}
-    assert {"TimeSeriesView", "Points3DView", "Points2DView", "ImageView", "TextLogView"} <= kinds
     # The views really drew the data.
     qtbot.waitUntil(lambda: all(v.redraw_count > 0 for v in host.all_views()), timeout=5000)
 

@@ -61,26 +61,30 @@ def test_burst_of_data_changes_is_bounded_and_user_cursor_redraws(qtbot, slow_th
         qtbot.addWidget(view)
     half = len(chunks) // 2
     _feed(db, chunks[:half], (plot, cloud), tc)
-    # The first data of a view is drawn without waiting for the interval.
-    qtbot.waitUntil(lambda: plot.redraw_count == 1 and cloud.redraw_count == 1, timeout=2000)
+    # The first data of a view is drawn without waiting for the interval (in one or, on a
+    # slow machine, several budgeted slices).
+    qtbot.waitUntil(lambda: plot.redraw_count >= 1 and cloud.redraw_count >= 1
+                    and not plot.redraw_waiting and not cloud.redraw_waiting, timeout=2000)
+    first = (plot.redraw_count, cloud.redraw_count)
     shown = len(plot.curve_data(SIN)[0])
     assert shown == len(db.scalar_series(SIN, "Scalars:scalars", "frame")[0])
 
     _feed(db, chunks[half:], (plot, cloud), tc)  # a burst: dozens of reports + cursor moves
     qtbot.wait(150)  # several frame ticks of the redraw queue
-    assert (plot.redraw_count, cloud.redraw_count) == (1, 1)  # throttled: nothing yet
+    assert (plot.redraw_count, cloud.redraw_count) == first  # throttled: nothing yet
     assert plot.redraw_waiting and cloud.redraw_waiting
     assert len(plot.curve_data(SIN)[0]) == shown
 
     tc.set_time(5)  # the user moves the cursor: both redraw now, with all the new data
-    qtbot.waitUntil(lambda: plot.redraw_count == 2 and cloud.redraw_count == 2, timeout=2000)
+    after = (first[0] + 1, first[1] + 1)
+    qtbot.waitUntil(lambda: (plot.redraw_count, cloud.redraw_count) == after, timeout=2000)
     full = len(db.scalar_series(SIN, "Scalars:scalars", "frame")[0])
     assert full > shown
     assert len(plot.curve_data(SIN)[0]) == full
     assert plot.cursor_line.value() == pytest.approx(5)
     assert not plot.redraw_waiting and not cloud.redraw_waiting
     qtbot.wait(50)
-    assert (plot.redraw_count, cloud.redraw_count) == (2, 2)  # folded: no extra redraw
+    assert (plot.redraw_count, cloud.redraw_count) == after  # folded: no extra redraw
 
 
 def test_cursor_following_data_waits_for_the_throttle(qtbot, slow_throttle):

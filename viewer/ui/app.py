@@ -88,6 +88,7 @@ def take_screenshot(window: MainWindow, path: str | Path, sources: list) -> int:
         idle = hub.run_until_idle(min(1.0, deadline - time.monotonic()))
         if idle:
             break
+    window.views_area.flush_pending()  # views still waiting for their turn: all of them now
     wait(SCREENSHOT_SETTLE_S)  # coalesced view redraws, layout
     from viewer.ui.views.base import data_redraw_queue
 

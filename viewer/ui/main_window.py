@@ -43,6 +43,7 @@ from viewer.ui.selection_panel import SelectionPanel
 from viewer.ui.settings import AppSettings
 from viewer.ui.time_control import TimeControl
 from viewer.ui.time_panel import TimePanel, preferred_timeline
+from viewer.ui.views.base import data_redraw_queue
 from viewer.ui.views_area import ViewsArea
 
 FILE_FILTER = "Rerun recordings (*.rrd *.rbl);;All files (*)"
@@ -356,7 +357,9 @@ class MainWindow(QMainWindow):
         self.views_area.set_active(self.active)
         host = self.views_area.host(self.active) if self.active is not None else None
         if host is not None and host.stale:
-            host.sync()
+            # Existing views redraw at once; new ones are made one per frame tick and draw
+            # in their turn (a new store's first frame has its panels to build already).
+            host.sync(limit=0)
             host.stale = False
             for view in host.all_views():
                 view.schedule_redraw()
@@ -403,6 +406,9 @@ class MainWindow(QMainWindow):
 
     def _handle_frame(self, changes: FrameChanges) -> None:
         self.frames_handled += 1
+        # The previous frame's queued redraws and jobs (e.g. creating the views it found)
+        # take their turn first: not in the same tick as the work that queued them.
+        data_redraw_queue().on_frame()
         for sid in changes.closed_stores:
             self._remove_store_ui(sid)
         for sid in changes.new_stores:
@@ -438,7 +444,9 @@ class MainWindow(QMainWindow):
                 host.stale = True  # views of hidden stores catch up when shown
             else:
                 if sc.new_entities or host.stale:
-                    host.sync()
+                    # New views are made from the host's timer, one per tick, not in this
+                    # frame (which may also be the store's first: panels, tree, time panel).
+                    host.sync(limit=0)
                     host.stale = False
                 host.on_data_changed(changed)
         if sc.timelines_changed or sc.new_timelines:

@@ -3,6 +3,11 @@
 Each store has its own nested `QMainWindow` (a `ViewsHost`) in a stack, so switching stores
 keeps each store's layout. Views come from `suggest_views(db)`; when new entities arrive the
 suggestions are re-evaluated and new views added, existing ones gain the new entities.
+
+New views are created one per frame tick (a turn of the redraw queue), not all in the frame
+that found them: building a pyqtgraph plot and its first layout cost 10-30 ms each under the
+app style sheet, and a store's first frame with five of them blocked the UI for ~100 ms
+(docs/benchmarks/gui.md).
 """
 
 from __future__ import annotations
@@ -10,16 +15,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStackedWidget, QWidget
 
+from viewer.ingest.tracing import TRACER
 from viewer.log.messages import StoreId
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.base import View
+from viewer.ui.views.base import View, data_redraw_queue
 
 ViewKey = tuple[str, str]  # (view class name, title)
+
 
 
 def suggestions(db: EntityDb) -> list[tuple[type[View], list[EntityPath], str]]:
@@ -50,10 +58,15 @@ class ViewsHost(QMainWindow):
         self.placeholder.setObjectName("placeholder")
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setCentralWidget(self.placeholder)
+        self.views_pending = False  # suggestions not made into views yet (see ``sync``)
+        self._create_queued = False
 
-    def sync(self) -> list[View]:
-        """Add views for suggestions we do not show yet; returns the new views."""
+    def sync(self, limit: int | None = None) -> list[View]:
+        """Give existing views their new entities and create views for new suggestions:
+        at most ``limit`` now (None: all), the rest one per turn of the redraw queue (one
+        heavy UI job per frame tick). Returns the views created now."""
         created: list[View] = []
+        waiting = False
         for cls, entities, title in suggestions(self.db):
             key = (cls.__name__, title)
             view = self.views.get(key)
@@ -61,8 +74,12 @@ class ViewsHost(QMainWindow):
                 for e in entities:
                     view.add_entity(e)
                 continue
+            if limit is not None and len(created) >= limit:
+                waiting = True
+                continue
             try:
-                view = cls(self.db, entities, self.time_control, title)
+                with TRACER.scope("create view", "ui", {"view": title}):
+                    view = cls(self.db, entities, self.time_control, title)
             except Exception as exc:  # one broken view must not stop the others
                 view = None
                 self.placeholder.setText(f"Could not create view {title!r}: {exc}")
@@ -71,19 +88,39 @@ class ViewsHost(QMainWindow):
             self.views[key] = view
             self._add_dock(key, view)
             created.append(view)
+        self.views_pending = waiting
+        if waiting and not self._create_queued:
+            self._create_queued = True
+            data_redraw_queue().add_job(self, self._create_next)
         if created:
             self.equalize()
-            QTimer.singleShot(0, self.equalize)  # again once the host has its real size
+            QTimer.singleShot(0, self, self.equalize)  # again once the host has its real size
         return created
+
+    def flush_pending(self) -> None:
+        """Create every waiting view now (screenshots, tests)."""
+        if self.views_pending:
+            self.sync()
+
+    def _create_next(self) -> None:
+        self._create_queued = False
+        if not self.views_pending:
+            return
+        stack = self.parentWidget()
+        if isinstance(stack, QStackedWidget) and stack.currentWidget() is not self:
+            self.stale = True  # a background store: its views are made when it is shown
+            return
+        self.sync(limit=1)
 
     def equalize(self) -> None:
         """Share the space evenly: columns side by side, views within a column."""
         for column in self._columns:
-            live = [d for d in column if not d.isFloating() and d.parent() is self]
+            live = [d for d in column
+                    if shiboken6.isValid(d) and not d.isFloating() and d.parent() is self]
             if len(live) > 1:
                 self.resizeDocks(live, [max(1, self.height() // len(live))] * len(live),
                                  Qt.Orientation.Vertical)
-        tops = [c[0] for c in self._columns if c]
+        tops = [c[0] for c in self._columns if c and shiboken6.isValid(c[0])]
         if len(tops) == 2:
             self.resizeDocks(tops, [max(1, self.width() // 2)] * 2, Qt.Orientation.Horizontal)
 
@@ -153,3 +190,8 @@ class ViewsArea(QStackedWidget):
 
     def host(self, store_id: StoreId) -> ViewsHost | None:
         return self.hosts.get(store_id)
+
+    def flush_pending(self) -> None:
+        """Create every view still waiting for its turn, in every host."""
+        for host in self.hosts.values():
+            host.flush_pending()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import shiboken6
 from PySide6.QtCore import QObject, QSize, Qt, QTimer
@@ -47,11 +47,14 @@ REDRAW_WORK_BUDGET_S = 0.006
 
 
 class DataRedrawQueue(QObject):
-    """Runs throttled (data-only) view redraws: one due view per tick, oldest request first."""
+    """Runs throttled (data-only) view redraws, one due view per tick, oldest request first,
+    and other heavy UI jobs (view creation) in turns of their own."""
 
     def __init__(self) -> None:
         super().__init__()
         self._waiting: dict[int, View] = {}  # insertion order = request order
+        # Other heavy UI work that takes a turn like a redraw (e.g. creating a view).
+        self._jobs: list[tuple[QObject, Callable[[], None]]] = []
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(DATA_REDRAW_TICK_MS)
@@ -63,6 +66,13 @@ class DataRedrawQueue(QObject):
         if not self._timer.isActive():
             self._timer.start()
 
+    def add_job(self, owner: QObject, job: Callable[[], None]) -> None:
+        """Run ``job`` in a turn of its own (before waiting redraws); dropped if ``owner``
+        is deleted first."""
+        self._jobs.append((owner, job))
+        if not self._timer.isActive():
+            self._timer.start()
+
     def discard(self, view: View) -> None:
         self._waiting.pop(id(view), None)
 
@@ -70,9 +80,16 @@ class DataRedrawQueue(QObject):
         return id(view) in self._waiting
 
     def __len__(self) -> int:
-        return len(self._waiting)
+        return len(self._waiting) + len(self._jobs)
 
     def tick(self) -> None:
+        while self._jobs:
+            owner, job = self._jobs.pop(0)
+            if shiboken6.isValid(owner):
+                job()
+                if not self._jobs and not self._waiting:
+                    self._timer.stop()
+                return  # one turn per tick
         now = time.monotonic()
         for key, view in list(self._waiting.items()):
             if not shiboken6.isValid(view):
@@ -89,12 +106,26 @@ class DataRedrawQueue(QObject):
                 if shiboken6.isValid(view):
                     view._budgeted = False
             break  # one per tick: the next view's turn is the next frame
-        if not self._waiting:
+        if not self._waiting and not self._jobs:
             self._timer.stop()
+
+    def on_frame(self) -> None:
+        """The window's frame tick (data just applied): the queue takes its turn here, so
+        one redraw slice runs per frame right after the frame's data, instead of at a
+        random phase of its own timer, where two turns, or a turn and a paint, could fall
+        into one frame interval. The own timer restarts and runs only when frames stop."""
+        if self._waiting or self._jobs:
+            self.tick()
+            if self._waiting or self._jobs:
+                self._timer.start()
 
     def flush(self) -> int:
         """Run every waiting redraw now and in full (no budget): screenshots, tests.
         Returns how many views redrew."""
+        jobs, self._jobs = self._jobs, []
+        for owner, job in jobs:
+            if shiboken6.isValid(owner):
+                job()
         waiting, self._waiting = list(self._waiting.values()), {}
         self._timer.stop()
         n = 0
@@ -243,7 +274,9 @@ class View(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
-            self._request_redraw()
+            # A view shown for the first time takes its turn in the data-redraw queue (next
+            # tick, within its work budget): not in the frame that created and laid it out.
+            self._request_redraw(urgent=self.redraw_count > 0)
 
     def redraw(self) -> None:
         """Draw the current data at the time cursor."""

@@ -69,8 +69,11 @@ class FastDateAxisItem(_RectTicksMixin, pg.DateAxisItem):
 
 
 def embed_plot(view: QWidget) -> tuple[pg.PlotWidget, pg.PlotItem]:
-    """A PlotWidget with the fast axes filling ``view`` (the 2D views' common set-up)."""
-    plot_widget = pg.PlotWidget(parent=view, axisItems={
+    """A PlotWidget with the fast axes and a lazily built context menu filling ``view``
+    (the 2D views' common set-up)."""
+    from viewer.ui.views.lazy_menu import LazyMenuViewBox
+
+    plot_widget = pg.PlotWidget(parent=view, viewBox=LazyMenuViewBox(), axisItems={
         "left": FastAxisItem(orientation="left"), "bottom": FastAxisItem(orientation="bottom")})
     layout = QVBoxLayout(view)
     layout.setContentsMargins(0, 0, 0, 0)

@@ -8,9 +8,9 @@ moves an InfiniteLine and touches no curve.
 Long series (more than ``DECIMATE_ABOVE`` points) are handed to pyqtgraph already reduced to
 a min/max envelope of ~2 points per pixel column of the shown x range: pyqtgraph re-derives
 its clipped, downsampled copy of *every* curve on each view-range change, and while data
-streams in with auto-range on that is every setData (measured: ~2 ms per 500 k-point curve
+streams in and the range follows the data that is every setData (measured: ~2 ms per 500 k-point curve
 per change, the largest UI cost of a 2 M-row load, docs/benchmarks/gui.md). When the user
-zooms or pans (auto-range off) the envelope is rebuilt for the new range.
+zooms or pans (the x range stops following) the envelope is rebuilt for the new range.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import colors_rgba, scalar_to_x, strings, time_to_x
 from viewer.ui.views.base import View
+from viewer.ui.views.follow_range import FollowRange
 from viewer.ui.views.plot_axes import FastAxisItem, FastDateAxisItem, embed_plot
 
 SCALARS = "Scalars:scalars"
@@ -122,6 +123,9 @@ class TimeSeriesView(View):
         self._full: dict[tuple[EntityPath, int], tuple[np.ndarray, np.ndarray]] = {}
         self._decimated: set[tuple[EntityPath, int]] = set()  # keys shown as an envelope
         self._range_pending = False
+        # The range follows the data as set here (not pyqtgraph's auto-range: follow_range.py).
+        self.follow = FollowRange(self.plot_item.getViewBox(), self._on_follow_again)
+        self._bounds: dict[tuple[EntityPath, int], tuple[float, float, float, float]] = {}
         self.plot_item.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
         self._instance_counts: dict[bytes, int] = {}  # chunk id -> max scalars per row
         self._dirty: set[EntityPath] = set(self.entities)
@@ -168,15 +172,26 @@ class TimeSeriesView(View):
             self.continue_next_frame()  # hand the curves over (and repaint) in a frame of its own
             return
         # All curves of the cycle change in one go: one repaint of the plot per cycle.
-        for key in [k for k in self.curves if k in self._unshown and k in self._full]:
+        handed = [k for k in self.curves if k in self._unshown and k in self._full]
+        for key in handed:
             self._show(key, self._unshown[key])
         self._unshown.clear()
+        if handed:
+            self._apply_range()
         self._dirty.intersection_update(self.entities)
         if self._range_pending:
             self._range_pending = False
             for key in [k for k in self._decimated if k in self._full]:
                 self._show(key)
         self._move_cursor()
+        self._settle_for_paint()
+
+    def _settle_for_paint(self) -> None:
+        """Apply a new view range's transform now. pyqtgraph applies it at the start of the
+        next paint, where the curves and the cursor line then change geometry and Qt paints
+        the plot a second time (~5-15 ms more per plot update; docs/benchmarks/gui.md)."""
+        self.plot_item.getViewBox().prepareForPaint()
+        self.cursor_line.boundingRect()
 
     def _set_timeline(self, timeline: str | None, kind: TimelineKind | None) -> None:
         self._axis_state = (timeline, kind)
@@ -194,8 +209,9 @@ class TimeSeriesView(View):
         self._decimated.clear()
         self._cycle.clear()
         self._unshown.clear()
+        self._bounds.clear()
         self._dirty.update(self.entities)
-        self.plot_item.enableAutoRange()
+        self.follow.reset()
 
     def _instance_count(self, entity: EntityPath) -> int:
         """Most scalars in one row of this entity (one curve per instance index)."""
@@ -240,6 +256,7 @@ class TimeSeriesView(View):
                     self._full.pop(key, None)
                     self._decimated.discard(key)
                     self._unshown.pop(key, None)
+                    self._bounds.pop(key, None)
                 continue
             times, values = self.db.scalar_series(entity, SCALARS, timeline, instance=i)
             if curve is None:
@@ -257,8 +274,16 @@ class TimeSeriesView(View):
                     and len(shown[0]) == len(times):
                 continue  # the store's cached series did not change
             self._series_ids[key] = weakref.ref(base)
-            self._full[key] = (time_to_x(times, self._kind), values)
-            self._unshown[key] = self._display_data(key)
+            x = time_to_x(times, self._kind)
+            self._full[key] = (x, values)
+            shown = self._unshown[key] = self._display_data(key)
+            # Bounds of all the data (the envelope has the extremes when it covers it all).
+            y_all = shown[1] if self.follow.follow[0] else values
+            if len(x):
+                self._bounds[key] = (float(x[0]), float(x[-1]), float(np.fmin.reduce(y_all)),
+                                     float(np.fmax.reduce(y_all)))
+            else:
+                self._bounds.pop(key, None)
 
     def _display_data(self, key: tuple[EntityPath, int]) -> tuple[np.ndarray, np.ndarray, bool]:
         """What the curve is given: all of its data, or the envelope of the shown x range
@@ -266,7 +291,7 @@ class TimeSeriesView(View):
         x, y = self._full[key]
         if len(x) > DECIMATE_ABOVE:
             vb = self.plot_item.getViewBox()
-            if not vb.autoRangeEnabled()[0]:  # zoomed / panned: the shown range, plus a margin
+            if not self.follow.follow[0]:  # zoomed / panned: the shown range, plus a margin
                 x0, x1 = vb.viewRange()[0]
                 span = x1 - x0
                 lo = int(np.searchsorted(x, x0 - span, side="left"))
@@ -286,10 +311,26 @@ class TimeSeriesView(View):
             self._decimated.discard(key)
         self.curves[key].setData(x, y, skipFiniteCheck=finite, connect="all" if finite else "finite")
 
+    def _apply_range(self) -> None:
+        """Followed axes show the bounds of all curves (before anything paints)."""
+        shown = [b for k, b in self._bounds.items() if k in self.curves]
+        if not shown:
+            return
+        b = np.array(shown)
+        self.follow.apply((b[:, 0].min(), b[:, 1].max()),
+                          (np.fmin.reduce(b[:, 2]), np.fmax.reduce(b[:, 3])))
+
+    def _on_follow_again(self) -> None:
+        """The auto button / menu switched following back on: fit, and rebuild envelopes."""
+        self._apply_range()
+        if self._decimated:
+            self._range_pending = True
+            self._request_redraw()
+
     def _on_x_range_changed(self, *_args: object) -> None:
         """The user zoomed or panned: rebuild the envelopes for the new range (coalesced).
-        With auto-range on the envelope covers all data already: nothing to do."""
-        if not self._decimated or self.plot_item.getViewBox().autoRangeEnabled()[0]:
+        While x follows the data the envelope covers all of it already: nothing to do."""
+        if not self._decimated or self.follow.follow[0]:
             return
         self._range_pending = True
         self._request_redraw()
