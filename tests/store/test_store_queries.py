@@ -215,3 +215,33 @@ def test_real_recording_latest_at_matches_reference(mixed_chunks) -> None:
     times, values = db.scalar_series(EntityPath.parse("/plots/pair"), "Scalars:scalars", "frame",
                                      instance=1)
     assert values.tolist() == [-float(t) for t in range(16)]
+
+
+@SETTINGS
+@given(scenarios(), st.integers(1, 3), st.data())
+def test_bounded_series_reads_end_where_one_read_does(scenario, max_chunks, data) -> None:  # type: ignore[no-untyped-def]
+    """`scalar_series(max_chunks=...)` called until nothing is pending (with chunks, some in
+    the past, arriving between calls) gives the series one unbounded read gives; the serial
+    stays while rows are only appended and changes when the series is rebuilt."""
+    db = EntityDb(StoreId(StoreKind.RECORDING, "r", "a"))
+    rows: list[Row] = []
+    last: tuple[int | None, list[int]] = (None, [])
+    for chunk, chunk_rows in scenario:
+        db.add_chunk(chunk)
+        rows.extend(chunk_rows)
+        if data.draw(st.booleans()):  # read a little now, leave the rest pending
+            times, _ = db.scalar_series(ENTITY, COMP, TL, max_chunks=max_chunks)
+            serial = db.scalar_series_serial(ENTITY, COMP, TL)
+            if serial is not None and serial == last[0]:  # it only grew at its end
+                assert times[:len(last[1])].tolist() == last[1]
+            last = (serial, times.tolist())
+    guard = 0
+    while db.scalar_series_pending(ENTITY, COMP, TL):
+        pending = db.scalar_series_pending(ENTITY, COMP, TL)
+        db.scalar_series(ENTITY, COMP, TL, max_chunks=max_chunks)
+        assert db.scalar_series_pending(ENTITY, COMP, TL) == max(0, pending - max_chunks)
+        guard += 1
+        assert guard < 100
+    bounded = [a.tolist() for a in db.scalar_series(ENTITY, COMP, TL, max_chunks=max_chunks)]
+    series_rows = [r for r in ref_range(rows, -(10**9), 10**9) if len(r.value) > 0]
+    assert bounded == [[r.time for r in series_rows], [r.value[0] for r in series_rows]]

@@ -155,7 +155,10 @@ def test_ui_window_time_slider_drives_plot_cursor_image_and_points(window, qtbot
     assert tc.time == 299  # a file starts at its newest data
     views = _views_by_kind(window)
     plot, image, points = views["TimeSeriesView"], views["ImageView"], views["Points2DView"]
-    qtbot.waitUntil(lambda: image.current_image() is not None, timeout=5000)
+    # New views draw in their turns of the redraw queue: wait until all are done.
+    qtbot.waitUntil(lambda: not any(v.redraw_waiting or v.redraw_count == 0
+                                    for v in views.values()), timeout=5000)
+    assert image.current_image() is not None
     points_entity = EntityPath.parse("/camera/points")
 
     def state():

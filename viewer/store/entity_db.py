@@ -151,10 +151,14 @@ class _Series:
     newly inserted chunks can simply be appended (the live-streaming case) or whether the
     series must be rebuilt and sorted from all chunks."""
 
-    __slots__ = ("_tbuf", "_vbuf", "consumed", "epoch", "last_key", "times", "values")
+    __slots__ = ("_tbuf", "_vbuf", "consumed", "epoch", "last_key", "serial", "times", "values")
+
+    _serials = itertools.count()
 
     def __init__(self, epoch: int) -> None:
         self.epoch = epoch
+        # Changes whenever earlier rows may differ (a rebuild); appends keep it.
+        self.serial = next(_Series._serials)
         self.consumed = 0
         # Backing buffers with spare capacity: appends copy only the new rows (amortised
         # doubling) instead of the whole series; `times`/`values` are read-only views.
@@ -165,6 +169,7 @@ class _Series:
         self.last_key: tuple[int, int, int] | None = None
 
     def replace(self, times: np.ndarray, values: np.ndarray) -> None:
+        self.serial = next(_Series._serials)
         self._tbuf, self._vbuf = times, values
         self._publish(len(times))
 
@@ -619,6 +624,31 @@ class EntityDb:
             values = values.take(pa.array(order))
         return RangeResult(times, row_ids, values, static)
 
+    def scalar_series_serial(
+        self, entity: EntityPath, component: str, timeline: str, *, instance: int = 0
+    ) -> int | None:
+        """Names the cached series `scalar_series` last returned: while it stays the same,
+        rows were only appended after the newest (earlier rows unchanged), so a plot may
+        convert just the new ones; it changes when the series is rebuilt (a chunk inserted
+        in the past, eviction). None: no cached series."""
+        ed = self._entities.get(entity)
+        series = ed.series.get((component, timeline, instance)) if ed is not None else None
+        if series is None or series.epoch != ed.epoch:
+            return None
+        return series.serial
+
+    def scalar_series_pending(
+        self, entity: EntityPath, component: str, timeline: str, *, instance: int = 0
+    ) -> int:
+        """Chunks of `entity` not yet in the cached series (left by a `max_chunks` call)."""
+        ed = self._entities.get(entity)
+        if ed is None or timeline not in ed.timelines or component not in ed.components:
+            return 0
+        series = ed.series.get((component, timeline, instance))
+        if series is None or series.epoch != ed.epoch:
+            return len(ed.log)
+        return len(ed.log) - series.consumed
+
     def scalar_series(
         self,
         entity: EntityPath,
@@ -628,11 +658,16 @@ class EntityDb:
         t1: int | None = None,
         *,
         instance: int = 0,
+        max_chunks: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(times int64, values float64) of instance `instance` of each temporal row, sorted by
         (time, RowId), for plots. Rows without that instance are skipped; static values are
         ignored (a plot shows the temporal series). Returned arrays are read-only views of a
-        cache that grows incrementally as chunks are appended to the entity."""
+        cache that grows incrementally as chunks are appended to the entity.
+
+        `max_chunks` bounds the work of one call: at most that many chunks not yet in the
+        cache are added (the rest: `scalar_series_pending`), so a plot can spread a large
+        backlog over frames. The result is then the series of the chunks added so far."""
         ed = self._entities.get(entity)
         empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
         if ed is None or timeline not in ed.timelines or component not in ed.components:
@@ -642,7 +677,7 @@ class EntityDb:
         if series is None or series.epoch != ed.epoch:
             series = ed.series[key] = _Series(ed.epoch)
         if series.consumed < len(ed.log):
-            _extend_series(series, ed.log, component, timeline, instance)
+            _extend_series(series, ed.log, component, timeline, instance, max_chunks)
         times, values = series.times, series.values
         lo = 0 if t0 is None else int(np.searchsorted(times, t0, side="left"))
         hi = len(times) if t1 is None else int(np.searchsorted(times, t1, side="right"))
@@ -819,17 +854,19 @@ def _sorted_part(
 
 
 def _extend_series(
-    series: _Series, log: list[Chunk], component: str, timeline: str, instance: int
+    series: _Series, log: list[Chunk], component: str, timeline: str, instance: int,
+    max_chunks: int | None = None,
 ) -> None:
-    part = _scalar_part(log[series.consumed :], component, timeline, instance)
-    series.consumed = len(log)
+    end = len(log) if max_chunks is None else min(len(log), series.consumed + max(1, max_chunks))
+    part = _scalar_part(log[series.consumed : end], component, timeline, instance)
+    series.consumed = end
     if part is None:
         return
     times, values, first_key, last_key = _sorted_part(part)
     if series.last_key is None or first_key > series.last_key:
         series.append(times, values)  # after the cached rows (live streaming): no re-sort
-    else:  # an insert in the past: rebuild from all chunks
-        whole = _scalar_part(log, component, timeline, instance)
+    else:  # an insert in the past: rebuild from all chunks consumed so far
+        whole = _scalar_part(log[:end], component, timeline, instance)
         assert whole is not None
         times, values, _, last_key = _sorted_part(whole)
         series.replace(times, values)

@@ -21,8 +21,9 @@ import time
 from typing import Any
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from viewer.ui.time_format import format_bytes
@@ -92,13 +93,12 @@ class Sparkline(QWidget):
             p.drawLine(QPointF(rect.left(), y(mark)), QPointF(rect.right(), y(mark)))
         n = len(self.samples)
         if n >= 2:
-            path = QPainterPath()
-            dx = rect.width() / (n - 1)
-            path.moveTo(rect.left(), y(self.samples[0]))
-            for i in range(1, n):
-                path.lineTo(rect.left() + i * dx, y(self.samples[i]))
-            p.setPen(QPen(QColor(120, 190, 255), 1.3))
-            p.drawPath(path)
+            # A 1-px pen: Qt's fast thin-line path. The 1.3-px antialiased pen this had made
+            # the paint 2.1 ms for 300 samples (0.2 ms now), inside a loading frame (gui.md).
+            xs = np.linspace(rect.left(), rect.right(), n)
+            ys = rect.bottom() - np.minimum(self.samples, top) / top * rect.height()
+            p.setPen(QPen(QColor(120, 190, 255), 1.0))
+            p.drawPath(pg.arrayToQPath(xs, ys, connect="all"))
         p.setPen(QColor(200, 200, 200))
         p.drawText(rect.adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
                    f"{top:.0f} ms")

@@ -48,7 +48,9 @@ class ViewsHost(QMainWindow):
         self.db = db
         self.time_control = time_control
         self.setDockNestingEnabled(True)
-        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowNestedDocks
+        # No AnimatedDocks: each new view's dock animated in, relayouting and repainting the
+        # views for ~200 ms of frames while a recording loads (gui.md).
+        self.setDockOptions(QMainWindow.DockOption.AllowNestedDocks
                             | QMainWindow.DockOption.AllowTabbedDocks)
         self.views: dict[ViewKey, View] = {}
         self.stale = True  # data arrived since the last sync (the main window syncs lazily)

@@ -55,6 +55,7 @@ class DataRedrawQueue(QObject):
         self._waiting: dict[int, View] = {}  # insertion order = request order
         # Other heavy UI work that takes a turn like a redraw (e.g. creating a view).
         self._jobs: list[tuple[QObject, Callable[[], None]]] = []
+        self._rest = False  # skip the next turn (after a job)
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(DATA_REDRAW_TICK_MS)
@@ -83,12 +84,18 @@ class DataRedrawQueue(QObject):
         return len(self._waiting) + len(self._jobs)
 
     def tick(self) -> None:
+        if self._rest:
+            # The turn after a job (a new view) is left empty: its first layout and paint
+            # come in that frame, not on top of a redraw.
+            self._rest = False
+            if not self._waiting and not self._jobs:
+                self._timer.stop()
+            return
         while self._jobs:
             owner, job = self._jobs.pop(0)
             if shiboken6.isValid(owner):
                 job()
-                if not self._jobs and not self._waiting:
-                    self._timer.stop()
+                self._rest = True
                 return  # one turn per tick
         now = time.monotonic()
         for key, view in list(self._waiting.items()):
@@ -122,6 +129,7 @@ class DataRedrawQueue(QObject):
     def flush(self) -> int:
         """Run every waiting redraw now and in full (no budget): screenshots, tests.
         Returns how many views redrew."""
+        self._rest = False
         jobs, self._jobs = self._jobs, []
         for owner, job in jobs:
             if shiboken6.isValid(owner):

@@ -16,7 +16,6 @@ zooms or pans (the x range stops following) the envelope is rebuilt for the new 
 from __future__ import annotations
 
 import time
-import weakref
 import zlib
 from collections.abc import Iterable
 
@@ -30,10 +29,11 @@ from viewer.store.chunk import TimelineKind
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.arrow_values import colors_rgba, scalar_to_x, strings, time_to_x
+from viewer.ui.views.arrow_values import colors_rgba, scalar_to_x, strings
 from viewer.ui.views.base import View
 from viewer.ui.views.follow_range import FollowRange
 from viewer.ui.views.plot_axes import FastAxisItem, FastDateAxisItem, embed_plot
+from viewer.ui.views.plot_series import PlotSeries
 
 SCALARS = "Scalars:scalars"
 SERIES_NAMES = ("SeriesLines:names", "SeriesPoints:names")
@@ -54,6 +54,10 @@ def auto_color(entity: EntityPath, instance: int) -> tuple[int, int, int]:
 DECIMATE_ABOVE = 20_000
 #: Envelope buckets per pixel of plot width (each bucket gives a min and a max point).
 MIN_BUCKETS = 1000
+#: New chunks one entity reads per slice of a budgeted (split) update: bounds a slice at a
+#: few ms however large the backlog (docs/benchmarks/gui.md). A cycle reads the backlog an
+#: entity had when the cycle began; what arrives meanwhile waits for the next cycle.
+READ_CHUNKS_PER_SLICE = 96
 
 
 def peak_envelope(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +123,8 @@ class TimeSeriesView(View):
         self.plot_item.addItem(self.cursor_line, ignoreBounds=True)
         self.cursor_line.sigDragged.connect(self._on_cursor_dragged)
         self.curves: dict[tuple[EntityPath, int], pg.PlotDataItem] = {}
-        self._series_ids: dict[tuple[EntityPath, int], weakref.ref[np.ndarray]] = {}
+        # x and envelope per curve, updated by converting only appended rows.
+        self._series: dict[tuple[EntityPath, int], PlotSeries] = {}
         self._full: dict[tuple[EntityPath, int], tuple[np.ndarray, np.ndarray]] = {}
         self._decimated: set[tuple[EntityPath, int]] = set()  # keys shown as an envelope
         self._range_pending = False
@@ -130,6 +135,8 @@ class TimeSeriesView(View):
         self._instance_counts: dict[bytes, int] = {}  # chunk id -> max scalars per row
         self._dirty: set[EntityPath] = set(self.entities)
         self._cycle: list[EntityPath] = []  # entities of the update cycle still to read
+        self._reads: dict[EntityPath, int] = {}  # reads of each entity in this cycle
+        self._reads_needed: dict[EntityPath, int] = {}  # for its backlog when the cycle began
         # Read and reduced, not handed to pyqtgraph yet (see ``_display_data``).
         self._unshown: dict[tuple[EntityPath, int], tuple[np.ndarray, np.ndarray, bool]] = {}
         self._axis_state: tuple[str | None, TimelineKind | None] | None = None
@@ -158,7 +165,15 @@ class TimeSeriesView(View):
             # does not keep the plot redrawing every frame.
             self._cycle.extend(e for e in self.entities if e in self._dirty and e not in self._cycle)
             self._dirty.difference_update(self._cycle)
+            self._reads.clear()
+            if budget is not None and timeline is not None:
+                # Reads each entity needs for the backlog it has now (data arriving later
+                # waits for the next cycle).
+                for e in self._cycle:
+                    backlog = self.db.scalar_series_pending(e, SCALARS, timeline)
+                    self._reads_needed[e] = max(1, -(-backlog // READ_CHUNKS_PER_SLICE))
         deadline = None if budget is None else time.perf_counter() + budget
+        limit = None if budget is None else READ_CHUNKS_PER_SLICE
         prepared = 0
         while self._cycle:
             if prepared and deadline is not None and time.perf_counter() >= deadline:
@@ -166,10 +181,18 @@ class TimeSeriesView(View):
                 return
             entity = self._cycle.pop(0)
             if entity in self.entities:
-                self._refresh_entity(entity, timeline)
+                more = self._refresh_entity(entity, timeline, limit)
                 prepared += 1
-        if prepared and deadline is not None and self._unshown and time.perf_counter() >= deadline:
-            self.continue_next_frame()  # hand the curves over (and repaint) in a frame of its own
+                reads = self._reads[entity] = self._reads.get(entity, 0) + 1
+                if more and reads < self._reads_needed.get(entity, 1):
+                    self._cycle.insert(0, entity)  # the rest of its backlog, next slice
+                elif more:
+                    self._dirty.add(entity)  # left for the next cycle
+        if prepared and deadline is not None and self._unshown \
+                and time.perf_counter() >= deadline - budget / 2:
+            # Hand the curves over (setData, range, and the repaint that follows: 10-15 ms
+            # for long series) in a frame of its own, not on top of this frame's reading.
+            self.continue_next_frame()
             return
         # All curves of the cycle change in one go: one repaint of the plot per cycle.
         handed = [k for k in self.curves if k in self._unshown and k in self._full]
@@ -204,7 +227,7 @@ class TimeSeriesView(View):
                 axis.setLabel(units="s")
         self.plot_item.setAxisItems({"bottom": axis})
         self.plot_item.setLabel("bottom", timeline or "")
-        self._series_ids.clear()
+        self._series.clear()
         self._full.clear()
         self._decimated.clear()
         self._cycle.clear()
@@ -213,20 +236,27 @@ class TimeSeriesView(View):
         self._dirty.update(self.entities)
         self.follow.reset()
 
-    def _instance_count(self, entity: EntityPath) -> int:
-        """Most scalars in one row of this entity (one curve per instance index)."""
+    def _instance_count(self, entity: EntityPath, limit: int | None = None) -> tuple[int, bool]:
+        """Most scalars in one row of this entity (one curve per instance index), from at
+        most ``limit`` chunks not counted before; and whether every chunk is counted."""
         counts = self._instance_counts
         best = 0
+        complete = True
         for chunk in self.db.chunks_of(entity):
             n = counts.get(chunk.id)
             if n is None:
+                if limit is not None and limit <= 0:
+                    complete = False
+                    continue
+                if limit is not None:
+                    limit -= 1
                 arr = chunk.components.get(SCALARS)
                 n = 0
                 if arr is not None and len(arr):
                     n = _max_list_length(arr)
                 counts[chunk.id] = n
             best = max(best, n)
-        return best
+        return best, complete
 
     def _series_style(self, entity: EntityPath, count: int) -> tuple[list[str], np.ndarray | None]:
         names: list[str] = []
@@ -243,8 +273,11 @@ class TimeSeriesView(View):
                 break
         return names, colors
 
-    def _refresh_entity(self, entity: EntityPath, timeline: str | None) -> None:
-        count = self._instance_count(entity) if timeline else 0
+    def _refresh_entity(self, entity: EntityPath, timeline: str | None,
+                        limit: int | None = None) -> bool:
+        """Read the entity's new data (at most ``limit`` new chunks); True if more is left."""
+        count, counted = self._instance_count(entity, limit) if timeline else (0, True)
+        more = not counted
         names, colors = self._series_style(entity, max(count, 1))
         for i in range(max(count, 1)):
             key = (entity, i)
@@ -252,13 +285,17 @@ class TimeSeriesView(View):
             if timeline is None or i >= count:
                 if curve is not None:
                     curve.setData([], [])
-                    self._series_ids.pop(key, None)
+                    self._series.pop(key, None)
                     self._full.pop(key, None)
                     self._decimated.discard(key)
                     self._unshown.pop(key, None)
                     self._bounds.pop(key, None)
                 continue
-            times, values = self.db.scalar_series(entity, SCALARS, timeline, instance=i)
+            times, values = self.db.scalar_series(entity, SCALARS, timeline, instance=i,
+                                                  max_chunks=limit)
+            if limit is not None and self.db.scalar_series_pending(
+                    entity, SCALARS, timeline, instance=i):
+                more = True
             if curve is None:
                 label = names[i] if i < len(names) else (
                     str(entity) if count == 1 else f"{entity}[{i}]")
@@ -267,14 +304,13 @@ class TimeSeriesView(View):
                 curve = pg.PlotDataItem(name=label, pen=pg.mkPen(rgb, width=1))
                 self.plot_item.addItem(curve)
                 self.curves[key] = curve
-            base = times.base if isinstance(times.base, np.ndarray) else times
-            known = self._series_ids.get(key)
-            shown = self._full.get(key)
-            if known is not None and known() is base and shown is not None \
-                    and len(shown[0]) == len(times):
+            series = self._series.get(key)
+            if series is None:
+                series = self._series[key] = PlotSeries(self._kind)
+            serial = self.db.scalar_series_serial(entity, SCALARS, timeline, instance=i)
+            if not series.update(serial, times, values) and key in self._full:
                 continue  # the store's cached series did not change
-            self._series_ids[key] = weakref.ref(base)
-            x = time_to_x(times, self._kind)
+            x = series.x
             self._full[key] = (x, values)
             shown = self._unshown[key] = self._display_data(key)
             # Bounds of all the data (the envelope has the extremes when it covers it all).
@@ -284,6 +320,7 @@ class TimeSeriesView(View):
                                      float(np.fmax.reduce(y_all)))
             else:
                 self._bounds.pop(key, None)
+        return more
 
     def _display_data(self, key: tuple[EntityPath, int]) -> tuple[np.ndarray, np.ndarray, bool]:
         """What the curve is given: all of its data, or the envelope of the shown x range
@@ -291,14 +328,19 @@ class TimeSeriesView(View):
         x, y = self._full[key]
         if len(x) > DECIMATE_ABOVE:
             vb = self.plot_item.getViewBox()
-            if not self.follow.follow[0]:  # zoomed / panned: the shown range, plus a margin
-                x0, x1 = vb.viewRange()[0]
-                span = x1 - x0
-                lo = int(np.searchsorted(x, x0 - span, side="left"))
-                hi = int(np.searchsorted(x, x1 + span, side="right"))
-                x, y = x[max(0, lo - 1):hi + 1], y[max(0, lo - 1):hi + 1]
             width = max(1, int(vb.width()) if vb.width() else 0)
-            x, y = peak_envelope(x, y, max(MIN_BUCKETS, 2 * width))
+            buckets = max(MIN_BUCKETS, 2 * width)
+            series = self._series.get(key)
+            if self.follow.follow[0] and series is not None:  # all data: extend the envelope
+                x, y = series.envelope(buckets)
+            else:
+                if not self.follow.follow[0]:  # zoomed / panned: the shown range, plus a margin
+                    x0, x1 = vb.viewRange()[0]
+                    span = x1 - x0
+                    lo = int(np.searchsorted(x, x0 - span, side="left"))
+                    hi = int(np.searchsorted(x, x1 + span, side="right"))
+                    x, y = x[max(0, lo - 1):hi + 1], y[max(0, lo - 1):hi + 1]
+                x, y = peak_envelope(x, y, buckets)
         return x, y, bool(np.isfinite(y).all())
 
     def _show(self, key: tuple[EntityPath, int],

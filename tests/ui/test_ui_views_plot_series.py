@@ -1,0 +1,122 @@
+"""The plot's incremental series: appending gives what a from-scratch computation gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from viewer.demo import build_chunk
+from viewer.log.messages import StoreId, StoreKind
+from viewer.log.sorbet import TuidGenerator
+from viewer.store.chunk import Chunk, TimelineKind
+from viewer.store.entity_db import EntityDb
+from viewer.store.entity_path import EntityPath
+from viewer.ui.views.arrow_values import time_to_x
+from viewer.ui.views.plot_series import PeakEnvelope, PlotSeries
+from viewer.ui.views.timeseries import SCALARS
+
+_IDS = TuidGenerator(1_700_000_000_000_000_000)
+
+
+def scalar_chunk(entity: EntityPath, frames: np.ndarray, values: np.ndarray) -> Chunk:
+    scalars = pa.ListArray.from_arrays(pa.array(np.arange(len(values) + 1, dtype=np.int32)),
+                                       pa.array(values, pa.float64()))
+    return Chunk.from_record_batch(build_chunk(_IDS, str(entity), [int(f) for f in frames], None,
+                                               [("Scalars", "scalars", "Scalar", scalars)]))
+
+
+def reference_envelope(x: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Min/max per run of ``size`` samples, then the raw tail, computed in one go."""
+    full = len(y) // size
+    px, py = [], []
+    for b in range(full):
+        run = y[b * size:(b + 1) * size]
+        px += [x[b * size]] * 2
+        py += [np.nanmin(run) if not np.isnan(run).all() else np.nan,
+               np.nanmax(run) if not np.isnan(run).all() else np.nan]
+    px += list(x[full * size:])
+    py += list(y[full * size:])
+    return np.array(px), np.array(py)
+
+
+@pytest.mark.parametrize("steps", [[50_000], [7, 20_000, 3, 40_000, 1, 33_333], [1000] * 60])
+def test_envelope_grown_in_steps_equals_one_computed_at_once(steps):
+    rng = np.random.default_rng(len(steps))
+    n = sum(steps)
+    x = np.cumsum(rng.uniform(0.5, 1.5, n))
+    y = rng.normal(size=n)
+    y[rng.integers(0, n, n // 50)] = np.nan  # NaN inside runs is ignored
+    y[1000:1200] = np.nan  # a whole run of NaN stays NaN
+    env = PeakEnvelope()
+    m = 0
+    for k in steps:
+        m += k
+        env.extend(x[:m], y[:m], max_buckets=1000)
+        assert env.buckets <= 1000
+        assert env.buckets * env.size <= m < (env.buckets + 1) * env.size + env.size
+    px, py = env.points(x, y)
+    rx, ry = reference_envelope(x, y, env.size)
+    np.testing.assert_array_equal(px, rx)
+    np.testing.assert_array_equal(py, ry)
+    assert env.size & (env.size - 1) == 0  # a power of two
+    assert env.buckets > 500  # merged pairwise: never fewer than half the allowed buckets
+
+
+def test_envelope_keeps_the_extremes_of_all_rows():
+    y = np.sin(np.arange(100_000) * 0.01)
+    y[77_777] = 5.0
+    y[12_345] = -7.0
+    env = PeakEnvelope()
+    env.extend(np.arange(100_000.0), y, 2500)
+    _, py = env.points(np.arange(100_000.0), y)
+    assert np.nanmax(py) == 5.0 and np.nanmin(py) == -7.0
+    assert len(py) <= 2 * 2500 + env.size
+
+
+def _db_with(rows: list[tuple[np.ndarray, np.ndarray]]) -> tuple[EntityDb, EntityPath]:
+    db = EntityDb(StoreId(StoreKind.RECORDING, "series", "tests"))
+    entity = EntityPath.parse("/s")
+    for frames, values in rows:
+        db.add_chunk(scalar_chunk(entity, frames, values))
+    return db, entity
+
+
+def test_plot_series_converts_only_appended_rows_and_rebuilds_after_an_insert_in_the_past():
+    frames = np.arange(0, 3000, dtype=np.int64)
+    values = np.cos(frames / 100.0)
+    db, entity = _db_with([(frames[:1000], values[:1000])])
+    ps = PlotSeries(TimelineKind.SEQUENCE)
+
+    def refresh() -> bool:
+        t, v = db.scalar_series(entity, SCALARS, "frame")
+        serial = db.scalar_series_serial(entity, SCALARS, "frame")
+        return ps.update(serial, t, v)
+
+    assert refresh()
+    assert not refresh()  # nothing new: nothing to do
+    serial = ps.serial
+    db.add_chunk(scalar_chunk(entity, frames[1000:3000], values[1000:3000]))
+    assert refresh()
+    assert ps.serial == serial  # appended: the same series, extended
+    np.testing.assert_array_equal(ps.x, time_to_x(frames, TimelineKind.SEQUENCE))
+    np.testing.assert_array_equal(ps.values, values)
+
+    # A chunk in the past: the store rebuilds the series, the plot converts it all again.
+    db.add_chunk(scalar_chunk(entity, np.array([-5, 1500], dtype=np.int64), np.array([9.0, 8.0])))
+    assert refresh()
+    assert ps.serial != serial
+    t, v = db.scalar_series(entity, SCALARS, "frame")
+    np.testing.assert_array_equal(ps.x, t.astype(np.float64))
+    np.testing.assert_array_equal(ps.values, v)
+    ex, ey = ps.envelope(64)
+    assert ey.max() == 9.0 and ex[0] == -5.0
+
+
+def test_plot_series_timestamps_become_seconds_the_same_way_in_pieces():
+    t = np.arange(1_700_000_000_000_000_000, 1_700_000_000_000_000_000 + 5000 * 1_000_003,
+                  1_000_003, dtype=np.int64)
+    ps = PlotSeries(TimelineKind.TIMESTAMP)
+    ps.update(1, t[:1234], np.zeros(1234))
+    ps.update(1, t, np.zeros(len(t)))
+    np.testing.assert_array_equal(ps.x, time_to_x(t, TimelineKind.TIMESTAMP))

@@ -1,0 +1,111 @@
+"""A curve's data as the time-series plot needs it, kept up to date by appending.
+
+While a recording loads, each plot update used to convert a curve's whole series to plot x
+and reduce all of it to a min/max envelope again: O(rows) per update, 10-20 ms per frame for
+the four 500 k-row curves of a 2 M-row load (docs/benchmarks/gui.md). The store says when a
+series only grew at its end (`EntityDb.scalar_series_serial`); then only the new rows are
+converted and bucketed. No Qt here: plain numpy, testable on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from viewer.store.chunk import TimelineKind
+from viewer.ui.views.arrow_values import time_to_x
+
+
+class PeakEnvelope:
+    """Min and max of each run of ``size`` samples (a power of two) of an append-only series,
+    at most ``max_buckets`` runs: as the series grows, neighbouring runs merge pairwise."""
+
+    def __init__(self) -> None:
+        self.size = 1
+        self.x0 = np.empty(0)  # x of each run's first sample
+        self.lo = np.empty(0)
+        self.hi = np.empty(0)
+
+    @property
+    def buckets(self) -> int:
+        return len(self.lo)
+
+    def extend(self, x: np.ndarray, y: np.ndarray, max_buckets: int) -> None:
+        """Cover ``x``/``y``, which must extend the series seen so far."""
+        max_buckets = max(1, max_buckets)
+        n = len(y)
+        while n // self.size > max_buckets:
+            self._merge()
+        start = self.buckets * self.size
+        k = (n - start) // self.size
+        if k > 0:
+            runs = y[start:start + k * self.size].reshape(k, self.size)
+            self.lo = np.concatenate([self.lo, np.fmin.reduce(runs, axis=1)])
+            self.hi = np.concatenate([self.hi, np.fmax.reduce(runs, axis=1)])
+            self.x0 = np.concatenate([self.x0, x[start:start + k * self.size:self.size]])
+
+    def _merge(self) -> None:
+        m = self.buckets // 2  # an odd last run goes back to the raw tail
+        self.lo = np.fmin(self.lo[0:2 * m:2], self.lo[1:2 * m:2])
+        self.hi = np.fmax(self.hi[0:2 * m:2], self.hi[1:2 * m:2])
+        self.x0 = self.x0[0:2 * m:2].copy()
+        self.size *= 2
+
+    def points(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The curve to draw: each run as its min and max point, then the samples after the
+        last full run as they are (NaN ignored in a run unless the whole run is NaN)."""
+        nb, done = self.buckets, self.buckets * self.size
+        tail = len(y) - done
+        out_x = np.empty(2 * nb + tail)
+        out_y = np.empty_like(out_x)
+        out_x[0:2 * nb:2] = self.x0
+        out_x[1:2 * nb:2] = self.x0
+        out_y[0:2 * nb:2] = self.lo
+        out_y[1:2 * nb:2] = self.hi
+        out_x[2 * nb:] = x[done:]
+        out_y[2 * nb:] = y[done:]
+        return out_x, out_y
+
+
+class PlotSeries:
+    """One curve: plot x for every row and a min/max envelope, updated from the store's
+    series by converting only appended rows."""
+
+    def __init__(self, kind: TimelineKind | None) -> None:
+        self.kind = kind
+        self.serial: int | None = None
+        self._xbuf = np.empty(0)
+        self.x = self._xbuf
+        self.values = np.empty(0)
+        self._envelope: PeakEnvelope | None = None
+        self._envelope_max = 0
+
+    def update(self, serial: int | None, times: np.ndarray, values: np.ndarray) -> bool:
+        """Take the store's series; False if it is the one already held (nothing to do)."""
+        n_old, n = len(self.x), len(times)
+        appended = serial is not None and serial == self.serial and n >= n_old
+        if appended and n == n_old:
+            return False
+        if appended:
+            if n > len(self._xbuf):  # amortised growth: copy only on doubling
+                buf = np.empty(max(2 * len(self._xbuf), n, 1024))
+                buf[:n_old] = self.x
+                self._xbuf = buf
+            self._xbuf[n_old:n] = time_to_x(times[n_old:], self.kind)
+            self.x = self._xbuf[:n]
+        else:
+            self._xbuf = time_to_x(times, self.kind)
+            self.x = self._xbuf
+            self._envelope = None  # earlier rows may differ: rebuild
+        self.serial = serial
+        self.values = values
+        return True
+
+    def envelope(self, max_buckets: int) -> tuple[np.ndarray, np.ndarray]:
+        """All rows as a min/max envelope of at most ``max_buckets`` runs (plus a short raw
+        tail). Built once, then extended; rebuilt finer when more buckets are allowed."""
+        env = self._envelope
+        if env is None or max_buckets > 2 * self._envelope_max:
+            env = self._envelope = PeakEnvelope()
+            self._envelope_max = max_buckets
+        env.extend(self.x, self.values, min(max_buckets, self._envelope_max))
+        return env.points(self.x, self.values)
