@@ -25,6 +25,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
@@ -44,7 +45,8 @@ from viewer.ingest.settings import IngestSettings
 from viewer.ingest.sources import FileSource, Source, SourceClosed, SourceState, StreamSource
 from viewer.ingest.stats import IngestStats
 from viewer.ingest.worker import IngestionWorker
-from viewer.log.messages import LogMsg, StoreId, message_nbytes
+from viewer.log.arrow import prepare_output
+from viewer.log.messages import ArrowMsg, LogMsg, StoreId, message_nbytes
 from viewer.log.reader import ReadError
 from viewer.store.entity_db import EntityDb
 
@@ -249,11 +251,17 @@ class IngestHub(QObject):
             return True
         if store_id not in source._stores:
             source._stores[store_id] = None
-        item = (msg, source, t_read, offset)
+        nbytes = message_nbytes(msg)
+        out = prepare_output(msg) if block and isinstance(msg, ArrowMsg) else None
+        if out is None:
+            item: tuple[Any, ...] = (msg, source, t_read, offset)
+        else:  # faulted in here, on the source thread, while the decoder works (arrow.py)
+            item = (msg, source, t_read, offset, out)
+            nbytes += out.size
         try:
             if block:
-                worker.inbox.put(item, message_nbytes(msg))
-            elif not worker.inbox.try_put(item, message_nbytes(msg)):
+                worker.inbox.put(item, nbytes)
+            elif not worker.inbox.try_put(item, nbytes):
                 return False
         except QueueClosed:
             if self._shut_down:
@@ -262,6 +270,16 @@ class IngestHub(QObject):
             return True
         source.messages_sent += 1
         return True
+
+    def _queued_bytes(self, store_ids: dict[StoreId, None]) -> int:
+        """Bytes waiting in the inboxes of these stores (any thread; a racy sum is fine)."""
+        workers = self._workers
+        total = 0
+        for sid in store_ids:
+            w = workers.get(sid)
+            if w is not None:
+                total += w.inbox.nbytes
+        return total
 
     def _create_worker(self, store_id: StoreId) -> IngestionWorker:
         """Under self._lock."""

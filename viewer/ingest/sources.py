@@ -19,11 +19,16 @@ from PySide6.QtCore import QThread
 
 from viewer.ingest import thread_registry
 from viewer.ingest.tracing import TRACER
-from viewer.log.messages import LogMsg, StoreId
+from viewer.log.messages import LogMsg, StoreId, message_nbytes
 from viewer.log.reader import ReadError, RrdReader
 
 if TYPE_CHECKING:
     from viewer.ingest.hub import IngestHub
+
+
+#: Added to the queued bytes (and the largest message so far, which may be the one being
+#: decoded) to get the release distance.
+_RELEASE_SLACK = 2 << 20
 
 
 class SourceState(enum.Enum):
@@ -96,7 +101,8 @@ class FileSource(Source):
             self._fail(f"is a folder, not an .rrd file: {self.path}")
             return
         # release mapped pages once the worker is surely past them (inbox bound + slack),
-        # so RSS stays bounded while reading a file larger than the memory limit
+        # so RSS stays bounded while reading a file larger than the memory limit; the reader
+        # thread narrows the distance to what is really queued (`_read_all`)
         reader = RrdReader(self.path, release_behind=hub.settings.queue_max_bytes + (4 << 20))
         self.total_bytes = reader.total_bytes
         self._reader = reader
@@ -127,6 +133,10 @@ class FileSource(Source):
             assert self._entries is not None
             gate = self._hub._ui_gate
             entries = self._entries
+            reader = self._reader
+            queued_bytes = self._hub._queued_bytes
+            stores = self._stores
+            largest = 0
             if TRACER.enabled:
                 entries = _traced_reads(entries, self.path.name)
             for offset, msg in entries:
@@ -139,6 +149,15 @@ class FileSource(Source):
                     self._hub._route(self, msg, offset, time.monotonic(), block=True)
                 except SourceClosed:
                     break
+                if reader is not None:
+                    # the decoders are no further behind than what this source's stores
+                    # still have queued (+ the message each one is decoding): pages before
+                    # that are done with. Fewer resident file pages (docs/benchmarks/
+                    # vs-rerun.md notes); a misjudged page is only read again from the cache.
+                    size = message_nbytes(msg)
+                    if size > largest:
+                        largest = size
+                    reader.release_behind = queued_bytes(stores) + largest + _RELEASE_SLACK
             self._sync_reader()
         except Exception as exc:  # never let a reader bug kill the process silently
             self._fail(f"reading stopped: {type(exc).__name__}: {exc}")

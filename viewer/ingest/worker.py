@@ -168,12 +168,13 @@ class IngestionWorker:
             if entry is None:
                 break
             consumed += 1
-            msg, source, t_read, offset = entry
+            msg, source, t_read, offset = entry[:4]
             if isinstance(msg, ArrowMsg):
+                out = entry[4] if len(entry) > 4 else None  # hub._route: prepare_output
                 if traced:
-                    chunk = self._decode_traced(msg, source, t_read, offset)
+                    chunk = self._decode_traced(msg, source, t_read, offset, out)
                 else:
-                    chunk = self._decode(msg, source, t_read, offset)
+                    chunk = self._decode(msg, source, t_read, offset, out)
                 if chunk is None:
                     flush()
                     continue
@@ -210,20 +211,21 @@ class IngestionWorker:
         flush()
         return consumed
 
-    def _decode(self, msg: ArrowMsg, source: Source | None, t_read: float, offset: int) -> Any:
+    def _decode(self, msg: ArrowMsg, source: Source | None, t_read: float, offset: int,
+                out: Any = None) -> Any:
         try:
-            return chunk_from_msg(msg)
+            return chunk_from_msg(msg, out)
         except Exception as exc:  # ArrowDecodeError, ChunkError, or anything unexpected
             what = f"chunk {msg.chunk_id}" if msg.chunk_id is not None else "chunk"
             self._emit_error(source, t_read, offset, f"{what}: {exc}")
             return None
 
     def _decode_traced(self, msg: ArrowMsg, source: Source | None, t_read: float,
-                       offset: int) -> Any:
+                       offset: int, out: Any = None) -> Any:
         """`_decode` inside a "decode" scope (store, payload bytes, rows) for --profile."""
         args: dict[str, Any] = {"store": str(self.store_id), "bytes": msg.payload_size}
         with TRACER.scope("decode", "worker", args):
-            chunk = self._decode(msg, source, t_read, offset)
+            chunk = self._decode(msg, source, t_read, offset, out)
             args["rows"] = chunk.num_rows if chunk is not None else 0
         return chunk
 

@@ -6,6 +6,11 @@ raw LZ4 block. pyarrow does both steps, zero-copy where it can.
 
 from __future__ import annotations
 
+import ctypes
+import mmap
+import sys
+from typing import Any
+
 import pyarrow as pa
 
 from viewer.log.messages import ArrowMsg, Compression, StoreId, Tuid
@@ -17,8 +22,10 @@ __all__ = [
     "chunk_id_from_schema",
     "decode_arrow_payload",
     "decode_arrow_payload_keyed",
+    "decode_arrow_payload_owned",
     "encode_record_batch",
     "is_static_batch",
+    "prepare_output",
 ]
 
 # An LZ4 block expands at most ~255x; anything claiming more is corrupt and must be rejected
@@ -28,6 +35,61 @@ _LZ4_MAX_RATIO = 255
 MAX_UNCOMPRESSED_SIZE = 4 << 30
 
 _LZ4 = pa.Codec("lz4_raw")
+
+# Big LZ4 payloads (point clouds, images) can be decompressed into a buffer that another
+# thread has already faulted in (`prepare_output`). Fresh memory costs a page fault per 4 KiB
+# on first write (~80 000 faults, ~0.1-0.15 s of kernel time for a 320 MB file) and
+# pyarrow's decompress pays them on the decoding thread. `madvise(MADV_POPULATE_WRITE)`
+# pays them in one syscall on the source thread, which is otherwise idle while the decoder
+# works; through ctypes the GIL is released meanwhile (`mmap(MAP_POPULATE)` would hold it).
+# Measured in docs/benchmarks/vs-rerun.md (notes). Needs Linux >= 5.14 and the system's
+# liblz4; otherwise pyarrow decompresses as before.
+PREPARE_MIN_BYTES = 1 << 20
+_INT_MAX = (1 << 31) - 1
+_MADV_POPULATE_WRITE = 23
+_native: Any = None  # (LZ4_decompress_safe, madvise) loaded on first use; False if unavailable
+
+
+def _native_calls() -> Any:
+    global _native
+    if _native is None:
+        _native = False
+        if sys.platform.startswith("linux"):
+            try:
+                lz4 = ctypes.CDLL("liblz4.so.1").LZ4_decompress_safe
+                madvise = ctypes.CDLL(None, use_errno=True).madvise
+            except (OSError, AttributeError):
+                return _native
+            lz4.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int)
+            lz4.restype = ctypes.c_int
+            madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+            madvise.restype = ctypes.c_int
+            _native = (lz4, madvise)
+    return _native
+
+
+def prepare_output(msg: ArrowMsg) -> pa.Buffer | None:
+    """A faulted-in buffer to decompress ``msg`` into (`decode_arrow_payload_keyed(out=)`),
+    or None when not worth it: not LZ4, smaller than `PREPARE_MIN_BYTES`, an impossible
+    size (left to the decoder to report), or no liblz4 / MADV_POPULATE_WRITE. Call it on a
+    thread that would otherwise wait (a source thread); count the bytes as queued memory."""
+    global _native
+    if msg.compression != Compression.LZ4:
+        return None
+    size = msg.uncompressed_size
+    if size < PREPARE_MIN_BYTES or size > _INT_MAX or size > _LZ4_MAX_RATIO * msg.payload_size + 64:
+        return None
+    calls = _native_calls()
+    if not calls:
+        return None
+    try:
+        buf = pa.py_buffer(mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS))
+    except (OSError, ValueError, OverflowError):
+        return None
+    if calls[1](buf.address, size, _MADV_POPULATE_WRITE) != 0:  # kernel < 5.14: stop trying
+        _native = False
+        return None
+    return buf
 
 
 class ArrowDecodeError(ValueError):
@@ -39,12 +101,26 @@ def decode_arrow_payload(msg: ArrowMsg) -> pa.RecordBatch:
     return _decode(msg, False)[0]
 
 
-def decode_arrow_payload_keyed(msg: ArrowMsg) -> tuple[pa.RecordBatch, bytes | None]:
+def decode_arrow_payload_keyed(
+    msg: ArrowMsg, out: pa.Buffer | None = None
+) -> tuple[pa.RecordBatch, bytes | None]:
     """`decode_arrow_payload` plus the bytes of the stream's schema message (None if the
     stream is not framed as expected). Chunks of one entity have the same schema message
     apart from their ``rerun:id``: `Chunk.from_record_batch(schema_key=...)` uses it to do
-    the schema work once per entity instead of once per chunk."""
-    return _decode(msg, True)
+    the schema work once per entity instead of once per chunk. ``out``: a buffer from
+    `prepare_output(msg)` to decompress into (the batch then lives in it)."""
+    batch, key, _ = _decode(msg, True, out)
+    return batch, key
+
+
+def decode_arrow_payload_owned(
+    msg: ArrowMsg, out: pa.Buffer | None = None
+) -> tuple[pa.RecordBatch, bytes | None, pa.Buffer | None]:
+    """`decode_arrow_payload_keyed` plus the buffer the batch lives in when that buffer is
+    private to this call (decompressed here, never shared; None for an uncompressed payload,
+    which is a read-only view of the file). Its owner may modify it in place
+    (`Chunk.from_record_batch(owned_buffer=...)`)."""
+    return _decode(msg, True, out)
 
 
 def _schema_message(data: pa.Buffer) -> bytes | None:
@@ -61,7 +137,19 @@ def _schema_message(data: pa.Buffer) -> bytes | None:
     return data[start : start + size].to_pybytes()
 
 
-def _decode(msg: ArrowMsg, want_key: bool) -> tuple[pa.RecordBatch, bytes | None]:
+def _lz4_into(view: memoryview, out: pa.Buffer) -> pa.Buffer:
+    """Decompress the raw LZ4 block ``view`` into ``out``, which must be filled exactly
+    (LZ4_decompress_safe never writes past ``out``, whatever the input)."""
+    src = pa.py_buffer(view)
+    got = _native[0](src.address, out.address, src.size, out.size)
+    if got != out.size:
+        what = "corrupt block" if got < 0 else f"{got} bytes, expected {out.size}"
+        raise ArrowDecodeError(f"LZ4 decompression failed: {what}")
+    return out
+
+
+def _decode(msg: ArrowMsg, want_key: bool, out: pa.Buffer | None = None
+            ) -> tuple[pa.RecordBatch, bytes | None, pa.Buffer | None]:
     view = as_byte_view(msg.payload)
     n = len(view)
     if msg.compression == Compression.LZ4:
@@ -72,12 +160,17 @@ def _decode(msg: ArrowMsg, want_key: bool) -> tuple[pa.RecordBatch, bytes | None
             raise ArrowDecodeError(
                 f"uncompressed_size {size} is impossible for a {n}-byte LZ4 payload"
             )
-        try:
-            data = _LZ4.decompress(pa.py_buffer(view), decompressed_size=size)
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise ArrowDecodeError(f"LZ4 decompression failed: {exc}") from None
+        if out is not None and out.size == size and n <= _INT_MAX and _native:
+            data = _lz4_into(view, out)
+        else:
+            try:
+                data = _LZ4.decompress(pa.py_buffer(view), decompressed_size=size)
+            except (pa.ArrowException, OSError, ValueError) as exc:
+                raise ArrowDecodeError(f"LZ4 decompression failed: {exc}") from None
+        owned: pa.Buffer | None = data
     elif msg.compression in (Compression.NONE, Compression.UNSPECIFIED):
         data = pa.py_buffer(view)
+        owned = None
     else:  # pragma: no cover - Compression is a closed enum
         raise ArrowDecodeError(f"unknown compression {msg.compression}")
     try:
@@ -90,7 +183,7 @@ def _decode(msg: ArrowMsg, want_key: bool) -> tuple[pa.RecordBatch, bytes | None
     try:
         reader.read_next_batch()
     except StopIteration:
-        return batch, (_schema_message(data) if want_key else None)
+        return batch, (_schema_message(data) if want_key else None), owned
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ArrowDecodeError(f"invalid Arrow IPC stream after the batch: {exc}") from None
     raise ArrowDecodeError("Arrow IPC stream holds more than one record batch")

@@ -58,7 +58,7 @@ _MIN_BODY = 8
 #: (the ingest queues) may still be decoding payloads this far behind; releasing those only
 #: costs a re-read from the page cache.
 DEFAULT_RELEASE_BEHIND = 32 << 20
-_RELEASE_STEP = 4 << 20  # release in steps of at least this many bytes (one syscall each)
+_RELEASE_STEP = 1 << 20  # release in steps of at least this many bytes (one syscall each)
 
 
 def _make_page_releaser() -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -166,11 +167,37 @@ def row_ids_from_arrow(array: pa.Array) -> np.ndarray:
     return data[array.offset * 2 :].reshape(n, 2).astype(np.uint64)
 
 
-def row_ids_to_arrow(row_ids: np.ndarray) -> pa.Array:
+def row_ids_to_arrow(row_ids: np.ndarray, type_: pa.DataType | None = None) -> pa.Array:
+    """(n, 2) native uint64 -> fixed_size_binary[16] big-endian TUIDs (of ``type_``, which
+    may be an extension type over it; default ``binary(16)``)."""
     raw = np.ascontiguousarray(row_ids.astype(">u8")).tobytes()
-    return pa.FixedSizeBinaryArray.from_buffers(
+    storage = pa.FixedSizeBinaryArray.from_buffers(
         pa.binary(16), len(row_ids), [None, pa.py_buffer(raw)]
     )
+    if isinstance(type_, pa.ExtensionType):
+        return type_.wrap_array(storage)
+    return storage
+
+
+def _row_ids_in_place(array: pa.Array, owned: pa.Buffer) -> np.ndarray | None:
+    """The row-id column as (n, 2) native uint64, byte-swapped in place inside ``owned``;
+    None (nothing changed) when that is not possible: not a plain valid column, not inside
+    ``owned``, a big-endian machine. Validates like `row_ids_from_arrow`."""
+    storage = _fixed_binary_storage(array)
+    if not (pa.types.is_fixed_size_binary(storage.type) and storage.type.byte_width == 16):
+        raise ChunkError(f"{ROW_ID_COLUMN} must be fixed_size_binary[16], got {storage.type}")
+    if storage.null_count:
+        raise ChunkError(f"{ROW_ID_COLUMN} has {storage.null_count} null row ids")
+    n = len(storage)
+    if n == 0 or sys.byteorder != "little" or not owned.is_mutable:
+        return None
+    data = storage.buffers()[1]
+    start = data.address + storage.offset * 16 - owned.address
+    if start < 0 or start + n * 16 > owned.size or start % 8:
+        return None
+    view = np.frombuffer(owned, dtype=np.uint64, count=n * 2, offset=start)
+    view.byteswap(inplace=True)
+    return view.reshape(n, 2)
 
 
 def row_ids_sorted(row_ids: np.ndarray) -> bool:
@@ -202,8 +229,8 @@ class _SchemaPlan:
     metadata costs more than the per-chunk numpy work (docs/benchmarks/chunk-cost.md).
     A plain class, not a dataclass: it is built rarely and must not add import time."""
 
-    __slots__ = ("components", "descriptors", "entity_path", "names", "row_id_index",
-                 "timelines")
+    __slots__ = ("components", "descriptors", "entity_path", "meta_keys", "names",
+                 "row_id_index", "shared_schema", "timelines")
 
     def __init__(self, entity_path: EntityPath, names: tuple[str, ...], row_id_index: int,
                  timelines: tuple[tuple[int, str, TimelineKind], ...],
@@ -215,6 +242,22 @@ class _SchemaPlan:
         self.timelines = timelines  # (column, timeline name, kind)
         self.components = components  # (column, name)
         self.descriptors = descriptors  # copied per chunk: chunks may edit theirs
+        #: Keyed plans only: the schema every chunk of the key has, minus its ``rerun:id``
+        #: (one schema object for all of them instead of one per chunk, ~2.4 KB each), and
+        #: the schema metadata keys in order, to put the chunk's own id back.
+        self.shared_schema: pa.Schema | None = None
+        self.meta_keys: tuple[bytes, ...] = ()
+
+    def share(self, schema: pa.Schema, meta: dict[bytes, bytes]) -> None:
+        self.meta_keys = tuple(meta)
+        self.shared_schema = schema.with_metadata(
+            {k: v for k, v in meta.items() if k != _CHUNK_ID})
+
+    def metadata_with_id(self, raw_id: bytes | None) -> dict[bytes, bytes]:
+        """The schema metadata of the chunk whose ``rerun:id`` was ``raw_id``."""
+        shared = self.shared_schema.metadata or {}  # type: ignore[union-attr]
+        return {k: (raw_id if k == _CHUNK_ID else shared[k]) for k in self.meta_keys
+                if k != _CHUNK_ID or raw_id is not None}
 
 
 # Schema message bytes without the chunk's ``rerun:id`` -> plan. Chunks of one entity share
@@ -243,6 +286,7 @@ def _schema_plan(schema: pa.Schema, meta: dict[bytes, bytes],
     plan = _PLAN_CACHE.get(key)
     if plan is None:
         plan = _build_plan(schema, raw_path)  # raises ChunkError: bad schemas are not cached
+        plan.share(schema, meta)
         if len(_PLAN_CACHE) >= _PLAN_CACHE_MAX:
             _PLAN_CACHE.clear()
         _PLAN_CACHE[key] = plan
@@ -318,8 +362,12 @@ class Chunk:
     """Rows of one entity: row ids, zero or more timelines, and component list columns."""
 
     __slots__ = (
+        "_batch",
+        "_columns",
+        "_native_row_id_column",
+        "_plan",
+        "_raw_id",
         "_valid_cache",
-        "batch",
         "chunk_id_str",
         "components",
         "descriptors",
@@ -343,7 +391,6 @@ class Chunk:
     is_static: bool
     num_rows: int
     nbytes: int
-    batch: pa.RecordBatch
     source_chunks: int
 
     # ------------------------------------------------------------------ building
@@ -356,11 +403,16 @@ class Chunk:
         is_static: bool | None = None,
         chunk_id: bytes | Tuid | None = None,
         schema_key: bytes | None = None,
+        owned_buffer: pa.Buffer | None = None,
     ) -> Chunk:
         """Decode a chunk. ``is_static`` (from the ArrowMsg) overrides the schema's view;
         ``chunk_id`` is used only when the schema has no parseable ``rerun:id``.
         ``schema_key``: the IPC schema message the batch was decoded from
         (`decode_arrow_payload_keyed`); with it the schema work is done once per entity.
+        ``owned_buffer``: the private, writable buffer ``batch`` was decoded into, which
+        nothing else will read (`viewer.store.decode.chunk_from_msg`). The row ids are then
+        byte-swapped to native order in place instead of copied (16 bytes per row less,
+        docs/benchmarks/vs-rerun.md notes); ``batch`` must not be used afterwards.
 
         A chunk without timelines is static whatever ``is_static`` says (Rerun semantics);
         a chunk flagged static ignores its timelines for queries.
@@ -385,7 +437,14 @@ class Chunk:
                 raise ChunkError(
                     f"column {plan.names[i]!r} has {len(column)} rows, the chunk has {n}"
                 )
-        row_ids = row_ids_from_arrow(columns[plan.row_id_index])
+        row_ids = None
+        native_rid = -1
+        if owned_buffer is not None:
+            row_ids = _row_ids_in_place(columns[plan.row_id_index], owned_buffer)
+            if row_ids is not None:
+                native_rid = plan.row_id_index
+        if row_ids is None:
+            row_ids = row_ids_from_arrow(columns[plan.row_id_index])
         static = (is_static is True) or not plan.timelines
         timelines: dict[str, TimeColumn] = {}
         for idx, tl_name, tl_kind in plan.timelines:
@@ -409,18 +468,59 @@ class Chunk:
         self.descriptors = descriptors
         self.is_static = static
         self.num_rows = n
-        self.batch = batch
+        if plan.shared_schema is not None:
+            # keep the columns, not the batch: its schema is a copy of the entity's one
+            # (the batch is rebuilt on write-back; building it here would compare the
+            # fresh types, ~15 µs per chunk)
+            self._batch = None
+            self._columns = columns
+            self._plan = plan
+            self._raw_id = meta.get(_CHUNK_ID)
+        else:
+            self._batch = batch
+            self._columns = None
+            self._plan = None
+        self._native_row_id_column = native_rid
         self.source_chunks = 1
         self._valid_cache = {}
-        nbytes = batch.get_total_buffer_size() + row_ids.nbytes
+        nbytes = batch.get_total_buffer_size()
+        if native_rid < 0:
+            nbytes += row_ids.nbytes
         for tc in timelines.values():
             nbytes += tc.nbytes
         self.nbytes = int(nbytes)
         return self
 
     def to_record_batch(self) -> pa.RecordBatch:
-        """The batch to write back to a .rrd (schema metadata included)."""
-        return self.batch
+        """The batch to write back to a .rrd (schema metadata included).
+
+        The decoded batch itself, unless its row ids were swapped to native order in place
+        (``owned_buffer``): then a batch with a big-endian copy of them (a write-back or a
+        re-sort is rare; keeping both all the time would cost 16 bytes per row)."""
+        batch = self._batch
+        if batch is None:
+            plan = self._plan
+            schema = plan.shared_schema.with_metadata(  # type: ignore[union-attr]
+                plan.metadata_with_id(self._raw_id))  # type: ignore[union-attr]
+            batch = pa.RecordBatch.from_arrays(self._columns, schema=schema)
+        idx = self._native_row_id_column
+        if idx < 0:
+            return batch
+        field = batch.schema.field(idx)
+        return batch.set_column(idx, field, row_ids_to_arrow(self.row_ids, field.type))
+
+    @property
+    def batch(self) -> pa.RecordBatch:
+        """Same as `to_record_batch()`."""
+        return self.to_record_batch()
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The batch's fields and schema metadata, without building a batch; the
+        ``rerun:id`` may be missing from the metadata (`id` / `chunk_id_str` have it)."""
+        if self._batch is None:
+            return self._plan.shared_schema  # type: ignore[union-attr,return-value]
+        return self._batch.schema
 
     # ------------------------------------------------------------------ merging
 
@@ -465,7 +565,7 @@ class Chunk:
         comp_types: dict[str, pa.DataType] = {}
         comp_fields: dict[str, pa.Field] = {}
         for c in chunks:
-            for field in c.batch.schema:
+            for field in c.schema:
                 if field.name in c.components and field.name not in comp_fields:
                     comp_fields[field.name] = field
             for name, arr in c.components.items():
@@ -504,7 +604,7 @@ class Chunk:
             fields.append(field)
             arrays.append(pa.concat_arrays(parts))
 
-        meta = dict(first.batch.schema.metadata or {})
+        meta = dict(first.schema.metadata or {})
         meta[_ENTITY_PATH] = str(first.entity_path).encode()
         meta[_CHUNK_ID] = first.chunk_id_str.encode()
         meta.setdefault(b"sorbet:version", b"0.1.4")
@@ -521,7 +621,7 @@ class Chunk:
         order = np.lexsort((self.row_ids[:, 1], self.row_ids[:, 0], tc.times))
         if (order == np.arange(self.num_rows)).all():
             return self
-        batch = self.batch.take(pa.array(order))
+        batch = self.to_record_batch().take(pa.array(order))
         schema = batch.schema
         for i, field in enumerate(schema):
             if (field.metadata or {}).get(_INDEX_NAME, b"").decode() == timeline or (
