@@ -12,10 +12,12 @@ share the budget fairly (the starting store rotates every frame).
 
 The UI thread never blocks here: taking from an outbox is a short lock, never a wait.
 
-UI priority (threaded mode): while a tick runs (applying and the `frame_applied` handlers)
-the hub's UI gate is cleared and worker / reader threads pause at their next message
-boundary. pyarrow decoding holds the GIL, so without this the UI thread would be preempted
-every switch interval during its frame and frames would stretch.
+UI priority (threaded mode): from the start of a tick until the UI thread has handled the
+events the tick caused (the `frame_applied` handlers, then the layout and paint events they
+posted) the hub's UI gate (`ui_gate.UiGate`) is closed and worker / reader threads pause at
+their next message boundary. pyarrow decoding holds the GIL, so without this the UI thread
+would wait for the GIL at every Python callback of a paint and frames would stretch. The
+gate opens from a zero-delay timer: Qt runs those after the posted events (paints) pending.
 """
 
 from __future__ import annotations
@@ -60,14 +62,24 @@ class FrameDriver(QObject):
         self._known_stores: set[Any] = set()
         #: Test/diagnostic hook called for every applied item: ``fn(store_id, item)``.
         self.apply_listener: Callable[[Any, ReadyItem], None] | None = None
+        # Opens the UI gate once the events a tick posted (paints) are handled.
+        self._gate_timer = QTimer(self)
+        self._gate_timer.setSingleShot(True)
+        self._gate_timer.setInterval(0)
+        self._gate_timer.timeout.connect(self._open_gate)
 
     def start(self) -> None:
         if not self._timer.isActive():
             self._last_tick = None
             self._timer.start()
 
+    def _open_gate(self) -> None:
+        self._hub._ui_gate.set()
+
     def stop(self) -> None:
         self._timer.stop()
+        self._gate_timer.stop()
+        self._hub._ui_gate.set()
 
     @property
     def active(self) -> bool:
@@ -86,7 +98,10 @@ class FrameDriver(QObject):
             else:
                 self._tick()
         finally:
-            gate.set()
+            if self._timer.isActive():
+                self._gate_timer.start()
+            else:  # ticked by hand (tests): no event loop to wait for
+                gate.set()
 
     def _tick(self) -> None:
         hub = self._hub

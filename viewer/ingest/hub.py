@@ -44,6 +44,7 @@ from viewer.ingest.queues import QueueClosed
 from viewer.ingest.settings import IngestSettings
 from viewer.ingest.sources import FileSource, Source, SourceClosed, SourceState, StreamSource
 from viewer.ingest.stats import IngestStats
+from viewer.ingest.ui_gate import UiGate
 from viewer.ingest.worker import IngestionWorker
 from viewer.log.arrow import prepare_output
 from viewer.log.messages import ArrowMsg, LogMsg, StoreId, message_nbytes
@@ -77,7 +78,7 @@ class IngestHub(QObject):
         self._switch_interval = SwitchInterval(self.settings.gil_switch_interval_ms)
         self.gc_pacer = GcPacer(self.settings.gc_freeze_every_chunks)
         self.ui_gc = UiThreadGc()
-        self._ui_gate = threading.Event()  # set = background threads may run Python
+        self._ui_gate = UiGate()  # set = background threads may run Python
         self._ui_gate.set()
 
     # ------------------------------------------------------------------ public API

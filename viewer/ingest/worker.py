@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from viewer.ingest.queues import BoundedQueue
 from viewer.ingest.settings import IngestSettings
 from viewer.ingest.tracing import TRACER
+from viewer.ingest.ui_gate import UiGate
 from viewer.log.messages import (
     ArrowMsg,
     BlueprintActivationCommand,
@@ -62,7 +63,7 @@ class ReadyItem:
 
 class IngestionWorker:
     def __init__(self, store_id: StoreId, settings: IngestSettings,
-                 ui_gate: threading.Event | None = None) -> None:
+                 ui_gate: UiGate | None = None) -> None:
         self.store_id = store_id
         self.settings = settings
         # Threaded mode: cleared while the UI thread runs its frame, so the worker pauses
