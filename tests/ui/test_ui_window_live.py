@@ -50,6 +50,7 @@ def test_ui_window_live_stream_is_followed_and_marked(qtbot, tmp_path):
         assert server.url in window.server_label.text()
         qtbot.waitUntil(lambda: any(s.recording_id == "live" for s in window.stores), timeout=20000)
         sid = next(s for s in window.stores if s.recording_id == "live")
+        qtbot.waitUntil(lambda: window.active == sid, timeout=5000)  # made active in a turn
         ui = window.stores[sid]
         assert sid.kind == StoreKind.RECORDING and ui.live
         assert ui.time_control.follow and window.time_panel.follow_button.isChecked()

@@ -75,7 +75,7 @@ def test_ui_window_drop_files_and_folder_fill_store_tree_and_views(window, qtbot
 
     # The recordings panel lists both, grouped by application, one of them active.
     assert set(window.recordings_panel.store_ids()) == set(window.stores)
-    assert window.active in window.stores
+    qtbot.waitUntil(lambda: window.active in window.stores, timeout=5000)
     mixed_id = next(s for s in window.stores if s.recording_id == "fixture-mixed")
     window.recordings_panel.store_activated.emit(mixed_id)
     assert window.active == mixed_id

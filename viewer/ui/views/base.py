@@ -116,6 +116,13 @@ class DataRedrawQueue(QObject):
         if not self._waiting and not self._jobs:
             self._timer.stop()
 
+    def clear(self) -> None:
+        """Drop every waiting turn (jobs and redraws) without running it."""
+        self._jobs.clear()
+        self._waiting.clear()
+        self._rest = False
+        self._timer.stop()
+
     def on_frame(self) -> None:
         """The window's frame tick (data just applied): the queue takes its turn here, so
         one redraw slice runs per frame right after the frame's data, instead of at a
