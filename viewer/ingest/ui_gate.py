@@ -29,8 +29,9 @@ class UiGate:
         self._max_hold = max_hold_s
 
     def clear(self) -> None:
-        """Close (the UI thread starts its work)."""
-        if self._open.is_set():
+        """Close (the UI thread starts its work). A gate whose hold ran out closes anew (a
+        UI thread busy without a break still lets the background run between frames)."""
+        if self.is_set():
             self._closed_at = time.monotonic()
             self._open.clear()
 
