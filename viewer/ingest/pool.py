@@ -34,6 +34,7 @@ class _PoolThread(QThread):
         self.setObjectName(f"{pool.name}-{index}")
 
     def run(self) -> None:  # noqa: D102 - QThread entry point
+        thread_registry.lower_current_thread_priority()  # the UI thread gets a core first
         self._pool._serve()
 
 

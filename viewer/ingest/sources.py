@@ -262,6 +262,7 @@ class _ReaderThread(QThread):
         self.setObjectName(f"read {source.path.name}")
 
     def run(self) -> None:  # noqa: D102 - QThread entry point
+        thread_registry.lower_current_thread_priority()  # the UI thread gets a core first
         self._source._read_all()
 
 

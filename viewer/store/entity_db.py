@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from viewer.log.messages import SetStoreInfo, StoreId, StoreInfo, Tuid
+from viewer.store.append_buffer import AppendBuffer
 from viewer.store.chunk import Chunk, TimelineKind
 from viewer.store.entity_path import EntityPath
 from viewer.store.entity_tree import EntityTree
@@ -160,36 +161,27 @@ class _Series:
         # Changes whenever earlier rows may differ (a rebuild); appends keep it.
         self.serial = next(_Series._serials)
         self.consumed = 0
-        # Backing buffers with spare capacity: appends copy only the new rows (amortised
-        # doubling) instead of the whole series; `times`/`values` are read-only views.
-        self._tbuf = np.empty(0, dtype=np.int64)
-        self._vbuf = np.empty(0, dtype=np.float64)
-        self.times = self._tbuf
-        self.values = self._vbuf
+        # Growing columns: appends copy only the new rows (and, spread over the appends,
+        # the move to a bigger buffer); `times`/`values` are read-only views.
+        self._tbuf = AppendBuffer(np.int64)
+        self._vbuf = AppendBuffer(np.float64)
+        self.times = self._tbuf.view()
+        self.values = self._vbuf.view()
         self.last_key: tuple[int, int, int] | None = None
 
     def replace(self, times: np.ndarray, values: np.ndarray) -> None:
         self.serial = next(_Series._serials)
-        self._tbuf, self._vbuf = times, values
-        self._publish(len(times))
+        self._tbuf, self._vbuf = AppendBuffer.of(times), AppendBuffer.of(values)
+        self._publish()
 
     def append(self, times: np.ndarray, values: np.ndarray) -> None:
-        n, k = len(self.times), len(times)
-        if n + k > len(self._tbuf):
-            cap = max(2 * len(self._tbuf), n + k, 1024)
-            tbuf, vbuf = np.empty(cap, dtype=np.int64), np.empty(cap, dtype=np.float64)
-            tbuf[:n], vbuf[:n] = self.times, self.values
-            self._tbuf, self._vbuf = tbuf, vbuf
-        self._tbuf[n:n + k] = times
-        self._vbuf[n:n + k] = values
-        self._publish(n + k)
+        self._tbuf.append(times)
+        self._vbuf.append(values)
+        self._publish()
 
-    def _publish(self, n: int) -> None:
+    def _publish(self) -> None:
         # Earlier views stay valid: appends only write past their end.
-        times, values = self._tbuf[:n], self._vbuf[:n]
-        times.flags.writeable = False
-        values.flags.writeable = False
-        self.times, self.values = times, values
+        self.times, self.values = self._tbuf.view(), self._vbuf.view()
 
 
 class _EntityData:

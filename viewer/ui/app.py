@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
@@ -42,7 +43,20 @@ def load_style(app: QApplication) -> None:
         app.setWindowIcon(QIcon(str(icon)))
 
 
+def no_numpy_huge_pages() -> None:
+    """Big numpy arrays in 4 KB pages. numpy asks Linux for transparent huge pages on large
+    arrays; the first touch of each huge page can then stall while the kernel compacts
+    memory, and growing a plot's series took 10-19 ms on the UI thread instead of 4-5 ms
+    (docs/benchmarks/gui.md). A viewer wants no such stalls more than it wants fewer TLB
+    misses. (The public switch, NUMPY_MADVISE_HUGEPAGE=0, only works before numpy loads.)"""
+    setter = getattr(getattr(np, "_core", None), "multiarray", None)
+    setter = getattr(setter, "_set_madvise_hugepage", None)
+    if setter is not None:
+        setter(False)
+
+
 def make_application() -> QApplication:
+    no_numpy_huge_pages()
     app = QApplication.instance()
     if app is None:
         app = QApplication([sys.argv[0] if sys.argv else "viewer"])

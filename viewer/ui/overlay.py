@@ -106,7 +106,7 @@ class Sparkline(QWidget):
 
 
 class PerformanceOverlay(QFrame):
-    """A semi-transparent panel in the top-right corner of ``host``."""
+    """An opaque panel in the top-right corner of ``host``."""
 
     def __init__(self, hub: Any, host: QWidget) -> None:
         super().__init__(host)
@@ -114,6 +114,9 @@ class PerformanceOverlay(QFrame):
         self.host = host
         self.setObjectName("perfOverlay")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        # Opaque (style.qss paints every pixel): a see-through panel made each of its
+        # refreshes repaint the plot beneath it as well (5-10 ms, docs/benchmarks/gui.md).
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)

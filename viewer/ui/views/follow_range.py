@@ -35,13 +35,24 @@ class FollowRange(QObject):
 
     def apply(self, x: tuple[float, float] | None, y: tuple[float, float] | None) -> bool:
         """Show these data bounds on the followed axes (pyqtgraph's default padding).
+        An axis whose range would move by less than ``SETTLE`` of its span keeps it: a new
+        range redraws that axis' ticks and labels (2-5 ms a repaint), and a stream whose
+        values stay in the same band would otherwise redo them on every update.
         Returns whether anything was set."""
-        x = _widen(x) if self.follow[0] else None
-        y = _widen(y) if self.follow[1] else None
-        if x is None and y is None:
+        wanted = [_widen(x) if self.follow[0] else None, _widen(y) if self.follow[1] else None]
+        current = self.vb.viewRange()
+        for axis, bounds in enumerate(wanted):
+            if bounds is not None and _same(self._padded(axis, bounds), current[axis]):
+                wanted[axis] = None
+        if wanted[0] is None and wanted[1] is None:
             return False
-        self.vb.setRange(xRange=x, yRange=y, padding=None, disableAutoRange=False)
+        self.vb.setRange(xRange=wanted[0], yRange=wanted[1], padding=None,
+                         disableAutoRange=False)
         return True
+
+    def _padded(self, axis: int, bounds: tuple[float, float]) -> tuple[float, float]:
+        pad = (bounds[1] - bounds[0]) * self.vb.suggestPadding(axis)
+        return bounds[0] - pad, bounds[1] + pad
 
     def _on_manual(self, mask: Sequence[bool]) -> None:
         for axis, moved in enumerate(list(mask)[:2]):
@@ -61,6 +72,15 @@ class FollowRange(QObject):
             if on:
                 self.follow[axis] = True
         self._on_follow()
+
+
+#: Relative change of an axis range (per end, of its span) too small to apply.
+SETTLE = 0.002
+
+
+def _same(a: tuple[float, float], b: Sequence[float]) -> bool:
+    span = max(abs(a[1] - a[0]), abs(b[1] - b[0]), 1e-300)
+    return abs(a[0] - b[0]) <= SETTLE * span and abs(a[1] - b[1]) <= SETTLE * span
 
 
 def _widen(bounds: tuple[float, float] | None) -> tuple[float, float] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from viewer.store.append_buffer import AppendBuffer
 from viewer.store.chunk import TimelineKind
 from viewer.ui.views.arrow_values import time_to_x
 
@@ -73,8 +74,8 @@ class PlotSeries:
     def __init__(self, kind: TimelineKind | None) -> None:
         self.kind = kind
         self.serial: int | None = None
-        self._xbuf = np.empty(0)
-        self.x = self._xbuf
+        self._xbuf = AppendBuffer(np.float64)
+        self.x = self._xbuf.view()
         self.values = np.empty(0)
         self._envelope: PeakEnvelope | None = None
         self._envelope_max = 0
@@ -86,16 +87,11 @@ class PlotSeries:
         if appended and n == n_old:
             return False
         if appended:
-            if n > len(self._xbuf):  # amortised growth: copy only on doubling
-                buf = np.empty(max(2 * len(self._xbuf), n, 1024))
-                buf[:n_old] = self.x
-                self._xbuf = buf
-            self._xbuf[n_old:n] = time_to_x(times[n_old:], self.kind)
-            self.x = self._xbuf[:n]
+            self._xbuf.append(time_to_x(times[n_old:], self.kind))
         else:
-            self._xbuf = time_to_x(times, self.kind)
-            self.x = self._xbuf
+            self._xbuf = AppendBuffer.of(time_to_x(times, self.kind))
             self._envelope = None  # earlier rows may differ: rebuild
+        self.x = self._xbuf.view()
         self.serial = serial
         self.values = values
         return True
