@@ -120,3 +120,26 @@ def test_plot_series_timestamps_become_seconds_the_same_way_in_pieces():
     ps.update(1, t[:1234], np.zeros(1234))
     ps.update(1, t, np.zeros(len(t)))
     np.testing.assert_array_equal(ps.x, time_to_x(t, TimelineKind.TIMESTAMP))
+
+
+def test_segments_cover_every_run_and_join_their_neighbours():
+    rng = np.random.default_rng(7)
+    n = 60_000
+    x = np.arange(n, dtype=np.float64)
+    y = np.cumsum(rng.normal(size=n))
+    y[30_000:30_050] = np.nan  # NaN inside one run: ignored there
+    env = PeakEnvelope()
+    env.extend(x, y, 1000)
+    sx, sy = env.segments(x, y)
+    lo, hi = sy[0::2], sy[1::2]
+    assert np.array_equal(sx[0::2], sx[1::2])  # vertical segments
+    assert (lo <= hi).all()
+    done = env.buckets * env.size
+    assert len(lo) == env.buckets + (n - done)  # one per run, then one per tail sample
+    for b in range(env.buckets):  # each run's extremes are on its segment
+        run = y[b * env.size:(b + 1) * env.size]
+        assert lo[b] <= np.nanmin(run) and hi[b] >= np.nanmax(run)
+        assert sx[2 * b] == x[b * env.size]
+    # Continuous: every segment reaches the range of the one before it.
+    assert (lo[1:] <= hi[:-1]).all() and (hi[1:] >= lo[:-1]).all()
+    np.testing.assert_array_equal(hi[env.buckets:][1:] >= y[done:][1:], True)

@@ -251,8 +251,11 @@ def test_views_are_created_one_per_queue_turn(qtbot, demo_db):
         queue.tick()
         assert list(host.views) == expected[:n]  # exactly one more, in suggestion order
         assert host.views_pending == (n < len(expected))
-        queue.tick()  # the turn after a creation is left to its layout and first paint
-        assert list(host.views) == expected[:n]
+        assert len(host.docks) == n - 1  # built; its dock comes in a turn of its own
+        queue.tick()
+        assert len(host.docks) == n
+        queue.tick()  # the turn after docking is left to its layout and first paint
+        assert list(host.views) == expected[:n] and len(host.docks) == n
     assert len(queue) == 0  # nothing more queued
     queue.tick()
     assert list(host.views) == expected
@@ -264,12 +267,13 @@ def test_flush_pending_creates_all_remaining_views(qtbot, demo_db):
     queue = data_redraw_queue()
     host.sync(limit=0)
     queue.tick()
-    assert len(host.views) == 1
+    assert len(host.views) == 1 and not host.docks
     host.flush_pending()
     assert list(host.views) == expected and not host.views_pending
-    queue.tick()  # the turn after a creation: left empty
-    queue.tick()  # the turn queued before the flush finds nothing left to do
-    assert list(host.views) == expected
+    assert len(host.docks) == len(expected)  # the built one docked too
+    for _ in range(3):  # the turns queued before the flush find nothing left to do
+        queue.tick()
+    assert list(host.views) == expected and len(host.docks) == len(expected)
     assert len(queue) == 0
 
 

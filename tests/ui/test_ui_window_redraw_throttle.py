@@ -117,6 +117,7 @@ def test_queue_redraws_one_view_per_tick(qtbot, monkeypatch):
     for view in views:
         qtbot.addWidget(view)
         view.on_data_changed([view.entities[0]])  # queued, not drawn yet
+    monkeypatch.setattr(base, "REDRAW_WORK_BUDGET_S", 10.0)  # each in one turn, even if slow
     queue = base.data_redraw_queue()
     assert [v.redraw_count for v in views] == [0, 0, 0]
     for ticks in (1, 2, 3):

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from viewer.log.messages import StoreId
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
+from viewer.ui.views.base import data_redraw_queue
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -255,7 +256,10 @@ class EntityTreePanel(QWidget):
         # a second is enough for the eye and keeps the proxy and view from re-laying out.
         self._pending_counts: dict[StoreId, set[EntityPath]] = {}
         self._count_timer = QTimer(self, singleShot=True, interval=COUNT_REFRESH_MS)
-        self._count_timer.timeout.connect(self.flush_counts)
+        # The refresh (and the tree repaint it causes, ~3-4 ms) takes a turn of the redraw
+        # queue: not on top of a plot update in the same frame (docs/benchmarks/gui.md).
+        self._count_timer.timeout.connect(
+            lambda: data_redraw_queue().add_job(self, self.flush_counts))
 
     def flush_counts(self) -> None:
         """Refresh the row counts of entities that got rows since the last refresh."""

@@ -346,7 +346,8 @@ class MainWindow(QMainWindow):
             # redraw queue of its own: the frame that found the store is busy enough
             # (the two together blocked the UI for 25-30 ms, docs/benchmarks/gui.md).
             choice = self._user_choices
-            data_redraw_queue().add_job(self, lambda: self._activate_new_store(store_id, choice))
+            data_redraw_queue().add_job(self, lambda: self._activate_new_store(store_id, choice),
+                                        rest_after=True)
         return ui
 
     def _activate_new_store(self, store_id: StoreId, choice: int) -> None:

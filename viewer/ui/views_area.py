@@ -62,11 +62,14 @@ class ViewsHost(QMainWindow):
         self.setCentralWidget(self.placeholder)
         self.views_pending = False  # suggestions not made into views yet (see ``sync``)
         self._create_queued = False
+        self._undocked: list[tuple[ViewKey, View]] = []  # made, waiting for their dock turn
 
-    def sync(self, limit: int | None = None) -> list[View]:
+    def sync(self, limit: int | None = None, dock_later: bool = False) -> list[View]:
         """Give existing views their new entities and create views for new suggestions:
         at most ``limit`` now (None: all), the rest one per turn of the redraw queue (one
-        heavy UI job per frame tick). Returns the views created now."""
+        heavy UI job per frame tick). ``dock_later``: the new view goes into its dock in a
+        turn of its own (building a plot and laying out its dock are ~12 and ~8 ms).
+        Returns the views created now."""
         created: list[View] = []
         waiting = False
         for cls, entities, title in suggestions(self.db):
@@ -88,7 +91,11 @@ class ViewsHost(QMainWindow):
             if view is None:
                 continue
             self.views[key] = view
-            self._add_dock(key, view)
+            if dock_later:
+                self._undocked.append((key, view))
+                data_redraw_queue().add_job(self, self._dock_next, rest_after=True)
+            else:
+                self._add_dock(key, view)
             created.append(view)
         self.views_pending = waiting
         if waiting and not self._create_queued:
@@ -100,7 +107,9 @@ class ViewsHost(QMainWindow):
         return created
 
     def flush_pending(self) -> None:
-        """Create every waiting view now (screenshots, tests)."""
+        """Create and dock every waiting view now (screenshots, tests)."""
+        while self._undocked:
+            self._dock_next()
         if self.views_pending:
             self.sync()
 
@@ -112,7 +121,16 @@ class ViewsHost(QMainWindow):
         if isinstance(stack, QStackedWidget) and stack.currentWidget() is not self:
             self.stale = True  # a background store: its views are made when it is shown
             return
-        self.sync(limit=1)
+        self.sync(limit=1, dock_later=True)
+
+    def _dock_next(self) -> None:
+        if not self._undocked:
+            return
+        key, view = self._undocked.pop(0)
+        if shiboken6.isValid(view) and self.views.get(key) is view:
+            self._add_dock(key, view)
+            self.equalize()
+            QTimer.singleShot(0, self, self.equalize)
 
     def equalize(self) -> None:
         """Share the space evenly: columns side by side, views within a column."""
@@ -156,6 +174,18 @@ class ViewsHost(QMainWindow):
         return list(self.views.values())
 
 
+def _warm_up_plots() -> None:
+    """Build and drop one plot while the window is idle: the first pyqtgraph plot of a
+    process pays one-time set-up (~8 ms more than the next ones), which otherwise lands
+    in the frame that makes a recording's first plot view."""
+    with contextlib.suppress(ImportError):
+        from viewer.ui.views.plot_axes import embed_plot
+
+        holder = QWidget()
+        embed_plot(holder)
+        holder.deleteLater()
+
+
 class ViewsArea(QStackedWidget):
     """A `ViewsHost` per store; shows the active one."""
 
@@ -169,6 +199,7 @@ class ViewsArea(QStackedWidget):
         self.addWidget(self.empty)
         with contextlib.suppress(ImportError):  # now, not in the first frame of a load (~20 ms)
             import viewer.ui.views.registry  # noqa: F401
+        QTimer.singleShot(0, self, _warm_up_plots)
 
     def set_welcome_text(self, html: str) -> None:
         self.empty.setText(html)

@@ -54,7 +54,7 @@ class DataRedrawQueue(QObject):
         super().__init__()
         self._waiting: dict[int, View] = {}  # insertion order = request order
         # Other heavy UI work that takes a turn like a redraw (e.g. creating a view).
-        self._jobs: list[tuple[QObject, Callable[[], None]]] = []
+        self._jobs: list[tuple[QObject, Callable[[], None], bool]] = []
         self._rest = False  # skip the next turn (after a job)
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -67,10 +67,11 @@ class DataRedrawQueue(QObject):
         if not self._timer.isActive():
             self._timer.start()
 
-    def add_job(self, owner: QObject, job: Callable[[], None]) -> None:
+    def add_job(self, owner: QObject, job: Callable[[], None], rest_after: bool = False) -> None:
         """Run ``job`` in a turn of its own (before waiting redraws); dropped if ``owner``
-        is deleted first."""
-        self._jobs.append((owner, job))
+        is deleted first. ``rest_after``: leave the next turn empty too (a job that adds
+        widgets: their first layout and paint come in that frame)."""
+        self._jobs.append((owner, job, rest_after))
         if not self._timer.isActive():
             self._timer.start()
 
@@ -85,17 +86,19 @@ class DataRedrawQueue(QObject):
 
     def tick(self) -> None:
         if self._rest:
-            # The turn after a job (a new view) is left empty: its first layout and paint
-            # come in that frame, not on top of a redraw.
+            # The turn after a job that added widgets (a new view) is left empty: their
+            # first layout and paint come in that frame, not on top of a redraw.
             self._rest = False
             if not self._waiting and not self._jobs:
                 self._timer.stop()
             return
         while self._jobs:
-            owner, job = self._jobs.pop(0)
+            owner, job, rest_after = self._jobs.pop(0)
             if shiboken6.isValid(owner):
                 job()
-                self._rest = True
+                self._rest = rest_after
+                if not self._jobs and not self._waiting:
+                    self._timer.stop()
                 return  # one turn per tick
         now = time.monotonic()
         for key, view in list(self._waiting.items()):
@@ -138,7 +141,7 @@ class DataRedrawQueue(QObject):
         Returns how many views redrew."""
         self._rest = False
         jobs, self._jobs = self._jobs, []
-        for owner, job in jobs:
+        for owner, job, _rest in jobs:
             if shiboken6.isValid(owner):
                 job()
         waiting, self._waiting = list(self._waiting.values()), {}

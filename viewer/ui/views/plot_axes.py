@@ -22,7 +22,16 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 
 class _RectTicksMixin:
-    """Overrides ``AxisItem.drawPicture``: thin cosmetic axis-aligned ticks become fills."""
+    """Overrides ``AxisItem.drawPicture``: thin cosmetic axis-aligned ticks become fills.
+
+    Also: the label space only grows. pyqtgraph shrinks an axis whose labels got shorter
+    (e.g. "1.5" after "-0.25"), which re-lays out the plot and paints it a second time in
+    the same frame; while data streams in, that happened on early plot updates.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setStyle(autoReduceTextSpace=False)  # type: ignore[attr-defined]
 
     def drawPicture(self, p: QPainter, axisSpec: Any, tickSpecs: list, textSpecs: list) -> None:  # noqa: N802, N803 (pyqtgraph API)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)

@@ -37,6 +37,8 @@ from viewer.ui.views.plot_series import PlotSeries
 
 SCALARS = "Scalars:scalars"
 SERIES_NAMES = ("SeriesLines:names", "SeriesPoints:names")
+#: What a curve is handed: x, y, whether all finite, pyqtgraph's ``connect`` mode.
+Shown = tuple[np.ndarray, np.ndarray, bool, str]
 SERIES_COLORS = ("SeriesLines:colors", "SeriesPoints:colors")
 
 #: Distinct, readable-on-dark colours; an entity keeps its colour across runs (path hash).
@@ -54,10 +56,12 @@ def auto_color(entity: EntityPath, instance: int) -> tuple[int, int, int]:
 DECIMATE_ABOVE = 20_000
 #: Envelope buckets per pixel of plot width (each bucket gives a min and a max point).
 MIN_BUCKETS = 1000
-#: New chunks one entity reads per slice of a budgeted (split) update: bounds a slice at a
-#: few ms however large the backlog (docs/benchmarks/gui.md). A cycle reads the backlog an
-#: entity had when the cycle began; what arrives meanwhile waits for the next cycle.
-READ_CHUNKS_PER_SLICE = 96
+#: Time one read of new chunks may take in a budgeted (split) update: the chunks per read
+#: follow from the measured cost per chunk (within ``READ_CHUNKS_MIN``..``MAX``), so a
+#: slice stays at a few ms however large the backlog (docs/benchmarks/gui.md). A cycle
+#: reads the backlog an entity had when the cycle began; what arrives meanwhile waits.
+READ_SLICE_S = 0.004
+READ_CHUNKS_MIN, READ_CHUNKS_MAX = 16, 512
 
 
 def peak_envelope(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
@@ -135,10 +139,10 @@ class TimeSeriesView(View):
         self._instance_counts: dict[bytes, int] = {}  # chunk id -> max scalars per row
         self._dirty: set[EntityPath] = set(self.entities)
         self._cycle: list[EntityPath] = []  # entities of the update cycle still to read
-        self._reads: dict[EntityPath, int] = {}  # reads of each entity in this cycle
-        self._reads_needed: dict[EntityPath, int] = {}  # for its backlog when the cycle began
+        self._backlog: dict[EntityPath, int] = {}  # chunks left of the cycle's backlog
+        self._chunk_cost = READ_SLICE_S / 96  # seconds per chunk read (measured, smoothed)
         # Read and reduced, not handed to pyqtgraph yet (see ``_display_data``).
-        self._unshown: dict[tuple[EntityPath, int], tuple[np.ndarray, np.ndarray, bool]] = {}
+        self._unshown: dict[tuple[EntityPath, int], Shown] = {}
         self._axis_state: tuple[str | None, TimelineKind | None] | None = None
         self._kind: TimelineKind | None = None
 
@@ -165,29 +169,38 @@ class TimeSeriesView(View):
             # does not keep the plot redrawing every frame.
             self._cycle.extend(e for e in self.entities if e in self._dirty and e not in self._cycle)
             self._dirty.difference_update(self._cycle)
-            self._reads.clear()
+            self._backlog.clear()
             if budget is not None and timeline is not None:
-                # Reads each entity needs for the backlog it has now (data arriving later
-                # waits for the next cycle).
+                # The backlog each entity has now (data arriving later: next cycle).
                 for e in self._cycle:
-                    backlog = self.db.scalar_series_pending(e, SCALARS, timeline)
-                    self._reads_needed[e] = max(1, -(-backlog // READ_CHUNKS_PER_SLICE))
+                    self._backlog[e] = self._pending(e, timeline)
         deadline = None if budget is None else time.perf_counter() + budget
-        limit = None if budget is None else READ_CHUNKS_PER_SLICE
         prepared = 0
         while self._cycle:
             if prepared and deadline is not None and time.perf_counter() >= deadline:
                 self.continue_next_frame()  # the other curves next frame
                 return
             entity = self._cycle.pop(0)
-            if entity in self.entities:
-                more = self._refresh_entity(entity, timeline, limit)
+            if entity not in self.entities:
+                continue
+            if budget is None:
+                self._refresh_entity(entity, timeline)
                 prepared += 1
-                reads = self._reads[entity] = self._reads.get(entity, 0) + 1
-                if more and reads < self._reads_needed.get(entity, 1):
-                    self._cycle.insert(0, entity)  # the rest of its backlog, next slice
-                elif more:
-                    self._dirty.add(entity)  # left for the next cycle
+                continue
+            limit = min(READ_CHUNKS_MAX, max(READ_CHUNKS_MIN,
+                                             int(READ_SLICE_S / self._chunk_cost)))
+            before, t0 = self._pending(entity, timeline), time.perf_counter()
+            more = self._refresh_entity(entity, timeline, limit)
+            prepared += 1
+            done = before - self._pending(entity, timeline)
+            if done > 0:  # cost per chunk read, smoothed
+                cost = (time.perf_counter() - t0) / done
+                self._chunk_cost = 0.7 * self._chunk_cost + 0.3 * cost
+            left = self._backlog[entity] = self._backlog.get(entity, 0) - done
+            if more and left > 0:
+                self._cycle.insert(0, entity)  # the rest of its backlog, next slice
+            elif more:
+                self._dirty.add(entity)  # left for the next cycle
         if prepared and deadline is not None and self._unshown \
                 and time.perf_counter() >= deadline - budget / 2:
             # Hand the curves over (setData, range, and the repaint that follows: 10-15 ms
@@ -235,6 +248,10 @@ class TimeSeriesView(View):
         self._bounds.clear()
         self._dirty.update(self.entities)
         self.follow.reset()
+
+    def _pending(self, entity: EntityPath, timeline: str | None) -> int:
+        """New chunks of ``entity`` not read into its (first) series yet."""
+        return self.db.scalar_series_pending(entity, SCALARS, timeline) if timeline else 0
 
     def _instance_count(self, entity: EntityPath, limit: int | None = None) -> tuple[int, bool]:
         """Most scalars in one row of this entity (one curve per instance index), from at
@@ -322,9 +339,9 @@ class TimeSeriesView(View):
                 self._bounds.pop(key, None)
         return more
 
-    def _display_data(self, key: tuple[EntityPath, int]) -> tuple[np.ndarray, np.ndarray, bool]:
+    def _display_data(self, key: tuple[EntityPath, int]) -> Shown:
         """What the curve is given: all of its data, or the envelope of the shown x range
-        (and whether that is all finite)."""
+        (whether that is all finite, and how to connect the points)."""
         x, y = self._full[key]
         if len(x) > DECIMATE_ABOVE:
             vb = self.plot_item.getViewBox()
@@ -333,6 +350,9 @@ class TimeSeriesView(View):
             series = self._series.get(key)
             if self.follow.follow[0] and series is not None:  # all data: extend the envelope
                 x, y = series.envelope(buckets)
+                if bool(np.isfinite(y).all()):
+                    return x, y, True, "pairs"  # vertical segments (PeakEnvelope.segments)
+                x, y = peak_envelope(*self._full[key], buckets)  # NaN runs: break the line
             else:
                 if not self.follow.follow[0]:  # zoomed / panned: the shown range, plus a margin
                     x0, x1 = vb.viewRange()[0]
@@ -341,17 +361,18 @@ class TimeSeriesView(View):
                     hi = int(np.searchsorted(x, x1 + span, side="right"))
                     x, y = x[max(0, lo - 1):hi + 1], y[max(0, lo - 1):hi + 1]
                 x, y = peak_envelope(x, y, buckets)
-        return x, y, bool(np.isfinite(y).all())
+        finite = bool(np.isfinite(y).all())
+        return x, y, finite, "all" if finite else "finite"
 
     def _show(self, key: tuple[EntityPath, int],
-              shown: tuple[np.ndarray, np.ndarray, bool] | None = None) -> None:
+              shown: Shown | None = None) -> None:
         """Give the curve its data (``shown``: prepared by ``_display_data`` before)."""
-        x, y, finite = shown if shown is not None else self._display_data(key)
+        x, y, finite, connect = shown if shown is not None else self._display_data(key)
         if len(self._full[key][0]) > DECIMATE_ABOVE:
             self._decimated.add(key)
         else:
             self._decimated.discard(key)
-        self.curves[key].setData(x, y, skipFiniteCheck=finite, connect="all" if finite else "finite")
+        self.curves[key].setData(x, y, skipFiniteCheck=finite, connect=connect)
 
     def _apply_range(self) -> None:
         """Followed axes show the bounds of all curves (before anything paints)."""
