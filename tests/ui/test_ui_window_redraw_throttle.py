@@ -251,3 +251,30 @@ def collect_log_of(chunks: list[Chunk]):  # noqa: ANN201
     for chunk in chunks:
         db.add_chunk(chunk)
     return collect_log(db, [LOGS], "frame")
+
+
+def test_data_left_for_the_next_cycle_is_drawn_when_the_stream_stops(qtbot, monkeypatch):
+    """A chunk that arrives for a curve already read by a split plot update waits for the
+    next cycle; if the stream then stops, that next cycle still comes (no new report)."""
+    monkeypatch.setattr(base, "DATA_REDRAW_INTERVAL_S", 0.0)
+    monkeypatch.setattr(base, "REDRAW_WORK_BUDGET_S", 0.0)  # one read per turn
+    chunks = demo_chunks(60)
+    sin_chunks = [c for c in chunks if c.entity_path == SIN]
+    late = sin_chunks.pop()  # SIN's newest chunk arrives mid-update
+    db = new_db()
+    tc = TimeControl()
+    tc.set_timeline("frame")
+    plot = TimeSeriesView(db, [SIN, COS, DAMPED], tc)
+    qtbot.addWidget(plot)
+    _feed(db, [c for c in chunks if c is not late], (plot,), tc)
+    queue = base.data_redraw_queue()
+    queue.tick()  # the update starts: reads SIN
+    assert plot.redraw_waiting  # COS and DAMPED next turns
+    _feed(db, [late], (plot,), tc)  # new SIN data while the update runs
+    for _ in range(50):  # no more data: only the queue's turns from here on
+        if not plot.redraw_waiting:
+            break
+        queue.tick()
+    assert not plot.redraw_waiting
+    times, _ = db.scalar_series(SIN, "Scalars:scalars", "frame")
+    assert plot.curves[(SIN, 0)].xData.max() == float(times[-1])  # the late chunk is drawn

@@ -221,6 +221,10 @@ class TimeSeriesView(View):
                 self._show(key)
         self._move_cursor()
         self._settle_for_paint()
+        if self._dirty:
+            # Backlog left for the next cycle (or data that arrived during this one): a
+            # throttled redraw picks it up even if no more data comes.
+            self._request_redraw(urgent=False)
 
     def _settle_for_paint(self) -> None:
         """Apply a new view range's transform now. pyqtgraph applies it at the start of the
