@@ -95,7 +95,11 @@ class DataRedrawQueue(QObject):
         while self._jobs:
             owner, job, rest_after = self._jobs.pop(0)
             if shiboken6.isValid(owner):
-                job()
+                if TRACER.enabled:  # --profile
+                    with TRACER.scope("ui job", "ui", {"job": getattr(job, "__name__", "?")}):
+                        job()
+                else:
+                    job()
                 self._rest = rest_after
                 if not self._jobs and not self._waiting:
                     self._timer.stop()
