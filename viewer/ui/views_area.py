@@ -174,16 +174,14 @@ class ViewsHost(QMainWindow):
         return list(self.views.values())
 
 
-def _warm_up_plots() -> None:
-    """Build and drop one plot while the window is idle: the first pyqtgraph plot of a
-    process pays one-time set-up (~8 ms more than the next ones), which otherwise lands
-    in the frame that makes a recording's first plot view."""
+def _warm_up_plots(owner: QWidget) -> None:
+    """While the window is idle: plots for the first plot views to take (building one is
+    9-15 ms, and the first of a process pays ~8 ms of one-time set-up on top), so the
+    frames of a recording's first load do not."""
     with contextlib.suppress(ImportError):
-        from viewer.ui.views.plot_axes import embed_plot
+        from viewer.ui.views.plot_axes import build_spare_plots
 
-        holder = QWidget()
-        embed_plot(holder)
-        holder.deleteLater()
+        build_spare_plots(owner)
 
 
 class ViewsArea(QStackedWidget):
@@ -199,7 +197,7 @@ class ViewsArea(QStackedWidget):
         self.addWidget(self.empty)
         with contextlib.suppress(ImportError):  # now, not in the first frame of a load (~20 ms)
             import viewer.ui.views.registry  # noqa: F401
-        QTimer.singleShot(0, self, _warm_up_plots)
+        QTimer.singleShot(0, self, lambda: _warm_up_plots(self))
 
     def set_welcome_text(self, html: str) -> None:
         self.empty.setText(html)

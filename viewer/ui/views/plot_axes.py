@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QVBoxLayout, QWidget
@@ -77,13 +78,41 @@ class FastDateAxisItem(_RectTicksMixin, pg.DateAxisItem):
     """`pg.DateAxisItem` with cheap grid lines."""
 
 
-def embed_plot(view: QWidget) -> tuple[pg.PlotWidget, pg.PlotItem]:
-    """A PlotWidget with the fast axes and a lazily built context menu filling ``view``
-    (the 2D views' common set-up)."""
+def _new_plot_widget() -> pg.PlotWidget:
     from viewer.ui.views.lazy_menu import LazyMenuViewBox
 
-    plot_widget = pg.PlotWidget(parent=view, viewBox=LazyMenuViewBox(), axisItems={
+    return pg.PlotWidget(viewBox=LazyMenuViewBox(), axisItems={
         "left": FastAxisItem(orientation="left"), "bottom": FastAxisItem(orientation="bottom")})
+
+
+#: Plots built while the window was idle, for the next views (see ``build_spare_plots``).
+_spares: list[pg.PlotWidget] = []
+
+
+def build_spare_plots(owner: QWidget, n: int = 2) -> None:
+    """Build up to ``n`` plots now (while idle), kept hidden under ``owner`` (which ends
+    their life with its own if no view took them): a pyqtgraph plot costs 9-15 ms to build
+    (its menus, axes, scene), which otherwise lands in a frame of a recording's load."""
+    _spares[:] = [w for w in _spares if shiboken6.isValid(w)]
+    while len(_spares) < n:
+        plot = _new_plot_widget()
+        plot.setParent(owner)
+        plot.hide()
+        _spares.append(plot)
+
+
+def embed_plot(view: QWidget) -> tuple[pg.PlotWidget, pg.PlotItem]:
+    """A PlotWidget with the fast axes and a lazily built context menu filling ``view``
+    (the 2D views' common set-up); a spare one if there is one."""
+    plot_widget = None
+    while _spares and plot_widget is None:
+        spare = _spares.pop()
+        if shiboken6.isValid(spare):
+            plot_widget = spare
+    if plot_widget is None:
+        plot_widget = _new_plot_widget()
+    plot_widget.setParent(view)
+    plot_widget.show()
     layout = QVBoxLayout(view)
     layout.setContentsMargins(0, 0, 0, 0)
     layout.addWidget(plot_widget)
