@@ -98,3 +98,51 @@ def test_ui_window_busy_port_is_reported_and_app_keeps_working(qtbot, tmp_path, 
             w.cleanup()
     finally:
         blocker.close()
+
+
+def test_ui_window_overlay_is_opaque_and_painted_over_a_plot(qtbot, tmp_path, data_dir):
+    """The overlay covers what is beneath it with its own background (it is opaque, so a
+    refresh does not repaint the views under it), and its refreshes repaint no view."""
+    from PySide6.QtCore import QEvent, QObject, QPoint
+    from PySide6.QtGui import QColor
+
+    w = _window(qtbot, tmp_path)
+    try:
+        w.open_paths([data_dir / "mixed.rrd"], remember=False)
+        assert w.hub.run_until_idle(20)
+        qtbot.waitUntil(lambda: w.active is not None, timeout=5000)
+        w.views_area.flush_pending()
+        w.set_overlay_visible(True)
+        qtbot.wait(200)
+        assert w.overlay.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+        class PaintCounter(QObject):
+            count = 0
+
+            def eventFilter(self, obj, event):  # noqa: N802 (Qt API)
+                if event.type() == QEvent.Type.Paint:
+                    PaintCounter.count += 1
+                return False
+
+        counter = PaintCounter()
+        views = [v for h in w.views_area.hosts.values() for v in h.all_views()]
+        assert views
+        for view in views:
+            for child in [view, *view.findChildren(QObject)]:
+                if hasattr(child, "installEventFilter"):
+                    child.installEventFilter(counter)
+        for _ in range(3):
+            w.overlay.refresh()
+            qtbot.wait(30)
+        assert PaintCounter.count == 0  # nothing beneath the overlay was repainted
+
+        # Whatever lies beneath, the overlay's padding shows its own background colour
+        # (the palette's here: tests run without the app's style sheet).
+        image = w.grab().toImage()
+        corner = w.overlay.mapTo(w, QPoint(4, w.overlay.height() - 4))
+        own = w.overlay.palette().window().color()
+        assert image.pixelColor(corner.x(), corner.y()).rgb() == own.rgb()
+        assert own != QColor(0, 0, 0)
+    finally:
+        w.set_overlay_visible(False)
+        w.hub.shutdown()

@@ -24,7 +24,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QSizePolicy,
+    QStyle,
+    QStyleOption,
+    QVBoxLayout,
+    QWidget,
+)
 
 from viewer.ui.time_format import format_bytes
 
@@ -114,8 +122,8 @@ class PerformanceOverlay(QFrame):
         self.host = host
         self.setObjectName("perfOverlay")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        # Opaque (style.qss paints every pixel): a see-through panel made each of its
-        # refreshes repaint the plot beneath it as well (5-10 ms, docs/benchmarks/gui.md).
+        # Opaque (``paintEvent`` fills it with style.qss's solid background): a see-through
+        # panel made each of its refreshes repaint the plot beneath it too (5-10 ms, gui.md).
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
         layout = QVBoxLayout(self)
@@ -134,6 +142,17 @@ class PerformanceOverlay(QFrame):
         self.refresh_count = 0
         self.numbers: dict[str, float] = {}
         self.hide()
+
+    def paintEvent(self, event) -> None:  # noqa: N802, ANN001 (Qt API)
+        # An opaque widget gets no background from Qt: fill every pixel (the palette's
+        # window colour, then the style sheet's background and border where there is one).
+        p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().window())
+        opt = QStyleOption()
+        opt.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_Widget, opt, p, self)
+        p.end()
+        super().paintEvent(event)
 
     # -- visibility ----------------------------------------------------------------------------
     def set_active(self, on: bool) -> None:
