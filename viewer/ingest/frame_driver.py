@@ -73,6 +73,13 @@ class FrameDriver(QObject):
             self._last_tick = None
             self._timer.start()
 
+    def hold_gate(self) -> None:
+        """Close the UI gate until the events pending on this thread ran (heavy UI work
+        outside a tick, e.g. a view redraw from the redraw queue's own timer)."""
+        if self._timer.isActive() and not self._web:
+            self._hub._ui_gate.clear()
+            self._gate_timer.start()
+
     def _open_gate(self) -> None:
         self._hub._ui_gate.set()
 

@@ -163,6 +163,12 @@ class IngestHub(QObject):
         del worker
         self.gc_pacer.full_collect()  # frees cycles among the store's (frozen) objects
 
+    def hold_background(self) -> None:
+        """The UI thread is about to do heavy work outside a frame tick: background threads
+        pause at their next message until it has handled its pending events (threaded
+        mode; the UI gate, `ui_gate.UiGate`). A no-op when the hub is not running."""
+        self.frame_driver.hold_gate()
+
     def is_idle(self) -> bool:
         """All file sources finished, all queues empty, everything applied and reported,
         and the memory limit met (or nothing more to evict)."""

@@ -119,6 +119,12 @@ class IngestionWorker:
             self._lock.release()
         return consumed
 
+    def _wait_for_ui(self) -> None:
+        """Pause while the UI gate is closed (threaded mode; see `ui_gate.UiGate`)."""
+        gate = self.ui_gate
+        while gate is not None and not gate.is_set() and not self.aborted:
+            gate.wait(0.05)
+
     def _process(self, deadline: float, max_msgs: int, traced: bool = False) -> int:
         inbox, outbox = self.inbox, self.outbox
         # Web mode merges nothing: there the concat would run on the UI thread, uninterruptible,
@@ -141,6 +147,7 @@ class IngestionWorker:
             if len(run) == 1:
                 self._emit(ReadyItem(CHUNK, run[0], 1, run_t, run_src), run[0].nbytes)
             else:
+                self._wait_for_ui()  # a merge is the longest step: not during a UI frame
                 try:
                     if traced:
                         with TRACER.scope("merge", "worker", {"store": str(self.store_id),

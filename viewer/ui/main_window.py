@@ -126,6 +126,8 @@ class MainWindow(QMainWindow):
         self._build_shortcuts()
 
         self.recordings_panel.store_activated.connect(self._on_store_chosen)
+        # Redraws and jobs the queue runs outside a frame tick get the UI priority too.
+        data_redraw_queue().before_turn = hub.hold_background
         self.recordings_panel.close_requested.connect(self.close_store)
         self.tree_panel.entity_selected.connect(self._on_entity_selected)
         self.time_panel.user_moved_cursor.connect(self._on_user_moved_cursor)

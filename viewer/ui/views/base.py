@@ -56,6 +56,8 @@ class DataRedrawQueue(QObject):
         # Other heavy UI work that takes a turn like a redraw (e.g. creating a view).
         self._jobs: list[tuple[QObject, Callable[[], None], bool]] = []
         self._rest = False  # skip the next turn (after a job)
+        #: Called before each turn that does work (the window: pause background threads).
+        self.before_turn: Callable[[], None] | None = None
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(DATA_REDRAW_TICK_MS)
@@ -92,6 +94,11 @@ class DataRedrawQueue(QObject):
             if not self._waiting and not self._jobs:
                 self._timer.stop()
             return
+        if (self._jobs or self._waiting) and self.before_turn is not None:
+            try:
+                self.before_turn()
+            except RuntimeError:  # its owner (a window's hub) is gone
+                self.before_turn = None
         while self._jobs:
             owner, job, rest_after = self._jobs.pop(0)
             if shiboken6.isValid(owner):
@@ -124,10 +131,12 @@ class DataRedrawQueue(QObject):
             self._timer.stop()
 
     def clear(self) -> None:
-        """Drop every waiting turn (jobs and redraws) without running it."""
+        """Drop every waiting turn (jobs and redraws) without running it, and the
+        ``before_turn`` hook (a window closing; tests)."""
         self._jobs.clear()
         self._waiting.clear()
         self._rest = False
+        self.before_turn = None
         self._timer.stop()
 
     def on_frame(self) -> None:
