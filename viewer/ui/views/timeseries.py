@@ -164,16 +164,7 @@ class TimeSeriesView(View):
             self._set_timeline(timeline, kind)
         budget = self.work_budget_s()
         if budget is None or not (self._cycle or self._unshown):
-            # A new update cycle takes the entities dirty now; ones that get data while the
-            # cycle is split over frames wait for the next (throttled) cycle, so a stream
-            # does not keep the plot redrawing every frame.
-            self._cycle.extend(e for e in self.entities if e in self._dirty and e not in self._cycle)
-            self._dirty.difference_update(self._cycle)
-            self._backlog.clear()
-            if budget is not None and timeline is not None:
-                # The backlog each entity has now (data arriving later: next cycle).
-                for e in self._cycle:
-                    self._backlog[e] = self._pending(e, timeline)
+            self._start_cycle(timeline, budgeted=budget is not None)
         deadline = None if budget is None else time.perf_counter() + budget
         prepared = 0
         while self._cycle:
@@ -185,22 +176,9 @@ class TimeSeriesView(View):
                 continue
             if budget is None:
                 self._refresh_entity(entity, timeline)
-                prepared += 1
-                continue
-            limit = min(READ_CHUNKS_MAX, max(READ_CHUNKS_MIN,
-                                             int(READ_SLICE_S / self._chunk_cost)))
-            before, t0 = self._pending(entity, timeline), time.perf_counter()
-            more = self._refresh_entity(entity, timeline, limit)
+            else:
+                self._read_slice(entity, timeline)
             prepared += 1
-            done = before - self._pending(entity, timeline)
-            if done > 0:  # cost per chunk read, smoothed
-                cost = (time.perf_counter() - t0) / done
-                self._chunk_cost = 0.7 * self._chunk_cost + 0.3 * cost
-            left = self._backlog[entity] = self._backlog.get(entity, 0) - done
-            if more and left > 0:
-                self._cycle.insert(0, entity)  # the rest of its backlog, next slice
-            elif more:
-                self._dirty.add(entity)  # left for the next cycle
         if prepared and deadline is not None and self._unshown \
                 and time.perf_counter() >= deadline - budget / 2:
             # Hand the curves over (setData, range, and the repaint that follows: 10-15 ms
@@ -225,6 +203,33 @@ class TimeSeriesView(View):
             # Backlog left for the next cycle (or data that arrived during this one): a
             # throttled redraw picks it up even if no more data comes.
             self._request_redraw(urgent=False)
+
+    def _start_cycle(self, timeline: str | None, budgeted: bool) -> None:
+        """A new update cycle takes the entities dirty now; ones that get data while the
+        cycle is split over frames wait for the next (throttled) cycle, so a stream does
+        not keep the plot redrawing every frame."""
+        self._cycle.extend(e for e in self.entities if e in self._dirty and e not in self._cycle)
+        self._dirty.difference_update(self._cycle)
+        self._backlog.clear()
+        if budgeted and timeline is not None:
+            for e in self._cycle:  # the backlog each entity has now
+                self._backlog[e] = self._pending(e, timeline)
+
+    def _read_slice(self, entity: EntityPath, timeline: str | None) -> None:
+        """One budgeted read: ~``READ_SLICE_S`` worth of ``entity``'s new chunks (from the
+        measured cost per chunk); the entity stays in the cycle until the backlog it had
+        when the cycle began is read."""
+        limit = min(READ_CHUNKS_MAX, max(READ_CHUNKS_MIN, int(READ_SLICE_S / self._chunk_cost)))
+        before, t0 = self._pending(entity, timeline), time.perf_counter()
+        more = self._refresh_entity(entity, timeline, limit)
+        done = before - self._pending(entity, timeline)
+        if done > 0:  # cost per chunk read, smoothed
+            self._chunk_cost = 0.7 * self._chunk_cost + 0.3 * (time.perf_counter() - t0) / done
+        left = self._backlog[entity] = self._backlog.get(entity, 0) - done
+        if more and left > 0:
+            self._cycle.insert(0, entity)  # the rest of its backlog, next slice
+        elif more:
+            self._dirty.add(entity)  # left for the next cycle
 
     def _settle_for_paint(self) -> None:
         """Apply a new view range's transform now. pyqtgraph applies it at the start of the
