@@ -89,3 +89,33 @@ def test_a_buffer_of_the_wrong_size_is_ignored() -> None:
     assert other is not None and other.size != msg.uncompressed_size
     got, _ = decode_arrow_payload_keyed(msg, other)
     assert got.equals(decode_arrow_payload(msg), check_metadata=True)
+
+
+@needs_native
+def test_a_failed_populate_stops_preparing_but_prepared_buffers_still_decode(monkeypatch):
+    """An old kernel (EINVAL) ends the preparing for good, out of memory (ENOMEM) only
+    this once; either way a buffer prepared before still decodes."""
+    import ctypes
+    import errno
+
+    batch = _big_batch(PREPARE_MIN_BYTES // 2)
+    msg = encode_record_batch(batch, STORE)
+    out = prepare_output(msg)
+    assert out is not None
+    lz4, madvise = arrow._native_calls()
+
+    def failing(err: int):
+        def call(*_args):  # noqa: ANN002
+            ctypes.set_errno(err)
+            return -1
+        return call
+
+    monkeypatch.setattr(arrow, "_populate_ok", True)
+    monkeypatch.setattr(arrow, "_native", (lz4, failing(errno.ENOMEM)))
+    assert prepare_output(msg) is None and arrow._populate_ok  # try again next time
+    monkeypatch.setattr(arrow, "_native", (lz4, failing(errno.EINVAL)))
+    assert prepare_output(msg) is None and not arrow._populate_ok  # stop trying
+    monkeypatch.setattr(arrow, "_native", (lz4, madvise))
+    assert prepare_output(msg) is None  # even though the call would work now
+    decoded, _ = decode_arrow_payload_keyed(msg, out)  # the earlier buffer still decodes
+    assert decoded.equals(batch)

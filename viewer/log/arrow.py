@@ -7,6 +7,7 @@ raw LZ4 block. pyarrow does both steps, zero-copy where it can.
 from __future__ import annotations
 
 import ctypes
+import errno
 import mmap
 import sys
 from typing import Any
@@ -48,6 +49,7 @@ PREPARE_MIN_BYTES = 1 << 20
 _INT_MAX = (1 << 31) - 1
 _MADV_POPULATE_WRITE = 23
 _native: Any = None  # (LZ4_decompress_safe, madvise) loaded on first use; False if unavailable
+_populate_ok = True  # False once MADV_POPULATE_WRITE failed (old kernel): stop preparing
 
 
 def _native_calls() -> Any:
@@ -73,8 +75,8 @@ def prepare_output(msg: ArrowMsg) -> pa.Buffer | None:
     or None when not worth it: not LZ4, smaller than `PREPARE_MIN_BYTES`, an impossible
     size (left to the decoder to report), or no liblz4 / MADV_POPULATE_WRITE. Call it on a
     thread that would otherwise wait (a source thread); count the bytes as queued memory."""
-    global _native
-    if msg.compression != Compression.LZ4:
+    global _populate_ok
+    if msg.compression != Compression.LZ4 or not _populate_ok:
         return None
     size = msg.uncompressed_size
     if size < PREPARE_MIN_BYTES or size > _INT_MAX or size > _LZ4_MAX_RATIO * msg.payload_size + 64:
@@ -86,8 +88,11 @@ def prepare_output(msg: ArrowMsg) -> pa.Buffer | None:
         buf = pa.py_buffer(mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS))
     except (OSError, ValueError, OverflowError):
         return None
-    if calls[1](buf.address, size, _MADV_POPULATE_WRITE) != 0:  # kernel < 5.14: stop trying
-        _native = False
+    if calls[1](buf.address, size, _MADV_POPULATE_WRITE) != 0:
+        # Kernel < 5.14 (EINVAL): stop trying. The decoder keeps its liblz4 handle: buffers
+        # prepared before still decode. Out of memory: just not this time.
+        if ctypes.get_errno() != errno.ENOMEM:
+            _populate_ok = False
         return None
     return buf
 
