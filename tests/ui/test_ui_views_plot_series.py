@@ -26,18 +26,17 @@ def scalar_chunk(entity: EntityPath, frames: np.ndarray, values: np.ndarray) -> 
                                                [("Scalars", "scalars", "Scalar", scalars)]))
 
 
-def reference_envelope(x: np.ndarray, y: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Min/max per run of ``size`` samples, then the raw tail, computed in one go."""
-    full = len(y) // size
-    px, py = [], []
-    for b in range(full):
-        run = y[b * size:(b + 1) * size]
-        px += [x[b * size]] * 2
-        py += [np.nanmin(run) if not np.isnan(run).all() else np.nan,
-               np.nanmax(run) if not np.isnan(run).all() else np.nan]
-    px += list(x[full * size:])
-    py += list(y[full * size:])
-    return np.array(px), np.array(py)
+def reference_runs(x: np.ndarray, y: np.ndarray, size: int):
+    """(first x, min, max) of each whole run of ``size`` samples, one run at a time (NaN
+    ignored unless the whole run is NaN)."""
+    firsts, lows, highs = [], [], []
+    for start in range(0, len(y) // size * size, size):
+        run = y[start:start + size]
+        finite = run[~np.isnan(run)]
+        firsts.append(x[start])
+        lows.append(finite.min() if len(finite) else np.nan)
+        highs.append(finite.max() if len(finite) else np.nan)
+    return np.array(firsts), np.array(lows), np.array(highs)
 
 
 @pytest.mark.parametrize("steps", [[50_000], [7, 20_000, 3, 40_000, 1, 33_333], [1000] * 60])
@@ -55,10 +54,10 @@ def test_envelope_grown_in_steps_equals_one_computed_at_once(steps):
         env.extend(x[:m], y[:m], max_buckets=1000)
         assert env.buckets <= 1000
         assert env.buckets * env.size <= m < (env.buckets + 1) * env.size + env.size
-    px, py = env.points(x, y)
-    rx, ry = reference_envelope(x, y, env.size)
-    np.testing.assert_array_equal(px, rx)
-    np.testing.assert_array_equal(py, ry)
+    rx, rlo, rhi = reference_runs(x, y, env.size)
+    np.testing.assert_array_equal(env.x0, rx)
+    np.testing.assert_array_equal(env.lo, rlo)
+    np.testing.assert_array_equal(env.hi, rhi)
     assert env.size & (env.size - 1) == 0  # a power of two
     assert env.buckets > 500  # merged pairwise: never fewer than half the allowed buckets
 
@@ -69,9 +68,9 @@ def test_envelope_keeps_the_extremes_of_all_rows():
     y[12_345] = -7.0
     env = PeakEnvelope()
     env.extend(np.arange(100_000.0), y, 2500)
-    _, py = env.points(np.arange(100_000.0), y)
-    assert np.nanmax(py) == 5.0 and np.nanmin(py) == -7.0
-    assert len(py) <= 2 * 2500 + env.size
+    _, sy = env.segments(np.arange(100_000.0), y)
+    assert np.nanmax(sy) == 5.0 and np.nanmin(sy) == -7.0
+    assert len(sy) <= 2 * (2500 + env.size)
 
 
 def _db_with(rows: list[tuple[np.ndarray, np.ndarray]]) -> tuple[EntityDb, EntityPath]:

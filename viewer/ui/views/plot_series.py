@@ -70,21 +70,6 @@ class PeakEnvelope:
         out_y[1::2] = hi
         return out_x, out_y
 
-    def points(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The curve to draw: each run as its min and max point, then the samples after the
-        last full run as they are (NaN ignored in a run unless the whole run is NaN)."""
-        nb, done = self.buckets, self.buckets * self.size
-        tail = len(y) - done
-        out_x = np.empty(2 * nb + tail)
-        out_y = np.empty_like(out_x)
-        out_x[0:2 * nb:2] = self.x0
-        out_x[1:2 * nb:2] = self.x0
-        out_y[0:2 * nb:2] = self.lo
-        out_y[1:2 * nb:2] = self.hi
-        out_x[2 * nb:] = x[done:]
-        out_y[2 * nb:] = y[done:]
-        return out_x, out_y
-
 
 class PlotSeries:
     """One curve: plot x for every row and a min/max envelope, updated from the store's
