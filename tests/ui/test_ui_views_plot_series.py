@@ -100,6 +100,7 @@ def test_plot_series_converts_only_appended_rows_and_rebuilds_after_an_insert_in
     assert ps.serial == serial  # appended: the same series, extended
     np.testing.assert_array_equal(ps.x, time_to_x(frames, TimelineKind.SEQUENCE))
     np.testing.assert_array_equal(ps.values, values)
+    assert ps.y_range == (values.min(), values.max())  # kept up to date by appending
 
     # A chunk in the past: the store rebuilds the series, the plot converts it all again.
     db.add_chunk(scalar_chunk(entity, np.array([-5, 1500], dtype=np.int64), np.array([9.0, 8.0])))
@@ -108,6 +109,7 @@ def test_plot_series_converts_only_appended_rows_and_rebuilds_after_an_insert_in
     t, v = db.scalar_series(entity, SCALARS, "frame")
     np.testing.assert_array_equal(ps.x, t.astype(np.float64))
     np.testing.assert_array_equal(ps.values, v)
+    assert ps.y_range == (min(v.min(), 8.0), 9.0)  # rebuilt with the rebuilt series
     ex, ey = ps.envelope(64)
     assert ey.max() == 9.0 and ex[0] == -5.0
 

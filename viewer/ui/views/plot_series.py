@@ -72,8 +72,8 @@ class PeakEnvelope:
 
 
 class PlotSeries:
-    """One curve: plot x for every row and a min/max envelope, updated from the store's
-    series by converting only appended rows."""
+    """One curve: plot x for every row, the value range and a min/max envelope, updated
+    from the store's series by converting only appended rows."""
 
     def __init__(self, kind: TimelineKind | None) -> None:
         self.kind = kind
@@ -81,6 +81,7 @@ class PlotSeries:
         self._xbuf = AppendBuffer(np.float64)
         self.x = self._xbuf.view()
         self.values = np.empty(0)
+        self.y_range = (np.nan, np.nan)  # (min, max) of the values, NaN ignored
         self._envelope: PeakEnvelope | None = None
         self._envelope_max = 0
 
@@ -90,11 +91,18 @@ class PlotSeries:
         appended = serial is not None and serial == self.serial and n >= n_old
         if appended and n == n_old:
             return False
+        new = values[n_old:] if appended else values
         if appended:
             self._xbuf.append(time_to_x(times[n_old:], self.kind))
+            lo, hi = self.y_range
         else:
             self._xbuf = AppendBuffer.of(time_to_x(times, self.kind))
             self._envelope = None  # earlier rows may differ: rebuild
+            lo = hi = np.nan
+        if len(new):
+            lo = float(np.fmin(lo, np.fmin.reduce(new)))
+            hi = float(np.fmax(hi, np.fmax.reduce(new)))
+        self.y_range = (lo, hi)
         self.x = self._xbuf.view()
         self.serial = serial
         self.values = values

@@ -129,12 +129,10 @@ class TimeSeriesView(View):
         self.curves: dict[tuple[EntityPath, int], pg.PlotDataItem] = {}
         # x and envelope per curve, updated by converting only appended rows.
         self._series: dict[tuple[EntityPath, int], PlotSeries] = {}
-        self._full: dict[tuple[EntityPath, int], tuple[np.ndarray, np.ndarray]] = {}
         self._decimated: set[tuple[EntityPath, int]] = set()  # keys shown as an envelope
         self._range_pending = False
         # The range follows the data as set here (not pyqtgraph's auto-range: follow_range.py).
         self.follow = FollowRange(self.plot_item.getViewBox(), self._on_follow_again)
-        self._bounds: dict[tuple[EntityPath, int], tuple[float, float, float, float]] = {}
         self.plot_item.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
         self._instance_counts: dict[bytes, int] = {}  # chunk id -> max scalars per row
         self._dirty: set[EntityPath] = set(self.entities)
@@ -186,7 +184,7 @@ class TimeSeriesView(View):
             self.continue_next_frame()
             return
         # All curves of the cycle change in one go: one repaint of the plot per cycle.
-        handed = [k for k in self.curves if k in self._unshown and k in self._full]
+        handed = [k for k in self.curves if k in self._unshown and k in self._series]
         for key in handed:
             self._show(key, self._unshown[key])
         self._unshown.clear()
@@ -195,7 +193,7 @@ class TimeSeriesView(View):
         self._dirty.intersection_update(self.entities)
         if self._range_pending:
             self._range_pending = False
-            for key in [k for k in self._decimated if k in self._full]:
+            for key in [k for k in self._decimated if k in self._series]:
                 self._show(key)
         self._move_cursor()
         self._settle_for_paint()
@@ -250,11 +248,9 @@ class TimeSeriesView(View):
         self.plot_item.setAxisItems({"bottom": axis})
         self.plot_item.setLabel("bottom", timeline or "")
         self._series.clear()
-        self._full.clear()
         self._decimated.clear()
         self._cycle.clear()
         self._unshown.clear()
-        self._bounds.clear()
         self._dirty.update(self.entities)
         self.follow.reset()
 
@@ -312,10 +308,8 @@ class TimeSeriesView(View):
                 if curve is not None:
                     curve.setData([], [])
                     self._series.pop(key, None)
-                    self._full.pop(key, None)
                     self._decimated.discard(key)
                     self._unshown.pop(key, None)
-                    self._bounds.pop(key, None)
                 continue
             times, values = self.db.scalar_series(entity, SCALARS, timeline, instance=i,
                                                   max_chunks=limit)
@@ -334,34 +328,25 @@ class TimeSeriesView(View):
             if series is None:
                 series = self._series[key] = PlotSeries(self._kind)
             serial = self.db.scalar_series_serial(entity, SCALARS, timeline, instance=i)
-            if not series.update(serial, times, values) and key in self._full:
+            if not series.update(serial, times, values):
                 continue  # the store's cached series did not change
-            x = series.x
-            self._full[key] = (x, values)
-            shown = self._unshown[key] = self._display_data(key)
-            # Bounds of all the data (the envelope has the extremes when it covers it all).
-            y_all = shown[1] if self.follow.follow[0] else values
-            if len(x):
-                self._bounds[key] = (float(x[0]), float(x[-1]), float(np.fmin.reduce(y_all)),
-                                     float(np.fmax.reduce(y_all)))
-            else:
-                self._bounds.pop(key, None)
+            self._unshown[key] = self._display_data(key)
         return more
 
     def _display_data(self, key: tuple[EntityPath, int]) -> Shown:
         """What the curve is given: all of its data, or the envelope of the shown x range
         (whether that is all finite, and how to connect the points)."""
-        x, y = self._full[key]
+        series = self._series[key]
+        x, y = series.x, series.values
         if len(x) > DECIMATE_ABOVE:
             vb = self.plot_item.getViewBox()
             width = max(1, int(vb.width()) if vb.width() else 0)
             buckets = max(MIN_BUCKETS, 2 * width)
-            series = self._series.get(key)
-            if self.follow.follow[0] and series is not None:  # all data: extend the envelope
+            if self.follow.follow[0]:  # all data: extend the envelope
                 x, y = series.envelope(buckets)
                 if bool(np.isfinite(y).all()):
                     return x, y, True, "pairs"  # vertical segments (PeakEnvelope.segments)
-                x, y = peak_envelope(*self._full[key], buckets)  # NaN runs: break the line
+                x, y = peak_envelope(series.x, series.values, buckets)  # NaN: break the line
             else:
                 if not self.follow.follow[0]:  # zoomed / panned: the shown range, plus a margin
                     x0, x1 = vb.viewRange()[0]
@@ -377,7 +362,7 @@ class TimeSeriesView(View):
               shown: Shown | None = None) -> None:
         """Give the curve its data (``shown``: prepared by ``_display_data`` before)."""
         x, y, finite, connect = shown if shown is not None else self._display_data(key)
-        if len(self._full[key][0]) > DECIMATE_ABOVE:
+        if len(self._series[key].x) > DECIMATE_ABOVE:
             self._decimated.add(key)
         else:
             self._decimated.discard(key)
@@ -385,7 +370,8 @@ class TimeSeriesView(View):
 
     def _apply_range(self) -> None:
         """Followed axes show the bounds of all curves (before anything paints)."""
-        shown = [b for k, b in self._bounds.items() if k in self.curves]
+        shown = [(s.x[0], s.x[-1], *s.y_range)
+                 for k, s in self._series.items() if k in self.curves and len(s.x)]
         if not shown:
             return
         b = np.array(shown)
@@ -438,7 +424,7 @@ class TimeSeriesView(View):
 
     def curve_data(self, entity: EntityPath, instance: int = 0) -> tuple[np.ndarray, np.ndarray]:
         """The full (x, y) data of a curve (before downsampling), for tests and tooltips."""
-        full = self._full.get((entity, instance))
-        if full is None or (entity, instance) not in self.curves:
+        series = self._series.get((entity, instance))
+        if series is None or (entity, instance) not in self.curves:
             return np.empty(0), np.empty(0)
-        return full
+        return series.x, series.values
