@@ -81,3 +81,18 @@ def test_background_threads_run_at_a_lower_os_priority(data_dir):
     assert len(seen) >= 2  # the reader and a decoder
     assert all(n >= min(19, ui_before + reg.BACKGROUND_NICE) for n in seen)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == ui_before
+
+
+def test_pause_blocks_while_closed_and_ends_when_the_thread_is_stopped():
+    gate = UiGate(max_hold_s=5.0)
+    gate.clear()
+    stopped = threading.Event()
+    done = threading.Event()
+    t = threading.Thread(target=lambda: (gate.pause(stopped.is_set), done.set()))
+    t.start()
+    assert not done.wait(0.1)  # closed: the background thread waits
+    stopped.set()  # the thread is being stopped: it does not wait for the UI
+    assert done.wait(2.0)
+    t.join(2)
+    gate.set()
+    gate.pause(lambda: False)  # open: returns at once

@@ -27,17 +27,6 @@ SLICE_S = 0.005  # a thread serves one worker for at most ~5 ms ...
 SLICE_MSGS = 256  # ... or this many messages, then moves on
 
 
-class _PoolThread(QThread):
-    def __init__(self, pool: WorkerPool, index: int) -> None:
-        super().__init__()
-        self._pool = pool
-        self.setObjectName(f"{pool.name}-{index}")
-
-    def run(self) -> None:  # noqa: D102 - QThread entry point
-        thread_registry.lower_current_thread_priority()  # the UI thread gets a core first
-        self._pool._serve()
-
-
 class WorkerPool:
     def __init__(self, n_threads: int, name: str = "ingest") -> None:
         if n_threads < 1:
@@ -47,13 +36,14 @@ class WorkerPool:
         self._cond = threading.Condition(threading.Lock())
         self._ready: deque[IngestionWorker] = deque()
         self._stopping = False
-        self._threads: list[_PoolThread] = []
+        self._threads: list[QThread] = []
 
     def start(self) -> None:
         with self._cond:
             if self._threads or self._stopping:
                 return
-            self._threads = [_PoolThread(self, i) for i in range(self.n_threads)]
+            self._threads = [thread_registry.BackgroundThread(self._serve, f"{self.name}-{i}")
+                             for i in range(self.n_threads)]
         for t in self._threads:
             thread_registry.register(t)
             t.start()

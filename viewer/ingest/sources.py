@@ -95,7 +95,7 @@ class FileSource(Source):
         self._entries: Iterator[tuple[int, LogMsg]] | None = None
         self._pending: tuple[int, LogMsg, float] | None = None  # web mode: inbox was full
         self._errors_seen = 0
-        self._thread: _ReaderThread | None = None
+        self._thread: QThread | None = None
         self._aborted = False
         if self.path.is_dir():
             self._fail(f"is a folder, not an .rrd file: {self.path}")
@@ -121,9 +121,8 @@ class FileSource(Source):
     def start_thread(self) -> None:
         if self.finished:
             return
-        self._thread = _ReaderThread(self)
-        thread_registry.register(self._thread)
-        self._thread.start()
+        self._thread = thread_registry.start_background(self._read_all,
+                                                        f"read {self.path.name}")
 
     def _read_all(self) -> None:
         """Reader thread: route every message, blocking on full inboxes."""
@@ -142,8 +141,7 @@ class FileSource(Source):
             for offset, msg in entries:
                 if self._aborted:
                     break
-                if not gate.is_set():
-                    gate.wait(0.05)  # the UI thread is in its frame: let it have the GIL
+                gate.pause(lambda: self._aborted)  # the UI thread is in its frame
                 self._sync_reader()
                 try:
                     self._hub._route(self, msg, offset, time.monotonic(), block=True)
@@ -253,17 +251,6 @@ def _traced_reads(entries: Iterator[tuple[int, LogMsg]],
             except StopIteration:
                 return
         yield entry
-
-
-class _ReaderThread(QThread):
-    def __init__(self, source: FileSource) -> None:
-        super().__init__()
-        self._source = source
-        self.setObjectName(f"read {source.path.name}")
-
-    def run(self) -> None:  # noqa: D102 - QThread entry point
-        thread_registry.lower_current_thread_priority()  # the UI thread gets a core first
-        self._source._read_all()
 
 
 class StreamSource(Source):

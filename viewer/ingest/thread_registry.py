@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections.abc import Callable
 
 from PySide6.QtCore import QThread
 
@@ -49,3 +50,24 @@ def lower_current_thread_priority(nice: int = BACKGROUND_NICE) -> None:
     with contextlib.suppress(AttributeError, OSError):
         tid = threading.get_native_id()
         os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+
+
+class BackgroundThread(QThread):
+    """A reader or decoder thread: runs ``target`` below the UI thread's priority."""
+
+    def __init__(self, target: Callable[[], None], name: str) -> None:
+        super().__init__()
+        self._target = target
+        self.setObjectName(name)
+
+    def run(self) -> None:  # noqa: D102 - QThread entry point
+        lower_current_thread_priority()  # the UI thread gets a core first
+        self._target()
+
+
+def start_background(target: Callable[[], None], name: str) -> BackgroundThread:
+    """Start ``target`` on a registered `BackgroundThread` (joined by its owner)."""
+    thread = BackgroundThread(target, name)
+    register(thread)
+    thread.start()
+    return thread

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 #: Longest a closed gate holds the background threads back.
 MAX_HOLD_S = 0.05
@@ -52,3 +53,9 @@ class UiGate:
         if closed_at is not None:
             timeout = min(timeout, max(0.0, closed_at + self._max_hold - time.monotonic()))
         return self._open.wait(timeout) or self.is_set()
+
+    def pause(self, stop: Callable[[], bool]) -> None:
+        """A background thread's check between messages: block while the gate is closed
+        (at most its hold) or until ``stop()`` says the thread is being stopped."""
+        while not self.is_set() and not stop():
+            self.wait(0.05)

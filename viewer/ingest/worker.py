@@ -121,9 +121,8 @@ class IngestionWorker:
 
     def _wait_for_ui(self) -> None:
         """Pause while the UI gate is closed (threaded mode; see `ui_gate.UiGate`)."""
-        gate = self.ui_gate
-        while gate is not None and not gate.is_set() and not self.aborted:
-            gate.wait(0.05)
+        if self.ui_gate is not None:
+            self.ui_gate.pause(lambda: self.aborted)
 
     def _process(self, deadline: float, max_msgs: int, traced: bool = False) -> int:
         inbox, outbox = self.inbox, self.outbox
@@ -165,11 +164,10 @@ class IngestionWorker:
             run_rows = 0
             run_bytes = 0
 
-        gate = self.ui_gate
         while consumed < max_msgs and not self.aborted:
-            if gate is not None and not gate.is_set():
-                gate.wait(0.05)  # the UI thread is in its frame: let it have the GIL
-                continue  # re-check abort and the gate
+            self._wait_for_ui()  # the UI thread is in its frame: let it have the GIL
+            if self.aborted:
+                break
             if outbox.is_full():
                 break
             entry = inbox.take()

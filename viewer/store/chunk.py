@@ -153,13 +153,20 @@ def _fixed_binary_storage(array: pa.Array) -> pa.Array:
     return array.storage if isinstance(array, pa.ExtensionArray) else array
 
 
+def _row_id_storage(array: pa.Array) -> pa.Array:
+    """The RowId column's fixed_size_binary[16] storage; `ChunkError` if it is not one or
+    has nulls."""
+    storage = _fixed_binary_storage(array)
+    if not (pa.types.is_fixed_size_binary(storage.type) and storage.type.byte_width == 16):
+        raise ChunkError(f"{ROW_ID_COLUMN} must be fixed_size_binary[16], got {storage.type}")
+    if storage.null_count:
+        raise ChunkError(f"{ROW_ID_COLUMN} has {storage.null_count} null row ids")
+    return storage
+
+
 def row_ids_from_arrow(array: pa.Array) -> np.ndarray:
     """RowId column (fixed_size_binary[16], big-endian TUIDs) -> (n, 2) native uint64."""
-    array = _fixed_binary_storage(array)
-    if not (pa.types.is_fixed_size_binary(array.type) and array.type.byte_width == 16):
-        raise ChunkError(f"{ROW_ID_COLUMN} must be fixed_size_binary[16], got {array.type}")
-    if array.null_count:
-        raise ChunkError(f"{ROW_ID_COLUMN} has {array.null_count} null row ids")
+    array = _row_id_storage(array)
     n = len(array)
     if n == 0:
         return np.empty((0, 2), dtype=np.uint64)
@@ -183,11 +190,7 @@ def _row_ids_in_place(array: pa.Array, owned: pa.Buffer) -> np.ndarray | None:
     """The row-id column as (n, 2) native uint64, byte-swapped in place inside ``owned``;
     None (nothing changed) when that is not possible: not a plain valid column, not inside
     ``owned``, a big-endian machine. Validates like `row_ids_from_arrow`."""
-    storage = _fixed_binary_storage(array)
-    if not (pa.types.is_fixed_size_binary(storage.type) and storage.type.byte_width == 16):
-        raise ChunkError(f"{ROW_ID_COLUMN} must be fixed_size_binary[16], got {storage.type}")
-    if storage.null_count:
-        raise ChunkError(f"{ROW_ID_COLUMN} has {storage.null_count} null row ids")
+    storage = _row_id_storage(array)
     n = len(storage)
     if n == 0 or sys.byteorder != "little" or not owned.is_mutable:
         return None
