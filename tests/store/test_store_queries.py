@@ -245,3 +245,6 @@ def test_bounded_series_reads_end_where_one_read_does(scenario, max_chunks, data
     bounded = [a.tolist() for a in db.scalar_series(ENTITY, COMP, TL, max_chunks=max_chunks)]
     series_rows = [r for r in ref_range(rows, -(10**9), 10**9) if len(r.value) > 0]
     assert bounded == [[r.time for r in series_rows], [r.value[0] for r in series_rows]]
+    # the read also counted the most values in a row: one curve per instance
+    widths = [len(r.value) for r in rows if not r.static and r.has_comp and r.value is not None]
+    assert db.scalar_series_width(ENTITY, COMP, TL) == max(widths, default=0)
