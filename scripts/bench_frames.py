@@ -47,9 +47,9 @@ NOTES = """\
 - `queue_max_messages = 500`, `queue_max_bytes = 16 MiB` (chosen from the matrix,
   docs/benchmarks/README.md): peak queued bytes stay in the tens of MB per store (column
   "peak queue"); producers wake at half-empty (hysteresis).
-- Reader and decoder threads run at nice +10 and pause while the UI thread is busy (the UI
-  gate, held until a tick's posted events ran): headless, as here, the UI thread idles
-  and throughput is unaffected.
+- Reader and decoder threads pause while the UI thread is busy (the UI gate, held until a
+  tick's posted events ran): headless, as here, the UI thread idles and throughput is
+  unaffected.
 - `merge_max_rows = 4096`: this file sends its 4 entities in turn, so adjacent-only merging
   finds nothing to merge here; merging is exercised by tests/ingest/test_ingest_worker.py.
 

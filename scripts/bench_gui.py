@@ -16,7 +16,7 @@ each view redrew. Two inputs:
 Each run is a fresh process, threaded and web mode. Writes ``docs/benchmarks/gui.md``.
 
     .venv/bin/python scripts/bench_gui.py [--cases scalars,mixed] [--modes threaded,web]
-        [--repeat 2] [--no-write] [--floor] [--profile CASE:MODE]
+        [--repeat 2] [--no-write] [--floor] [--profile CASE:MODE] [--ablate gate]
 
 ``BENCH_TRACE=/tmp/trace.json`` also saves a Chrome trace of each load (frames, applies,
 view redraws) for diagnosis.
@@ -138,6 +138,12 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         os.environ[var] = str(tmp)
     from PySide6.QtCore import QEventLoop, QTimer
 
+    ablate = set(config.get("ablate") or ())
+    if "gate" in ablate:  # background threads never pause for the UI thread
+        from viewer.ingest.ui_gate import UiGate
+
+        UiGate.clear = lambda self: None  # type: ignore[method-assign]
+
     from viewer.ingest import IngestHub, IngestSettings
     from viewer.ingest.stats import IngestStats
     from viewer.ui.app import make_application
@@ -230,7 +236,8 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         return float(np.mean([s[key] for s in busy])) if busy else 0.0
 
     result = {
-        "case": config["case"] + (" (views hidden)" if config.get("hide_views") else ""),
+        "case": config["case"] + (" (views hidden)" if config.get("hide_views") else "")
+        + "".join(f" (no {a})" for a in sorted(ablate)),
         "mode": config["mode"], "wall_s": wall, "rows": rows,
         "frames": int(n_frames),
         "frame_p50_ms": float(p50), "frame_p99_ms": float(p99),
@@ -333,6 +340,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-write", action="store_true")
     p.add_argument("--profile", help="CASE:MODE: print a cProfile of that run to stderr "
                    "(BENCH_SORT=tottime to sort by own time)")
+    p.add_argument("--ablate", default="",
+                   help="comma list of mechanisms to switch off, to measure what each buys: "
+                   "gate (the UI gate: background threads pause while the UI thread works)")
     p.add_argument("--floor", action="store_true",
                    help="also run each case with the views area hidden (what the rest costs)")
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "gui.md"))
@@ -349,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             for _ in range(max(1, args.repeat)):
                 cfg = {"case": case, "mode": mode, "file": str(files[case]),
-                       "profile": args.profile == f"{case}:{mode}"}
+                       "profile": args.profile == f"{case}:{mode}",
+                       "ablate": [a for a in args.ablate.split(",") if a]}
                 r = spawn(cfg)
                 runs.append(r)
                 print(json.dumps({k: v for k, v in r.items() if k != "views"}), file=sys.stderr)

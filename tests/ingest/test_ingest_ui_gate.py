@@ -54,35 +54,6 @@ def test_frame_tick_keeps_the_gate_closed_until_the_events_it_posted_ran(qtbot):
         hub.shutdown()
 
 
-def test_background_threads_run_at_a_lower_os_priority(data_dir):
-    """Reader and decoder threads lower their own priority (Linux: per thread), so the UI
-    thread gets a core first; the UI thread itself keeps its priority."""
-    import os
-
-    import viewer.ingest.thread_registry as reg
-
-    seen: list[int] = []
-    original = reg.lower_current_thread_priority
-
-    def spy(nice: int = reg.BACKGROUND_NICE) -> None:
-        original(nice)
-        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-
-    ui_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    reg.lower_current_thread_priority = spy
-    hub = IngestHub()
-    try:
-        hub.start()
-        hub.open_file(data_dir / "scalars.rrd")
-        assert hub.run_until_idle(20)
-    finally:
-        hub.shutdown()
-        reg.lower_current_thread_priority = original
-    assert len(seen) >= 2  # the reader and a decoder
-    assert all(n >= min(19, ui_before + reg.BACKGROUND_NICE) for n in seen)
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == ui_before
-
-
 def test_pause_blocks_while_closed_and_ends_when_the_thread_is_stopped():
     gate = UiGate(max_hold_s=5.0)
     gate.clear()

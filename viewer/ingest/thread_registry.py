@@ -6,8 +6,6 @@ joins them all. Finished threads are pruned lazily.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 from collections.abc import Callable
 
@@ -37,23 +35,8 @@ def _is_alive(thread: QThread) -> bool:
         return False
 
 
-#: How much nicer (OS scheduling) reader and decoder threads are (Linux: per thread). With a reader,
-#: a decoder and the UI thread runnable on 2 cores, a UI thread waking for its frame waited
-#: for a core; at +10 the kernel hands it one first (frame p99 of a 2 M-row load with the
-#: plot redrawing: median of 4 runs 28.5 -> 23.7 ms; docs/benchmarks/gui.md).
-BACKGROUND_NICE = 10
-
-
-def lower_current_thread_priority(nice: int = BACKGROUND_NICE) -> None:
-    """Make the calling (background) thread yield the CPU to the UI thread. Best effort:
-    a no-op where per-thread niceness is not available."""
-    with contextlib.suppress(AttributeError, OSError):
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
-
-
 class BackgroundThread(QThread):
-    """A reader or decoder thread: runs ``target`` below the UI thread's priority."""
+    """A reader or decoder thread running ``target``."""
 
     def __init__(self, target: Callable[[], None], name: str) -> None:
         super().__init__()
@@ -61,7 +44,6 @@ class BackgroundThread(QThread):
         self.setObjectName(name)
 
     def run(self) -> None:  # noqa: D102 - QThread entry point
-        lower_current_thread_priority()  # the UI thread gets a core first
         self._target()
 
 

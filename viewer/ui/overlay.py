@@ -101,8 +101,8 @@ class Sparkline(QWidget):
             p.drawLine(QPointF(rect.left(), y(mark)), QPointF(rect.right(), y(mark)))
         n = len(self.samples)
         if n >= 2:
-            # A 1-px pen: Qt's fast thin-line path. The 1.3-px antialiased pen this had made
-            # the paint 2.1 ms for 300 samples (0.2 ms now), inside a loading frame (gui.md).
+            # A 1-px pen: Qt's fast thin-line path. The 1.3-px antialiased pen this had took
+            # 2.0 ms for 300 samples (0.05 ms now; scripts/bench_plot_paint.py).
             xs = np.linspace(rect.left(), rect.right(), n)
             ys = rect.bottom() - np.minimum(self.samples, top) / top * rect.height()
             p.setPen(QPen(QColor(120, 190, 255), 1.0))

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Paint costs behind two drawing choices of the views, offscreen, medians of 20 paints.
+
+- A dense min/max envelope (4 curves, 500 k samples each, ~2 runs per pixel of a 1054 px
+  plot) drawn as a zigzag through the min/max points (``connect="all"``) vs as vertical
+  min-max segments (``connect="pairs"``, `PeakEnvelope.segments`).
+- The overlay's sparkline (300 frame intervals) with the 1.3 px antialiased pen it had vs
+  the 1 px pen it has.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/bench_plot_paint.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
+from PySide6.QtGui import QColor, QImage, QPainter, QPen  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from viewer.ui.views.plot_series import PeakEnvelope  # noqa: E402
+
+WIDTH, HEIGHT, SAMPLES, CURVES = 1054, 700, 500_000, 4
+
+
+def median_ms(target: QImage, draw: Callable[[QPainter], None], runs: int = 20) -> float:
+    times = []
+    for _ in range(runs):
+        target.fill(0)
+        p = QPainter(target)
+        t0 = time.perf_counter()
+        draw(p)
+        times.append((time.perf_counter() - t0) * 1000)
+        p.end()
+    return statistics.median(times)
+
+
+def envelope_paths() -> tuple[list, list]:
+    x = np.arange(SAMPLES, dtype=np.float64)
+    zigzags, pairs = [], []
+    for i in range(CURVES):
+        y = np.sin(x * 0.001 * (i + 1)) + 0.1 * i
+        env = PeakEnvelope()
+        env.extend(x, y, 2 * WIDTH)
+        sx, sy = env.segments(x, y)
+        # device coordinates: the same transform for both forms
+        dx, dy = sx / SAMPLES * WIDTH, HEIGHT / 2 - sy * HEIGHT / 3
+        pairs.append(pg.arrayToQPath(dx, dy, connect="pairs"))
+        n = env.buckets  # the zigzag through the same runs' min and max points
+        zx = np.repeat(env.x0, 2) / SAMPLES * WIDTH
+        zy = np.empty(2 * n)
+        zy[0::2], zy[1::2] = env.lo, env.hi
+        zigzags.append(pg.arrayToQPath(zx, HEIGHT / 2 - zy * HEIGHT / 3, connect="all"))
+    return zigzags, pairs
+
+
+def main() -> int:
+    _app = QApplication.instance() or QApplication([])
+    target = QImage(WIDTH, HEIGHT, QImage.Format.Format_ARGB32_Premultiplied)
+    zigzags, pairs = envelope_paths()
+
+    def curves(paths: list) -> Callable[[QPainter], None]:
+        def draw(p: QPainter) -> None:
+            for i, path in enumerate(paths):
+                pen = QPen(QColor.fromHsv(60 * i, 200, 230))
+                pen.setCosmetic(True)
+                pen.setWidth(1)
+                p.setPen(pen)
+                p.drawPath(path)
+        return draw
+
+    spark = QImage(300, 44, QImage.Format.Format_ARGB32_Premultiplied)
+    samples = np.random.default_rng(1).uniform(14, 40, 300)
+    spark_path = pg.arrayToQPath(np.linspace(1, 299, 300), 43 - samples, connect="all")
+
+    def sparkline(width: float) -> Callable[[QPainter], None]:
+        def draw(p: QPainter) -> None:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            p.setPen(QPen(QColor(120, 190, 255), width))
+            p.drawPath(spark_path)
+        return draw
+
+    rows = [
+        (f"{CURVES} dense envelopes, zigzag (connect=all)", median_ms(target, curves(zigzags))),
+        (f"{CURVES} dense envelopes, vertical segments (pairs)", median_ms(target, curves(pairs))),
+        ("sparkline, 1.3 px antialiased pen", median_ms(spark, sparkline(1.3))),
+        ("sparkline, 1 px antialiased pen", median_ms(spark, sparkline(1.0))),
+    ]
+    print("| drawing | median ms |\n|---|---|")
+    for name, ms in rows:
+        print(f"| {name} | {ms:.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
