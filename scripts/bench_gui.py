@@ -16,7 +16,7 @@ each view redrew. Two inputs:
 Each run is a fresh process, threaded and web mode. Writes ``docs/benchmarks/gui.md``.
 
     .venv/bin/python scripts/bench_gui.py [--cases scalars,mixed] [--modes threaded,web]
-        [--repeat 2] [--no-write] [--floor] [--profile CASE:MODE] [--ablate gate]
+        [--repeat 2] [--no-write] [--floor] [--profile CASE:MODE] [--ablate gate,small-pages]
 
 ``BENCH_TRACE=/tmp/trace.json`` also saves a Chrome trace of each load (frames, applies,
 view redraws) for diagnosis.
@@ -139,6 +139,10 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     from PySide6.QtCore import QEventLoop, QTimer
 
     ablate = set(config.get("ablate") or ())
+    if "small-pages" in ablate:  # numpy keeps asking for transparent huge pages
+        import viewer.ui.app as app_module
+
+        app_module.no_numpy_huge_pages = lambda: None
     if "gate" in ablate:  # background threads never pause for the UI thread
         from viewer.ingest.ui_gate import UiGate
 
@@ -342,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
                    "(BENCH_SORT=tottime to sort by own time)")
     p.add_argument("--ablate", default="",
                    help="comma list of mechanisms to switch off, to measure what each buys: "
-                   "gate (the UI gate: background threads pause while the UI thread works)")
+                   "gate (the UI gate: background threads pause while the UI thread works), "
+                   "small-pages (numpy left asking for transparent huge pages)")
     p.add_argument("--floor", action="store_true",
                    help="also run each case with the views area hidden (what the rest costs)")
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "gui.md"))
