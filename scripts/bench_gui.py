@@ -154,7 +154,7 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     from viewer.ui.main_window import MainWindow
     from viewer.ui.overlay import ring_tail
     from viewer.ui.settings import AppSettings
-    from viewer.ui.views.timeseries import TimeSeriesView
+    from viewer.ui.views.plot.timeseries import TimeSeriesView
 
     app = make_application()
     hub = IngestHub(IngestSettings(web_mode=config["mode"] == "web"))

@@ -27,7 +27,7 @@ import pyqtgraph as pg  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QPainter, QPen  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from viewer.ui.views.plot_series import PeakEnvelope  # noqa: E402
+from viewer.ui.views.plot.plot_series import PeakEnvelope  # noqa: E402
 
 WIDTH, HEIGHT, SAMPLES, CURVES = 1054, 700, 500_000, 4
 

@@ -8,8 +8,8 @@ from ui_views_support import load_db
 
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.points3d import Points3DView
-from viewer.ui.views.timeseries import TimeSeriesView
+from viewer.ui.views.plot.timeseries import TimeSeriesView
+from viewer.ui.views.spatial.points3d import Points3DView
 
 SIN = EntityPath.parse("/plots/sin")
 

@@ -10,8 +10,8 @@ from ui_views_support import load_db, write_recording
 
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.image import ImageView
-from viewer.ui.views.image_decode import ImageDecodeError, ImageFormat, raw_to_array
+from viewer.ui.views.spatial.image import ImageView
+from viewer.ui.views.spatial.image_decode import ImageDecodeError, ImageFormat, raw_to_array
 
 
 def _rgb_pattern(h: int, w: int, seed: int) -> np.ndarray:

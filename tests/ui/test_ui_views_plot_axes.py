@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from viewer.ui.views.plot_axes import FastAxisItem
+from viewer.ui.views.plot.plot_axes import FastAxisItem
 
 
 def _render(qtbot, fast: bool, grid: bool = True) -> np.ndarray:  # noqa: ANN001

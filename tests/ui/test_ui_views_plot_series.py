@@ -13,8 +13,8 @@ from viewer.store.chunk import Chunk, TimelineKind
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.views.arrow_values import time_to_x
-from viewer.ui.views.plot_series import PeakEnvelope, PlotSeries
-from viewer.ui.views.timeseries import SCALARS
+from viewer.ui.views.plot.plot_series import PeakEnvelope, PlotSeries
+from viewer.ui.views.plot.timeseries import SCALARS
 
 _IDS = TuidGenerator(1_700_000_000_000_000_000)
 

@@ -20,8 +20,8 @@ from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.base import data_redraw_queue
+from viewer.ui.views.plot.timeseries import SCALARS, TimeSeriesView
 from viewer.ui.views.registry import suggest_views
-from viewer.ui.views.timeseries import SCALARS, TimeSeriesView
 from viewer.ui.views_area import ViewsHost
 
 START_NS = 1_700_000_000_000_000_000

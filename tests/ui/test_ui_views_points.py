@@ -9,8 +9,8 @@ from ui_views_support import load_db, write_recording
 
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.points2d import Points2DView
-from viewer.ui.views.points3d import Points3DView
+from viewer.ui.views.spatial.points2d import Points2DView
+from viewer.ui.views.spatial.points3d import Points3DView
 
 
 def _logged_counts(path, entity: str, component: str) -> dict[int, int]:
@@ -159,7 +159,7 @@ def test_points_view_skips_work_when_row_unchanged(qtbot, known_points, monkeypa
 
 
 def test_splat_draws_discs_in_order():
-    from viewer.ui.views.splat import pack_rgb32, splat
+    from viewer.ui.views.spatial.splat import pack_rgb32, splat
 
     buf = np.zeros((20, 30), np.uint32)
     xy = np.array([[10.5, 10.5], [12.5, 10.5], [0.5, 0.5], [25.5, 5.5]])

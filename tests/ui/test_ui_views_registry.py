@@ -6,13 +6,13 @@ from ui_views_support import load_db, write_recording
 
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.image import ImageView
-from viewer.ui.views.points2d import Points2DView
-from viewer.ui.views.points3d import Points3DView
+from viewer.ui.views.plot.timeseries import TimeSeriesView
 from viewer.ui.views.registry import VIEW_KINDS, suggest_views, view_kind_by_name
 from viewer.ui.views.selection import component_values_at
-from viewer.ui.views.textlog import TextLogView
-from viewer.ui.views.timeseries import TimeSeriesView
+from viewer.ui.views.spatial.image import ImageView
+from viewer.ui.views.spatial.points2d import Points2DView
+from viewer.ui.views.spatial.points3d import Points3DView
+from viewer.ui.views.text.textlog import TextLogView
 
 P = EntityPath.parse
 

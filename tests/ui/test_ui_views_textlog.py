@@ -8,7 +8,7 @@ from ui_views_support import load_db
 from viewer.store.chunk import Chunk
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.textlog import TextLogView
+from viewer.ui.views.text.textlog import TextLogView
 
 
 def _logged_rows(path):

@@ -11,7 +11,7 @@ from ui_views_support import load_db, write_recording
 from viewer.store.chunk import Chunk
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.timeseries import TimeSeriesView
+from viewer.ui.views.plot.timeseries import TimeSeriesView
 
 
 def _expected_series(path, entity: str, timeline: str, instance: int = 0):

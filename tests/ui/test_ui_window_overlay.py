@@ -131,6 +131,14 @@ def test_ui_window_overlay_is_opaque_and_painted_over_a_plot(qtbot, tmp_path, da
             for child in [view, *view.findChildren(QObject)]:
                 if hasattr(child, "installEventFilter"):
                     child.installEventFilter(counter)
+        # Views may still be settling (a table growing a scroll bar, a first layout): wait
+        # for a quiet spell of 300 ms without any view paint before counting.
+        def quiet() -> bool:
+            PaintCounter.count = 0
+            qtbot.wait(300)
+            return PaintCounter.count == 0
+
+        qtbot.waitUntil(quiet, timeout=15000)
         for _ in range(3):
             w.overlay.refresh()
             qtbot.wait(30)

@@ -16,9 +16,9 @@ from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views import base
-from viewer.ui.views.points3d import Points3DView
-from viewer.ui.views.textlog import TextLogView, collect_log
-from viewer.ui.views.timeseries import TimeSeriesView
+from viewer.ui.views.plot.timeseries import TimeSeriesView
+from viewer.ui.views.spatial.points3d import Points3DView
+from viewer.ui.views.text.textlog import TextLogView, collect_log
 
 SIN, COS, DAMPED = (EntityPath.parse(f"/plots/{n}") for n in ("sin", "cos", "damped"))
 LOGS = EntityPath.parse("/logs")

@@ -179,7 +179,7 @@ def _warm_up_plots(owner: QWidget) -> None:
     9-15 ms, and the first of a process pays ~8 ms of one-time set-up on top), so the
     frames of a recording's first load do not."""
     with contextlib.suppress(ImportError):
-        from viewer.ui.views.plot_axes import build_spare_plots
+        from viewer.ui.views.plot.plot_axes import build_spare_plots
 
         build_spare_plots(owner)
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.views.base import View
-from viewer.ui.views.image import ImageView
-from viewer.ui.views.points2d import Points2DView
-from viewer.ui.views.points3d import Points3DView
-from viewer.ui.views.textlog import TextLogView
-from viewer.ui.views.timeseries import TimeSeriesView
+from viewer.ui.views.plot.timeseries import TimeSeriesView
+from viewer.ui.views.spatial.image import ImageView
+from viewer.ui.views.spatial.points2d import Points2DView
+from viewer.ui.views.spatial.points3d import Points3DView
+from viewer.ui.views.text.textlog import TextLogView
 
 #: Every view kind, in the order suggestions are listed (and the first that accepts wins
 #: when an entity could go to several: an entity with Scalars is plotted, not listed).

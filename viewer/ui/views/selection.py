@@ -12,7 +12,7 @@ import pyarrow as pa
 from viewer.store.entity_db import EntityDb, LatestAtResult
 from viewer.store.entity_path import EntityPath
 from viewer.ui.views.arrow_values import latest
-from viewer.ui.views.image_decode import ImageFormat
+from viewer.ui.views.spatial.image_decode import ImageFormat
 
 MAX_ITEMS = 3
 MAX_TEXT = 80

@@ -21,7 +21,7 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import flat_values, latest, row_key
 from viewer.ui.views.base import View
-from viewer.ui.views.image_decode import (
+from viewer.ui.views.spatial.image_decode import (
     ImageDecodeError,
     ImageFormat,
     encoded_to_qimage,

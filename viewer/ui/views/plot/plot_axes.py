@@ -79,7 +79,7 @@ class FastDateAxisItem(_RectTicksMixin, pg.DateAxisItem):
 
 
 def _new_plot_widget() -> pg.PlotWidget:
-    from viewer.ui.views.lazy_menu import LazyMenuViewBox
+    from viewer.ui.views.plot.lazy_menu import LazyMenuViewBox
 
     return pg.PlotWidget(viewBox=LazyMenuViewBox(), axisItems={
         "left": FastAxisItem(orientation="left"), "bottom": FastAxisItem(orientation="bottom")})

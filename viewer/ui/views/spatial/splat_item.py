@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
-from viewer.ui.views.splat import splat
+from viewer.ui.views.spatial.splat import splat
 
 
 class SplatPointsItem(pg.GraphicsObject):

@@ -29,9 +29,9 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import colors_rgba, scalar_to_x, strings
 from viewer.ui.views.base import View
-from viewer.ui.views.follow_range import FollowRange
-from viewer.ui.views.plot_axes import FastAxisItem, FastDateAxisItem, embed_plot
-from viewer.ui.views.plot_series import PlotSeries
+from viewer.ui.views.plot.follow_range import FollowRange
+from viewer.ui.views.plot.plot_axes import FastAxisItem, FastDateAxisItem, embed_plot
+from viewer.ui.views.plot.plot_series import PlotSeries
 
 SCALARS = "Scalars:scalars"
 SERIES_NAMES = ("SeriesLines:names", "SeriesPoints:names")

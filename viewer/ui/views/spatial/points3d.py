@@ -21,9 +21,9 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import changed_point_clouds, per_instance
 from viewer.ui.views.base import View
-from viewer.ui.views.orbit_camera import OrbitCamera
-from viewer.ui.views.splat import pack_rgb32, splat
-from viewer.ui.views.timeseries import auto_color
+from viewer.ui.views.plot.timeseries import auto_color
+from viewer.ui.views.spatial.orbit_camera import OrbitCamera
+from viewer.ui.views.spatial.splat import pack_rgb32, splat
 
 POSITIONS = "Points3D:positions"
 

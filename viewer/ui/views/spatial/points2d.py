@@ -19,10 +19,10 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import changed_point_clouds, per_instance
 from viewer.ui.views.base import View
-from viewer.ui.views.plot_axes import embed_plot
-from viewer.ui.views.splat import pack_rgb32
-from viewer.ui.views.splat_item import SplatPointsItem
-from viewer.ui.views.timeseries import auto_color
+from viewer.ui.views.plot.plot_axes import embed_plot
+from viewer.ui.views.plot.timeseries import auto_color
+from viewer.ui.views.spatial.splat import pack_rgb32
+from viewer.ui.views.spatial.splat_item import SplatPointsItem
 
 POSITIONS = "Points2D:positions"
 

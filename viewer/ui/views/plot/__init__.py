@@ -1,0 +1,1 @@
+"""Time-series plots (pyqtgraph)."""

@@ -1,0 +1,1 @@
+"""Spatial views: 2D image spaces and 3D scenes."""
