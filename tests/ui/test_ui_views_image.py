@@ -162,7 +162,7 @@ def test_pixel_formats_logged_by_the_sdk(qtbot, tmp_path):
 
 
 def test_enum_values_match_what_the_sdk_stores(tmp_path):
-    from viewer.ui.views import image_decode as d
+    from viewer.ui.views.spatial import image_decode as d
 
     models = {"L": (d.COLOR_L, 1), "RGB": (d.COLOR_RGB, 3), "RGBA": (d.COLOR_RGBA, 4),
               "BGR": (d.COLOR_BGR, 3), "BGRA": (d.COLOR_BGRA, 4)}
