@@ -7,7 +7,7 @@ SDK's automatic ``log_time`` column are wall-clock based and differ between runs
 
 Run from the repository root::
 
-    .venv/bin/python scripts/make_test_data.py [OUTPUT_DIR]
+    .venv/bin/python scripts/make_test_data.py [OUTPUT_DIR] [NAME.rrd ...]
 """
 
 from __future__ import annotations
@@ -302,6 +302,226 @@ def write_mixed(path: Path) -> None:
     _finish(rec)
 
 
+# --- spatial fixtures: a robot arm and a camera, logged the way Rerun's examples do -------------
+
+#: Robot arm: the shoulder turns about +Z by this many degrees per frame.
+ROBOT_SHOULDER_DEG_PER_FRAME = 6.0
+ROBOT_FRAMES = 60
+
+
+def write_robot(path: Path) -> None:
+    """A 3-level arm in a Z-up world with every 3D archetype, plus Clears, a log and a scalar.
+
+    Transforms (parent-from-child): base = translate (1, 2, 0) (static); shoulder = translate
+    (0, 0, 0.5) then rotate 6 degrees per frame about +Z (frames 0..59); elbow = translate
+    (1, 0, 0), quaternion 90 degrees about +X, uniform scale 0.5 (static).
+    """
+    rng = np.random.default_rng(5)
+    rec = _recording("robot", rows_per_chunk=20)
+    rec.save(path)
+    rec.log("/world", rr.ViewCoordinates.RIGHT_HAND_Z_UP, static=True)
+    rec.log(
+        "/world",
+        rr.AnnotationContext(
+            [
+                rr.AnnotationInfo(id=1, label="target", color=(255, 64, 64)),
+                rr.AnnotationInfo(id=2, label="obstacle", color=(64, 64, 255)),
+                rr.AnnotationInfo(id=3, label="goal", color=(64, 200, 64)),
+            ]
+        ),
+        static=True,
+    )
+    rec.log("/world/base", rr.Transform3D(translation=[1.0, 2.0, 0.0]), static=True)
+    rec.log("/world/base", rr.TransformAxes3D(0.5), static=True)
+    rec.log(
+        "/world/base",
+        rr.Boxes3D(half_sizes=[[0.4, 0.4, 0.25]], centers=[[0.0, 0.0, 0.25]], colors=[120, 120, 120]),
+        static=True,
+    )
+    s45 = float(np.sqrt(0.5))
+    rec.log(
+        "/world/base/shoulder/elbow",
+        rr.Transform3D(translation=[1.0, 0.0, 0.0], quaternion=rr.Quaternion(xyzw=[s45, 0.0, 0.0, s45]), scale=0.5),
+        static=True,
+    )
+    rec.log(
+        "/world/base/shoulder/elbow",
+        rr.Ellipsoids3D(half_sizes=[[0.5, 0.2, 0.2]], centers=[[0.5, 0.0, 0.0]], colors=[200, 160, 40]),
+        static=True,
+    )
+    corners = np.array([[-2, -2, 0], [2, -2, 0], [2, 2, 0], [-2, 2, 0]], dtype=np.float32)
+    rec.log(
+        "/world/mesh",
+        rr.Mesh3D(
+            vertex_positions=corners,
+            triangle_indices=[[0, 1, 2], [0, 2, 3]],
+            vertex_colors=[[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0]],
+        ),
+        static=True,
+    )
+    rec.log(
+        "/world/arrows",
+        rr.Arrows3D(
+            vectors=[[1, 0, 0], [0, 1, 0], [0, 0, 1]],
+            origins=[[-1.5, -1.5, 0]] * 3,
+            colors=[[255, 0, 0], [0, 255, 0], [0, 0, 255]],
+            labels=["x", "y", "z"],
+        ),
+        static=True,
+    )
+    angles = np.linspace(0, 2 * np.pi, 61, dtype=np.float32)
+    circle = np.stack([1 + np.cos(angles), 2 + np.sin(angles), np.full_like(angles, 0.5)], axis=-1)
+    for frame in range(ROBOT_FRAMES):
+        _set_frame(rec, frame)
+        degrees = ROBOT_SHOULDER_DEG_PER_FRAME * frame
+        rec.log(
+            "/world/base/shoulder",
+            rr.Transform3D(
+                translation=[0.0, 0.0, 0.5],
+                rotation_axis_angle=rr.RotationAxisAngle(axis=[0.0, 0.0, 1.0], degrees=degrees),
+            ),
+        )
+        if frame == 0:
+            rec.log(
+                "/world/base/shoulder",
+                rr.Capsules3D(
+                    lengths=[1.0],
+                    radii=[0.1],
+                    rotation_axis_angles=[rr.RotationAxisAngle(axis=[0.0, 1.0, 0.0], degrees=90.0)],
+                    colors=[80, 160, 220],
+                ),
+            )
+            rec.log(
+                "/world/path",
+                rr.LineStrips3D([circle, [[-2, 0, 0], [2, 0, 0]]], colors=[[255, 200, 0], [200, 200, 200]]),
+            )
+            rec.log("/world/gone", rr.Boxes3D(half_sizes=[[0.2, 0.2, 0.2]], centers=[[-1, 1, 0.2]]))
+        if frame % 10 == 0:
+            targets = rng.uniform(-2, 2, size=(5, 3)).astype(np.float32)
+            rec.log(
+                "/world/targets",
+                rr.Points3D(
+                    targets,
+                    class_ids=[1, 2, 1, 2, 3],
+                    labels=["t0", "t1", "t2", "t3", "t4"],
+                    radii=0.08,
+                ),
+            )
+            rec.log("/logs", rr.TextLog(f"frame {frame}: shoulder at {degrees:.0f} deg"))
+        rec.log("/metrics/joint", rr.Scalars(degrees))
+        rec.log("/world/cleared", rr.Points3D([[0, 0, frame / 10], [0.5, 0, frame / 10], [1, 0, frame / 10]]))
+        if frame == 30:  # after this frame's points: hides them at frame 30 only
+            rec.log("/world/cleared", rr.Clear(recursive=False))
+        if frame < 40:
+            rec.log("/world/gone/child", rr.Points3D([[-1, 1, 0.5], [-1, 1.2, 0.5], [-1.2, 1, 0.5], [-1, 0.8, 0.5]]))
+        if frame == 40:  # hides /world/gone and /world/gone/child for good
+            rec.log("/world/gone", rr.Clear(recursive=True))
+    _finish(rec)
+
+
+CAMERA_WIDTH, CAMERA_HEIGHT = 64, 48
+CAMERA_FOCAL = 40.0
+CAMERA_FRAMES = 4
+
+
+def write_camera(path: Path) -> None:
+    """A pinhole camera in a Z-up world with image, depth, segmentation and 2D primitives
+    in its image space, a 3D point cloud, and a PNG with marks outside any pinhole."""
+    rng = np.random.default_rng(6)
+    rec = _recording("camera", rows_per_chunk=8)
+    rec.save(path)
+    w, h = CAMERA_WIDTH, CAMERA_HEIGHT
+    rec.log("/world", rr.ViewCoordinates.RIGHT_HAND_Z_UP, static=True)
+    rec.log(
+        "/world/camera",
+        rr.Pinhole(resolution=[w, h], focal_length=CAMERA_FOCAL, camera_xyz=rr.ViewCoordinates.RDF),
+        static=True,
+    )
+    # Classes for everything under the camera: person (a 5-keypoint skeleton) and car.
+    rec.log(
+        "/world/camera",
+        rr.AnnotationContext(
+            [
+                rr.ClassDescription(
+                    info=rr.AnnotationInfo(id=1, label="person", color=(0, 200, 255)),
+                    keypoint_annotations=[
+                        rr.AnnotationInfo(id=0, label="head", color=(255, 255, 255)),
+                        rr.AnnotationInfo(id=1, label="left_hand"),
+                        rr.AnnotationInfo(id=2, label="right_hand"),
+                        rr.AnnotationInfo(id=3, label="left_foot"),
+                        rr.AnnotationInfo(id=4, label="right_foot"),
+                    ],
+                    keypoint_connections=[(0, 1), (0, 2), (0, 3), (0, 4)],
+                ),
+                rr.ClassDescription(info=rr.AnnotationInfo(id=2, label="car", color=(255, 128, 0))),
+            ]
+        ),
+        static=True,
+    )
+    # The segmentation image has its own, nearer context.
+    rec.log(
+        "/world/camera/segmentation",
+        rr.AnnotationContext(
+            [
+                rr.AnnotationInfo(id=0, label="background", color=(0, 0, 0)),
+                rr.AnnotationInfo(id=1, label="floor", color=(128, 64, 0)),
+                rr.AnnotationInfo(id=2, label="box", color=(0, 255, 0)),
+            ]
+        ),
+        static=True,
+    )
+    yy, xx = np.mgrid[0:h, 0:w]
+    for frame in range(CAMERA_FRAMES):
+        _set_frame(rec, frame)
+        rec.log(
+            "/world/camera",
+            rr.Transform3D(
+                translation=[0.0, -3.0 + 0.25 * frame, 1.0],
+                rotation_axis_angle=rr.RotationAxisAngle(axis=[1.0, 0.0, 0.0], degrees=-90.0),
+            ),
+        )
+        rec.log("/world/camera/image", rr.Image(_gradient(w, h, phase=frame / 4)))
+        depth = (1000 + 40 * yy + 10 * xx + 100 * frame).astype(np.uint16)
+        rec.log(
+            "/world/camera/depth",
+            rr.DepthImage(depth, meter=1000.0, colormap="Viridis", depth_range=[0.0, 5000.0]),
+        )
+        seg = np.zeros((h, w), dtype=np.uint8)
+        seg[h // 2 :, :] = 1
+        seg[10:30, 8 + 4 * frame : 28 + 4 * frame] = 2
+        rec.log("/world/camera/segmentation", rr.SegmentationImage(seg))
+        rec.log(
+            "/world/camera/detections",
+            rr.Boxes2D(
+                mins=[[4 + frame, 6], [36, 20 + frame]],
+                sizes=[[16, 30], [20, 12]],
+                class_ids=[1, 2],
+                labels=["person", "car"],
+            ),
+        )
+        rec.log(
+            "/world/camera/keypoints",
+            rr.Points2D(
+                [[12 + frame, 8], [6 + frame, 18], [18 + frame, 18], [9 + frame, 34], [15 + frame, 34]],
+                class_ids=1,
+                keypoint_ids=[0, 1, 2, 3, 4],
+            ),
+        )
+        rec.log("/world/camera/lines", rr.LineStrips2D([[[0, 40], [32, 36], [63, 40]]], colors=[255, 255, 0]))
+        rec.log(
+            "/world/camera/arrows",
+            rr.Arrows2D(origins=[[32, 24], [32, 24]], vectors=[[10, 0], [0, -10]], colors=[[255, 0, 0], [0, 255, 0]]),
+        )
+        rec.log("/world/points", rr.Points3D(rng.normal(scale=0.5, size=(20, 3)).astype(np.float32), colors=[200, 200, 255]))
+        if frame == 0:
+            rec.log(
+                "/overlay/picture",
+                rr.EncodedImage(contents=_png_bytes(_gradient(32, 24, phase=0.5)), media_type="image/png"),
+            )
+        rec.log("/overlay/marks", rr.Points2D([[4, 4], [16 + frame, 12], [28, 20]], colors=[255, 0, 255], radii=1.5))
+    _finish(rec)
+
+
 FIXTURES: dict[str, Callable[[Path], None]] = {
     "scalars.rrd": write_scalars,
     "points.rrd": write_points,
@@ -313,19 +533,29 @@ FIXTURES: dict[str, Callable[[Path], None]] = {
     "no_footer.rrd": write_no_footer,
     "unsorted.rrd": write_unsorted,
     "mixed.rrd": write_mixed,
+    "robot.rrd": write_robot,
+    "camera.rrd": write_camera,
 }
 
 
 def main(argv: list[str]) -> int:
-    out_dir = Path(argv[0]) if argv else OUT_DIR
+    """``[OUTPUT_DIR] [NAME.rrd ...]``: every fixture, or only the named ones."""
+    names = [a for a in argv if a.endswith(".rrd")]
+    dirs = [a for a in argv if not a.endswith(".rrd")]
+    unknown = sorted(set(names) - set(FIXTURES))
+    if unknown:
+        print(f"unknown fixture(s): {', '.join(unknown)}; known: {', '.join(FIXTURES)}", file=sys.stderr)
+        return 2
+    out_dir = Path(dirs[0]) if dirs else OUT_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, write in FIXTURES.items():
+        if names and name not in names:
+            continue
         path = out_dir / name
         path.unlink(missing_ok=True)
         write(path)
         print(f"{path}  {path.stat().st_size:>8} bytes")
     return 0
-
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
