@@ -1,0 +1,202 @@
+"""The 2D view: images with everything logged in their pixel space drawn over them.
+
+It paints a ``viewer.scene.draw.Scene`` with ``dims == 2`` (image pixels, y down) and knows
+nothing of how scenes are built: whoever creates the view sets ``scene_source`` and each
+redraw asks it for the scene at the current cursor. Images, lines, points and labels are
+painted by ``view2d_paint``; pan (drag), zoom around the cursor (wheel) and fit
+(double-click) live in ``view2d_camera``; hovering reports the pixel under the mouse
+(``view2d_hover``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QLabel, QWidget
+
+from viewer.scene.draw import Scene
+from viewer.store.entity_db import EntityDb
+from viewer.store.entity_path import EntityPath
+from viewer.ui.time_control import TimeControl
+from viewer.ui.views.base import View
+from viewer.ui.views.spatial.image import BACKGROUND
+from viewer.ui.views.spatial.view2d_camera import Camera2D, Rect
+from viewer.ui.views.spatial.view2d_hover import pixel_report
+from viewer.ui.views.spatial.view2d_paint import DrawnImage, ImageCache, paint_scene, visible_space
+
+#: Archetypes a 2D view shows (an entity with a component of one of them is accepted).
+ARCHETYPES_2D = frozenset({"Image", "EncodedImage", "DepthImage", "SegmentationImage",
+                           "Points2D", "Boxes2D", "LineStrips2D", "Arrows2D"})
+#: Zoom factor of one wheel notch (120 eighths of a degree).
+ZOOM_PER_NOTCH = 1.2
+ERROR_COLOR = QColor(255, 120, 120)
+
+
+class Spatial2DView(View):
+    kind_name = "2D"
+
+    def __init__(self, db: EntityDb, entities: Iterable[EntityPath], time_control: TimeControl,
+                 title: str = "", parent: QWidget | None = None, *,
+                 origin: EntityPath | None = None) -> None:
+        super().__init__(db, entities, time_control, title, parent)
+        self.origin = origin if origin is not None else EntityPath.root()
+        if not title:
+            self.title = str(self.origin)
+        #: Gives the scene at the current cursor; set by whoever creates the view.
+        self.scene_source: Callable[[], Scene] = lambda: Scene(dims=2, origin=self.origin)
+        self.scene = Scene(dims=2, origin=self.origin)
+        self.images: list[DrawnImage] = []  # the scene's image layers, bottom first
+        self.image_cache = ImageCache()
+        self.camera = Camera2D()
+        self.hover_text = ""
+        self._hover_pos: QPointF | None = None
+        self._drag_from: QPointF | None = None
+        self._hover_label = QLabel(self)
+        self._hover_label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._hover_label.setStyleSheet(
+            "QLabel { background: rgba(0, 0, 0, 190); color: #e6e6e6; padding: 3px 6px;"
+            " border-radius: 3px; }")
+        self._hover_label.hide()
+        self.setMouseTracking(True)
+        self.setMinimumSize(64, 48)
+
+    @classmethod
+    def accepts(cls, db: EntityDb, entity: EntityPath) -> bool:
+        return any(c.split(":", 1)[0] in ARCHETYPES_2D for c in db.components(entity))
+
+    # -- data ---------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        scene = self.scene_source()
+        self.images = self.image_cache.update(scene)
+        self.scene = scene
+        if self._hover_pos is not None:  # the pixel under a still mouse may have changed
+            self.hover_at(self._hover_pos)
+        self.update()
+
+    def errors(self) -> list[str]:
+        """Why entities or images could not be drawn (shown at the bottom of the view)."""
+        out = [f"{e}: {ed.error}" for e, ed in self.scene.entities.items() if ed.error]
+        return out + [d.error for d in self.images if d.error]
+
+    # -- geometry -----------------------------------------------------------------------
+
+    def visible_space(self) -> Rect | None:
+        """The image-space rectangle a fitted view shows (None: nothing to show)."""
+        return visible_space(self.scene, self.images)
+
+    def _refit(self) -> None:
+        if self.camera.auto_fit:
+            space = self.visible_space()
+            if space is not None:
+                self.camera.fit(space, self.width(), self.height())
+
+    def image_to_widget(self, x: float, y: float) -> QPointF:
+        """Widget position of image-space point (x, y) (pixel centres are at +0.5)."""
+        self._refit()
+        return QPointF(*self.camera.to_widget(x, y))
+
+    def widget_to_image(self, pos: QPointF) -> QPointF:
+        self._refit()
+        return QPointF(*self.camera.to_image(pos.x(), pos.y()))
+
+    def reset_view(self) -> None:
+        """Fit the visible space again (after pan or zoom)."""
+        self.camera.reset()
+        self._refit()
+        self.update()
+
+    def zoom_at(self, pos: QPointF, factor: float) -> None:
+        self._refit()
+        self.camera.zoom_at(pos.x(), pos.y(), factor)
+        self.update()
+
+    # -- painting -----------------------------------------------------------------------
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        self._refit()
+        painter = QPainter(self)
+        try:
+            rect = QRectF(self.rect())
+            painter.fillRect(rect, BACKGROUND)
+            paint_scene(painter, self.scene, self.images, self.camera, rect)
+            errors = self.errors()
+            if errors:
+                painter.setPen(ERROR_COLOR)
+                painter.drawText(rect.adjusted(8, 8, -8, -8),
+                                 int(Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap),
+                                 "\n".join(errors))
+        finally:
+            painter.end()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._place_hover_label()
+
+    # -- hover --------------------------------------------------------------------------
+
+    def hover_at(self, pos: QPointF) -> str:
+        """Show (and return) what is under widget position ``pos``."""
+        self._hover_pos = QPointF(pos)
+        p = self.widget_to_image(pos)
+        self.hover_text = pixel_report(self.images, p.x(), p.y())
+        self._hover_label.setText(self.hover_text)
+        self._hover_label.setVisible(bool(self.hover_text))
+        self._place_hover_label()
+        return self.hover_text
+
+    def _place_hover_label(self) -> None:
+        self._hover_label.adjustSize()
+        self._hover_label.move(6, max(0, self.height() - self._hover_label.height() - 6))
+
+    def leaveEvent(self, event: object) -> None:
+        super().leaveEvent(event)  # type: ignore[arg-type]
+        self._hover_pos = None
+        self.hover_text = ""
+        self._hover_label.hide()
+
+    # -- pan and zoom -------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag_from = event.position()
+            event.accept()
+        else:
+            super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if self._drag_from is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            self._refit()
+            self.camera.pan(pos.x() - self._drag_from.x(), pos.y() - self._drag_from.y())
+            self._drag_from = pos
+            self.update()
+        self.hover_at(pos)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._drag_from = None
+        super().mouseReleaseEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.reset_view()
+            event.accept()
+        else:
+            super().mouseDoubleClickEvent(event)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        notches = event.angleDelta().y() / 120.0
+        if notches:
+            self.zoom_at(event.position(), ZOOM_PER_NOTCH ** notches)
+            self.hover_at(event.position())
+        event.accept()

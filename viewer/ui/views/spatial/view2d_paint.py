@@ -1,0 +1,355 @@
+"""Paint a 2D ``Scene`` (pixel space, y down) with QPainter.
+
+Images, triangles, line segments and points are painted in ``draw_order`` (higher on top;
+ties keep the kind order images, triangles, lines, points, then scene order); labels come
+last, above everything, like the UI text they are. Coordinates are mapped with numpy and
+drawn with an identity painter transform, so widths in UI points stay widths in widget
+pixels while widths in image pixels grow with the zoom (Rerun's radius convention: positive
+= scene units, negative = UI points).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPolygonF,
+    QTransform,
+)
+
+from viewer.scene.draw import ImageLayer, Label, LineBatch, PointBatch, Scene, TriangleBatch
+from viewer.store.entity_path import EntityPath
+from viewer.ui.views.spatial.image_decode import ImageDecodeError, encoded_to_qimage
+from viewer.ui.views.spatial.splat import pack_rgb32, splat
+from viewer.ui.views.spatial.view2d_camera import Camera2D, Rect
+
+#: Above this many points in one batch, discs are splatted with numpy into one image
+#: (QPainter costs ~2 µs per ellipse plus the Python call).
+SPLAT_MIN_POINTS = 2000
+#: Above this many segments in one colour/width group, lines are drawn without
+#: antialiasing (10 k long antialiased segments took ~300 ms offscreen, ~35 ms without).
+ANTIALIAS_MAX_SEGMENTS = 2000
+#: Labels whose anchor is further than this outside the widget are not drawn.
+LABEL_CULL_MARGIN = 100.0
+LABEL_BACKGROUND = QColor(20, 22, 26, 220)
+#: Fraction of the data extent added around data bounds when there is no image.
+DATA_PADDING = 0.05
+
+
+@dataclass(slots=True)
+class DrawnImage:
+    """An image layer ready to paint: its QImage (decoded, or wrapping ``rgba``)."""
+
+    layer: ImageLayer
+    image: QImage | None
+    error: str | None = None
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        if self.image is not None and not self.image.isNull():
+            return self.image.width(), self.image.height()
+        return self.layer.size
+
+
+class ImageCache:
+    """QImages of the scene's image layers, rebuilt only when a layer's pixels changed
+    (a new ``rgba`` array or different encoded bytes): scrubbing within one frame of data
+    and repainting on pan/zoom convert nothing."""
+
+    def __init__(self) -> None:
+        # key -> (source object kept alive, QImage or None, error)
+        self._cache: dict[tuple[EntityPath, str, int], tuple[object, QImage | None, str | None]] = {}
+        self.conversions = 0  # images converted or decoded (tests)
+
+    def update(self, scene: Scene) -> list[DrawnImage]:
+        fresh: dict[tuple[EntityPath, str, int], tuple[object, QImage | None, str | None]] = {}
+        out: list[DrawnImage] = []
+        for entity, ed in scene.entities.items():
+            for i, layer in enumerate(ed.images):
+                key = (entity, layer.archetype, i)
+                source: object = layer.rgba if layer.rgba is not None else layer.encoded
+                old = self._cache.get(key)
+                if old is not None and _same_source(old[0], source):
+                    entry = old
+                else:
+                    entry = _convert(layer)
+                    self.conversions += 1
+                fresh[key] = entry
+                out.append(DrawnImage(layer, entry[1], entry[2]))
+        self._cache = fresh
+        return out
+
+
+def _same_source(old: object, new: object) -> bool:
+    if old is new:
+        return True
+    if isinstance(old, bytes) and isinstance(new, bytes):
+        return old == new
+    return False
+
+
+def _convert(layer: ImageLayer) -> tuple[object, QImage | None, str | None]:
+    """(source, QImage, error). A raw QImage wraps the array's memory: the cache keeps the
+    array alive as long as the QImage."""
+    if layer.rgba is not None:
+        rgba = np.ascontiguousarray(layer.rgba, dtype=np.uint8)
+        if rgba.ndim != 3 or rgba.shape[2] != 4:
+            return layer.rgba, None, f"{layer.entity}: rgba of shape {rgba.shape}"
+        h, w = rgba.shape[:2]
+        image = QImage(rgba.data, w, h, w * 4, QImage.Format.Format_RGBA8888)
+        return rgba, image, None
+    if layer.encoded is not None:
+        try:
+            return layer.encoded, encoded_to_qimage(layer.encoded, layer.media_type), None
+        except ImageDecodeError as exc:
+            return layer.encoded, None, f"{layer.entity}: {exc}"
+    return None, None, None
+
+
+def visible_space(scene: Scene, images: list[DrawnImage]) -> Rect | None:
+    """What a fitted view shows: the union of the image rectangles (all start at pixel
+    (0, 0)), or the padded bounds of the drawn data when there is no image."""
+    sizes = [d.size for d in images if d.size is not None]
+    if sizes:
+        return 0.0, 0.0, float(max(s[0] for s in sizes)), float(max(s[1] for s in sizes))
+    bounds = scene.bounds()
+    if bounds is None:
+        return None
+    lo, hi = bounds[0][:2].astype(float), bounds[1][:2].astype(float)
+    largest = float((hi - lo).max())
+    pad = largest * DATA_PADDING if largest > 0 else 1.0  # a single point: one unit around
+    lo, hi = lo - pad, hi + pad
+    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+
+def widths_px(radii: np.ndarray, scale: float) -> np.ndarray:
+    """Diameters in widget pixels from Rerun radii at this zoom (at least one pixel)."""
+    r = np.asarray(radii, dtype=np.float64)
+    d = np.where(r > 0, 2.0 * r * scale, 2.0 * np.abs(r))
+    return np.maximum(np.nan_to_num(d, nan=1.0), 1.0)
+
+
+def _color_keys(rgba: np.ndarray) -> np.ndarray:
+    c = rgba.astype(np.uint32)
+    return (c[:, 0] << 24) | (c[:, 1] << 16) | (c[:, 2] << 8) | c[:, 3]
+
+
+def _qcolor(key: int) -> QColor:
+    return QColor((key >> 24) & 255, (key >> 16) & 255, (key >> 8) & 255, key & 255)
+
+
+def _groups(rgba: np.ndarray, widths: np.ndarray) -> Iterator[tuple[QColor, float, np.ndarray]]:
+    """(colour, width, indices in order) for each distinct colour/width pair."""
+    keys = _color_keys(rgba)
+    wq = np.round(widths * 64.0).astype(np.int64)
+    combo = np.stack([keys.astype(np.int64), wq], axis=1)
+    uniq, inverse = np.unique(combo, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    starts = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
+    for g, (key, w) in enumerate(uniq.tolist()):
+        yield _qcolor(int(key)), w / 64.0, order[starts[g]:starts[g + 1]]
+
+
+def _paint_image(painter: QPainter, drawn: DrawnImage, camera: Camera2D) -> None:
+    image = drawn.image
+    if image is None or image.isNull():
+        return
+    painter.save()
+    try:
+        painter.setTransform(QTransform(camera.scale, 0.0, 0.0, camera.scale,
+                                        camera.offset_x, camera.offset_y))
+        painter.setOpacity(max(0.0, min(1.0, float(drawn.layer.opacity))))
+        # Enlarged pixels stay pixels; a shrunk image is filtered (class ids never are).
+        smooth = camera.scale < 1.0 and drawn.layer.archetype != "SegmentationImage"
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        painter.drawImage(QRectF(0.0, 0.0, image.width(), image.height()), image)
+    finally:
+        painter.restore()
+
+
+def _strip_path(seg: np.ndarray) -> QPainterPath:
+    """Segments (m, 2, 2) in widget pixels as one path; a segment starting where the
+    previous one ended continues it (so box corners and strips get joins, not caps)."""
+    m = len(seg)
+    joined = np.zeros(m, dtype=bool)
+    if m > 1:
+        joined[1:] = (seg[1:, 0] == seg[:-1, 1]).all(axis=1)
+    keep = np.ones(2 * m, dtype=bool)
+    keep[0::2] = ~joined
+    # pyqtgraph's connect array says whether a vertex joins the *next* one: every kept
+    # vertex but a segment's last one joins the next, unless the next segment continues it.
+    to_next = np.zeros(2 * m, dtype=np.int32)
+    to_next[0::2] = 1
+    to_next[1::2][:-1] = joined[1:]
+    pts = seg.reshape(-1, 2)[keep]
+    return pg.arrayToQPath(pts[:, 0], pts[:, 1], connect=to_next[keep], finiteCheck=False)
+
+
+def _paint_lines(painter: QPainter, batch: LineBatch, camera: Camera2D) -> None:
+    seg = np.asarray(batch.segments, dtype=np.float64)
+    if seg.size == 0:
+        return
+    seg = camera.map_array(seg[:, :, :2])
+    finite = np.isfinite(seg).all(axis=(1, 2))
+    colors, widths = batch.colors, widths_px(batch.radii, camera.scale)
+    if not finite.all():
+        seg, colors, widths = seg[finite], colors[finite], widths[finite]
+    if not len(seg):
+        return
+    for color, width, idx in _groups(colors, widths):
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing,
+                              len(idx) <= ANTIALIAS_MAX_SEGMENTS)
+        pen = QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                   Qt.PenJoinStyle.RoundJoin)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(_strip_path(seg[idx]))
+
+
+def _paint_points(painter: QPainter, batch: PointBatch, camera: Camera2D,
+                  clip: QRectF) -> None:
+    pos = np.asarray(batch.positions, dtype=np.float64)
+    if pos.size == 0:
+        return
+    xy = camera.map_array(pos[:, :2])
+    diam = widths_px(batch.radii, camera.scale)
+    half = diam / 2.0
+    keep = (np.isfinite(xy).all(axis=1) & (xy[:, 0] + half >= clip.left())
+            & (xy[:, 0] - half <= clip.right()) & (xy[:, 1] + half >= clip.top())
+            & (xy[:, 1] - half <= clip.bottom()))
+    xy, diam, colors = xy[keep], diam[keep], batch.colors[keep]
+    if not len(xy):
+        return
+    if len(xy) > SPLAT_MIN_POINTS:
+        _splat_points(painter, xy, diam, colors, clip)
+        return
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    for color, width, idx in _groups(colors, diam):
+        painter.setBrush(color)
+        r = width / 2.0
+        for x, y in xy[idx].tolist():
+            painter.drawEllipse(QPointF(x, y), r, r)
+
+
+def _splat_points(painter: QPainter, xy: np.ndarray, diam: np.ndarray, colors: np.ndarray,
+                  clip: QRectF) -> None:
+    """Many points: discs written into one transparent image with numpy, drawn once
+    (opaque colours; the image is at device resolution)."""
+    dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
+    w, h = math.ceil(clip.width() * dpr), math.ceil(clip.height() * dpr)
+    if w <= 0 or h <= 0:
+        return
+    image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(0)
+    pixels = np.frombuffer(image.bits(), dtype=np.uint32)
+    buffer = pixels.reshape(h, image.bytesPerLine() // 4)[:, :w]
+    local = (xy - [clip.left(), clip.top()]) * dpr
+    splat(buffer, local, pack_rgb32(colors), diam * dpr)
+    image.setDevicePixelRatio(dpr)
+    painter.drawImage(clip.topLeft(), image)
+
+
+def _paint_triangles(painter: QPainter, batch: TriangleBatch, camera: Camera2D) -> None:
+    """Filled triangles in the colour of their first vertex (2D arrow heads, solid shapes)."""
+    if len(batch.triangles) == 0:
+        return
+    verts = camera.map_array(np.asarray(batch.vertices, dtype=np.float64)[:, :2])
+    tris = np.asarray(batch.triangles, dtype=np.int64)
+    corners = verts[tris]  # (t, 3, 2)
+    finite = np.isfinite(corners).all(axis=(1, 2))
+    colors = batch.colors[tris[:, 0]]
+    corners, colors = corners[finite], colors[finite]
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    painter.setPen(Qt.PenStyle.NoPen)
+    for color, _w, idx in _groups(colors, np.ones(len(colors))):
+        path = QPainterPath()
+        path.setFillRule(Qt.FillRule.WindingFill)
+        for tri in corners[idx].tolist():
+            path.addPolygon(QPolygonF([QPointF(x, y) for x, y in tri]))
+            path.closeSubpath()
+        painter.fillPath(path, color)
+
+
+def label_rect(metrics: QFontMetrics, anchor: QPointF, text: str) -> tuple[QRectF, QRectF]:
+    """(text rect, background rect) of a label: text centred under its anchor, 5 px below
+    it, the background 6 px wider and 4 px taller on each side."""
+    size = metrics.boundingRect(QRect(0, 0, 100000, 100000),
+                                int(Qt.AlignmentFlag.AlignHCenter), text).size()
+    text_rect = QRectF(anchor.x() - size.width() / 2.0, anchor.y() + 5.0,
+                       size.width(), size.height())
+    return text_rect, text_rect.adjusted(-6.0, -4.0, 6.0, 4.0)
+
+
+def _text_color(rgba: tuple[int, int, int, int]) -> QColor:
+    """The label's colour, lifted when it would vanish on the dark background."""
+    r, g, b = rgba[:3]
+    if 0.2126 * r + 0.7152 * g + 0.0722 * b < 90:
+        return QColor(220, 220, 220)
+    return QColor(r, g, b)
+
+
+def _paint_labels(painter: QPainter, labels: list[Label], camera: Camera2D,
+                  clip: QRectF) -> None:
+    if not labels:
+        return
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    metrics = QFontMetrics(painter.font())
+    around = clip.adjusted(-LABEL_CULL_MARGIN, -LABEL_CULL_MARGIN,
+                           LABEL_CULL_MARGIN, LABEL_CULL_MARGIN)
+    for label in labels:
+        x, y = camera.to_widget(float(label.position[0]), float(label.position[1]))
+        anchor = QPointF(x, y)
+        if not (math.isfinite(x) and math.isfinite(y)) or not around.contains(anchor):
+            continue
+        text_rect, bg = label_rect(metrics, anchor, label.text)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(LABEL_BACKGROUND)
+        painter.drawRoundedRect(bg, 4.0, 4.0)
+        painter.setPen(_text_color(label.color))
+        painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignHCenter), label.text)
+
+
+def draw_items(scene: Scene, images: list[DrawnImage]) -> list[object]:
+    """Everything but labels, bottom first: by draw order, then kind, then scene order."""
+    keyed: list[tuple[float, int, int, object]] = []
+    seq = 0
+    by_layer = {id(d.layer): d for d in images}
+    for ed in scene.entities.values():
+        for layer in ed.images:
+            keyed.append((float(layer.draw_order), 0, seq, by_layer.get(id(layer), layer)))
+            seq += 1
+        for kind, batches in ((1, ed.triangles), (2, ed.lines), (3, ed.points)):
+            for batch in batches:
+                keyed.append((float(batch.draw_order), kind, seq, batch))
+                seq += 1
+    keyed.sort(key=lambda k: (k[0], k[1], k[2]))
+    return [k[3] for k in keyed]
+
+
+def paint_scene(painter: QPainter, scene: Scene, images: list[DrawnImage], camera: Camera2D,
+                clip: QRectF) -> None:
+    """Paint ``scene`` into ``clip`` (the widget rectangle) through ``camera``."""
+    for item in draw_items(scene, images):
+        if isinstance(item, DrawnImage):
+            _paint_image(painter, item, camera)
+        elif isinstance(item, LineBatch):
+            _paint_lines(painter, item, camera)
+        elif isinstance(item, PointBatch):
+            _paint_points(painter, item, camera, clip)
+        elif isinstance(item, TriangleBatch):
+            _paint_triangles(painter, item, camera)
+    labels = [label for ed in scene.entities.values() for label in ed.labels]
+    _paint_labels(painter, labels, camera, clip)
