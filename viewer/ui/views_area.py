@@ -13,7 +13,7 @@ app style sheet, and a store's first frame with five of them blocked the UI for 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import shiboken6
 from PySide6.QtCore import Qt, QTimer
@@ -23,19 +23,19 @@ from viewer.ingest.tracing import TRACER
 from viewer.log.messages import StoreId
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
+from viewer.ui.dock_layout import place_docks
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.base import View, data_redraw_queue
+from viewer.ui.views.registry import LayoutPlan, PlannedView
 
 ViewKey = tuple[str, str]  # (view class name, title)
 
 
 
-def suggestions(db: EntityDb) -> list[tuple[type[View], list[EntityPath], str]]:
-    try:
-        from viewer.ui.views.registry import suggest_views
-    except ImportError:  # views package not there (yet)
-        return []
-    return [(cls, list(ents), title) for cls, ents, title in suggest_views(db)]
+def heuristic_plan(db: EntityDb) -> LayoutPlan:
+    from viewer.ui.views.registry import heuristic_plan as plan
+
+    return plan(db)
 
 
 class ViewsHost(QMainWindow):
@@ -63,35 +63,40 @@ class ViewsHost(QMainWindow):
         self.views_pending = False  # suggestions not made into views yet (see ``sync``)
         self._create_queued = False
         self._undocked: list[tuple[ViewKey, View]] = []  # made, waiting for their dock turn
+        #: Where this store's plan comes from (the window swaps in a blueprint's).
+        self.planner: Callable[[EntityDb], LayoutPlan] = heuristic_plan
+        self._plan_source: object = None  # the source of the plan the docks are laid out for
+        self._plan: LayoutPlan | None = None
+        self._tree_placed = False  # a blueprint tree's docks were placed as it says
 
     def sync(self, limit: int | None = None, dock_later: bool = False) -> list[View]:
         """Give existing views their new entities and create views for new suggestions:
         at most ``limit`` now (None: all), the rest one per turn of the redraw queue (one
         heavy UI job per frame tick). ``dock_later``: the new view goes into its dock in a
         turn of its own (building a plot and laying out its dock are ~12 and ~8 ms).
-        Returns the views created now."""
+        A plan from another source (a blueprint arrived, or was reset) first removes the
+        views it does not have. Returns the views created now."""
+        plan = self.planner(self.db)
+        if plan.source != self._plan_source:
+            self._switch_plan(plan)
+        self._plan = plan
         created: list[View] = []
         waiting = False
-        for cls, entities, title in suggestions(self.db):
-            key = (cls.__name__, title)
+        for planned in plan.views:
+            key = planned.key
             view = self.views.get(key)
             if view is not None:
-                for e in entities:
+                for e in planned.entities:
                     view.add_entity(e)
                 continue
             if limit is not None and len(created) >= limit:
                 waiting = True
                 continue
-            try:
-                with TRACER.scope("create view", "ui", {"view": title}):
-                    view = cls(self.db, entities, self.time_control, title)
-            except Exception as exc:  # one broken view must not stop the others
-                view = None
-                self.placeholder.setText(f"Could not create view {title!r}: {exc}")
+            view = self._create(planned)
             if view is None:
                 continue
             self.views[key] = view
-            if dock_later:
+            if dock_later and plan.tree is None:
                 self._undocked.append((key, view))
                 data_redraw_queue().add_job(self, self._dock_next, rest_after=True)
             else:
@@ -101,10 +106,62 @@ class ViewsHost(QMainWindow):
         if waiting and not self._create_queued:
             self._create_queued = True
             data_redraw_queue().add_job(self, self._create_next)
-        if created:
+        if plan.tree is not None and not waiting and (created or not self._tree_placed):
+            self._place_tree(plan)
+        elif created and plan.tree is None:
             self.equalize()
             QTimer.singleShot(0, self, self.equalize)  # again once the host has its real size
         return created
+
+    def _create(self, planned: PlannedView) -> View | None:
+        try:
+            with TRACER.scope("create view", "ui", {"view": planned.title}):
+                return planned.cls(self.db, planned.entities, self.time_control, planned.title)
+        except Exception as exc:  # one broken view must not stop the others
+            self.placeholder.setText(f"Could not create view {planned.title!r}: {exc}")
+            return None
+
+    def _switch_plan(self, plan: LayoutPlan) -> None:
+        """Drop the views and docks the new plan does not have; lay out again."""
+        keep = {p.key for p in plan.views}
+        for key in [k for k in self.views if k not in keep]:
+            view = self.views.pop(key)
+            dock = self.docks.pop(key, None)
+            if dock is not None:
+                self.removeDockWidget(dock)
+                dock.deleteLater()
+            elif shiboken6.isValid(view):
+                view.deleteLater()
+        self._undocked = [(k, v) for k, v in self._undocked if k in keep]
+        self._columns = [[d for d in c if d in self.docks.values()] for c in self._columns]
+        self._plan_source = plan.source
+        self._tree_placed = False
+        if plan.tree is None and self.docks:
+            # Back to the heuristic layout: the columns it would have made.
+            self._columns = [[], []]
+            for dock in list(self.docks.values()):
+                self.removeDockWidget(dock)
+                self._place_in_column(dock)
+                dock.show()
+
+    def _place_tree(self, plan: LayoutPlan) -> None:
+        by_id = {p.view_id: self.docks[p.key] for p in plan.views
+                 if p.view_id is not None and p.key in self.docks}
+        if plan.tree is None:
+            return
+        if self.centralWidget() is self.placeholder and by_id:
+            self.takeCentralWidget()
+            self.placeholder.hide()
+        place_docks(self, plan.tree, by_id)
+        self._tree_placed = True
+        QTimer.singleShot(0, self, lambda: self._replace_tree_later(plan))
+
+    def _replace_tree_later(self, plan: LayoutPlan) -> None:
+        """Shares are in pixels of the host: apply them again once it has its real size."""
+        if self._plan is plan and plan.tree is not None:
+            by_id = {p.view_id: self.docks[p.key] for p in plan.views
+                     if p.view_id is not None and p.key in self.docks}
+            place_docks(self, plan.tree, by_id)
 
     def flush_pending(self) -> None:
         """Create and dock every waiting view now (screenshots, tests)."""
@@ -156,6 +213,13 @@ class ViewsHost(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.docks[key] = dock
+        if self._plan is not None and self._plan.tree is not None:
+            # Placed with the others by the tree once every view of the plan exists.
+            self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+            return
+        self._place_in_column(dock)
+
+    def _place_in_column(self, dock: QDockWidget) -> None:
         col = 0 if len(self._columns[0]) <= len(self._columns[1]) else 1
         column = self._columns[col]
         if column:

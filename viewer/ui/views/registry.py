@@ -15,6 +15,9 @@ Entities whose path starts with ``__`` (``/__properties``) are metadata and neve
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
+from viewer.scene.blueprint import BlueprintContainer
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.views.base import View
@@ -80,3 +83,35 @@ def view_kind_by_name(name: str) -> type[View] | None:
         if name in (kind.__name__, kind.kind_name):
             return kind
     return None
+
+
+# ---------------------------------------------------------------------- layout plans
+
+
+@dataclass(slots=True)
+class PlannedView:
+    """One view the window should show: its class, entities, title, and where it sits."""
+
+    key: tuple[str, str]  # (class name, title) for heuristic views, (class name, view id)
+    cls: type[View]
+    entities: list[EntityPath]
+    title: str
+    origin: EntityPath = field(default_factory=EntityPath.root)
+    view_id: str | None = None  # the blueprint's view id ("view/<uuid>"), if any
+
+
+@dataclass(slots=True)
+class LayoutPlan:
+    """The views of one store and, for a blueprint, the container tree they sit in."""
+
+    views: list[PlannedView]
+    tree: BlueprintContainer | None = None
+    #: Identifies the blueprint state the plan came from (None: heuristics); a host that
+    #: sees it change lays its views out anew.
+    source: object = None
+
+
+def heuristic_plan(db: EntityDb) -> LayoutPlan:
+    """The views the data calls for without a blueprint."""
+    return LayoutPlan([PlannedView((cls.__name__, title), cls, list(entities), title)
+                       for cls, entities, title in suggest_views(db)])
