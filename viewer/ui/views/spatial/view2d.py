@@ -79,6 +79,7 @@ class Spatial2DView(View):
         scene = self.scene_source()
         self.images = self.image_cache.update(scene)
         self.scene = scene
+        self._refit()
         if self._hover_pos is not None:  # the pixel under a still mouse may have changed
             self.hover_at(self._hover_pos)
         self.update()
@@ -140,6 +141,7 @@ class Spatial2DView(View):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self._refit()
         self._place_hover_label()
 
     # -- hover --------------------------------------------------------------------------
