@@ -33,6 +33,7 @@ from viewer.log.messages import StoreId, StoreKind
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.store.memory import format_bytes, parse_memory_limit
+from viewer.ui.blueprint_layouts import BlueprintLayouts
 from viewer.ui.entity_tree_panel import EntityTreePanel
 from viewer.ui.memory_notice import MemoryNotices
 from viewer.ui.notifications import NotificationCenter
@@ -116,6 +117,11 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.recordings_dock, self.selection_dock], [300, 240], Qt.Orientation.Horizontal)
         self.notifications_dock.hide()
         self.overlay = PerformanceOverlay(hub, self)
+        self.blueprints = BlueprintLayouts(
+            self.views_area, hub.db,
+            {"blueprint": self.tree_dock, "selection": self.selection_dock,
+             "time": self.time_dock},
+            self.notifications.info)
 
         self.server_label = QLabel()
         self.server_label.setObjectName("serverLabel")
@@ -175,6 +181,9 @@ class MainWindow(QMainWindow):
         self.overlay_action.toggled.connect(self.set_overlay_visible)
         view_menu.addAction(self.overlay_action)
         view_menu.addAction(QAction("&Memory limit…", self, triggered=self._ask_memory_limit))
+        self.reset_layout_action = QAction("&Reset to default layout", self,
+                                           triggered=self.reset_layout)
+        view_menu.addAction(self.reset_layout_action)
         view_menu.addSeparator()
         for dock in (self.recordings_dock, self.tree_dock, self.selection_dock, self.time_dock,
                      self.notifications_dock):
@@ -344,6 +353,8 @@ class MainWindow(QMainWindow):
         self.recordings_panel.add_store(db)
         if store_id.kind != StoreKind.BLUEPRINT:
             self.views_area.add_store(db, tc)
+        self.blueprints.add_store(store_id)
+        if store_id.kind != StoreKind.BLUEPRINT:
             # The newest recording becomes active, with its tree built, in a turn of the
             # redraw queue of its own: the frame that found the store is busy enough
             # (the two together blocked the UI for 25-30 ms, docs/benchmarks/gui.md).
@@ -406,6 +417,7 @@ class MainWindow(QMainWindow):
         self.recordings_panel.remove_store(store_id)
         self.tree_panel.remove_store(store_id)
         self.views_area.remove_store(store_id)
+        self.blueprints.remove_store(store_id)
         if self.active == store_id:
             recordings = [s for s in self.stores if s.kind != StoreKind.BLUEPRINT]
             self.set_active_store(recordings[-1] if recordings else None)
@@ -415,6 +427,13 @@ class MainWindow(QMainWindow):
         has = self.active is not None
         self.save_action.setEnabled(has)
         self.close_action.setEnabled(has)
+        self.reset_layout_action.setEnabled(has)
+
+    def reset_layout(self) -> None:
+        """The active recording's views as its default blueprint lays them out (without
+        one: the heuristic layout), undoing the user's rearrangements."""
+        if self.active is not None:
+            self.blueprints.reset(self.active.application_id)
 
     # -- per-frame updates --------------------------------------------------------------------
     def _on_frame(self, changes: FrameChanges) -> None:
@@ -440,6 +459,10 @@ class MainWindow(QMainWindow):
             changed = list(sc.changed_entities)
             changed.extend(e for e in sc.new_entities if e not in sc.changed_entities)
             self._apply_store_changes(ui, sc, changed)
+            if sid.kind == StoreKind.BLUEPRINT and sc.chunks_added:
+                self.blueprints.on_blueprint_data(sid)
+        for cmd in changes.blueprint_activations:
+            self.blueprints.on_activation(cmd)
         for src in changes.sources_changed:
             self.recordings_panel.update_source(src)
             if src.finished and src.kind == "file":

@@ -113,6 +113,10 @@ class ViewsHost(QMainWindow):
             QTimer.singleShot(0, self, self.equalize)  # again once the host has its real size
         return created
 
+    def force_relayout(self) -> None:
+        """Lay the views out anew at the next sync, as the plan says (a user's "reset")."""
+        self._plan_source = object()
+
     def _create(self, planned: PlannedView) -> View | None:
         try:
             with TRACER.scope("create view", "ui", {"view": planned.title}):

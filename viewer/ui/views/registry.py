@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from viewer.scene.blueprint import BlueprintContainer
+from viewer.scene.blueprint import Blueprint, BlueprintContainer, EntityFilter
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.views.base import View
@@ -115,3 +115,28 @@ def heuristic_plan(db: EntityDb) -> LayoutPlan:
     """The views the data calls for without a blueprint."""
     return LayoutPlan([PlannedView((cls.__name__, title), cls, list(entities), title)
                        for cls, entities, title in suggest_views(db)])
+
+
+#: The view class that shows each view kind of a layout (heuristics or a blueprint).
+KIND_CLASSES: dict[str, type[View]] = {
+    "time_series": TimeSeriesView,
+    "text_log": TextLogView,
+    "spatial3d": Points3DView,
+    "spatial2d": Points2DView,
+}
+
+
+def blueprint_plan(db: EntityDb, bp: Blueprint, source: object) -> LayoutPlan:
+    """The views a blueprint sets, each with the entities its contents query selects and its
+    kind can show; views of kinds this viewer lacks are left out (the window reports them)."""
+    candidates = [e for e in db.entities() if not is_hidden_entity(e)]
+    views: list[PlannedView] = []
+    for bv in bp.views:
+        cls = KIND_CLASSES.get(bv.kind or "")
+        if cls is None:
+            continue
+        query = EntityFilter(bv.query, bv.origin)
+        entities = [e for e in candidates if query.matches(e) and cls.accepts(db, e)]
+        views.append(PlannedView((cls.__name__, bv.id), cls, entities, bv.name, bv.origin,
+                                 bv.id))
+    return LayoutPlan(views, bp.root, source)
