@@ -11,7 +11,6 @@ pixels while widths in image pixels grow with the zoom (Rerun's radius conventio
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,11 +39,22 @@ SPLAT_MIN_POINTS = 2000
 #: Above this many segments in one colour/width group, lines are drawn without
 #: antialiasing (10 k long antialiased segments took ~300 ms offscreen, ~35 ms without).
 ANTIALIAS_MAX_SEGMENTS = 2000
+#: Up to this many segments in one colour/width group, the path is built call by call;
+#: above, from arrays (pyqtgraph's ``arrayToQPath``: 10 k segments in ~4 ms).
+ARRAY_PATH_MIN_SEGMENTS = 64
 #: Labels whose anchor is further than this outside the widget are not drawn.
 LABEL_CULL_MARGIN = 100.0
 LABEL_BACKGROUND = QColor(20, 22, 26, 220)
 #: Fraction of the data extent added around data bounds when there is no image.
 DATA_PADDING = 0.05
+
+# Qt enum lookups cost ~1 µs each in PySide6: looked up once.
+_ANTIALIAS = QPainter.RenderHint.Antialiasing
+_NO_PEN = Qt.PenStyle.NoPen
+_NO_BRUSH = Qt.BrushStyle.NoBrush
+_SOLID = Qt.PenStyle.SolidLine
+_ROUND_CAP = Qt.PenCapStyle.RoundCap
+_ROUND_JOIN = Qt.PenJoinStyle.RoundJoin
 
 
 @dataclass(slots=True)
@@ -149,17 +159,17 @@ def _qcolor(key: int) -> QColor:
     return QColor((key >> 24) & 255, (key >> 16) & 255, (key >> 8) & 255, key & 255)
 
 
-def _groups(rgba: np.ndarray, widths: np.ndarray) -> Iterator[tuple[QColor, float, np.ndarray]]:
-    """(colour, width, indices in order) for each distinct colour/width pair."""
-    keys = _color_keys(rgba)
-    wq = np.round(widths * 64.0).astype(np.int64)
-    combo = np.stack([keys.astype(np.int64), wq], axis=1)
+def _group_order(rgba: np.ndarray, widths: np.ndarray
+                 ) -> tuple[np.ndarray, list[int], list[int], list[float]]:
+    """Items grouped by (colour, width), each group in its original order: (order, starts,
+    colour keys, widths); group ``g`` is ``order[starts[g]:starts[g + 1]]``."""
+    combo = np.stack([_color_keys(rgba).astype(np.int64),
+                      np.round(widths * 64.0).astype(np.int64)], axis=1)
     uniq, inverse = np.unique(combo, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
     order = np.argsort(inverse, kind="stable")
-    starts = np.searchsorted(inverse[order], np.arange(len(uniq) + 1))
-    for g, (key, w) in enumerate(uniq.tolist()):
-        yield _qcolor(int(key)), w / 64.0, order[starts[g]:starts[g + 1]]
+    starts = np.searchsorted(inverse[order], np.arange(len(uniq) + 1)).tolist()
+    return order, starts, uniq[:, 0].tolist(), (uniq[:, 1] / 64.0).tolist()
 
 
 def _paint_image(painter: QPainter, drawn: DrawnImage, camera: Camera2D) -> None:
@@ -197,6 +207,22 @@ def _strip_path(seg: np.ndarray) -> QPainterPath:
     return pg.arrayToQPath(pts[:, 0], pts[:, 1], connect=to_next[keep], finiteCheck=False)
 
 
+def _small_path(flat: list[list[float]], joined: list[bool], a: int, b: int) -> QPainterPath:
+    """Segments ``a:b`` (x0, y0, x1, y1 each) as one path, built call by call (cheaper than
+    the array route for a few segments); a run that ends where it began is closed."""
+    path = QPainterPath()
+    sx = sy = 0.0
+    for i in range(a, b):
+        x0, y0, x1, y1 = flat[i]
+        if not joined[i]:
+            path.moveTo(x0, y0)
+            sx, sy = x0, y0
+        path.lineTo(x1, y1)
+        if x1 == sx and y1 == sy and i > a and joined[i]:
+            path.closeSubpath()
+    return path
+
+
 def _paint_lines(painter: QPainter, batch: LineBatch, camera: Camera2D) -> None:
     seg = np.asarray(batch.segments, dtype=np.float64)
     if seg.size == 0:
@@ -208,14 +234,27 @@ def _paint_lines(painter: QPainter, batch: LineBatch, camera: Camera2D) -> None:
         seg, colors, widths = seg[finite], colors[finite], widths[finite]
     if not len(seg):
         return
-    for color, width, idx in _groups(colors, widths):
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing,
-                              len(idx) <= ANTIALIAS_MAX_SEGMENTS)
-        pen = QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
-                   Qt.PenJoinStyle.RoundJoin)
+    order, starts, keys, group_widths = _group_order(colors, widths)
+    seg = seg[order]
+    group = np.repeat(np.arange(len(keys)), np.diff(starts))
+    joined = np.zeros(len(seg), dtype=bool)
+    joined[1:] = (group[1:] == group[:-1]) & (seg[1:, 0] == seg[:-1, 1]).all(axis=1)
+    flat = seg.reshape(-1, 4).tolist()
+    joined_list = joined.tolist()
+    painter.setBrush(_NO_BRUSH)
+    pen = QPen(_qcolor(keys[0]), group_widths[0], _SOLID, _ROUND_CAP, _ROUND_JOIN)
+    antialias: bool | None = None
+    for g, key in enumerate(keys):
+        a, b = starts[g], starts[g + 1]
+        if (b - a <= ANTIALIAS_MAX_SEGMENTS) != antialias:
+            antialias = b - a <= ANTIALIAS_MAX_SEGMENTS
+            painter.setRenderHint(_ANTIALIAS, antialias)
+        path = (_small_path(flat, joined_list, a, b) if b - a <= ARRAY_PATH_MIN_SEGMENTS
+                else _strip_path(seg[a:b]))
+        pen.setColor(_qcolor(key))
+        pen.setWidthF(group_widths[g])
         painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(_strip_path(seg[idx]))
+        painter.drawPath(path)
 
 
 def _paint_points(painter: QPainter, batch: PointBatch, camera: Camera2D,
@@ -235,13 +274,16 @@ def _paint_points(painter: QPainter, batch: PointBatch, camera: Camera2D,
     if len(xy) > SPLAT_MIN_POINTS:
         _splat_points(painter, xy, diam, colors, clip)
         return
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    painter.setPen(Qt.PenStyle.NoPen)
-    for color, width, idx in _groups(colors, diam):
-        painter.setBrush(color)
-        r = width / 2.0
-        for x, y in xy[idx].tolist():
-            painter.drawEllipse(QPointF(x, y), r, r)
+    painter.setRenderHint(_ANTIALIAS, True)
+    painter.setPen(_NO_PEN)
+    last = -1
+    # Batch order is kept (later points on top); the brush changes only with the colour.
+    for (x, y), r, key in zip(xy.tolist(), (diam / 2.0).tolist(),
+                              _color_keys(colors).tolist(), strict=True):
+        if key != last:
+            painter.setBrush(_qcolor(key))
+            last = key
+        painter.drawEllipse(QPointF(x, y), r, r)
 
 
 def _splat_points(painter: QPainter, xy: np.ndarray, diam: np.ndarray, colors: np.ndarray,
@@ -274,13 +316,14 @@ def _paint_triangles(painter: QPainter, batch: TriangleBatch, camera: Camera2D) 
     corners, colors = corners[finite], colors[finite]
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
     painter.setPen(Qt.PenStyle.NoPen)
-    for color, _w, idx in _groups(colors, np.ones(len(colors))):
+    order, starts, keys, _widths = _group_order(colors, np.ones(len(colors)))
+    for g, key in enumerate(keys):
         path = QPainterPath()
         path.setFillRule(Qt.FillRule.WindingFill)
-        for tri in corners[idx].tolist():
+        for tri in corners[order[starts[g]:starts[g + 1]]].tolist():
             path.addPolygon(QPolygonF([QPointF(x, y) for x, y in tri]))
             path.closeSubpath()
-        painter.fillPath(path, color)
+        painter.fillPath(path, _qcolor(key))
 
 
 def label_rect(metrics: QFontMetrics, anchor: QPointF, text: str) -> tuple[QRectF, QRectF]:
