@@ -91,6 +91,8 @@ def main() -> int:
     index_cols = [b.column(i) for b in batches for i, f in enumerate(b.schema)
                   if f.type == pa.int64() and (f.metadata or {}).get(b"rerun:kind") == b"index"]
     times = [_times_before(a) for a in index_cols]
+    data_cols = [b.column(i) for b in batches for i, f in enumerate(b.schema)
+                 if (f.metadata or {}).get(b"rerun:kind") == b"data"]
     distinct_ipc_schemas = len({pa.ipc.read_message(pa.BufferReader(d)).metadata.to_pybytes()
                                 for d in datas})
 
@@ -131,6 +133,8 @@ def main() -> int:
          lambda: [_times_before(a) for a in index_cols], len(index_cols)),
         ("index column: to_numpy() (on re-used arrays; not faster on fresh ones)",
          lambda: [a.to_numpy() for a in index_cols], len(index_cols)),
+        ("validate: every component column, validate(full=True) (corrupt offsets)",
+         lambda: [c.validate(full=True) for c in data_cols], n),
         ("sortedness check: (t[1:] >= t[:-1]).all() (before)",
          lambda: [bool((t[1:] >= t[:-1]).all()) for t in times], len(times)),
         ("sortedness check: not count_nonzero(t[1:] < t[:-1]) (after)",
