@@ -13,7 +13,15 @@ from PySide6.QtGui import QImage, QWheelEvent
 from PySide6.QtWidgets import QApplication
 from ui_views_support import load_db, write_recording
 
-from viewer.scene.draw import EntityDraw, ImageLayer, Label, LineBatch, PointBatch, Scene
+from viewer.scene.draw import (
+    EntityDraw,
+    ImageLayer,
+    Label,
+    LineBatch,
+    PointBatch,
+    Scene,
+    TriangleBatch,
+)
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.spatial.image import BACKGROUND
@@ -324,3 +332,39 @@ def test_accepts_the_2d_archetypes_rerun_sdk_writes(qtbot, tmp_path):
     db = write_recording(tmp_path / "kinds.rrd", tmp_path, log)
     accepted = {str(e) for e in db.entities() if Spatial2DView.accepts(db, e)}
     assert accepted == {"/img", "/boxes", "/strips", "/arrows"}
+
+
+def test_moving_the_cursor_redraws_from_the_scene_source(qtbot):
+    """The view asks its ``scene_source`` again when the time cursor moves (the source, not
+    the view, knows how scenes are built): the picture follows the cursor."""
+    tc = TimeControl()
+    tc.set_timeline("frame")
+    tc.set_time(0)
+    colours = {0: (200, 0, 0), 1: (0, 0, 200)}
+    view = Spatial2DView(None, [], tc, origin=ORIGIN)
+    qtbot.addWidget(view)
+    view.scene_source = lambda: _scene(_image("/cam/rgb", _solid(3, 4, colours[tc.time])))
+    view.resize(200, 150)
+    view.redraw_now()
+    assert tuple(_grab(view)[75, 100, :3]) == (200, 0, 0)
+    redraws = view.redraw_count
+    tc.set_time(1)
+    qtbot.waitUntil(lambda: view.redraw_count > redraws)
+    assert tuple(_grab(view)[75, 100, :3]) == (0, 0, 200)
+    assert view.title == "/cam"
+
+
+def test_triangles_fill_in_their_first_vertex_colour(qtbot):
+    """2D triangles (e.g. arrow heads) are filled; here one over the image, one under it."""
+    ed = EntityDraw(EntityPath.parse("/cam/arrows"))
+    verts = np.array([[10.0, 10.0], [90.0, 10.0], [10.0, 90.0], [90.0, 90.0]])
+    colors = np.array([[255, 128, 0, 255], [0, 0, 0, 255], [0, 0, 0, 255], [9, 9, 9, 255]],
+                      np.uint8)
+    ed.triangles.append(TriangleBatch(ed.entity, "Arrows2D", verts, np.array([[0, 1, 2]]),
+                                      colors, draw_order=5.0))
+    ed.triangles.append(TriangleBatch(ed.entity, "Arrows2D", verts, np.array([[3, 2, 1]]),
+                                      colors, draw_order=-5.0))
+    view = _view(qtbot, _scene(_image("/cam/rgb", _solid(100, 100, (40, 40, 40))), ed), 200, 200)
+    pixels = _grab(view)
+    assert _at(pixels, view, 30, 30) == (255, 128, 0)
+    assert _at(pixels, view, 70, 70) == (40, 40, 40)  # drawn before the image: covered
