@@ -1,0 +1,1 @@
+"""Graph views: GraphNodes and GraphEdges, placed by a force-directed layout that settles."""
