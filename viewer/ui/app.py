@@ -131,10 +131,26 @@ def take_screenshot(window: MainWindow, path: str | Path, sources: list) -> int:
     return EXIT_FAILED if failed or not idle else EXIT_OK
 
 
-def _quit_on_sigint(app: QApplication) -> object:
-    """Ctrl+C in the terminal quits cleanly (Qt's loop would otherwise never let Python see
-    it). Returns the previous handler."""
-    previous = signal.signal(signal.SIGINT, lambda *_: app.quit())
+#: Signals that close the window like its close button (threads joined, settings saved).
+QUIT_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP")
+                     if hasattr(signal, name))
+
+
+def _quit_on_signals(app: QApplication) -> dict[int, object]:
+    """Ctrl+C, SIGTERM and SIGHUP quit cleanly: the event loop ends and the normal shutdown
+    runs (Qt's loop would otherwise never let Python see them, and SIGTERM's default kills
+    at once). A second signal while shutting down exits immediately. Returns the previous
+    handlers."""
+    received = 0
+
+    def handler(signum: int, _frame: object) -> None:
+        nonlocal received
+        received += 1
+        if received > 1:
+            os._exit(128 + signum)  # the user insists: no more waiting for threads
+        app.quit()
+
+    previous = {sig: signal.signal(sig, handler) for sig in QUIT_SIGNALS}
     ticker = QTimer(app, interval=250)
     ticker.timeout.connect(lambda: None)  # give the interpreter a chance to run the handler
     ticker.start()
@@ -166,6 +182,7 @@ def run_gui(args: argparse.Namespace) -> int:
                                    memory_limit_bytes=gui_memory_limit(args, settings)))
     server = None
     window: MainWindow | None = None
+    previous_handlers: dict[int, object] = {}
     try:
         server, url, error = start_server(hub, args)
         screenshot = getattr(args, "screenshot", None)
@@ -193,11 +210,8 @@ def run_gui(args: argparse.Namespace) -> int:
                 print(f"viewer: no .rrd/.rbl files in {', '.join(files)}", file=sys.stderr)
                 code = EXIT_FAILED
             return code
-        previous = _quit_on_sigint(app)
-        try:
-            return int(app.exec())
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        previous_handlers = _quit_on_signals(app)  # kept until the shutdown below is done
+        return int(app.exec())
     finally:
         if window is not None:
             if not getattr(args, "screenshot", None):
@@ -216,3 +230,5 @@ def run_gui(args: argparse.Namespace) -> int:
             except OSError as exc:
                 print(f"viewer: could not write the trace {args.profile}: {exc}", file=sys.stderr)
         QCoreApplication.processEvents()
+        for sig, handler in previous_handlers.items():
+            signal.signal(sig, handler)
