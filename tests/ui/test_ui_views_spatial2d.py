@@ -197,10 +197,12 @@ def test_segmentation_blends_at_its_opacity(qtbot):
 
 
 def test_hover_reports_depth_in_metres(qtbot):
-    depth = np.arange(12, dtype=np.uint16).reshape(3, 4) * 250  # millimetres
-    grey = np.repeat((depth // 12).astype(np.uint8)[..., None], 3, axis=2)
+    # Logged in millimetres (meter 1000); the scene layer hands over metres.
+    depth_mm = np.arange(12, dtype=np.uint16).reshape(3, 4) * 250
+    grey = np.repeat((depth_mm // 12).astype(np.uint8)[..., None], 3, axis=2)
     rgba = np.dstack([grey, np.full((3, 4), 255, np.uint8)])
-    view = _view(qtbot, _scene(_image("/cam/depth", rgba, "DepthImage", values=depth,
+    metres = depth_mm.astype(np.float32) / np.float32(1000.0)
+    view = _view(qtbot, _scene(_image("/cam/depth", rgba, "DepthImage", values=metres,
                                       meter=1000.0)), 400, 300)
     view.show()
     qtbot.waitExposed(view)
@@ -368,3 +370,25 @@ def test_triangles_fill_in_their_first_vertex_colour(qtbot):
     pixels = _grab(view)
     assert _at(pixels, view, 30, 30) == (255, 128, 0)
     assert _at(pixels, view, 70, 70) == (40, 40, 40)  # drawn before the image: covered
+
+
+def test_an_image_is_placed_by_its_entity_transform(qtbot):
+    """An image entity with a 2D transform (scale 2, then translate (8, 4)) lands where the
+    transform puts its pixel (0, 0); the view fits the union with an unplaced image."""
+    base = _image("/cam/base", _solid(20, 20, (0, 0, 120)))
+    small = _solid(3, 4, (250, 250, 0))
+    small[2, 3] = (0, 250, 250, 255)
+    placed = _image("/cam/placed", small, values=small[..., :3], draw_order=1.0)
+    placed.transform = np.array([[2.0, 0, 0, 8.0], [0, 2.0, 0, 4.0], [0, 0, 1, 0], [0, 0, 0, 1]])
+    view = _view(qtbot, _scene(base, placed), 400, 400)
+    assert view.visible_space() == (0.0, 0.0, 20.0, 20.0)
+    pixels = _grab(view)
+    assert _at(pixels, view, 9.0, 5.0) == (250, 250, 0)  # its pixel (0, 0)
+    assert _at(pixels, view, 15.0, 9.0) == (0, 250, 250)  # its pixel (3, 2) spans 14..16, 8..10
+    assert _at(pixels, view, 7.0, 5.0) == (0, 0, 120)
+    assert _at(pixels, view, 17.0, 9.0) == (0, 0, 120)
+    assert view.hover_at(view.image_to_widget(15.0, 9.0)).splitlines() == [
+        "pixel x 3  y 2", "/cam/placed: RGB 0, 250, 250", "/cam/base at pixel x 15  y 9: RGBA 0, 0, 120, 255"]
+    placed.transform[0, 3] = 30.0  # now it sticks out on the right: the space grows
+    view.redraw_now()
+    assert view.visible_space() == (0.0, 0.0, 38.0, 20.0)

@@ -29,13 +29,15 @@ def value_text(drawn: DrawnImage, px: int, py: int) -> str | None:
     """The value of image pixel (px, py), or None when the pixel is outside the image."""
     layer = drawn.layer
     if layer.archetype == "DepthImage" and layer.values is not None:
+        # The scene gives depth in metres; ``meter`` (raw units per metre) recovers the
+        # logged value, shown too when it differs.
         v = _at(layer.values, px, py)
         if v is None:
             return None
-        raw = float(v[0])
+        metres = float(v[0])
+        text = f"depth {_number(metres)} m"
         meter = float(layer.meter) if layer.meter else 1.0
-        text = f"depth {_number(raw / meter)} m"
-        return text if meter == 1.0 else f"{text} (raw {_number(v[0])})"
+        return text if meter == 1.0 else f"{text} (raw {_number(metres * meter)})"
     if layer.archetype == "SegmentationImage" and layer.values is not None:
         v = _at(layer.values, px, py)
         if v is None:
@@ -60,17 +62,26 @@ def value_text(drawn: DrawnImage, px: int, py: int) -> str | None:
 
 
 def pixel_report(images: list[DrawnImage], x: float, y: float) -> str:
-    """Lines for the overlay: the pixel under image-space point (x, y) and each image's value
-    there, topmost first (``images`` bottom first); off every image, the point itself."""
+    """Lines for the overlay: the pixel under view point (x, y) and each image's value
+    there, topmost first (``images`` bottom first); off every image, the point itself.
+    An image placed differently from the topmost one names its own pixel."""
     if not (math.isfinite(x) and math.isfinite(y)):
         return ""
-    px, py = math.floor(x), math.floor(y)
+    header: tuple[int, int] | None = None
     values: list[str] = []
     ordered = sorted(enumerate(images), key=lambda p: (p[1].layer.draw_order, p[0]))
     for _i, drawn in reversed(ordered):
+        local = drawn.local(x, y)
+        if local is None:
+            continue
+        px, py = math.floor(local[0]), math.floor(local[1])
         text = value_text(drawn, px, py)
-        if text is not None:
-            values.append(f"{drawn.layer.entity}: {text}")
-    if not values:
+        if text is None:
+            continue
+        if header is None:
+            header = (px, py)
+        where = "" if header == (px, py) else f" at pixel x {px}  y {py}"
+        values.append(f"{drawn.layer.entity}{where}: {text}")
+    if header is None:
         return f"x {x:.1f}  y {y:.1f}"
-    return "\n".join([f"pixel x {px}  y {py}", *values])
+    return "\n".join([f"pixel x {header[0]}  y {header[1]}", *values])

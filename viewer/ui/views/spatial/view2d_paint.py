@@ -11,7 +11,7 @@ pixels while widths in image pixels grow with the zoom (Rerun's radius conventio
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
@@ -57,19 +57,58 @@ _ROUND_CAP = Qt.PenCapStyle.RoundCap
 _ROUND_JOIN = Qt.PenJoinStyle.RoundJoin
 
 
+_IDENTITY_2D = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def affine_2d(origin_from_entity: np.ndarray | None) -> np.ndarray:
+    """The 2D part (2, 3) of an entity's 4x4 transform: view pixels from its pixels."""
+    m = np.asarray(origin_from_entity, dtype=np.float64) if origin_from_entity is not None \
+        else None
+    if m is None or m.shape != (4, 4) or not np.isfinite(m).all():
+        return _IDENTITY_2D.copy()
+    return m[np.ix_([0, 1], [0, 1, 3])]
+
+
 @dataclass(slots=True)
 class DrawnImage:
-    """An image layer ready to paint: its QImage (decoded, or wrapping ``rgba``)."""
+    """An image layer ready to paint: its QImage (decoded, or wrapping ``rgba``) and where
+    its pixel (0, 0) corner goes (``affine``: view pixels from image pixels, (2, 3); the
+    identity unless the entity has a 2D transform)."""
 
     layer: ImageLayer
     image: QImage | None
     error: str | None = None
+    affine: np.ndarray = field(default_factory=lambda: _IDENTITY_2D.copy())
 
     @property
     def size(self) -> tuple[int, int] | None:
         if self.image is not None and not self.image.isNull():
             return self.image.width(), self.image.height()
         return self.layer.size
+
+    def view_rect(self) -> Rect | None:
+        """Bounds of the placed image in view pixels."""
+        size = self.size
+        if size is None:
+            return None
+        w, h = size
+        corners = np.array([[0.0, 0.0, 1.0], [w, 0.0, 1.0], [0.0, h, 1.0], [w, h, 1.0]])
+        xy = corners @ self.affine.T
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+    def local(self, x: float, y: float) -> tuple[float, float] | None:
+        """Image pixel coordinates of view point (x, y); None for a degenerate placement."""
+        a = self.affine[:, :2]
+        det = float(np.linalg.det(a))
+        if not math.isfinite(det) or abs(det) < 1e-12:
+            return None
+        u, v = np.linalg.solve(a, np.array([x, y]) - self.affine[:, 2])
+        return float(u), float(v)
+
+    def qtransform(self) -> QTransform:
+        (a, b, c), (d, e, f) = self.affine.tolist()
+        return QTransform(a, d, b, e, c, f)
 
 
 class ImageCache:
@@ -96,7 +135,7 @@ class ImageCache:
                     entry = _convert(layer)
                     self.conversions += 1
                 fresh[key] = entry
-                out.append(DrawnImage(layer, entry[1], entry[2]))
+                out.append(DrawnImage(layer, entry[1], entry[2], affine_2d(ed.transform)))
         self._cache = fresh
         return out
 
@@ -128,11 +167,13 @@ def _convert(layer: ImageLayer) -> tuple[object, QImage | None, str | None]:
 
 
 def visible_space(scene: Scene, images: list[DrawnImage]) -> Rect | None:
-    """What a fitted view shows: the union of the image rectangles (all start at pixel
-    (0, 0)), or the padded bounds of the drawn data when there is no image."""
-    sizes = [d.size for d in images if d.size is not None]
-    if sizes:
-        return 0.0, 0.0, float(max(s[0] for s in sizes)), float(max(s[1] for s in sizes))
+    """What a fitted view shows: the union of the image rectangles (each from its pixel
+    (0, 0), placed by its entity's transform), or the padded bounds of the drawn data when
+    there is no image."""
+    rects = [r for r in (d.view_rect() for d in images) if r is not None]
+    if rects:
+        return (min(r[0] for r in rects), min(r[1] for r in rects),
+                max(r[2] for r in rects), max(r[3] for r in rects))
     bounds = scene.bounds()
     if bounds is None:
         return None
@@ -178,11 +219,12 @@ def _paint_image(painter: QPainter, drawn: DrawnImage, camera: Camera2D) -> None
         return
     painter.save()
     try:
-        painter.setTransform(QTransform(camera.scale, 0.0, 0.0, camera.scale,
-                                        camera.offset_x, camera.offset_y))
+        painter.setTransform(drawn.qtransform() * QTransform(
+            camera.scale, 0.0, 0.0, camera.scale, camera.offset_x, camera.offset_y))
         painter.setOpacity(max(0.0, min(1.0, float(drawn.layer.opacity))))
         # Enlarged pixels stay pixels; a shrunk image is filtered (class ids never are).
-        smooth = camera.scale < 1.0 and drawn.layer.archetype != "SegmentationImage"
+        scale = camera.scale * abs(float(np.linalg.det(drawn.affine[:, :2]))) ** 0.5
+        smooth = scale < 1.0 and drawn.layer.archetype != "SegmentationImage"
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
         painter.drawImage(QRectF(0.0, 0.0, image.width(), image.height()), image)
     finally:
