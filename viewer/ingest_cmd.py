@@ -80,6 +80,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
     from viewer.ingest import IngestHub, IngestSettings
     from viewer.ingest.stats import IngestStats
+    from viewer.log.inputs import expand_inputs
 
     app = QCoreApplication.instance() or QCoreApplication(["viewer ingest"])
     profile = getattr(args, "profile", None)
@@ -108,7 +109,8 @@ def run_ingest(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         hub.start()
-        for path in args.files:
+        paths, problems = expand_inputs(args.files)
+        for path in paths:
             hub.open_file(path)
         if getattr(args, "serve", False):
             try:
@@ -144,6 +146,7 @@ def run_ingest(args: argparse.Namespace) -> int:
             server = None
             hub.run_until_idle(5.0)  # whatever the last streams delivered
         report = build_report(hub, wall_s)
+        report["errors"][:0] = [{"source": arg, "message": msg} for arg, msg in problems]
     finally:
         if server is not None:
             server.stop()

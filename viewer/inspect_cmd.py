@@ -20,6 +20,7 @@ from typing import Any, TextIO
 import pyarrow as pa
 
 from viewer.log.arrow import ArrowDecodeError
+from viewer.log.inputs import expand_inputs as expand_paths
 from viewer.log.messages import ArrowMsg, SetStoreInfo, StoreId
 from viewer.log.reader import RrdReader
 from viewer.store.chunk import ChunkError
@@ -28,7 +29,6 @@ from viewer.store.entity_db import EntityDb
 from viewer.store.summary import summarize
 
 EXIT_OK, EXIT_UNREADABLE = 0, 1
-RECORDING_SUFFIXES = (".rrd", ".rbl")
 # Whatever a malformed payload or chunk can raise while being decoded and built.
 _CHUNK_ERRORS = (ArrowDecodeError, ChunkError, ValueError, TypeError, pa.ArrowException)
 
@@ -54,21 +54,11 @@ class Inspection:
 
 
 def expand_inputs(args: list[str], inspection: Inspection) -> list[Path]:
-    """Files to read: plain paths as given, folders replaced by the recordings inside them."""
-    paths: list[Path] = []
-    for arg in args:
-        path = Path(arg)
-        if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.suffix.lower() in RECORDING_SUFFIXES and p.is_file()
-            )
-            if not found:
-                inspection.error(arg, "folder holds no .rrd or .rbl files")
-            paths.extend(found)
-        elif path.exists():
-            paths.append(path)
-        else:
-            inspection.error(arg, "no such file or folder")
+    """Files to read (`viewer.log.inputs`: folders expanded, ``-`` for standard input);
+    arguments that name nothing readable become errors."""
+    paths, problems = expand_paths(args)
+    for arg, message in problems:
+        inspection.error(arg, message)
     return paths
 
 

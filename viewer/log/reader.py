@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
+import stat
 import struct
 import sys
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from viewer.log.inputs import STDIN
 from viewer.log.messages import LogMsg
 from viewer.log.protobuf import ProtobufError, as_byte_view, decode_log_msg_span
 from viewer.log.xxhash32 import FOOTER_SEED, xxh32
@@ -95,6 +97,15 @@ class ReadError:
         return f"{self.source} @ {self.offset}: {self.message}"
 
 
+def _file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a file"
+
+
 class RrdReader:
     """Iterate the messages of an `.rrd` file (or bytes) in file order.
 
@@ -122,8 +133,25 @@ class RrdReader:
         self.errors: list[ReadError] = []
         self.bytes_read = 0
         self._stream_start = 0
+        if self.source == STDIN:
+            # Standard input cannot be mapped: read it whole, then parse like a file.
+            try:
+                data = sys.stdin.buffer.read()
+            except (OSError, ValueError, AttributeError) as exc:
+                self.errors.append(ReadError(self.source, 0, f"cannot read standard input: {exc}"))
+                data = b""
+            self.source = "<stdin>"
+            self._view = memoryview(data)
+            self._open_errors = list(self.errors)
+            self.total_bytes = len(self._view)
+            return
         try:
-            size = os.path.getsize(path)
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                kind = _file_kind(st.st_mode)
+                hint = "" if stat.S_ISDIR(st.st_mode) else "; pipe it to standard input as '-'"
+                raise OSError(f"not a regular file ({kind}){hint}")
+            size = st.st_size
             if size > 0:
                 self._map = pa.memory_map(self.source, "r")
                 whole = self._map.read_buffer()

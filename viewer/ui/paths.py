@@ -7,30 +7,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QUrl
 
-RECORDING_SUFFIXES = (".rrd", ".rbl")
-
-
-def is_recording(path: Path) -> bool:
-    return path.suffix.lower() in RECORDING_SUFFIXES
+from viewer.log.inputs import expand_inputs, is_recording
 
 
 def expand_recording_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given (whatever their suffix: the reader reports a bad one clearly), and for
-    folders the ``.rrd``/``.rbl`` files inside them (recursively, sorted). Duplicates dropped."""
-    out: list[Path] = []
-    seen: set[Path] = set()
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and is_recording(p))
-        else:
-            found = [path]
-        for p in found:
-            key = p.resolve() if p.exists() else p
-            if key not in seen:
-                seen.add(key)
-                out.append(p)
-    return out
+    """Files as given, folders expanded, ``-`` for standard input (`viewer.log.inputs`);
+    a path that names nothing is kept so that opening it reports the problem."""
+    out, problems = expand_inputs(paths)
+    missing = [Path(arg) for arg, msg in problems if msg == "no such file or folder"]
+    return out + missing
 
 
 def local_paths_from_urls(urls: Iterable[QUrl]) -> list[Path]:
