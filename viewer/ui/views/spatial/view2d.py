@@ -31,7 +31,13 @@ from viewer.ui.views.base import View
 from viewer.ui.views.spatial.image import BACKGROUND
 from viewer.ui.views.spatial.view2d_camera import Camera2D, Rect
 from viewer.ui.views.spatial.view2d_hover import pixel_report
-from viewer.ui.views.spatial.view2d_paint import DrawnImage, ImageCache, paint_scene, visible_space
+from viewer.ui.views.spatial.view2d_paint import (
+    LABEL_BACKGROUND,
+    DrawnImage,
+    ImageCache,
+    paint_scene,
+    visible_space,
+)
 
 #: Archetypes a 2D view shows (an entity with a component of one of them is accepted).
 ARCHETYPES_2D = frozenset({"Image", "EncodedImage", "DepthImage", "SegmentationImage",
@@ -130,14 +136,26 @@ class Spatial2DView(View):
             rect = QRectF(self.rect())
             painter.fillRect(rect, BACKGROUND)
             paint_scene(painter, self.scene, self.images, self.camera, rect)
-            errors = self.errors()
-            if errors:
-                painter.setPen(ERROR_COLOR)
-                painter.drawText(rect.adjusted(8, 8, -8, -8),
-                                 int(Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap),
-                                 "\n".join(errors))
+            self._paint_errors(painter, rect)
         finally:
             painter.end()
+
+    def _paint_errors(self, painter: QPainter, rect: QRectF) -> None:
+        """Why some entities are missing, top left on a dark box (the hover report uses
+        the bottom left)."""
+        errors = self.errors()
+        if not errors:
+            return
+        flags = int(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft
+                    | Qt.TextFlag.TextWordWrap)
+        area = rect.adjusted(12, 10, -12, -10)
+        text = "\n".join(errors)
+        used = painter.boundingRect(area, flags, text)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(LABEL_BACKGROUND)
+        painter.drawRoundedRect(used.adjusted(-6, -4, 6, 4), 4.0, 4.0)
+        painter.setPen(ERROR_COLOR)
+        painter.drawText(area, flags, text)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
