@@ -1,0 +1,1 @@
+"""Map views: GeoPoints and GeoLineStrings on longitude / latitude axes (no tiles)."""
