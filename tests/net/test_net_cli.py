@@ -64,6 +64,7 @@ def test_net_cli_ingest_serve_busy_port_exits_with_a_clear_message():
         out, err = second.communicate(timeout=30)
         assert second.returncode == 1
         assert f"port {port} on 127.0.0.1 is already in use — another viewer? use --port" in err
+        assert "add_port" not in err and len(err.strip().splitlines()) == 1  # no gRPC core log
     finally:
         first.kill()
         first.communicate()

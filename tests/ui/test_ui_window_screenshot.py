@@ -55,6 +55,19 @@ def test_ui_window_screenshot_exits_1_for_unreadable_file(tmp_path):
     assert QImage(str(out)).size().toTuple() == (800, 500)  # the window is still shot
 
 
+def test_ui_window_screenshot_exits_1_for_a_partly_read_file(tmp_path):
+    """Like inspect and ingest: what could be read is shown (and shot), the code says 1."""
+    data = (DATA / "scalars.rrd").read_bytes()
+    cut = tmp_path / "cut.rrd"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    out = tmp_path / "shot.png"
+    proc = run_viewer(tmp_path, str(cut), "--screenshot", str(out), "--window-size", "800x500",
+                      "--no-serve")
+    assert proc.returncode == 1, proc.stderr
+    assert "cut.rrd" in proc.stderr
+    assert QImage(str(out)).size().toTuple() == (800, 500)
+
+
 @pytest.mark.parametrize("size", ["0x10", "wide"])
 def test_ui_window_bad_window_size_is_a_usage_error(tmp_path, size):
     proc = run_viewer(tmp_path, "--screenshot", str(tmp_path / "x.png"), "--window-size", size,

@@ -128,7 +128,9 @@ def take_screenshot(window: MainWindow, path: str | Path, sources: list) -> int:
     if not idle:
         print("viewer: screenshot taken before loading finished (timeout)", file=sys.stderr)
     print(f"viewer: screenshot saved to {path} ({image.width()}x{image.height()})", file=sys.stderr)
-    return EXIT_FAILED if failed or not idle else EXIT_OK
+    # One rule with `inspect` and `ingest`: anything unreadable (a whole file or part of
+    # one) makes the exit code 1, after the picture of what could be read is saved.
+    return EXIT_FAILED if failed or not idle or hub.errors() else EXIT_OK
 
 
 #: Signals that close the window like its close button (threads joined, settings saved).
