@@ -1,4 +1,4 @@
-"""A Z-up orbit camera that projects 3D points with numpy (no OpenGL).
+"""An orbit camera (Z up unless told otherwise) that projects 3D points with numpy (no OpenGL).
 
 OpenGL gives a 0×0 framebuffer offscreen and is flaky on remote desktops, so the 3D view
 projects points itself and draws them with QPainter: it works in tests and screenshots.
@@ -13,6 +13,19 @@ import numpy as np
 
 _UP = np.array([0.0, 0.0, 1.0])
 _MAX_PITCH = math.radians(89.0)
+_AXES = {"X": 0, "Y": 1, "Z": 2}
+
+
+def up_vector(up: str) -> np.ndarray:
+    """"+Z", "-Y", ... (a Scene's ``up``) as a unit vector; anything else is +Z."""
+    up = up.strip().upper()
+    if len(up) == 1:
+        up = "+" + up
+    if len(up) != 2 or up[0] not in "+-" or up[1] not in _AXES:
+        return _UP.copy()
+    v = np.zeros(3)
+    v[_AXES[up[1]]] = 1.0 if up[0] == "+" else -1.0
+    return v
 
 
 @dataclass(slots=True)
@@ -25,27 +38,37 @@ class Projection:
 
 @dataclass(slots=True)
 class OrbitCamera:
-    """Looks at ``target`` from ``distance`` away, at angle ``yaw`` around Z and ``pitch`` up."""
+    """Looks at ``target`` from ``distance`` away, at angle ``yaw`` around ``up`` and ``pitch``
+    above the plane normal to it. With ``up`` = +Z, yaw 0 looks from +X."""
 
     target: np.ndarray = field(default_factory=lambda: np.zeros(3))
     yaw: float = math.radians(45.0)
     pitch: float = math.radians(30.0)
     distance: float = 10.0
     fov_y: float = math.radians(50.0)
+    up: np.ndarray = field(default_factory=lambda: _UP.copy())
+
+    def ground_axes(self) -> tuple[np.ndarray, np.ndarray]:
+        """Two unit vectors a, b with a x b = up: yaw 0 looks from a, yaw 90° from b."""
+        up = self.up
+        a = np.zeros(3)
+        a[(int(np.argmax(np.abs(up))) + 1) % 3] = 1.0  # +Z -> X, +Y -> Z, +X -> Y
+        return a, np.cross(up, a)
 
     def eye(self) -> np.ndarray:
+        a, b = self.ground_axes()
         cp = math.cos(self.pitch)
-        direction = np.array([cp * math.cos(self.yaw), cp * math.sin(self.yaw),
-                              math.sin(self.pitch)])
+        direction = (cp * math.cos(self.yaw)) * a + (cp * math.sin(self.yaw)) * b \
+            + math.sin(self.pitch) * self.up
         return self.target + self.distance * direction
 
     def basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(right, up, forward) unit vectors of the camera."""
         forward = self.target - self.eye()
         forward /= np.linalg.norm(forward)
-        right = np.cross(forward, _UP)
+        right = np.cross(forward, self.up)
         norm = np.linalg.norm(right)
-        right = right / norm if norm > 1e-12 else np.array([1.0, 0.0, 0.0])
+        right = right / norm if norm > 1e-12 else self.ground_axes()[1]
         up = np.cross(right, forward)
         return right, up, forward
 
@@ -88,6 +111,11 @@ class OrbitCamera:
         if len(finite) == 0:
             return
         lo, hi = finite.min(axis=0), finite.max(axis=0)
+        self.fit_bounds(lo, hi)
+
+    def fit_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Center on the box (lo, hi) and back off until its bounding sphere fits."""
+        lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
         self.target = (lo + hi) / 2.0
         radius = float(np.linalg.norm(hi - lo)) / 2.0
         radius = max(radius, 1e-3)

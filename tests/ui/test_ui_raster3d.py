@@ -1,0 +1,234 @@
+"""The numpy 3D rasterizer on hand-built scenes: pixels where the pinhole projection puts
+them, depth buffer, filled and lit triangles, disc and line widths, picking."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from viewer.scene.draw import EntityDraw, LineBatch, PointBatch, Scene, TriangleBatch
+from viewer.store.entity_path import EntityPath
+from viewer.ui.views.spatial.orbit_camera import OrbitCamera
+from viewer.ui.views.spatial.raster3d import BACKGROUND, decimated, prepare, render
+
+W, H = 200, 150
+RED = (255, 0, 0, 255)
+GREEN = (0, 255, 0, 255)
+BLUE = (0, 0, 255, 255)
+_CORNERS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], float)
+_FACES = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+
+
+def _camera() -> OrbitCamera:
+    """Eye at (10, 0, 0) looking at the origin: screen x follows +Y, screen up is +Z."""
+    return OrbitCamera(target=np.zeros(3), yaw=0.0, pitch=0.0, distance=10.0,
+                       fov_y=math.radians(50.0))
+
+
+F = _camera().focal_px(H)
+
+
+def _screen(p) -> tuple[float, float]:
+    """Pinhole projection of a point for ``_camera()`` (depth along -X)."""
+    x, y, z = p
+    depth = 10.0 - x
+    return W / 2 + F * y / depth, H / 2 - F * z / depth
+
+
+def _scene(*draws: EntityDraw) -> Scene:
+    return Scene(dims=3, origin=EntityPath.root(), entities={d.entity: d for d in draws})
+
+
+def _solid_box(name: str, center, half, color) -> EntityDraw:
+    ed = EntityDraw(EntityPath.parse(name))
+    verts = np.asarray(center, float) + _CORNERS * np.asarray(half, float)
+    tris = [(a, b, c) for a, b, c, d in _FACES] + [(a, c, d) for a, b, c, d in _FACES]
+    ed.triangles.append(TriangleBatch(ed.entity, "Boxes3D", verts, np.array(tris),
+                                      np.tile(np.array(color, np.uint8), (8, 1))))
+    return ed
+
+
+def _points(name: str, xyz, color, radius) -> EntityDraw:
+    ed = EntityDraw(EntityPath.parse(name))
+    xyz = np.atleast_2d(np.asarray(xyz, float))
+    ed.points.append(PointBatch(ed.entity, "Points3D", xyz,
+                                np.tile(np.array(color, np.uint8), (len(xyz), 1)),
+                                np.full(len(xyz), float(radius))))
+    return ed
+
+
+def _segment(name: str, a, b, color, radius) -> EntityDraw:
+    ed = EntityDraw(EntityPath.parse(name))
+    ed.lines.append(LineBatch(ed.entity, "LineStrips3D", np.array([[a, b]], float),
+                              np.array([color], np.uint8), np.array([float(radius)])))
+    return ed
+
+
+def _rgb(frame) -> np.ndarray:
+    """(h, w, 3) uint8 from the packed frame."""
+    c = frame.rgb32
+    return np.stack([(c >> 16) & 255, (c >> 8) & 255, c & 255], axis=-1).astype(np.uint8)
+
+
+def _is(rgb: np.ndarray, color) -> np.ndarray:
+    return (rgb == np.array(color[:3], np.uint8)).all(axis=-1)
+
+
+def _covered(frame) -> np.ndarray:
+    return frame.rgb32 != np.uint32(BACKGROUND)
+
+
+def test_red_box_lands_where_the_projection_says():
+    center, half = np.array([0.0, 1.0, 0.5]), 0.5
+    frame = render(prepare(_scene(_solid_box("/box", center, half, RED))), _camera(), W, H)
+    rgb = _rgb(frame)
+    red = (rgb[..., 0] > 200) & (rgb[..., 1] < 30) & (rgb[..., 2] < 30)
+    corners = np.array([_screen(center + half * c) for c in _CORNERS])
+    front = np.array([_screen(center + half * c) for c in _CORNERS if c[0] > 0])
+    fx0, fy0 = front.min(axis=0)
+    fx1, fy1 = front.max(axis=0)
+    ys, xs = np.mgrid[0:H, 0:W] + 0.5  # pixel centres
+    inside_front = (xs > fx0 + 1) & (xs < fx1 - 1) & (ys > fy0 + 1) & (ys < fy1 - 1)
+    bx0, by0 = corners.min(axis=0)
+    bx1, by1 = corners.max(axis=0)
+    outside = (xs < bx0 - 1) | (xs > bx1 + 1) | (ys < by0 - 1) | (ys > by1 + 1)
+    assert inside_front.sum() > 150  # ~17 x 17 px face
+    assert red[inside_front].all()
+    assert not _covered(frame)[outside].any()
+    # The face looks straight at the headlight: nearly unshaded red.
+    assert rgb[inside_front][:, 0].min() >= 240
+    # Covered area ~ the front face's projected area (the sides add under a pixel column).
+    assert abs(int(red.sum()) - (fx1 - fx0) * (fy1 - fy0)) < 2 * ((fx1 - fx0) + (fy1 - fy0))
+
+
+def test_nearer_geometry_wins_whatever_the_order():
+    near = _solid_box("/near", [2.0, 0.0, 0.0], [0.1, 0.3, 0.3], GREEN)  # depth 7.9
+    far = _solid_box("/far", [-2.0, 0.0, 0.0], [0.1, 1.0, 1.0], RED)  # depth 11.9
+    dot = _points("/dot", [[4.0, 0.0, 0.8]], BLUE, -3.0)  # in front of the far box
+    for order in ((near, far, dot), (dot, far, near)):
+        frame = render(prepare(_scene(*order)), _camera(), W, H)
+        rgb = _rgb(frame)
+        cx, cy = int(W / 2), int(H / 2)
+        assert _is(rgb[cy, cx], GREEN)  # both boxes cover the centre: the near one shows
+        x, y = _screen([-1.9, 0.7, -0.7])  # far box only
+        assert rgb[int(y), int(x), 0] > 200 and rgb[int(y), int(x), 1] < 30
+        x, y = _screen([4.0, 0.0, 0.8])
+        assert _is(rgb[int(y), int(x)], BLUE)
+        depth = frame.depth_order()
+        assert depth[cy, cx] < depth[int(_screen([-1.9, 0.7, -0.7])[1]),
+                                     int(_screen([-1.9, 0.7, -0.7])[0])]
+
+
+def test_points_of_any_size_respect_depth():
+    """A big far disc and a small near one at the same place: the near one on top, the far
+    one's rim around it (a painter's order by size would get this wrong)."""
+    far = _points("/far", [[-5.0, 0.0, 0.0]], RED, -10.0)
+    near = _points("/near", [[5.0, 0.0, 0.0]], GREEN, -2.0)
+    frame = render(prepare(_scene(near, far)), _camera(), W, H)
+    rgb = _rgb(frame)
+    cx, cy = W // 2, H // 2
+    assert _is(rgb[cy, cx], GREEN) and _is(rgb[cy, cx + 2], GREEN)
+    assert _is(rgb[cy, cx + 3], RED) and _is(rgb[cy, cx + 10], RED)
+    assert not _covered(frame)[cy, cx + 11]
+
+
+@pytest.mark.parametrize(("radius", "k"), [(-5.0, 5), (-0.5, 0), (0.3, 4)])
+def test_point_disc_sizes(radius, k):
+    """UI radii are pixels; scene radii shrink with depth (0.3 at depth 10: 4.8 px)."""
+    frame = render(prepare(_scene(_points("/p", [[0.0, 0.0, 0.0]], RED, radius))),
+                   _camera(), W, H)
+    dy, dx = np.mgrid[-k:k + 1, -k:k + 1]
+    assert _covered(frame).sum() == int((dx * dx + dy * dy <= (k + 0.5) ** 2).sum())
+    row = np.flatnonzero(_covered(frame)[H // 2])
+    assert len(row) == 2 * k + 1
+
+
+def test_triangle_is_filled_and_lit():
+    a, b, c = np.array([0.0, -2.0, -1.5]), np.array([0.0, 2.5, -1.0]), np.array([0.0, 0.0, 2.0])
+    ed = EntityDraw(EntityPath.parse("/tri"))
+    ed.triangles.append(TriangleBatch(ed.entity, "Mesh3D", np.stack([a, b, c]),
+                                      np.array([[0, 1, 2]]),
+                                      np.array([BLUE, BLUE, BLUE], np.uint8)))
+    frame = render(prepare(_scene(ed)), _camera(), W, H)
+    s = np.array([_screen(p) for p in (a, b, c)])
+    ys, xs = np.mgrid[0:H, 0:W] + 0.5
+
+    def edge(p, q):  # signed distance in pixels of each pixel centre to edge p -> q
+        d = q - p
+        return ((xs - p[0]) * d[1] - (ys - p[1]) * d[0]) / np.hypot(*d)
+
+    e = [edge(s[0], s[1]), edge(s[1], s[2]), edge(s[2], s[0])]
+    sign = np.sign(e[0][int(s[:, 1].mean()), int(s[:, 0].mean())])
+    inner = (sign * e[0] > 1) & (sign * e[1] > 1) & (sign * e[2] > 1)
+    outer = (sign * e[0] < -1) | (sign * e[1] < -1) | (sign * e[2] < -1)
+    covered = _covered(frame)
+    assert inner.sum() > 1500
+    assert covered[inner].all() and not covered[outer].any()
+    (ux, uy), (vx, vy) = s[1] - s[0], s[2] - s[0]
+    area = abs(ux * vy - uy * vx) / 2
+    assert abs(int(covered.sum()) - area) < 0.05 * area
+    blue = _rgb(frame)[inner][:, 2]
+    # Facing the headlight: nearly full blue; the corners are seen a little obliquely.
+    assert blue.min() >= 225 and _rgb(frame)[inner][:, :2].max() == 0
+
+
+def test_line_width_follows_radius():
+    """-0.75 UI points (Rerun's default) is a 1 px line without gaps; wider radii give
+    2k+1 px with k = floor(radius in px); scene radii shrink with depth."""
+    a, b = [0.0, -2.0, 0.0], [0.0, 2.0, 0.0]
+    x0, x1 = (int(_screen(p)[0]) for p in (a, b))
+    for radius, width in ((-0.75, 1), (-2.0, 5), (3.2 * 10 / F, 7)):
+        frame = render(prepare(_scene(_segment("/l", a, b, GREEN, radius))), _camera(), W, H)
+        cols = _covered(frame)[:, x0 + 6:x1 - 6]
+        assert (cols.sum(axis=0) == width).all(), radius
+        assert not _covered(frame)[:, : x0 - width].any()
+
+
+def test_lines_clip_at_the_screen_and_the_near_plane():
+    # From far in front through the camera to behind it: only the part in front is drawn.
+    frame = render(prepare(_scene(_segment("/l", [-50.0, 0.0, -1.0], [30.0, 0.0, -1.0],
+                                           GREEN, -0.75))), _camera(), W, H)
+    covered = _covered(frame)
+    col = covered[:, W // 2]
+    assert col.sum() > 10  # the line runs down the screen's centre column
+    assert not covered[: H // 2].any()  # below the horizon only: nothing mirrored above
+    # A segment far off screen draws nothing.
+    frame = render(prepare(_scene(_segment("/l", [0.0, 500.0, 0.0], [0.0, 600.0, 0.0],
+                                           GREEN, -0.75))), _camera(), W, H)
+    assert not _covered(frame).any()
+
+
+def test_points_behind_the_camera_are_not_drawn():
+    frame = render(prepare(_scene(_points("/p", [[20.0, 0.0, 0.0], [30.0, 1.0, 1.0]],
+                                          RED, -3.0))), _camera(), W, H)
+    assert not _covered(frame).any()
+
+
+def test_picking_names_the_entity_under_a_pixel():
+    box = _solid_box("/box", [0.0, -1.0, 0.0], [0.3, 0.3, 0.3], RED)
+    line = _segment("/line", [0.0, 1.0, -1.0], [0.0, 1.0, 1.0], GREEN, -0.75)
+    frame = render(prepare(_scene(box, line)), _camera(), W, H)
+    assert frame.entity_at(*_screen([0.3, -1.0, 0.0])) == EntityPath.parse("/box")
+    x, y = _screen([0.0, 1.0, 0.0])
+    assert frame.entity_at(x, y) == EntityPath.parse("/line")
+    assert frame.entity_at(x + 2, y) == EntityPath.parse("/line")  # within reach
+    assert frame.entity_at(x + 2, y, reach=0) is None
+    assert frame.entity_at(5, 5) is None
+    ids = frame.entity_ids()
+    assert set(np.unique(ids).tolist()) == {-1, 0, 1}
+
+
+def test_preview_keeps_colours_and_ids():
+    """The decimated preview draws fewer points; lines and triangles keep their colours."""
+    pts = _points("/pts", np.column_stack([np.zeros(8), np.linspace(-2, 2, 8), np.ones(8)]),
+                  RED, -2.0)
+    line = _segment("/line", [0.0, -2.0, -1.0], [0.0, 2.0, -1.0], GREEN, -0.75)
+    prepared = prepare(_scene(pts, line))
+    frame = render(decimated(prepared, 4), _camera(), W, H)
+    rgb = _rgb(frame)
+    assert _is(rgb, RED).sum() == 2 * 21  # points 0 and 4 of 8, discs of radius 2 (21 px)
+    x, y = _screen([0.0, 0.0, -1.0])
+    assert _is(rgb[int(y), int(x)], GREEN)
+    assert frame.entity_at(x, y) == EntityPath.parse("/line")

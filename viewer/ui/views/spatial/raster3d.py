@@ -1,0 +1,648 @@
+"""A numpy software rasterizer for 3D scenes: the same pixels in a window and offscreen.
+
+OpenGL renders nothing under ``QT_QPA_PLATFORM=offscreen`` (docs/benchmarks/spatial.md), and
+tests and ``--screenshot`` run there, so the 3D view draws with numpy instead.
+
+Every primitive becomes *fragments*: a pixel index and a 64-bit key whose high word grows
+with depth (the bit pattern of ``1/z``, inverted) and whose low word names what is drawn
+(a point, a line segment or a triangle fragment). One ``np.minimum.at`` per batch keeps the
+nearest key of every pixel: a depth buffer, a colour buffer and an entity-id buffer at once,
+with no sort. Wide points and lines are drawn as one fragment at their centre, then the key
+image of all fragments of one pixel radius is eroded with a disc (a running minimum over
+rows, then columns): a disc per fragment at the fragment's depth for a cost that depends on
+the image, not on the number of points. Colours are opaque (alpha is ignored).
+
+Radii follow Rerun: positive in scene units (pixels by depth), negative in UI points.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+import numpy as np
+
+from viewer.scene.draw import Scene
+from viewer.store.entity_path import EntityPath
+
+#: The key of a pixel nothing covers.
+EMPTY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+#: Widest disc radius in pixels (bigger points and lines are drawn this wide).
+MAX_RADIUS_PX = 48
+#: Packed 0xAARRGGBB background (the layout of ``QImage.Format_RGB32``).
+BACKGROUND = 0xFF181A1E
+#: Lighting of triangles: ambient part + headlight (Lambert, two-sided) part.
+AMBIENT = 0.3
+DIFFUSE = 0.7
+#: Segment sample counts are rounded up to one of these (fewer shapes to broadcast).
+_SAMPLE_BUCKETS = np.array([1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96,
+                            128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1280, 1536,
+                            2048, 2560, 3072, 4096, 6144, 8192])
+_U32 = np.uint64(0xFFFF_FFFF)
+
+
+class Camera(Protocol):
+    """What the renderer needs of a camera (``OrbitCamera`` has it)."""
+
+    def eye(self) -> np.ndarray: ...
+
+    def basis(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...  # right, up, forward
+
+    def focal_px(self, height: int) -> float: ...
+
+
+def pack_rgb32(rgba: np.ndarray) -> np.ndarray:
+    """(n, 4) uint8 -> opaque 0xFFRRGGBB uint32."""
+    c = np.asarray(rgba, dtype=np.uint32).reshape(-1, 4)
+    return (0xFF000000 | (c[:, 0] << 16) | (c[:, 1] << 8) | c[:, 2]).astype(np.uint32)
+
+
+def px_radius(radius: np.ndarray | float) -> np.ndarray:
+    """Whole-pixel disc radius k for a radius in pixels: the disc is 2k+1 pixels wide, the
+    nearest odd width to the diameter (a radius under 1 px is one pixel: thin lines stay
+    visible)."""
+    r = np.floor(np.asarray(radius, dtype=np.float32))
+    return np.clip(r, 0, MAX_RADIUS_PX).astype(np.int32)
+
+
+# ---------------------------------------------------------------------------------- prepare
+
+
+@dataclass(slots=True)
+class PreparedScene:
+    """A Scene as flat float32 arrays, relative to ``center`` (float32 keeps precision for
+    recordings far from the origin). Built once per scene, rendered once per camera move."""
+
+    scene: Scene
+    center: np.ndarray  # (3,) float64
+    radius: float  # half the bounds' diagonal (>= a tiny positive value)
+    entities: list[EntityPath]
+    # points: homogeneous (4, n) positions, packed colours, radii, entity index, keys
+    p_xyz: np.ndarray
+    p_radius: np.ndarray
+    p_ui_radius: float | None  # every point has this negative radius (the common case)
+    p_keys: np.ndarray  # (n,) uint64: low word = point index, high word written per frame
+    # line segments: (4, m) starts and ends
+    l_ab: np.ndarray  # (4, 2m): the m starts, then the m ends
+    l_radius: np.ndarray
+    l_ui_radius: float | None
+    # triangles, one row per corner k: (3, 4, t) positions, (3, t, 3) rgb 0..1, normals
+    t_xyz: np.ndarray
+    t_rgb: np.ndarray
+    t_normal: np.ndarray
+    t_entity: np.ndarray  # (t,) int32
+    point_slots: int  # rows of the tables below that are points (all n, even when decimated)
+    colors: np.ndarray  # (n + m,) packed colours of points then segments
+    entity_of: np.ndarray  # (n + m,) int32 entity index of points then segments
+    labels: list[tuple[np.ndarray, str, tuple[int, int, int, int]]] = field(default_factory=list)
+
+    @property
+    def n_points(self) -> int:
+        return self.p_xyz.shape[1]
+
+    @property
+    def n_segments(self) -> int:
+        return self.l_ab.shape[1] // 2
+
+    @property
+    def n_triangles(self) -> int:
+        return self.t_entity.shape[0]
+
+    def entity_bounds(self, entity: EntityPath) -> tuple[np.ndarray, np.ndarray] | None:
+        """(lo, hi) in scene coordinates of what ``entity`` draws."""
+        ed = self.scene.entities.get(entity)
+        if ed is None:
+            return None
+        parts = [b.positions[:, :3] for b in ed.points]
+        parts += [b.segments.reshape(-1, 3) for b in ed.lines]
+        parts += [b.vertices[:, :3] for b in ed.triangles]
+        parts += [lab.position[None, :3] for lab in ed.labels]
+        pts = np.concatenate(parts) if parts else np.empty((0, 3))
+        pts = pts[np.isfinite(pts).all(axis=1)]
+        if not len(pts):
+            return None
+        return pts.min(axis=0), pts.max(axis=0)
+
+
+def _homogeneous(xyz: np.ndarray, center: np.ndarray) -> np.ndarray:
+    out = np.ones((4, len(xyz)), dtype=np.float32)
+    out[:3] = (np.asarray(xyz, dtype=np.float64) - center).T
+    return out
+
+
+def _common_ui_radius(radii: np.ndarray) -> float | None:
+    if len(radii) and radii[0] < 0 and (radii == radii[0]).all():
+        return float(radii[0])
+    return None
+
+
+def prepare(scene: Scene) -> PreparedScene:
+    """Flatten ``scene`` (dims 3) into the arrays ``render`` reads."""
+    bounds = scene.bounds()
+    if bounds is None:
+        center, radius = np.zeros(3), 1.0
+    else:
+        lo, hi = (np.asarray(b, dtype=np.float64)[:3] for b in bounds)
+        center, radius = (lo + hi) / 2.0, max(float(np.linalg.norm(hi - lo)) / 2.0, 1e-6)
+    entities = list(scene.entities)
+    p_pos, p_col, p_rad, p_ent = [], [], [], []
+    l_seg, l_col, l_rad, l_ent = [], [], [], []
+    t_pos, t_rgb, t_nrm, t_ent = [], [], [], []
+    labels = []
+    for ei, ed in enumerate(scene.entities.values()):
+        for b in ed.points:
+            n = len(b.positions)
+            p_pos.append(np.asarray(b.positions, dtype=np.float64)[:, :3])
+            p_col.append(pack_rgb32(b.colors))
+            p_rad.append(np.broadcast_to(np.asarray(b.radii, np.float32), (n,)))
+            p_ent.append(np.full(n, ei, np.int32))
+        for b in ed.lines:
+            m = len(b.segments)
+            l_seg.append(np.asarray(b.segments, dtype=np.float64)[:, :, :3])
+            l_col.append(pack_rgb32(b.colors))
+            l_rad.append(np.broadcast_to(np.asarray(b.radii, np.float32), (m,)))
+            l_ent.append(np.full(m, ei, np.int32))
+        for b in ed.triangles:
+            tri = np.asarray(b.triangles, dtype=np.int64).reshape(-1, 3)
+            verts = np.asarray(b.vertices, dtype=np.float64)[:, :3]
+            ok = ((tri >= 0) & (tri < len(verts))).all(axis=1)
+            tri = tri[ok]
+            corners = verts[tri]  # (t, 3, 3)
+            face = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+            if b.normals is not None and len(b.normals) == len(verts):
+                normals = np.asarray(b.normals, dtype=np.float64)[tri]
+            else:
+                normals = np.repeat(face[:, None, :], 3, axis=1)
+            norm = np.linalg.norm(normals, axis=2, keepdims=True)
+            normals = np.divide(normals, norm, out=np.zeros_like(normals), where=norm > 0)
+            t_pos.append(corners)
+            t_rgb.append(np.asarray(b.colors, dtype=np.float32)[tri][:, :, :3] / 255.0)
+            t_nrm.append(normals)
+            t_ent.append(np.full(len(tri), ei, np.int32))
+        for lab in ed.labels:
+            labels.append((np.asarray(lab.position, np.float64)[:3], lab.text, lab.color))
+
+    def cat(parts: list[np.ndarray], shape: tuple[int, ...], dtype: type) -> np.ndarray:
+        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(shape, dtype)
+
+    pos = cat(p_pos, (0, 3), np.float64)
+    seg = cat(l_seg, (0, 2, 3), np.float64)
+    corners = cat(t_pos, (0, 3, 3), np.float64)
+    n = len(pos)
+    p_keys = np.zeros(n, np.uint64)
+    p_keys.view(np.uint32).reshape(n, 2)[:, 0] = np.arange(n, dtype=np.uint32)
+    p_radius = cat(p_rad, (0,), np.float32)
+    l_radius = cat(l_rad, (0,), np.float32)
+    return PreparedScene(
+        scene=scene, center=center, radius=radius, entities=entities,
+        p_xyz=_homogeneous(pos, center), p_radius=p_radius,
+        p_ui_radius=_common_ui_radius(p_radius), p_keys=p_keys,
+        l_ab=_homogeneous(np.concatenate([seg[:, 0], seg[:, 1]]), center),
+        l_radius=l_radius, l_ui_radius=_common_ui_radius(l_radius),
+        t_xyz=np.stack([_homogeneous(corners[:, k], center) for k in range(3)]),
+        t_rgb=np.ascontiguousarray(cat(t_rgb, (0, 3, 3), np.float32).transpose(1, 0, 2)),
+        t_normal=np.ascontiguousarray(cat(t_nrm, (0, 3, 3), np.float32).transpose(1, 0, 2)),
+        t_entity=cat(t_ent, (0,), np.int32),
+        point_slots=n,
+        colors=np.concatenate([cat(p_col, (0,), np.uint32), cat(l_col, (0,), np.uint32)]),
+        entity_of=np.concatenate([cat(p_ent, (0,), np.int32), cat(l_ent, (0,), np.int32)]),
+        labels=labels,
+    )
+
+
+def decimated(prepared: PreparedScene, stride: int) -> PreparedScene:
+    """The same scene with one point in ``stride`` (a preview while the camera moves);
+    every other primitive and the colour and entity tables are shared."""
+    keep = np.arange(0, prepared.n_points, max(int(stride), 1))
+    p_radius = np.ascontiguousarray(prepared.p_radius[keep])
+    return replace(prepared, p_xyz=np.ascontiguousarray(prepared.p_xyz[:, keep]),
+                   p_radius=p_radius, p_keys=prepared.p_keys[keep].copy())
+
+
+# ---------------------------------------------------------------------------------- render
+
+
+@dataclass(slots=True)
+class Frame:
+    """One rendered image plus what is under every pixel."""
+
+    width: int
+    height: int
+    rgb32: np.ndarray  # (h, w) uint32 0xFFRRGGBB, C-contiguous (QImage.Format_RGB32)
+    keys: np.ndarray  # (h, w) uint64: nearest fragment per pixel (EMPTY: nothing)
+    entity_table: np.ndarray  # low word of a key -> entity index (-1: background)
+    entities: list[EntityPath]
+    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+
+    def depth_order(self) -> np.ndarray:
+        """(h, w) uint32 that grows with depth (0xFFFFFFFF: empty), for tests."""
+        return (self.keys >> np.uint64(32)).astype(np.uint32)
+
+    def entity_ids(self) -> np.ndarray:
+        """(h, w) int32 index into ``entities`` of what each pixel shows, -1 for none."""
+        low = np.minimum((self.keys & _U32), len(self.entity_table) - 1).astype(np.intp)
+        return self.entity_table[low]
+
+    def entity_at(self, x: float, y: float, reach: int = 3) -> EntityPath | None:
+        """The entity drawn at pixel (x, y), or the nearest one within ``reach`` pixels."""
+        xi, yi = int(math.floor(x)), int(math.floor(y))
+        x0, x1 = max(xi - reach, 0), min(xi + reach + 1, self.width)
+        y0, y1 = max(yi - reach, 0), min(yi + reach + 1, self.height)
+        if x0 >= x1 or y0 >= y1:
+            return None
+        win = self.keys[y0:y1, x0:x1]
+        low = np.minimum(win & _U32, len(self.entity_table) - 1).astype(np.intp)
+        ids = self.entity_table[low]
+        yy, xx = np.nonzero(ids >= 0)
+        if not len(yy):
+            return None
+        d2 = (xx + x0 - xi) ** 2 + (yy + y0 - yi) ** 2
+        k = int(np.argmin(d2))
+        return self.entities[int(ids[yy[k], xx[k]])]
+
+
+class _Target:
+    """The key buffer of one frame: a padded image (discs near the border are drawn whole)
+    plus one spare slot at the end that swallows every rejected fragment."""
+
+    def __init__(self, width: int, height: int, pad: int) -> None:
+        self.w, self.h, self.pad = width, height, pad
+        self.wb, self.hb = width + 2 * pad, height + 2 * pad
+        self.sentinel = self.wb * self.hb
+        self.base = np.full(self.sentinel + 1, EMPTY, np.uint64)
+        # Fragments of discs of radius r > 0, drawn as their centres then eroded.
+        self.groups: dict[int, np.ndarray] = {}
+
+    def buffer(self, r: int) -> np.ndarray:
+        if r <= 0:
+            return self.base
+        buf = self.groups.get(r)
+        if buf is None:
+            buf = self.groups[r] = np.full(self.sentinel + 1, EMPTY, np.uint64)
+        return buf
+
+    def image(self, buf: np.ndarray) -> np.ndarray:
+        return buf[:-1].reshape(self.hb, self.wb)
+
+    def finish(self) -> np.ndarray:
+        """Erode every disc group into the base image; returns the visible (h, w) keys."""
+        base = self.image(self.base)
+        for r, buf in sorted(self.groups.items()):
+            _erode_disc_into(self.image(buf), r, base)
+        o = self.pad
+        return base[o:o + self.h, o:o + self.w]
+
+
+def _disc_half_widths(r: int) -> np.ndarray:
+    """Half width of each row dy = -r..r of the pixel disc of radius r."""
+    dy = np.arange(-r, r + 1)
+    return np.floor(np.sqrt(np.maximum((r + 0.5) ** 2 - dy * dy, 0.0))).astype(int)
+
+
+def _erode_disc_into(img: np.ndarray, r: int, out: np.ndarray) -> None:
+    """out = min(out, min of img over a disc of radius r around each pixel), only over the
+    rows and columns img uses (plus r)."""
+    rows = np.flatnonzero((img != EMPTY).any(axis=1))
+    if not len(rows):
+        return
+    cols = np.flatnonzero((img[rows[0]:rows[-1] + 1] != EMPTY).any(axis=0))
+    y0, y1 = max(rows[0] - r, 0), min(rows[-1] + r + 1, img.shape[0])
+    x0, x1 = max(cols[0] - r, 0), min(cols[-1] + r + 1, img.shape[1])
+    src = img[y0:y1, x0:x1]
+    dst = out[y0:y1, x0:x1]
+    hh = src.shape[0]
+    half = _disc_half_widths(r)
+    # Running horizontal minimum of growing width 2k+1; rows whose half width is k take it.
+    cur = src
+    for k in range(0, int(half.max()) + 1):
+        if k > 0:
+            nxt = np.empty_like(cur)
+            nxt[:, 0] = EMPTY
+            nxt[:, 1:] = cur[:, :-1]
+            np.minimum(nxt[:, :-1], cur[:, 1:], out=nxt[:, :-1])
+            if k == 1:
+                np.minimum(nxt, cur, out=nxt)
+            cur = nxt
+        for i in np.flatnonzero(half == k):
+            dy = int(i) - r  # dst row y takes src row y + dy
+            if dy >= 0:
+                np.minimum(dst[:hh - dy], cur[dy:], out=dst[:hh - dy])
+            else:
+                np.minimum(dst[-dy:], cur[:hh + dy], out=dst[-dy:])
+
+
+def _view_matrix(prepared: PreparedScene, camera: Camera, height: int
+                 ) -> tuple[np.ndarray, np.ndarray, float]:
+    """(3, 4) float32 matrix from homogeneous prepared coordinates to (f*x, f*y, z) camera
+    coordinates (x right, y up, z forward); also the eye (prepared coordinates) and f."""
+    right, up, forward = (np.asarray(v, np.float64) for v in camera.basis())
+    eye = np.asarray(camera.eye(), np.float64) - prepared.center
+    f = float(camera.focal_px(height))
+    rot = np.stack([right * f, up * f, forward])
+    m = np.empty((3, 4))
+    m[:, :3] = rot
+    m[:, 3] = -rot @ eye
+    return m.astype(np.float32), eye, f
+
+
+def render(prepared: PreparedScene, camera: Camera, width: int, height: int, *,
+           px_per_point: float = 1.0, background: int = BACKGROUND) -> Frame:
+    """Rasterize ``prepared`` as seen by ``camera`` into a ``width`` x ``height`` frame."""
+    width, height = max(int(width), 1), max(int(height), 1)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    m, eye, f = _view_matrix(prepared, camera, height)
+    near = np.float32(prepared.radius * 1e-4)
+    pad = _max_disc_radius(prepared, px_per_point, f)
+    target = _Target(width, height, pad)
+    cx, cy = width / 2.0 + pad, height / 2.0 + pad
+    if prepared.n_points:
+        _draw_points(prepared, target, m, near, cx, cy, f, px_per_point)
+    t1 = time.perf_counter()
+    timings["points"] = t1 - t0
+    if prepared.n_segments:
+        _draw_lines(prepared, target, m, near, cx, cy, f, px_per_point)
+    t2 = time.perf_counter()
+    timings["lines"] = t2 - t1
+    tri_colors = np.empty(0, np.uint32)
+    tri_entity = np.empty(0, np.int32)
+    if prepared.n_triangles:
+        tri_colors, tri_entity = _draw_triangles(prepared, target, m, eye, near, cx, cy)
+    t3 = time.perf_counter()
+    timings["triangles"] = t3 - t2
+    keys = np.ascontiguousarray(target.finish())
+    t4 = time.perf_counter()
+    timings["discs"] = t4 - t3
+    color_table = np.concatenate([prepared.colors, tri_colors,
+                                  np.array([background], np.uint32)])
+    entity_table = np.concatenate([prepared.entity_of, tri_entity, np.array([-1], np.int32)])
+    low = np.minimum(keys.view(np.uint32).reshape(height, width, 2)[:, :, 0],
+                     np.uint32(len(color_table) - 1))
+    rgb32 = color_table[low]
+    timings["resolve"] = time.perf_counter() - t4
+    timings["total"] = time.perf_counter() - t0
+    return Frame(width, height, rgb32, keys, entity_table, prepared.entities, timings)
+
+
+def _max_disc_radius(prepared: PreparedScene, px_per_point: float, f: float) -> int:
+    """The widest disc this frame may draw: the buffers' padding."""
+    widest = 0.0
+    for radii, ui in ((prepared.p_radius, prepared.p_ui_radius),
+                      (prepared.l_radius, prepared.l_ui_radius)):
+        if not len(radii):
+            continue
+        if ui is not None:
+            widest = max(widest, -ui * px_per_point)
+        else:
+            # Scene-unit radii can be any size on screen: pad for the widest allowed.
+            widest = max(widest, float(-radii.min()) * px_per_point
+                         if (radii < 0).all() else MAX_RADIUS_PX)
+    return int(px_radius(widest))
+
+
+def _radius_px(radii: np.ndarray, ui: float | None, iz: np.ndarray | None, f: float,
+               px_per_point: float) -> np.ndarray | int:
+    """Whole-pixel disc radius per primitive (an int when they all share one)."""
+    if ui is not None:
+        return int(px_radius(-ui * px_per_point))
+    scale = np.where(radii < 0, np.float32(-px_per_point), np.float32(f) * iz)
+    return px_radius(radii * scale)
+
+
+def _scatter(target: _Target, r: np.ndarray | int, pix: np.ndarray, keys: np.ndarray) -> None:
+    """Keep the nearest key per pixel, in the buffer of each fragment's disc radius."""
+    if isinstance(r, int):
+        np.minimum.at(target.buffer(r), pix, keys)
+        return
+    counts = np.bincount(r, minlength=1)
+    for radius in np.flatnonzero(counts).tolist():
+        sel = r == radius
+        np.minimum.at(target.buffer(radius), pix[sel], keys[sel])
+
+
+def _pixels(sx: np.ndarray, sy: np.ndarray, target: _Target) -> np.ndarray:
+    """Flat int32 pixel index of screen positions; outside (or NaN) -> the sentinel slot.
+    (Truncation puts (-1, 0) in column 0: a sub-pixel error at the padded border.)"""
+    with np.errstate(invalid="ignore"):
+        ix = sx.astype(np.int32)
+        iy = sy.astype(np.int32)
+    outside = ix.view(np.uint32) >= target.wb
+    outside |= iy.view(np.uint32) >= target.hb
+    iy *= np.int32(target.wb)
+    iy += ix
+    np.copyto(iy, np.int32(target.sentinel), where=outside)
+    return iy
+
+
+def _draw_points(prepared: PreparedScene, target: _Target, m: np.ndarray, near: np.float32,
+                 cx: float, cy: float, f: float, px_per_point: float) -> None:
+    cam = m @ prepared.p_xyz  # (3, n): f*x, f*y, z
+    z = cam[2]
+    iz = np.divide(np.float32(1.0), z)
+    iz[z <= near] = np.nan  # behind the camera: rejected below
+    sx = cam[0]
+    sx *= iz
+    sx += np.float32(cx)
+    sy = cam[1]
+    sy *= -iz
+    sy += np.float32(cy)
+    pix = _pixels(sx, sy, target)
+    keys = prepared.p_keys
+    np.invert(iz.view(np.uint32), out=keys.view(np.uint32).reshape(-1, 2)[:, 1])
+    r = _radius_px(prepared.p_radius, prepared.p_ui_radius, iz, f, px_per_point)
+    if not isinstance(r, int):
+        r = np.where(np.isnan(iz), 0, r)
+    _scatter(target, r, pix, keys)
+
+
+def _clip_to_rect(xa, ya, xb, yb, w: float, h: float) -> tuple[np.ndarray, np.ndarray]:
+    """Liang-Barsky: the parameter range [t0, t1] of each segment inside [0, w) x [0, h)
+    (t0 > t1: none of it)."""
+    dx, dy = xb - xa, yb - ya
+    t0 = np.zeros_like(xa)
+    t1 = np.ones_like(xa)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in ((-dx, xa), (dx, np.float32(w) - xa), (-dy, ya), (dy, np.float32(h) - ya)):
+            t = q / p
+            t0 = np.where(p < 0, np.maximum(t0, t), t0)
+            t1 = np.where(p > 0, np.minimum(t1, t), t1)
+            t1[(p == 0) & (q < 0)] = -1.0
+    return t0, t1
+
+
+def _bucket_lut() -> np.ndarray:
+    steps = np.arange(int(_SAMPLE_BUCKETS[-1]) + 1)
+    return np.searchsorted(_SAMPLE_BUCKETS, steps).astype(np.uint8)
+
+
+_BUCKET_OF_STEPS = _bucket_lut()
+
+
+def _draw_lines(prepared: PreparedScene, target: _Target, m: np.ndarray, near: np.float32,
+                cx: float, cy: float, f: float, px_per_point: float) -> None:
+    n_seg = prepared.n_segments
+    ab = m @ prepared.l_ab  # (3, 2m): starts then ends
+    a, b = ab[:, :n_seg], ab[:, n_seg:]
+    za, zb = a[2], b[2]
+    seg_id = None  # index of each kept segment (None: all, in order)
+    behind_a, behind_b = za <= near, zb <= near
+    if behind_a.any() or behind_b.any():
+        # Clip at the near plane: move the end behind it onto it; drop wholly behind ones.
+        keep = np.flatnonzero(~(behind_a & behind_b))
+        a, b, behind_a, behind_b = a[:, keep], b[:, keep], behind_a[keep], behind_b[keep]
+        seg_id = keep
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for p, q, behind in ((a, b, behind_a), (b, a, behind_b)):
+                if behind.any():
+                    t = (near - p[2, behind]) / (q[2, behind] - p[2, behind])
+                    p[:, behind] += (q[:, behind] - p[:, behind]) * t
+    iza, izb = np.float32(1.0) / a[2], np.float32(1.0) / b[2]
+    xa, ya = a[0] * iza + np.float32(cx), np.float32(cy) - a[1] * iza
+    xb, yb = b[0] * izb + np.float32(cx), np.float32(cy) - b[1] * izb
+    if prepared.l_ui_radius is not None:
+        r: np.ndarray | int = int(px_radius(-prepared.l_ui_radius * px_per_point))
+    else:
+        radii = prepared.l_radius if seg_id is None else prepared.l_radius[seg_id]
+        r = _radius_px(radii, None, (iza + izb) / 2, f, px_per_point)
+    # Only the part inside the buffer is sampled; most segments are wholly inside.
+    w, h = target.wb - 1e-3, target.hb - 1e-3
+    out = ~((xa >= 0) & (xa < w) & (ya >= 0) & (ya < h)
+            & (xb >= 0) & (xb < w) & (yb >= 0) & (yb < h))
+    cut = np.flatnonzero(out)
+    if len(cut):
+        t0, t1 = _clip_to_rect(xa[cut], ya[cut], xb[cut], yb[cut], w, h)
+        dx, dy, diz = xb[cut] - xa[cut], yb[cut] - ya[cut], izb[cut] - iza[cut]
+        x0c, y0c, iz0c = xa[cut] + dx * t0, ya[cut] + dy * t0, iza[cut] + diz * t0
+        xb[cut], yb[cut], izb[cut] = xa[cut] + dx * t1, ya[cut] + dy * t1, iza[cut] + diz * t1
+        xa[cut], ya[cut], iza[cut] = x0c, y0c, iz0c
+        vis = ~out
+        vis[cut] = t0 <= t1
+        vis = np.flatnonzero(vis)
+        xa, ya, iza, xb, yb, izb = (v[vis] for v in (xa, ya, iza, xb, yb, izb))
+        seg_id = vis if seg_id is None else seg_id[vis]
+        if not isinstance(r, int):
+            r = r[vis]
+    if not len(xa):
+        return
+    if seg_id is None:
+        seg_id = np.arange(len(xa), dtype=np.uint32)
+    seg_id = seg_id.astype(np.uint32) + np.uint32(prepared.point_slots)
+    # One sample per pixel step along the longer axis, rounded up to a bucket size: each
+    # bucket is one (samples, segments) grid, broadcast without per-fragment gathers.
+    steps = np.maximum(np.abs(xb - xa), np.abs(yb - ya))
+    np.minimum(steps, np.float32(len(_BUCKET_OF_STEPS) - 2), out=steps)
+    bucket = _BUCKET_OF_STEPS[np.ceil(steps).astype(np.int32) + 1]
+    order = np.argsort(bucket, kind="stable")  # radix sort of uint8
+    counts = np.bincount(bucket, minlength=len(_SAMPLE_BUCKETS))
+    start = 0
+    for bi in np.flatnonzero(counts).tolist():
+        sel = order[start:start + counts[bi]]
+        start += int(counts[bi])
+        n = int(_SAMPLE_BUCKETS[bi])
+        t = (np.arange(n, dtype=np.float32) / np.float32(max(n - 1, 1)))[:, None]
+        x0, y0, iz0 = xa[sel], ya[sel], iza[sel]
+        sx = x0 + (xb[sel] - x0) * t  # (n, k): n samples along each of k segments
+        sy = y0 + (yb[sel] - y0) * t
+        izs = iz0 + (izb[sel] - iz0) * t
+        pix = _pixels(sx, sy, target).reshape(-1)
+        keys = np.empty(sx.shape + (2,), np.uint32)
+        keys[:, :, 0] = seg_id[sel]
+        np.invert(izs.view(np.uint32), out=keys[:, :, 1])
+        rr = r if isinstance(r, int) else np.broadcast_to(r[sel], sx.shape).reshape(-1)
+        _scatter(target, rr, pix, keys.view(np.uint64).reshape(-1))
+
+
+def _draw_triangles(prepared: PreparedScene, target: _Target, m: np.ndarray, eye: np.ndarray,
+                    near: np.float32, cx: float, cy: float) -> tuple[np.ndarray, np.ndarray]:
+    """Fill the triangles (those crossing the near plane are skipped); returns the colour
+    and entity of every fragment, which the fragments' keys index."""
+    corners = [m @ prepared.t_xyz[k] for k in range(3)]  # (3, t) each
+    front = (corners[0][2] > near) & (corners[1][2] > near) & (corners[2][2] > near)
+    idx = np.flatnonzero(front)
+    xs, ys, izs = [], [], []
+    for c in corners:
+        iz = 1.0 / c[2, idx]
+        izs.append(iz)
+        xs.append(c[0, idx] * iz + np.float32(cx))
+        ys.append(np.float32(cy) - c[1, idx] * iz)
+    # Headlight Lambert, two-sided, per corner.
+    lit = []
+    eye32 = eye.astype(np.float32)
+    for k in range(3):
+        d = prepared.t_xyz[k][:3, idx] - eye32[:, None]  # (3, t) eye to corner
+        d /= np.maximum(np.linalg.norm(d, axis=0), np.float32(1e-30))
+        ndotl = np.abs((prepared.t_normal[k, idx] * d.T).sum(axis=1))
+        lit.append(prepared.t_rgb[k, idx] * (AMBIENT + DIFFUSE * ndotl)[:, None])
+    x0, x1, x2 = xs
+    y0, y1, y2 = ys
+    area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
+    bx0 = np.floor(np.minimum(np.minimum(x0, x1), x2)).clip(0, target.wb - 1)
+    bx1 = np.ceil(np.maximum(np.maximum(x0, x1), x2)).clip(0, target.wb)
+    by0 = np.floor(np.minimum(np.minimum(y0, y1), y2)).clip(0, target.hb - 1)
+    by1 = np.ceil(np.maximum(np.maximum(y0, y1), y2)).clip(0, target.hb)
+    ok = np.flatnonzero((np.abs(area) > 1e-12) & (bx1 > bx0) & (by1 > by0))
+    size = np.maximum(bx1 - bx0, by1 - by0)[ok]
+    side = np.maximum(2 ** np.ceil(np.log2(np.maximum(size, 1))), 1).astype(np.int64)
+    frag_colors: list[np.ndarray] = []
+    frag_entity: list[np.ndarray] = []
+    base = prepared.point_slots + prepared.n_segments
+    for s in np.unique(side).tolist():
+        # Triangles of this bbox size class, a chunk at a time (bounded memory).
+        group = ok[side == s]
+        per = max(1, (1 << 22) // (s * s))
+        for c0 in range(0, len(group), per):
+            g = group[c0:c0 + per]
+            oy, ox = np.divmod(np.arange(s * s, dtype=np.float32), np.float32(s))
+            px = bx0[g][None, :] + ox[:, None]  # (s*s, k) candidate pixels
+            py = by0[g][None, :] + oy[:, None]
+            qx, qy = px + np.float32(0.5), py + np.float32(0.5)
+            inv = np.float32(1.0) / area[g]
+            w0 = ((x2[g] - x1[g]) * (qy - y1[g]) - (qx - x1[g]) * (y2[g] - y1[g])) * inv
+            w1 = ((x0[g] - x2[g]) * (qy - y2[g]) - (qx - x2[g]) * (y0[g] - y2[g])) * inv
+            w2 = np.float32(1.0) - w0 - w1
+            inside = ((w0 >= 0) & (w1 >= 0) & (w2 >= 0)
+                      & (px < bx1[g][None, :]) & (py < by1[g][None, :]))
+            pi, ti = np.nonzero(inside)
+            if not len(pi):
+                continue
+            tg = g[ti]
+            b0, b1, b2 = w0[pi, ti], w1[pi, ti], w2[pi, ti]
+            iz = b0 * izs[0][tg] + b1 * izs[1][tg] + b2 * izs[2][tg]
+            rgb = (b0[:, None] * lit[0][tg] + b1[:, None] * lit[1][tg]
+                   + b2[:, None] * lit[2][tg])
+            c8 = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint32)
+            frag_colors.append(0xFF000000 | (c8[:, 0] << 16) | (c8[:, 1] << 8) | c8[:, 2])
+            frag_entity.append(prepared.t_entity[idx[tg]])
+            first = base + sum(len(fc) for fc in frag_colors[:-1])
+            keys = np.empty((len(pi), 2), np.uint32)
+            keys[:, 0] = np.arange(first, first + len(pi), dtype=np.uint32)
+            np.invert(iz.astype(np.float32).view(np.uint32), out=keys[:, 1])
+            pix = (py[pi, ti].astype(np.int64) * target.wb + px[pi, ti].astype(np.int64))
+            np.minimum.at(target.base, pix, keys.view(np.uint64).reshape(-1))
+    if not frag_colors:
+        return np.empty(0, np.uint32), np.empty(0, np.int32)
+    return (np.concatenate(frag_colors).astype(np.uint32),
+            np.concatenate(frag_entity).astype(np.int32))
+
+
+def project_labels(prepared: PreparedScene, camera: Camera, width: int, height: int,
+                   limit: int = 200) -> list[tuple[float, float, str, tuple[int, int, int, int]]]:
+    """(x, y, text, colour) of the labels whose anchor is in front and on screen (at most
+    ``limit``, the first ones)."""
+    if not prepared.labels:
+        return []
+    m, _eye, _f = _view_matrix(prepared, camera, height)
+    pos = _homogeneous(np.stack([p for p, _, _ in prepared.labels]), prepared.center)
+    cam = m.astype(np.float64) @ pos
+    out = []
+    for i in np.flatnonzero(cam[2] > prepared.radius * 1e-4).tolist():
+        x = width / 2.0 + cam[0, i] / cam[2, i]
+        y = height / 2.0 - cam[1, i] / cam[2, i]
+        if 0 <= x < width and 0 <= y < height:
+            _, text, color = prepared.labels[i]
+            out.append((x, y, text, color))
+            if len(out) >= limit:
+                break
+    return out
