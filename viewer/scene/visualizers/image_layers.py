@@ -1,0 +1,183 @@
+"""Image, EncodedImage, DepthImage and SegmentationImage as `ImageLayer`s.
+
+In a 2D view a layer sits at pixel (0, 0) of its entity's space (``EntityDraw.transform``
+places it). In a 3D view an image inside a pinhole's space is also lifted onto the
+camera's image plane as a coarse grid of coloured triangles (at most 64 x 64 cells), so
+the 3D view shows what the camera sees; an encoded image is decoded by the UI, so it gets
+no grid here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from viewer.scene import colors
+from viewer.scene.draw import EntityDraw, ImageLayer, TriangleBatch
+from viewer.scene.images import (
+    ImageFormat,
+    buffer_bytes,
+    class_ids_to_rgba,
+    colormapped_rgba,
+    decode_values,
+    values_to_rgba,
+)
+from viewer.scene.visualizers._common import (
+    VisualizerError,
+    cell,
+    class_color,
+    draw_order,
+    mono,
+    place_2d,
+)
+from viewer.store.entity_path import EntityPath
+
+if TYPE_CHECKING:
+    from viewer.scene.build import VisualizerContext
+
+ARCHETYPES = ("Image", "EncodedImage", "DepthImage", "SegmentationImage")
+#: Rerun's draw orders for image kinds (higher draws on top).
+DRAW_ORDER = {"Image": -10.0, "EncodedImage": -10.0, "DepthImage": -20.0,
+              "SegmentationImage": 0.0}
+DEFAULT_DEPTH_COLORMAP = 5  # Turbo
+SEGMENTATION_OPACITY = 0.5
+GRID_CELLS = 64  # at most this many cells along each side of a lifted image
+
+
+def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> None:
+    arch = ctx.archetype
+    layer = {"Image": _image, "EncodedImage": _encoded, "DepthImage": _depth,
+             "SegmentationImage": _segmentation}[arch](ctx, entity, arch)
+    if layer is None:
+        return
+    layer.draw_order = draw_order(ctx, entity, arch, DRAW_ORDER[arch])
+    out.images.append(layer)
+    out.instances += 1
+    if ctx.dims == 3 and layer.rgba is not None:
+        out.triangles.append(image_grid(ctx, entity, arch, layer.rgba, layer.opacity))
+
+
+def _raw(ctx: VisualizerContext, entity: EntityPath, arch: str) -> np.ndarray | None:
+    buf = cell(ctx, entity, f"{arch}:buffer")
+    if buf is None:
+        return None
+    fmt_cell = cell(ctx, entity, f"{arch}:format")
+    if fmt_cell is None:
+        raise VisualizerError(f"{arch} has a buffer but no format")
+    return decode_values(buffer_bytes(buf), ImageFormat.from_cell(fmt_cell))
+
+
+def _opacity(ctx: VisualizerContext, entity: EntityPath, arch: str, default: float) -> float:
+    return float(np.clip(float(mono(cell(ctx, entity, f"{arch}:opacity"), default)), 0.0, 1.0))
+
+
+def _image(ctx: VisualizerContext, entity: EntityPath, arch: str) -> ImageLayer | None:
+    values = _raw(ctx, entity, arch)
+    if values is None:
+        return None
+    return ImageLayer(entity, arch, values_to_rgba(values), values=values,
+                      opacity=_opacity(ctx, entity, arch, 1.0))
+
+
+def guess_media_type(blob: bytes) -> str | None:
+    """The media type from a blob's magic bytes (PNG, JPEG, GIF, BMP, WebP, TIFF)."""
+    if blob.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if blob.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if blob.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if blob.startswith(b"BM"):
+        return "image/bmp"
+    if blob[:4] == b"RIFF" and blob[8:12] == b"WEBP":
+        return "image/webp"
+    if blob.startswith((b"II*\x00", b"MM\x00*")):
+        return "image/tiff"
+    return None
+
+
+def _encoded(ctx: VisualizerContext, entity: EntityPath, arch: str) -> ImageLayer | None:
+    blob_cell = cell(ctx, entity, f"{arch}:blob")
+    if blob_cell is None:
+        return None
+    blob = buffer_bytes(blob_cell).tobytes()
+    media_type = mono(cell(ctx, entity, f"{arch}:media_type"), None) or guess_media_type(blob)
+    return ImageLayer(entity, arch, None, encoded=blob, media_type=media_type,
+                      opacity=_opacity(ctx, entity, arch, 1.0))
+
+
+def _depth(ctx: VisualizerContext, entity: EntityPath, arch: str) -> ImageLayer | None:
+    raw = _raw(ctx, entity, arch)
+    if raw is None:
+        return None
+    if raw.ndim != 2:
+        raise VisualizerError(f"a depth image has one channel, got {raw.shape[2]}")
+    is_float = raw.dtype.kind == "f"
+    meter = float(mono(cell(ctx, entity, f"{arch}:meter"), 1.0 if is_float else 1000.0))
+    cmap = mono(cell(ctx, entity, f"{arch}:colormap"), DEFAULT_DEPTH_COLORMAP)
+    rng = cell(ctx, entity, f"{arch}:depth_range")
+    if rng is not None:
+        lo, hi = (float(v) for v in rng[0].as_py())
+    else:
+        lo, hi = default_depth_range(raw)
+    rgba = colormapped_rgba(raw, lo, hi, lambda t: colors.colormap(cmap, t).reshape(
+        *t.shape, 4))
+    metres = raw.astype(np.float32) / np.float32(meter if meter else 1.0)
+    return ImageLayer(entity, arch, rgba, values=metres, meter=meter,
+                      opacity=_opacity(ctx, entity, arch, 1.0))
+
+
+def default_depth_range(raw: np.ndarray) -> tuple[float, float]:
+    """Rerun's default: 0 up to the largest finite depth (depth starts at zero); data with
+    no positive value falls back to its own min..max."""
+    finite = raw[np.isfinite(raw)] if raw.dtype.kind == "f" else raw
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    if hi > 0:
+        return 0.0, hi
+    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+
+
+def _segmentation(ctx: VisualizerContext, entity: EntityPath, arch: str) -> ImageLayer | None:
+    ids = _raw(ctx, entity, arch)
+    if ids is None:
+        return None
+    if ids.ndim != 2:
+        raise VisualizerError(f"a segmentation image has one channel, got {ids.shape[2]}")
+    if ids.dtype.kind == "f":
+        ids = np.nan_to_num(ids).astype(np.int64)
+    rgba = class_ids_to_rgba(ids, lambda c: class_color(ctx, entity, c))
+    ann = ctx.annotations_for(entity)
+    labels = {}
+    for c in np.unique(ids).tolist():
+        label = ann.class_label(int(c))
+        if label is not None:
+            labels[int(c)] = label
+    return ImageLayer(entity, arch, rgba, values=ids, class_labels=labels,
+                      opacity=_opacity(ctx, entity, arch, SEGMENTATION_OPACITY))
+
+
+def image_grid(ctx: VisualizerContext, entity: EntityPath, arch: str, rgba: np.ndarray,
+               opacity: float) -> TriangleBatch:
+    """The image as at most GRID_CELLS^2 flat-coloured quads (two triangles each), their
+    corners in pixels placed through the entity's transform (onto the image plane)."""
+    h, w = rgba.shape[:2]
+    xs = np.linspace(0.0, w, min(w, GRID_CELLS) + 1)
+    ys = np.linspace(0.0, h, min(h, GRID_CELLS) + 1)
+    gx, gy = len(xs) - 1, len(ys) - 1
+    x0, y0 = np.meshgrid(xs[:-1], ys[:-1])
+    x1, y1 = np.meshgrid(xs[1:], ys[1:])
+    corners = np.stack([np.stack([x0, y0], -1), np.stack([x1, y0], -1),
+                        np.stack([x1, y1], -1), np.stack([x0, y1], -1)], axis=2)  # (gy,gx,4,2)
+    verts = place_2d(ctx, corners.reshape(-1, 2))
+    cells = gx * gy
+    base = (np.arange(len(verts) // 4) * 4)[:, None]
+    tris = np.concatenate([base + [0, 1, 2], base + [0, 2, 3]], axis=1).reshape(-1, 3)
+    cy = np.minimum(((ys[:-1] + ys[1:]) / 2).astype(np.int64), h - 1)
+    cx = np.minimum(((xs[:-1] + xs[1:]) / 2).astype(np.int64), w - 1)
+    cell_rgba = rgba[cy[:, None], cx[None, :]].reshape(cells, 4).copy()
+    cell_rgba[:, 3] = (cell_rgba[:, 3].astype(np.float32) * opacity).astype(np.uint8)
+    vert_rgba = np.tile(np.repeat(cell_rgba, 4, axis=0), (len(verts) // (cells * 4), 1))
+    return TriangleBatch(entity, arch, verts, tris.astype(np.int64), vert_rgba)
