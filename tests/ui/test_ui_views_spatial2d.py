@@ -392,3 +392,33 @@ def test_an_image_is_placed_by_its_entity_transform(qtbot):
     placed.transform[0, 3] = 30.0  # now it sticks out on the right: the space grows
     view.redraw_now()
     assert view.visible_space() == (0.0, 0.0, 38.0, 20.0)
+
+
+def test_fitted_space_grows_with_moving_data_and_double_click_forgets_it(qtbot):
+    """Without an image the view fits the data's bounds; points that move keep the space
+    of earlier frames (no jumping while scrubbing) until a reset."""
+    tc = TimeControl()
+    tc.set_timeline("frame")
+    tc.set_time(0)
+    view = Spatial2DView(None, [], tc, origin=ORIGIN)
+    qtbot.addWidget(view)
+    where = {0: [[0.0, 0.0], [10.0, 10.0]], 1: [[100.0, 0.0], [110.0, 10.0]]}
+    view.scene_source = lambda: _scene(_points("/cam/p", where[tc.time], (255, 0, 0, 255), -2.0))
+    view.resize(300, 300)
+    view.redraw_now()
+    assert view.visible_space() == (-0.5, -0.5, 10.5, 10.5)
+    tc.set_time(1)
+    view.redraw_now()
+    assert view.visible_space() == (-0.5, -0.5, 110.5, 10.5)
+    view.reset_view()
+    assert view.visible_space() == (99.5, -0.5, 110.5, 10.5)
+
+
+def test_zoom_out_stops_at_five_times_the_space(qtbot):
+    view = _view(qtbot, _scene(_image("/cam/rgb", _solid(30, 40, (9, 9, 9)))), 400, 300)
+    fit = view.camera.scale
+    for _ in range(20):
+        _wheel(view, QPointF(200, 150), -1.0)
+    assert view.camera.scale == pytest.approx(fit / 5)
+    _wheel(view, QPointF(200, 150), 1.0)
+    assert view.camera.scale == pytest.approx(fit / 5 * 1.2)

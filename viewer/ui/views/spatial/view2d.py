@@ -45,6 +45,15 @@ ARCHETYPES_2D = frozenset({"Image", "EncodedImage", "DepthImage", "SegmentationI
 #: Zoom factor of one wheel notch (120 eighths of a degree).
 ZOOM_PER_NOTCH = 1.2
 ERROR_COLOR = QColor(255, 120, 120)
+#: Zooming out stops when the fitted space is this many times smaller than the widget
+#: (Rerun caps its 2D zoom-out at five times the scene's size the same way).
+MAX_ZOOM_OUT = 5.0
+
+
+def _union(a: Rect | None, b: Rect | None) -> Rect | None:
+    if a is None or b is None:
+        return b if a is None else a
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
 
 class Spatial2DView(View):
@@ -63,6 +72,7 @@ class Spatial2DView(View):
         self.images: list[DrawnImage] = []  # the scene's image layers, bottom first
         self.image_cache = ImageCache()
         self.camera = Camera2D()
+        self._space: Rect | None = None  # see visible_space()
         self.hover_text = ""
         self._hover_pos: QPointF | None = None
         self._drag_from: QPointF | None = None
@@ -85,6 +95,7 @@ class Spatial2DView(View):
         scene = self.scene_source()
         self.images = self.image_cache.update(scene)
         self.scene = scene
+        self._space = _union(self._space, visible_space(scene, self.images))
         self._refit()
         if self._hover_pos is not None:  # the pixel under a still mouse may have changed
             self.hover_at(self._hover_pos)
@@ -98,14 +109,14 @@ class Spatial2DView(View):
     # -- geometry -----------------------------------------------------------------------
 
     def visible_space(self) -> Rect | None:
-        """The image-space rectangle a fitted view shows (None: nothing to show)."""
-        return visible_space(self.scene, self.images)
+        """The image-space rectangle a fitted view shows (None: nothing to show so far):
+        the union of every scene's space since the last reset, so points moving over time
+        do not make a fitted view jump while scrubbing."""
+        return self._space
 
     def _refit(self) -> None:
-        if self.camera.auto_fit:
-            space = self.visible_space()
-            if space is not None:
-                self.camera.fit(space, self.width(), self.height())
+        if self.camera.auto_fit and self._space is not None:
+            self.camera.fit(self._space, self.width(), self.height())
 
     def image_to_widget(self, x: float, y: float) -> QPointF:
         """Widget position of image-space point (x, y) (pixel centres are at +0.5)."""
@@ -117,14 +128,20 @@ class Spatial2DView(View):
         return QPointF(*self.camera.to_image(pos.x(), pos.y()))
 
     def reset_view(self) -> None:
-        """Fit the visible space again (after pan or zoom)."""
+        """Fit the current scene's space again (after pan or zoom, or to forget the space
+        of earlier frames)."""
+        self._space = visible_space(self.scene, self.images)
         self.camera.reset()
         self._refit()
         self.update()
 
     def zoom_at(self, pos: QPointF, factor: float) -> None:
         self._refit()
-        self.camera.zoom_at(pos.x(), pos.y(), factor)
+        min_scale = 0.0
+        if self._space is not None:  # no further out than MAX_ZOOM_OUT times the space
+            min_scale = Camera2D.fit_scale(self._space, self.width(), self.height()) \
+                / MAX_ZOOM_OUT
+        self.camera.zoom_at(pos.x(), pos.y(), factor, min_scale)
         self.update()
 
     # -- painting -----------------------------------------------------------------------

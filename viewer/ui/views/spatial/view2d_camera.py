@@ -27,13 +27,20 @@ class Camera2D:
     #: True until the user pans or zooms: ``fit`` then places the space in the widget.
     auto_fit: bool = True
 
+    @staticmethod
+    def fit_scale(space: Rect, width: float, height: float) -> float:
+        """The scale at which ``space`` just fits a widget of this size."""
+        x0, y0, x1, y1 = space
+        sw, sh = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+        return min(max(min(width / sw, height / sh), MIN_SCALE), MAX_SCALE)
+
     def fit(self, space: Rect, width: float, height: float) -> None:
         """Show ``space`` as large as the widget allows, centred, aspect ratio kept."""
         x0, y0, x1, y1 = space
         sw, sh = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
         if width <= 0 or height <= 0:
             return
-        self.scale = min(max(min(width / sw, height / sh), MIN_SCALE), MAX_SCALE)
+        self.scale = self.fit_scale(space, width, height)
         self.offset_x = (width - sw * self.scale) / 2.0 - x0 * self.scale
         self.offset_y = (height - sh * self.scale) / 2.0 - y0 * self.scale
 
@@ -50,10 +57,13 @@ class Camera2D:
         out[..., 1] = xy[..., 1] * self.scale + self.offset_y
         return out
 
-    def zoom_at(self, wx: float, wy: float, factor: float) -> None:
-        """Zoom by ``factor`` keeping the image point under widget point (wx, wy) fixed."""
+    def zoom_at(self, wx: float, wy: float, factor: float, min_scale: float = MIN_SCALE
+                ) -> None:
+        """Zoom by ``factor`` keeping the image point under widget point (wx, wy) fixed;
+        zooming out stops at ``min_scale`` (a camera already below it stays where it is)."""
         ix, iy = self.to_image(wx, wy)
-        self.scale = min(max(self.scale * factor, MIN_SCALE), MAX_SCALE)
+        floor = max(min(min_scale, self.scale), MIN_SCALE)
+        self.scale = min(max(self.scale * factor, floor), MAX_SCALE)
         self.offset_x = wx - ix * self.scale
         self.offset_y = wy - iy * self.scale
         self.auto_fit = False
