@@ -1,7 +1,7 @@
-"""The command line: ``viewer [FILES]``, ``viewer inspect``, ``viewer ingest``.
+"""The command line: ``viewer [FILES]``, ``viewer inspect``, ``viewer ingest``, ``viewer layout``.
 
 Only argument parsing lives here; each command's work is in its own module so that
-``inspect`` never imports Qt and the GUI is imported only when it is started.
+``inspect`` and ``layout`` never import Qt and the GUI is imported only when it is started.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="viewer",
         description="Desktop viewer for Rerun recordings (.rrd/.rbl). "
-        "Subcommands: 'viewer inspect FILE...', 'viewer ingest FILE...'.",
+        "Subcommands: 'viewer inspect FILE...', 'viewer ingest FILE...', 'viewer layout FILE...'.",
     )
     p.add_argument("files", nargs="*", help=".rrd/.rbl files or folders to open (none: a demo recording)")
     _add_ingest_options(p)
@@ -63,6 +63,22 @@ def build_ingest_parser() -> argparse.ArgumentParser:
     _add_serve_options(p)
     p.add_argument("--idle-exit", type=float, default=2.0, metavar="SECONDS",
                    help="with --serve: exit once no stream has been open for this long")
+    return p
+
+
+def build_layout_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="viewer layout",
+        description="The views each recording opens with (no blueprint) and what they draw at "
+        "one time: archetypes, instances, transforms; entities no view shows (no Qt).")
+    p.add_argument("files", nargs="+", help=".rrd/.rbl files or folders")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--timeline", default=None, metavar="NAME",
+                   help="timeline of the cursor (default: the recording's first own timeline, "
+                   "sequences first)")
+    p.add_argument("--time", default=None, metavar="T",
+                   help="a sequence number; on temporal timelines nanoseconds or ISO-8601 "
+                   "(2023-11-14T22:13:23Z, PT3.5S); default: the end of the timeline")
     return p
 
 
@@ -97,6 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from viewer.inspect_cmd import run_inspect
 
             return run_inspect(args)
+        if args_list[:1] == ["layout"]:
+            args = build_layout_parser().parse_args(args_list[1:])
+            from viewer.layout_cmd import run_layout
+
+            return run_layout(args)
         if args_list[:1] == ["ingest"]:
             parser = build_ingest_parser()
             args = parser.parse_args(args_list[1:])
