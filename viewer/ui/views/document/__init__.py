@@ -1,0 +1,1 @@
+"""Document views: a TextDocument (markdown or plain text) at the time cursor."""
