@@ -422,3 +422,31 @@ def test_zoom_out_stops_at_five_times_the_space(qtbot):
     assert view.camera.scale == pytest.approx(fit / 5)
     _wheel(view, QPointF(200, 150), 1.0)
     assert view.camera.scale == pytest.approx(fit / 5 * 1.2)
+
+
+def _buffer(db, entity: EntityPath, component: str, t: int) -> np.ndarray:
+    cell = db.latest_at(entity, component, "frame", t).value
+    return np.asarray(cell[0].values.to_numpy(zero_copy_only=False), np.uint8)
+
+
+def test_camera_fixture_image_over_its_depth(qtbot, data_dir, tmp_path):
+    """camera.rrd (written by rerun-sdk): the RGB image drawn over the depth image (Rerun's
+    draw orders -10 and -20), and hovering gives the logged depth, 1000 + 40 y + 10 x +
+    100 f millimetres (meter 1000), in metres."""
+    db = load_db(data_dir / "camera.rrd", tmp_path)
+    image_e, depth_e = EntityPath.parse("/world/camera/image"), EntityPath.parse("/world/camera/depth")
+    rgb = _buffer(db, image_e, "Image:buffer", 2).reshape(48, 64, 3)
+    mm = _buffer(db, depth_e, "DepthImage:buffer", 2).view("<u2").reshape(48, 64)
+    meter = db.latest_at(depth_e, "DepthImage:meter", "frame", 2).value.to_pylist()[0]
+    image = _image(str(image_e), np.dstack([rgb, np.full((48, 64), 255, np.uint8)]),
+                   values=rgb, draw_order=-10.0)
+    depth = _image(str(depth_e), _solid(48, 64, (0, 0, 0)), "DepthImage",
+                   values=mm.astype(np.float32) / np.float32(meter), meter=meter,
+                   draw_order=-20.0)
+    view = _view(qtbot, _scene(depth, image), 640, 480)
+    pixels = _grab(view)
+    np.testing.assert_array_equal(pixels[5::10, 5::10, :3], rgb)  # 10 widget px per pixel
+    lines = view.hover_at(view.image_to_widget(20.5, 30.5)).splitlines()
+    assert lines[0] == "pixel x 20  y 30"
+    assert lines[1] == f"/world/camera/image: RGB {', '.join(str(int(v)) for v in rgb[30, 20])}"
+    assert lines[2] == "/world/camera/depth: depth 2.6 m (raw 2600)"

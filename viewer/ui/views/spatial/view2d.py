@@ -69,7 +69,7 @@ class Spatial2DView(View):
         #: Gives the scene at the current cursor; set by whoever creates the view.
         self.scene_source: Callable[[], Scene] = lambda: Scene(dims=2, origin=self.origin)
         self.scene = Scene(dims=2, origin=self.origin)
-        self.images: list[DrawnImage] = []  # the scene's image layers, bottom first
+        self.images: list[DrawnImage] = []  # the scene's image layers, in scene order
         self.image_cache = ImageCache()
         self.camera = Camera2D()
         self._space: Rect | None = None  # see visible_space()
@@ -102,7 +102,7 @@ class Spatial2DView(View):
         self.update()
 
     def errors(self) -> list[str]:
-        """Why entities or images could not be drawn (shown at the bottom of the view)."""
+        """Why entities or images could not be drawn (shown at the top left of the view)."""
         out = [f"{e}: {ed.error}" for e, ed in self.scene.entities.items() if ed.error]
         return out + [d.error for d in self.images if d.error]
 

@@ -63,7 +63,7 @@ def value_text(drawn: DrawnImage, px: int, py: int) -> str | None:
 
 def pixel_report(images: list[DrawnImage], x: float, y: float) -> str:
     """Lines for the overlay: the pixel under view point (x, y) and each image's value
-    there, topmost first (``images`` bottom first); off every image, the point itself.
+    there, topmost (highest draw order) first; off every image, the point itself.
     An image placed differently from the topmost one names its own pixel."""
     if not (math.isfinite(x) and math.isfinite(y)):
         return ""
