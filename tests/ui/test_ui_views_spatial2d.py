@@ -450,3 +450,13 @@ def test_camera_fixture_image_over_its_depth(qtbot, data_dir, tmp_path):
     assert lines[0] == "pixel x 20  y 30"
     assert lines[1] == f"/world/camera/image: RGB {', '.join(str(int(v)) for v in rgb[30, 20])}"
     assert lines[2] == "/world/camera/depth: depth 2.6 m (raw 2600)"
+
+
+def test_translucent_splatted_points_blend_with_the_image(qtbot):
+    n = SPLAT_MIN_POINTS + 1
+    xy = np.stack([np.arange(n) % 50 * 2.0 + 1.0, np.arange(n) // 50 * 2.0 + 1.0], axis=1)
+    ed = _points("/cam/cloud", xy, (0, 0, 255, 128), radius=-2.0)
+    view = _view(qtbot, _scene(_image("/cam/rgb", _solid(100, 100, (200, 0, 0))), ed), 300, 300)
+    blended = np.array(_at(_grab(view), view, 1.0, 1.0))
+    # 50 % blue over red: (200 * 127 / 255, 0, 128) within rounding.
+    assert np.abs(blended - (100, 0, 128)).max() <= 2

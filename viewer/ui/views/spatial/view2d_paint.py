@@ -328,10 +328,22 @@ def _paint_points(painter: QPainter, batch: PointBatch, camera: Camera2D,
         painter.drawEllipse(QPointF(x, y), r, r)
 
 
+def pack_premultiplied(rgba: np.ndarray) -> np.ndarray:
+    """(n, 4) uint8 -> premultiplied 0xAARRGGBB (``Format_ARGB32_Premultiplied``), so
+    translucent splatted points stay translucent (an overlapping later point replaces an
+    earlier one rather than blending with it)."""
+    c = rgba.astype(np.uint32)
+    a = c[:, 3]
+    if (a == 255).all():
+        return pack_rgb32(rgba)
+    r, g, b = ((c[:, i] * a + 127) // 255 for i in range(3))
+    return ((a << 24) | (r << 16) | (g << 8) | b).astype(np.uint32)
+
+
 def _splat_points(painter: QPainter, xy: np.ndarray, diam: np.ndarray, colors: np.ndarray,
                   clip: QRectF) -> None:
-    """Many points: discs written into one transparent image with numpy, drawn once
-    (opaque colours; the image is at device resolution)."""
+    """Many points: discs written into one transparent image with numpy, drawn once (the
+    image is at device resolution)."""
     dpr = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
     w, h = math.ceil(clip.width() * dpr), math.ceil(clip.height() * dpr)
     if w <= 0 or h <= 0:
@@ -341,7 +353,7 @@ def _splat_points(painter: QPainter, xy: np.ndarray, diam: np.ndarray, colors: n
     pixels = np.frombuffer(image.bits(), dtype=np.uint32)
     buffer = pixels.reshape(h, image.bytesPerLine() // 4)[:, :w]
     local = (xy - [clip.left(), clip.top()]) * dpr
-    splat(buffer, local, pack_rgb32(colors), diam * dpr)
+    splat(buffer, local, pack_premultiplied(colors), diam * dpr)
     image.setDevicePixelRatio(dpr)
     painter.drawImage(clip.topLeft(), image)
 
