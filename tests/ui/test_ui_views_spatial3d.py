@@ -1,0 +1,197 @@
+"""Spatial3DView offscreen: it paints its scene (grab), picks and focuses on double-click,
+orbits, pans and zooms, follows the scene's up axis, draws labels, previews while dragging
+and repaints in full after."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+
+from viewer.scene.draw import EntityDraw, Label, LineBatch, PointBatch, Scene, TriangleBatch
+from viewer.store.entity_db import EntityDb
+from viewer.store.entity_path import EntityPath
+from viewer.ui.time_control import TimeControl
+from viewer.ui.views.spatial import view3d
+from viewer.ui.views.spatial.raster3d import BACKGROUND
+from viewer.ui.views.spatial.view3d import Spatial3DView
+
+RED = (255, 0, 0, 255)
+GREEN = (0, 255, 0, 255)
+_CORNERS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], float)
+_FACES = [(0, 1, 3, 2), (4, 6, 7, 5), (0, 4, 5, 1), (2, 3, 7, 6), (0, 2, 6, 4), (1, 5, 7, 3)]
+
+
+def _box(name: str, center, half, color) -> EntityDraw:
+    ed = EntityDraw(EntityPath.parse(name))
+    verts = np.asarray(center, float) + _CORNERS * half
+    tris = [(a, b, c) for a, b, c, d in _FACES] + [(a, c, d) for a, b, c, d in _FACES]
+    ed.triangles.append(TriangleBatch(ed.entity, "Boxes3D", verts, np.array(tris),
+                                      np.tile(np.array(color, np.uint8), (8, 1))))
+    return ed
+
+
+def _scene(*draws: EntityDraw, up: str = "+Z") -> Scene:
+    return Scene(dims=3, origin=EntityPath.root(), entities={d.entity: d for d in draws}, up=up)
+
+
+def _two_boxes() -> Scene:
+    return _scene(_box("/left", [0.0, -3.0, 0.0], 0.5, RED), _box("/right", [0.0, 3.0, 0.0],
+                                                                  0.5, GREEN))
+
+
+def _view(qtbot, scene: Scene) -> Spatial3DView:
+    view = Spatial3DView(EntityDb.__new__(EntityDb), [], TimeControl())
+    view.scene_source = lambda: scene
+    qtbot.addWidget(view)
+    view.resize(320, 240)
+    view.show()
+    qtbot.waitExposed(view)
+    view.redraw_now()
+    return view
+
+
+def _look_from_plus_x(view: Spatial3DView) -> None:
+    """Eye on +X at the origin's height: screen x follows +Y, up is +Z."""
+    cam = view.camera
+    cam.yaw, cam.pitch, cam.target = 0.0, 0.0, np.zeros(3)
+    view.update()
+
+
+def _widget_pos(view: Spatial3DView, p) -> QPoint:
+    xy = view.camera.project(np.array([p], float), view.width(), view.height()).xy[0]
+    return QPoint(int(xy[0]), int(xy[1]))
+
+
+def _color_at(image, pos: QPoint) -> tuple[int, int, int]:
+    c = image.pixelColor(pos)
+    return c.red(), c.green(), c.blue()
+
+
+def test_view_renders_its_scene_offscreen(qtbot):
+    view = _view(qtbot, _two_boxes())
+    _look_from_plus_x(view)
+    image = view.grab().toImage()
+    left, right = _widget_pos(view, [0.5, -3.0, 0.0]), _widget_pos(view, [0.5, 3.0, 0.0])
+    assert left.x() < view.width() // 2 < right.x()
+    r, g, b = _color_at(image, left)
+    assert r > 200 and g < 40 and b < 40
+    r, g, b = _color_at(image, right)
+    assert g > 200 and r < 40 and b < 40
+    bg = ((BACKGROUND >> 16) & 255, (BACKGROUND >> 8) & 255, BACKGROUND & 255)
+    assert _color_at(image, QPoint(view.width() // 2, 5)) == bg
+    assert view.accepts.__func__ is Spatial3DView.accepts.__func__
+
+
+def test_view_fits_the_scene_until_the_user_moves(qtbot):
+    view = _view(qtbot, _two_boxes())
+    assert view.auto_fit
+    np.testing.assert_allclose(view.camera.target, [0.0, 0.0, 0.0], atol=1e-9)
+    lo, hi = np.array([-0.5, -3.5, -0.5]), np.array([0.5, 3.5, 0.5])
+    fitted = np.linalg.norm(hi - lo) / 2 / math.sin(view.camera.fov_y / 2) * 1.1
+    assert math.isclose(view.camera.distance, fitted)
+    yaw, distance = view.camera.yaw, view.camera.distance
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(view, QPoint(150, 110))
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(150, 110))
+    assert view.camera.yaw != yaw and not view.auto_fit
+    event = QWheelEvent(QPointF(50, 50), QPointF(50, 50), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
+                        Qt.ScrollPhase.NoScrollPhase, False)
+    view.wheelEvent(event)
+    assert view.camera.distance < distance
+    target = view.camera.target.copy()
+    qtbot.mousePress(view, Qt.MouseButton.MiddleButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(view, QPoint(130, 100))
+    qtbot.mouseRelease(view, Qt.MouseButton.MiddleButton, pos=QPoint(130, 100))
+    assert not np.allclose(view.camera.target, target)
+    # A bigger scene no longer moves the camera; reset follows it again.
+    bigger = _scene(_box("/left", [0.0, -30.0, 0.0], 0.5, RED))
+    view.scene_source = lambda: bigger
+    view.redraw_now()
+    assert view.camera.distance < distance
+    qtbot.keyClick(view, Qt.Key.Key_R)  # fits what is shown now
+    assert view.auto_fit
+    np.testing.assert_allclose(view.camera.target, [0.0, -30.0, 0.0], atol=1e-9)
+
+
+def test_double_click_focuses_the_entity_under_the_cursor(qtbot):
+    view = _view(qtbot, _two_boxes())
+    _look_from_plus_x(view)
+    focused = []
+    view.focused.connect(focused.append)
+    qtbot.mouseDClick(view, Qt.MouseButton.LeftButton, pos=_widget_pos(view, [0.5, 3.0, 0.0]))
+    assert focused == [EntityPath.parse("/right")]
+    np.testing.assert_allclose(view.camera.target, [0.0, 3.0, 0.0], atol=1e-9)
+    assert not view.auto_fit
+    # The focused box now fills the middle of the view.
+    image = view.grab().toImage()
+    r, g, b = _color_at(image, QPoint(view.width() // 2, view.height() // 2))
+    assert g > 150 and r < 40
+    # Empty space: back to the whole scene.
+    qtbot.mouseDClick(view, Qt.MouseButton.LeftButton, pos=QPoint(3, 3))
+    assert focused[-1] is None and view.auto_fit
+    np.testing.assert_allclose(view.camera.target, [0.0, 0.0, 0.0], atol=1e-9)
+
+
+def test_up_axis_follows_the_scene(qtbot):
+    """With +Y up, a point at +Y is drawn above the centre of the screen."""
+    ed = EntityDraw(EntityPath.parse("/p"))
+    ed.points.append(PointBatch(ed.entity, "Points3D", np.array([[0.0, 0.0, 0.0],
+                                                                 [0.0, 2.0, 0.0]]),
+                                np.array([RED, GREEN], np.uint8), np.array([-4.0, -4.0])))
+    view = _view(qtbot, _scene(ed, up="+Y"))
+    np.testing.assert_array_equal(view.camera.up, [0.0, 1.0, 0.0])
+    image = view.grab().toImage()
+    low, high = _widget_pos(view, [0.0, 0.0, 0.0]), _widget_pos(view, [0.0, 2.0, 0.0])
+    assert high.y() < low.y() - 20
+    assert _color_at(image, high) == (0, 255, 0) and _color_at(image, low) == (255, 0, 0)
+
+
+def test_labels_are_drawn_on_a_dark_box_and_capped(qtbot, monkeypatch):
+    ed = EntityDraw(EntityPath.parse("/lines"))
+    ed.lines.append(LineBatch(ed.entity, "LineStrips3D", np.array([[[0.0, -1, 0], [0.0, 1, 0]]]),
+                              np.array([RED], np.uint8), np.array([-0.75])))
+    ed.labels = [Label(np.array([0.0, y, 0.0]), f"L{i}", (255, 255, 255, 255))
+                 for i, y in enumerate(np.linspace(-1, 1, 5))]
+    view = _view(qtbot, _scene(ed))
+    assert [t for _, _, t, _ in view.visible_labels()] == ["L0", "L1", "L2", "L3", "L4"]
+    image = view.grab().toImage()
+    x, y, _, _ = view.visible_labels()[2]
+    # Text right of the anchor: white glyph pixels on the dark label box.
+    patch = [image.pixelColor(int(x) + dx, int(y) + dy) for dx in range(6, 30)
+             for dy in range(-6, 7)]
+    assert max(c.lightness() for c in patch) > 200
+    assert min(c.lightness() for c in patch) < 20
+    monkeypatch.setattr(view3d, "MAX_LABELS", 3)
+    assert len(view.visible_labels()) == 3
+
+
+def test_drag_previews_then_repaints_in_full(qtbot, monkeypatch):
+    n = 20_000
+    rng = np.random.default_rng(0)
+    ed = EntityDraw(EntityPath.parse("/cloud"))
+    ed.points.append(PointBatch(ed.entity, "Points3D", rng.normal(size=(n, 3)),
+                                np.tile(np.array(RED, np.uint8), (n, 1)), np.full(n, -2.5)))
+    view = _view(qtbot, _scene(ed))
+    view.grab()
+    assert not view.last_paint_preview
+    monkeypatch.setattr(view3d, "PREVIEW_ABOVE_S", 0.0)  # any scene counts as heavy
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(view, QPoint(140, 100))
+    view.grab()
+    assert view.last_paint_preview
+    preview = view.frame(preview=True)
+    assert (preview.width, preview.height) == (160, 120)
+    # The mouse rests (still pressed): the full frame comes back after the settle delay.
+    qtbot.waitUntil(lambda: not view.wants_preview(), timeout=2000)
+    view.grab()
+    assert not view.last_paint_preview
+    qtbot.mouseMove(view, QPoint(150, 100))
+    assert view.wants_preview()
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=QPoint(150, 100))
+    assert not view.wants_preview()  # released: full at once
+    view.grab()
+    assert not view.last_paint_preview

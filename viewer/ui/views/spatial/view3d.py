@@ -1,0 +1,333 @@
+"""The 3D view: a whole ``viewer.scene.draw.Scene`` (dims 3) drawn by the numpy rasterizer.
+
+Whoever creates the view sets ``scene_source``; each redraw asks it for the scene at the
+cursor, so the view knows nothing of how scenes are built. The same pixels come out in a
+window and offscreen (``raster3d``: OpenGL draws nothing offscreen). Labels are painted
+with QPainter over the image.
+
+Left-drag orbits, right/middle-drag pans, the wheel zooms, double-click focuses the entity
+under the cursor (empty space: reset), R / Home or the right-click menu reset the view.
+The camera follows the scene's bounds until the user moves it. A scene too heavy to draw
+in full at interactive rates is drawn as a preview (half resolution, a quarter of the
+points) while the mouse moves, then in full once it rests.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QContextMenuEvent,
+    QFontMetricsF,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QMenu, QWidget
+
+from viewer.scene.draw import Scene
+from viewer.store.entity_db import EntityDb
+from viewer.store.entity_path import EntityPath
+from viewer.ui.time_control import TimeControl
+from viewer.ui.views.base import View
+from viewer.ui.views.spatial.orbit_camera import OrbitCamera, up_vector
+from viewer.ui.views.spatial.raster3d import (
+    Frame,
+    PreparedScene,
+    decimated,
+    prepare,
+    project_labels,
+    render,
+)
+
+#: Archetypes a 3D view shows (an entity with a component of one of them is accepted).
+ARCHETYPES_3D = frozenset({
+    "Points3D", "LineStrips3D", "Boxes3D", "Arrows3D", "Ellipsoids3D", "Capsules3D",
+    "Cylinders3D", "Mesh3D", "Asset3D", "Transform3D", "InstancePoses3D", "Pinhole",
+    "ViewCoordinates"})
+#: Labels beyond this many on screen are not drawn (text is slow and unreadable anyway).
+MAX_LABELS = 200
+#: A full frame slower than this is replaced by a preview while the mouse moves.
+PREVIEW_ABOVE_S = 0.025
+#: The preview draws one point in this many.
+PREVIEW_POINT_STRIDE = 4
+#: After the last mouse move or wheel step, this long without input draws the full frame.
+SETTLE_MS = 150
+ERROR_COLOR = QColor(255, 120, 120)
+LABEL_BACKGROUND = QColor(0, 0, 0, 170)
+
+
+class Spatial3DView(View):
+    kind_name = "3D"
+    #: The entity a double-click focused (None: empty space, the view was reset).
+    focused = Signal(object)
+
+    def __init__(self, db: EntityDb, entities: Iterable[EntityPath], time_control: TimeControl,
+                 title: str = "", parent: QWidget | None = None, *,
+                 origin: EntityPath | None = None) -> None:
+        super().__init__(db, entities, time_control, title, parent)
+        self.origin = origin if origin is not None else EntityPath.root()
+        if not title:
+            self.title = str(self.origin)
+        #: Gives the scene at the current cursor; set by whoever creates the view.
+        self.scene_source: Callable[[], Scene] = lambda: Scene(dims=3, origin=self.origin)
+        self.camera = OrbitCamera()
+        self.auto_fit = True  # until the user moves the camera
+        #: Bounds of everything shown so far: the camera backs off only when they grow,
+        #: so scrubbing through time does not make the view jump.
+        self.seen_bounds: tuple[np.ndarray, np.ndarray] | None = None
+        self.scene = Scene(dims=3, origin=self.origin)
+        self.prepared: PreparedScene = prepare(self.scene)
+        self._preview_scene: PreparedScene | None = None
+        self._frame: Frame | None = None
+        self._frame_key: tuple | None = None
+        self.last_full_render_s = 0.0
+        self.last_paint_s = 0.0
+        self.last_paint_preview = False
+        self._interacting = False
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._settled)
+        self._drag_button: Qt.MouseButton | None = None
+        self._press_pos = QPointF()
+        self._last_pos = QPointF()
+        self._dragged = False
+        self.reset_action = QAction("Reset view  (R, Home)", self)
+        self.reset_action.triggered.connect(self.reset_view)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
+        self.setMinimumSize(64, 48)
+
+    @classmethod
+    def accepts(cls, db: EntityDb, entity: EntityPath) -> bool:
+        return any(c.split(":", 1)[0] in ARCHETYPES_3D for c in db.components(entity))
+
+    # -- data ---------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        self.set_scene(self.scene_source())
+
+    def set_scene(self, scene: Scene) -> None:
+        """Show ``scene`` (redraw does this with ``scene_source()``)."""
+        up = up_vector(scene.up)
+        if not np.array_equal(up, self.camera.up):
+            self.camera.up = up
+            self.seen_bounds = None
+        self.scene = scene
+        self.prepared = prepare(scene)
+        self._preview_scene = None
+        self._frame = None
+        if self._grow_seen_bounds() and self.auto_fit:
+            self._fit_seen()
+        self.update()
+
+    def errors(self) -> list[str]:
+        return [f"{e}: {ed.error}" for e, ed in self.scene.entities.items() if ed.error]
+
+    def _grow_seen_bounds(self) -> bool:
+        bounds = self.scene.bounds()
+        if bounds is None:
+            return False
+        lo, hi = (np.asarray(b, np.float64) for b in bounds)
+        if self.seen_bounds is None:
+            self.seen_bounds = (lo, hi)
+            return True
+        old_lo, old_hi = self.seen_bounds
+        if (lo >= old_lo).all() and (hi <= old_hi).all():
+            return False
+        self.seen_bounds = (np.minimum(lo, old_lo), np.maximum(hi, old_hi))
+        return True
+
+    def _fit_seen(self) -> None:
+        if self.seen_bounds is not None:
+            self.camera.fit_bounds(*self.seen_bounds)
+
+    # -- camera -------------------------------------------------------------------------
+
+    def reset_view(self) -> None:
+        """Default angles, fitted to what is shown now, and follow the data again."""
+        fresh = OrbitCamera()
+        self.camera.yaw, self.camera.pitch = fresh.yaw, fresh.pitch
+        self.auto_fit = True
+        bounds = self.scene.bounds()
+        self.seen_bounds = None if bounds is None else tuple(
+            np.asarray(b, np.float64) for b in bounds)
+        self._fit_seen()
+        self.update()
+
+    def focus_entity(self, entity: EntityPath) -> bool:
+        """Fit the camera to what ``entity`` draws (the user chose the framing)."""
+        bounds = self.prepared.entity_bounds(entity)
+        if bounds is None:
+            return False
+        self.camera.fit_bounds(*bounds)
+        self.auto_fit = False
+        self.update()
+        return True
+
+    def user_moved_camera(self) -> None:
+        self.auto_fit = False
+        self._interacting = True
+        self._settle.start()
+        self.update()
+
+    def _settled(self) -> None:
+        self._interacting = False
+        self.update()
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def _camera_key(self) -> tuple:
+        c = self.camera
+        return (tuple(c.target.tolist()), c.yaw, c.pitch, c.distance, c.fov_y,
+                tuple(c.up.tolist()))
+
+    def wants_preview(self) -> bool:
+        return self._interacting and self.last_full_render_s > PREVIEW_ABOVE_S
+
+    def frame(self, preview: bool = False) -> Frame:
+        """The scene rendered at the widget's size (cached until the camera, size or scene
+        change); ``preview``: half resolution and a quarter of the points."""
+        dpr = self.devicePixelRatioF()
+        scale = 0.5 if preview else 1.0
+        w = max(1, int(round(self.width() * dpr * scale)))
+        h = max(1, int(round(self.height() * dpr * scale)))
+        key = (self._camera_key(), w, h, preview, id(self.prepared))
+        if self._frame is not None and self._frame_key == key:
+            return self._frame
+        scene = self.prepared
+        if preview:
+            if self._preview_scene is None:
+                self._preview_scene = decimated(self.prepared, PREVIEW_POINT_STRIDE)
+            scene = self._preview_scene
+        t0 = time.perf_counter()
+        frame = render(scene, self.camera, w, h, px_per_point=dpr * scale)
+        if not preview:
+            self.last_full_render_s = time.perf_counter() - t0
+        self._frame, self._frame_key = frame, key
+        return frame
+
+    def entity_at(self, pos: QPointF) -> EntityPath | None:
+        """The entity drawn under widget position ``pos`` (a full frame is used)."""
+        dpr = self.devicePixelRatioF()
+        return self.frame(preview=False).entity_at(pos.x() * dpr, pos.y() * dpr,
+                                                   reach=int(math.ceil(3 * dpr)))
+
+    def visible_labels(self) -> list[tuple[float, float, str, tuple[int, int, int, int]]]:
+        """(x, y, text, colour) in widget coordinates of the labels drawn now."""
+        return project_labels(self.prepared, self.camera, self.width(), self.height(),
+                              limit=MAX_LABELS)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        t0 = time.perf_counter()
+        preview = self.wants_preview()
+        frame = self.frame(preview)
+        image = QImage(frame.rgb32.data, frame.width, frame.height, frame.width * 4,
+                       QImage.Format.Format_RGB32)
+        painter = QPainter(self)
+        try:
+            painter.drawImage(QRectF(self.rect()), image,
+                              QRectF(0, 0, frame.width, frame.height))
+            self._paint_labels(painter)
+            errors = self.errors()
+            if errors:
+                painter.setPen(ERROR_COLOR)
+                painter.drawText(QRectF(self.rect()).adjusted(8, 8, -8, -8),
+                                 int(Qt.AlignmentFlag.AlignBottom | Qt.TextFlag.TextWordWrap),
+                                 "\n".join(errors))
+        finally:
+            painter.end()
+        self.last_paint_preview = preview
+        self.last_paint_s = time.perf_counter() - t0
+
+    def _paint_labels(self, painter: QPainter) -> None:
+        labels = self.visible_labels()
+        if not labels:
+            return
+        metrics = QFontMetricsF(painter.font())
+        painter.setPen(Qt.PenStyle.NoPen)
+        for x, y, text, rgba in labels:
+            box = metrics.boundingRect(text)
+            rect = QRectF(x + 6, y - box.height() / 2, box.width() + 8, box.height() + 2)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(LABEL_BACKGROUND)
+            painter.drawRoundedRect(rect, 3, 3)
+            painter.setPen(_readable(rgba))
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+
+    # -- interaction --------------------------------------------------------------------
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self._drag_button = event.button()
+        self._press_pos = self._last_pos = event.position()
+        self._dragged = False
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._drag_button is None:
+            return
+        pos = event.position()
+        dx, dy = pos.x() - self._last_pos.x(), pos.y() - self._last_pos.y()
+        self._last_pos = pos
+        if (pos - self._press_pos).manhattanLength() > 2:
+            self._dragged = True
+        if self._drag_button == Qt.MouseButton.LeftButton:
+            self.camera.orbit(dx, dy)
+        else:
+            self.camera.pan(dx, dy, self.height())
+        self.user_moved_camera()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        button, self._drag_button = self._drag_button, None
+        if button == Qt.MouseButton.RightButton and not self._dragged:
+            self._show_menu(event.globalPosition().toPoint())
+        if self._interacting:
+            self._settle.stop()
+            self._settled()
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        # A right button press may start a pan: the menu opens on a release without drag.
+        if event.reason() != QContextMenuEvent.Reason.Mouse:
+            self._show_menu(event.globalPos())
+
+    def _show_menu(self, global_pos) -> None:
+        menu = QMenu(self)
+        menu.addAction(self.reset_action)
+        menu.popup(global_pos)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        entity = self.entity_at(event.position())
+        if entity is None or not self.focus_entity(entity):
+            entity = None
+            self.reset_view()
+        self.focused.emit(entity)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        self.camera.zoom(event.angleDelta().y() / 120.0)
+        self.user_moved_camera()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_R, Qt.Key.Key_Home):
+            self.reset_view()
+            return
+        super().keyPressEvent(event)
+
+
+def _readable(rgba: tuple[int, int, int, int]) -> QColor:
+    """The label's colour, lifted when too dark to read on the dark background."""
+    r, g, b = rgba[:3]
+    luma = 0.299 * r + 0.587 * g + 0.114 * b
+    if luma < 110:
+        k = 110 / max(luma, 1.0)
+        r, g, b = (min(255, int(c * k + 60)) for c in (r, g, b))
+    return QColor(r, g, b)
+
