@@ -1,0 +1,1 @@
+"""Dataframe views: component values of entities over a time range, as a sortable table."""
