@@ -120,17 +120,33 @@ class _Topology:
         self.components = {e: db.components(e) for e in self.entities}
         self.archetypes = {e: archetypes_of(c) for e, c in self.components.items()}
         self.pinholes = {e for e in self.entities if PINHOLE_COMPONENT in self.components[e]}
+        self._pinhole_parts = {p.parts: p for p in self.pinholes}
         self.space: dict[EntityPath, EntityPath] = {e: self.space_of(e) for e in self.entities}
         self._image_dims: dict[EntityPath, tuple[int, int, set[str]] | None] = {}
+        # The entity tree as parts tuples (cheap to build for thousands of entities).
+        self._children: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        for entity in self.all_entities:
+            parts = entity.parts
+            for i in range(len(parts), 0, -1):
+                kids = self._children.setdefault(parts[: i - 1], set())
+                if parts[:i] in kids:
+                    break  # this branch is already linked up to the root
+                kids.add(parts[:i])
+        # Entities with image components; dims are read only when a split asks for them.
+        self.image_entities = [e for e in self.entities
+                               if not self.archetypes[e].isdisjoint(IMAGE_ARCHETYPES)]
+        self.image_above = {e.parts[:i] for e in self.image_entities for i in range(len(e) + 1)}
 
     def space_of(self, entity: EntityPath) -> EntityPath:
         """The origin of the space ``entity`` is in: its nearest pinhole (itself included),
         else the root."""
-        if entity in self.pinholes:
-            return entity
-        for ancestor in entity.ancestors():
-            if ancestor in self.pinholes:
-                return ancestor
+        if not self._pinhole_parts:
+            return ROOT
+        parts = entity.parts
+        for i in range(len(parts), -1, -1):
+            found = self._pinhole_parts.get(parts[:i])
+            if found is not None:
+                return found
         return ROOT
 
     def has_3d(self, entity: EntityPath) -> bool:
@@ -141,9 +157,7 @@ class _Topology:
 
     def children(self, origin: EntityPath) -> list[EntityPath]:
         """The entity tree's children of ``origin`` (paths with no data of their own too)."""
-        depth = len(origin) + 1
-        return sorted({EntityPath(e.parts[:depth]) for e in self.all_entities
-                       if e.is_descendant_of(origin)})
+        return [EntityPath(kid) for kid in sorted(self._children.get(origin.parts, ()))]
 
     def image_dims(self, entity: EntityPath) -> tuple[int, int, set[str]] | None:
         """(max width, max height, image archetypes) over every row, None: no image."""
@@ -276,8 +290,8 @@ def _image_splits(topo: _Topology, origin: EntityPath, relevant: set[EntityPath]
     at most one colour and one depth image), else recurse into the children."""
     dims: set[tuple[int, int]] = set()
     color = depth = 0
-    for entity in topo.all_entities:
-        if not _under(entity, origin) or is_metadata(entity):
+    for entity in topo.image_entities:
+        if not _under(entity, origin):
             continue
         found = topo.image_dims(entity)
         if found is None:
@@ -296,7 +310,8 @@ def _image_splits(topo: _Topology, origin: EntityPath, relevant: set[EntityPath]
     if origin in relevant:
         out.append(_Rec(origin, subtree=False))
     for child in topo.children(origin):
-        _image_splits(topo, child, relevant, out)
+        if child.parts in topo.image_above:  # a subtree without images adds no view
+            _image_splits(topo, child, relevant, out)
     if not stackable:
         return
     added = out[before:]
