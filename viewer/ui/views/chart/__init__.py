@@ -1,0 +1,1 @@
+"""Chart views: BarChart bars at the time cursor."""
