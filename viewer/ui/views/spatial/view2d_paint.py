@@ -42,6 +42,8 @@ ANTIALIAS_MAX_SEGMENTS = 2000
 #: Up to this many segments in one colour/width group, the path is built call by call;
 #: above, from arrays (pyqtgraph's ``arrayToQPath``: 10 k segments in ~4 ms).
 ARRAY_PATH_MIN_SEGMENTS = 64
+#: Widest line or point drawn, in widget pixels.
+MAX_WIDTH_PX = 8192.0
 #: Labels whose anchor is further than this outside the widget are not drawn.
 LABEL_CULL_MARGIN = 100.0
 LABEL_BACKGROUND = QColor(20, 22, 26, 220)
@@ -185,10 +187,11 @@ def visible_space(scene: Scene, images: list[DrawnImage]) -> Rect | None:
 
 
 def widths_px(radii: np.ndarray, scale: float) -> np.ndarray:
-    """Diameters in widget pixels from Rerun radii at this zoom (at least one pixel)."""
+    """Diameters in widget pixels from Rerun radii at this zoom (at least one pixel, at
+    most ``MAX_WIDTH_PX``: a huge zoom must not make Qt stroke a kilometre-wide pen)."""
     r = np.asarray(radii, dtype=np.float64)
     d = np.where(r > 0, 2.0 * r * scale, 2.0 * np.abs(r))
-    return np.maximum(np.nan_to_num(d, nan=1.0), 1.0)
+    return np.clip(np.nan_to_num(d, nan=1.0), 1.0, MAX_WIDTH_PX)
 
 
 def _color_keys(rgba: np.ndarray) -> np.ndarray:
