@@ -47,6 +47,15 @@ __all__ = [
 
 # How long `stop()` waits for handler threads that are still inside `source.submit`.
 _JOIN_TIMEOUT_S = 5.0
+#: A stream that has not sent its first message after this long is closed. rerun-sdk sends
+#: its recording's store info as soon as it connects, so only a stalled or hostile sender
+#: waits this long, and it would otherwise hold a handler thread for ever.
+FIRST_MESSAGE_TIMEOUT_S = 10.0
+#: When at most this many handler threads are left free, streams idle for longer than
+#: `BUSY_IDLE_S` are closed (the most idle first), so a new sender always gets a thread.
+FREE_THREADS_RESERVE = 4
+BUSY_IDLE_S = 2.0
+_WATCH_INTERVAL_S = 0.25
 
 _log = logging.getLogger(__name__)
 
@@ -80,14 +89,22 @@ def _peer_label(context: grpc.ServicerContext) -> str:
 class _Call:
     """Bookkeeping for one open WriteMessages call."""
 
-    __slots__ = ("name", "source", "thread", "messages", "bytes")
+    __slots__ = ("bytes", "closed_reason", "context", "last_message", "messages", "name",
+                 "opened", "source", "thread")
 
-    def __init__(self, name: str, source: PushSource, thread: threading.Thread) -> None:
+    def __init__(self, name: str, source: PushSource, thread: threading.Thread,
+                 context: grpc.ServicerContext | None = None) -> None:
         self.name = name
         self.source = source
         self.thread = thread
+        self.context = context
         self.messages = 0
         self.bytes = 0
+        self.opened = self.last_message = time.monotonic()
+        self.closed_reason: str | None = None  # set when the server closes an idle call
+
+    def idle_s(self, now: float) -> float:
+        return now - self.last_message
 
 
 class LiveServer:
@@ -102,7 +119,11 @@ class LiveServer:
         bind: str = "127.0.0.1",
         port: int = 9876,
         max_workers: int = 64,
+        idle_timeout_s: float | None = None,
     ) -> None:
+        """``idle_timeout_s``: close any stream that sends nothing for this long (None:
+        only when handler threads run short, see `BUSY_IDLE_S`, and before a first message,
+        see `FIRST_MESSAGE_TIMEOUT_S`)."""
         if not 0 <= port <= 65535:
             raise ValueError(f"port must be 0..65535, got {port}")
         if max_workers < 1:
@@ -121,6 +142,10 @@ class LiveServer:
         self._done_bytes = 0
         self._last_activity = time.monotonic()
         self._stopped = False
+        self.idle_timeout_s = idle_timeout_s
+        self.closed_idle = 0  # streams closed for sending nothing (tests, stats)
+        self._watch_stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
 
     # ------------------------------------------------------------------ properties
 
@@ -209,6 +234,9 @@ class LiveServer:
         self._executor = executor
         self._server = server
         self._last_activity = time.monotonic()
+        self._watchdog = threading.Thread(target=self._watch_idle, name="grpc-live-idle",
+                                          daemon=True)
+        self._watchdog.start()
         _log.info("listening for rerun-sdk live streams on %s", self.url)
         return self
 
@@ -248,6 +276,10 @@ class LiveServer:
             self._stopped = True
         if server is None:
             return
+        self._watch_stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join()
+            self._watchdog = None
         # Our own grace period: grpcio's would leave a non-daemon timer thread behind.
         deadline = time.monotonic() + (grace or 0.0)
         while self.open_stream_count() and time.monotonic() < deadline:
@@ -273,6 +305,40 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    # ------------------------------------------------------------------ idle streams
+
+    def _watch_idle(self) -> None:
+        """Close streams that send nothing, so idle senders never starve live ones."""
+        while not self._watch_stop.wait(_WATCH_INTERVAL_S):
+            now = time.monotonic()
+            calls = self._open_calls()
+            for call in calls:
+                if call.closed_reason is not None:
+                    continue
+                if call.messages == 0 and now - call.opened > FIRST_MESSAGE_TIMEOUT_S:
+                    self._close_idle(call, f"closed: no message in the first "
+                                           f"{FIRST_MESSAGE_TIMEOUT_S:g} s")
+                elif self.idle_timeout_s is not None and call.idle_s(now) > self.idle_timeout_s:
+                    self._close_idle(call, f"closed: no message for {self.idle_timeout_s:g} s")
+            live = [c for c in calls if c.closed_reason is None]
+            spare = self._max_workers - len(live)
+            if spare > FREE_THREADS_RESERVE:
+                continue
+            for call in sorted(live, key=lambda c: c.last_message):
+                if spare > FREE_THREADS_RESERVE or call.idle_s(now) <= BUSY_IDLE_S:
+                    break
+                self._close_idle(call, f"closed: no message for {call.idle_s(now):.1f} s "
+                                       "while every stream thread was taken")
+                spare += 1
+
+    def _close_idle(self, call: _Call, reason: str) -> None:
+        """Cancel one call from the watchdog; its handler sees the cancellation, keeps what
+        the call sent and marks its source finished with ``reason``."""
+        call.closed_reason = reason
+        self.closed_idle += 1
+        if call.context is not None:
+            call.context.cancel()
+
     # ------------------------------------------------------------------ the RPC
 
     def _write_messages(self, requests: Iterator[bytes], context: grpc.ServicerContext) -> bytes:
@@ -289,7 +355,7 @@ class LiveServer:
             _log.warning("refused live stream %s: %s", name, exc)
             context.abort(grpc.StatusCode.UNAVAILABLE, f"viewer cannot accept streams: {exc}")
             raise  # pragma: no cover - abort raises
-        call = _Call(name, source, threading.current_thread())
+        call = _Call(name, source, threading.current_thread(), context)
         key = id(call)
         with self._lock:
             self._calls[key] = call
@@ -331,10 +397,14 @@ class LiveServer:
                 source.submit(msg)
                 call.messages = n
                 call.bytes += len(body)
-                self._last_activity = time.monotonic()
+                self._last_activity = call.last_message = time.monotonic()
         except SourceClosed:
             return grpc.StatusCode.UNAVAILABLE, "the viewer closed this stream (shutting down?)"
         except grpc.RpcError:
+            if call.closed_reason is not None:  # closed by the idle watchdog
+                _log.warning("%s: %s", call.name, call.closed_reason)
+                source.finish(error=call.closed_reason)
+                return None
             # The client went away mid-stream (killed, cancelled, network): keep its data.
             _log.info("%s: client disconnected after %d messages", call.name, call.messages)
             source.finish()
