@@ -293,12 +293,46 @@ def test_transform_links_and_3d_below_a_pinhole_are_unshown(record) -> None:
     assert summary(views) == [
         ("spatial3d", "/", "/", ["/arm/hand", "/cam", "/cam/marks"]),
         ("spatial2d", "cam", "/cam", ["/cam/marks"]),
+        ("text_document", "notes", "/notes", ["/notes"]),
     ]
     assert {str(k): v for k, v in unshown(db, views).items()} == {
         "/__properties": "metadata",
         "/arm": "no visualizer for: Transform3D:translation",
         "/cam/cloud": "3D data below the pinhole /cam: only 2D data is shown in an image space",
-        "/notes": "no visualizer for: TextDocument:text",
+    }
+
+
+def test_one_view_per_chart_tensor_document_graph_and_one_map(record) -> None:
+    import rerun as rr
+
+    def log(rec) -> None:
+        rec.log("charts/a", rr.BarChart([1, 2, 3]))
+        rec.log("tensor", rr.Tensor(np.zeros((2, 3, 4), np.float32)))
+        rec.log("graph", rr.GraphNodes(["a", "b"], labels=["A", "B"]))
+        rec.log("graph", rr.GraphEdges([("a", "b")], graph_type="directed"))
+        rec.log("edges_only", rr.GraphEdges([("a", "b")]))
+        rec.log("geo/points", rr.GeoPoints(lat_lon=[[59.3, 18.1]]))
+        rec.log("geo/route", rr.GeoLineStrings(lat_lon=[[[59.3, 18.1], [59.4, 18.2]]]))
+        for i in range(9):
+            rec.log(f"docs/d{i}", rr.TextDocument(f"document {i}"))
+
+    db = record(log)
+    views = default_views(db)
+    assert summary(views) == [
+        ("bar_chart", "charts/a", "/charts/a", ["/charts/a"]),
+        ("tensor", "tensor", "/tensor", ["/tensor"]),
+        *[("text_document", f"docs/d{i}", f"/docs/d{i}", [f"/docs/d{i}"]) for i in range(8)],
+        ("graph", "graph", "/graph", ["/graph"]),
+        ("map", "/", "/", ["/geo/points", "/geo/route"]),
+    ]
+    graph = views[-2]
+    assert view_archetypes(db, graph, P("/graph")) == ["GraphEdges", "GraphNodes"]
+    assert view_archetypes(db, views[-1], P("/geo/route")) == ["GeoLineStrings"]
+    # Rerun opens at most 8 views of a kind; edges alone open no graph view.
+    assert {str(k): v for k, v in unshown(db, views).items()} == {
+        "/__properties": "metadata",
+        "/docs/d8": "more than 8 text_document views: only the first are opened",
+        "/edges_only": "not in any default view",
     }
 
 

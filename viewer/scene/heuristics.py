@@ -5,7 +5,8 @@ spaces are split at pinholes; a 3D view opens at every ``ViewCoordinates`` entit
 root space and at the root when 3D data is left outside those; a 2D view opens per pinhole
 space and, outside pinholes, per image (images of one size and at most one colour and one
 depth image share a view, with the 2D primitives beside them). Time series are grouped per
-top-level path and text logs share one view, as the window always did. Everything is a pure
+top-level path and text logs share one view, as the window always did; bar charts, tensors,
+text documents and graphs get a view per entity and geodata one map, as in Rerun. Everything is a pure
 function of the store's entities and components (never of the time cursor), so the result
 is stable while data streams in, and deterministic (sorted by path).
 """
@@ -40,6 +41,19 @@ VIEW_COORDINATES = "ViewCoordinates:xyz"
 SCALARS_COMPONENT = "Scalars:scalars"
 TEXT_COMPONENT = "TextLog:text"
 
+#: Kinds with one view per entity (Rerun's rule for them): the component that calls for
+#: the view, and the archetypes such a view draws.
+PER_ENTITY_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "bar_chart": ("BarChart:values", ("BarChart",)),
+    "tensor": ("Tensor:data", ("Tensor",)),
+    "text_document": ("TextDocument:text", ("TextDocument",)),
+    "graph": ("GraphNodes:node_ids", ("GraphEdges", "GraphNodes")),
+}
+#: One map view at the root shows every entity with one of these components.
+GRAPH_EDGES = "GraphEdges:edges"
+MAP_COMPONENTS = ("GeoPoints:positions", "GeoLineStrings:line_strings")
+MAP_ARCHETYPES = ("GeoLineStrings", "GeoPoints")
+
 #: Rerun spawns at most this many views of one kind from heuristics.
 MAX_VIEWS_PER_KIND = 8
 
@@ -50,8 +64,9 @@ ROOT = EntityPath.root()
 
 @dataclass
 class ViewSpec:
-    """One view: ``kind`` ("spatial3d", "spatial2d", "time_series", "text_log"), its title,
-    origin, and every entity it draws (sorted)."""
+    """One view: ``kind`` ("spatial3d", "spatial2d", "time_series", "text_log", "bar_chart",
+    "tensor", "text_document", "graph", "map"), its title, origin, and every entity it
+    draws (sorted)."""
 
     kind: str
     name: str
@@ -380,17 +395,33 @@ def _text_log_views(topo: _Topology) -> list[ViewSpec]:
     return [ViewSpec("text_log", view_name(ROOT), ROOT, logs)] if logs else []
 
 
+def _per_entity_views(topo: _Topology, kind: str) -> list[ViewSpec]:
+    """Bar charts, tensors, text documents, graphs: one view per entity, as Rerun does."""
+    component = PER_ENTITY_KINDS[kind][0]
+    return [ViewSpec(kind, view_name(e), e, [e]) for e in topo.entities
+            if component in topo.components[e]][:MAX_VIEWS_PER_KIND]
+
+
+def _map_views(topo: _Topology) -> list[ViewSpec]:
+    geo = [e for e in topo.entities if any(c in topo.components[e] for c in MAP_COMPONENTS)]
+    return [ViewSpec("map", view_name(ROOT), ROOT, geo)] if geo else []
+
+
 # ------------------------------------------------------------------ public
 
 
 def default_views(db: EntityDb) -> list[ViewSpec]:
-    """Every view the data calls for: 3D, 2D, time series, text log; each kind by origin."""
+    """Every view the data calls for: 3D, 2D, time series, text log, then bar charts,
+    tensors, text documents, graphs and a map; each kind by origin."""
     topo = _Topology(db)
     views: list[ViewSpec] = []
     for spatial in (_spatial3d_views(topo), _spatial2d_views(topo)):
         views += _drop_redundant(spatial)[:MAX_VIEWS_PER_KIND]
     views += _time_series_views(topo)
     views += _text_log_views(topo)
+    for kind in PER_ENTITY_KINDS:
+        views += _per_entity_views(topo, kind)
+    views += _map_views(topo)
     return views
 
 
@@ -406,6 +437,10 @@ def view_archetypes(db: EntityDb, view: ViewSpec, entity: EntityPath) -> list[st
         wanted = (SCALARS,)
     elif view.kind == "text_log":
         wanted = (TEXT_LOG,)
+    elif view.kind in PER_ENTITY_KINDS:
+        wanted = PER_ENTITY_KINDS[view.kind][1]
+    elif view.kind == "map":
+        wanted = MAP_ARCHETYPES
     else:
         wanted = ()
     return sorted(archetypes.intersection(wanted))
@@ -415,7 +450,10 @@ def unshown(db: EntityDb, views: list[ViewSpec]) -> dict[EntityPath, str]:
     """Every entity with data that no view draws, with the reason, sorted by path."""
     topo = _Topology(db)
     shown = {e for view in views for e in view.entities}
-    per_kind = {kind: sum(v.kind == kind for v in views) for kind in ("spatial2d", "spatial3d")}
+    per_kind: dict[str, int] = {}
+    for view in views:
+        per_kind[view.kind] = per_kind.get(view.kind, 0) + 1
+    per_entity = {kind: component for kind, (component, _) in PER_ENTITY_KINDS.items()}
     out: dict[EntityPath, str] = {}
     for entity in topo.all_entities:
         if entity in shown:
@@ -426,12 +464,27 @@ def unshown(db: EntityDb, views: list[ViewSpec]) -> dict[EntityPath, str]:
         space = topo.space[entity]
         if topo.has_3d(entity) and space != ROOT and not topo.has_2d(entity):
             out[entity] = f"3D data below the pinhole {space}: only 2D data is shown in an image space"
-        elif topo.has_2d(entity) and per_kind["spatial2d"] >= MAX_VIEWS_PER_KIND:
-            out[entity] = f"more than {MAX_VIEWS_PER_KIND} 2D views: only the first are opened"
-        elif topo.has_3d(entity) and per_kind["spatial3d"] >= MAX_VIEWS_PER_KIND:
-            out[entity] = f"more than {MAX_VIEWS_PER_KIND} 3D views: only the first are opened"
-        elif topo.has_2d(entity) or topo.has_3d(entity):
+        elif over := [k for k in _kinds_wanting(topo, entity, per_entity)
+                      if per_kind.get(k, 0) >= MAX_VIEWS_PER_KIND]:
+            out[entity] = (f"more than {MAX_VIEWS_PER_KIND} {over[0]} views: "
+                           "only the first are opened")
+        elif _kinds_wanting(topo, entity, per_entity):
             out[entity] = "not in any default view"
         else:
             out[entity] = "no visualizer for: " + ", ".join(topo.components[entity])
     return out
+
+
+def _kinds_wanting(topo: _Topology, entity: EntityPath, per_entity: dict[str, str]) -> list[str]:
+    """The view kinds that could draw ``entity`` (whether or not a view was opened)."""
+    comps = topo.components[entity]
+    kinds = [k for k, c in per_entity.items() if c in comps]
+    if GRAPH_EDGES in comps and "graph" not in kinds:
+        kinds.append("graph")  # a graph view draws edges, but only nodes open one
+    if topo.has_3d(entity) or PINHOLE_COMPONENT in comps:
+        kinds.append("spatial3d")
+    if topo.has_2d(entity):
+        kinds.append("spatial2d")
+    if any(c in comps for c in MAP_COMPONENTS):
+        kinds.append("map")
+    return kinds

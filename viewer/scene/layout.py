@@ -20,6 +20,8 @@ import numpy as np
 
 from viewer.scene.build import build_scene
 from viewer.scene.heuristics import (
+    MAP_COMPONENTS,
+    PER_ENTITY_KINDS,
     SCALARS_COMPONENT,
     TEXT_COMPONENT,
     ViewSpec,
@@ -35,8 +37,13 @@ from viewer.store.entity_db import EntityDb
 #: Timelines rerun-sdk adds by itself: chosen only when a recording has no other.
 AUTOMATIC_TIMELINES = ("log_time", "log_tick")
 SPATIAL_DIMS = {"spatial3d": 3, "spatial2d": 2}
-#: The component whose latest-at instances a non-spatial view shows.
-_PRIMARY = {"time_series": SCALARS_COMPONENT, "text_log": TEXT_COMPONENT}
+#: The components whose latest-at instances a non-spatial view shows.
+_PRIMARY: dict[str, tuple[str, ...]] = {
+    "time_series": (SCALARS_COMPONENT,),
+    "text_log": (TEXT_COMPONENT,),
+    "map": MAP_COMPONENTS,
+    **{kind: (component,) for kind, (component, _) in PER_ENTITY_KINDS.items()},
+}
 _NS = 1_000_000_000
 
 
@@ -154,12 +161,11 @@ def view_layout(db: EntityDb, view: ViewSpec, timeline: str | None, t: int | Non
             }
     else:
         query = LatestAt(db, timeline, t)
-        primary = _PRIMARY.get(view.kind)
         for entity in view.entities:
-            cell = None if primary is None else query.cell(entity, primary)
+            cells = [query.cell(entity, c) for c in _PRIMARY.get(view.kind, ())]
             entities[str(entity)] = {
                 "archetypes": view_archetypes(db, view, entity),
-                "instances": 0 if cell is None else len(cell),
+                "instances": sum(len(cell) for cell in cells if cell is not None),
             }
     return {"kind": view.kind, "name": view.name, "origin": str(view.origin),
             "entities": entities}
