@@ -46,7 +46,7 @@ def test_every_element_type_decodes_with_shape_names_and_values(rrd):
         assert found.tensor.names == ("batch", "rows", "cols")
         np.testing.assert_array_equal(found.tensor.array, array)
     unnamed = tensor_at(query, EntityPath.parse("/unnamed")).tensor
-    assert unnamed.names == (None, None) and unnamed.dim_label(1) == "dim 1"
+    assert unnamed.names == (None, None) and unnamed.shape == (3, 2)
 
 
 def test_tensor_at_follows_the_cursor_value_range_and_clear(rrd):
@@ -170,3 +170,20 @@ def test_colormapped_slices_are_the_colormap_of_the_normalized_values():
     assert tuple(ends[0, 2, :3]) == (0xFD, 0xE7, 0x25) == tuple(ends[0, 3, :3])
     assert colormapped(np.array([[np.nan]]), 0.0, 1.0, "viridis")[0, 0, 3] == 0
     np.testing.assert_allclose(normalize(np.array([2.0, 4.0, 6.0]), 2.0, 6.0), [0, 0.5, 1])
+
+
+def test_tensor_at_reuses_the_previous_decode_for_the_same_rows(rrd):
+    def log(rec):
+        import rerun as rr
+
+        rec.set_time("frame", sequence=0)
+        rec.log("t", rr.Tensor(np.eye(3, dtype=np.float32)))
+        rec.set_time("frame", sequence=2)
+        rec.log("t", rr.Tensor(np.eye(4, dtype=np.float32)))
+
+    db = rrd(log)
+    t = EntityPath.parse("/t")
+    first = tensor_at(LatestAt(db, "frame", 0), t)
+    assert tensor_at(LatestAt(db, "frame", 1), t, first) is first
+    second = tensor_at(LatestAt(db, "frame", 2), t, first)
+    assert second is not first and second.tensor.shape == (4, 4)

@@ -23,6 +23,9 @@ def finite_range(array: np.ndarray) -> tuple[float, float] | None:
     if array.size == 0:
         return None
     if array.dtype.kind == "f":
+        lo, hi = array.min(), array.max()
+        if np.isfinite(lo) and np.isfinite(hi):  # the common case: no copy of the finite part
+            return float(lo), float(hi)
         finite = array[np.isfinite(array)]
         if finite.size == 0:
             return None

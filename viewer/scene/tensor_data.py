@@ -33,11 +33,6 @@ class TensorValue:
     def shape(self) -> tuple[int, ...]:
         return tuple(self.array.shape)
 
-    def dim_label(self, dim: int) -> str:
-        """What a selector calls a dimension: its name, else its number."""
-        name = self.names[dim] if dim < len(self.names) else None
-        return name if name else f"dim {dim}"
-
     def is_vector(self) -> bool:
         """At most one dimension longer than 1 (what a bar chart can draw)."""
         return len(self.shape) > 0 and sum(1 for n in self.shape if n > 1) <= 1
@@ -99,16 +94,21 @@ def _row_key(result: LatestAtResult | None) -> tuple[int, int] | None:
     return None if result is None else (int(result.row_id.time_ns), int(result.row_id.inc))
 
 
-def tensor_at(query: LatestAt, entity: EntityPath) -> TensorAt | None:
+def tensor_at(query: LatestAt, entity: EntityPath,
+              previous: TensorAt | None = None) -> TensorAt | None:
     """``Tensor:data`` (and ``Tensor:value_range``) of ``entity`` at the query's cursor,
-    Clear honoured; None when there is none. Raises TensorDataError for a bad cell."""
+    Clear honoured; None when there is none. ``previous`` is returned as is when it came
+    from the same rows (no decoding). Raises TensorDataError for a bad cell."""
     data = query.result(entity, TENSOR_DATA)
     if data is None or len(data.value) == 0:
         return None
-    tensor = tensor_from_cell(data.value)
     rng = query.result(entity, TENSOR_VALUE_RANGE)
+    key = (_row_key(data), _row_key(rng))
+    if previous is not None and previous.key == key:
+        return previous
+    tensor = tensor_from_cell(data.value)
     logged = None
     if rng is not None and len(rng.value) and rng.value[0].is_valid:
         lo, hi = rng.value[0].as_py()
         logged = (float(lo), float(hi))
-    return TensorAt(tensor, logged, (_row_key(data), _row_key(rng)))
+    return TensorAt(tensor, logged, key)

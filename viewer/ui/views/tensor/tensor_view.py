@@ -89,8 +89,9 @@ class TensorView(View):
         entity: EntityPath | None = None
         error = None
         for candidate in self.entities:
+            previous = self.tensor if candidate == self.entity else None
             try:
-                found = tensor_at(query, candidate)
+                found = tensor_at(query, candidate, previous)
             except TensorDataError as exc:
                 error = f"{candidate}: {exc}"
                 found = None
