@@ -141,6 +141,7 @@ def test_hover_reads_index_and_value(qtbot, tensor_db):
         QTest.mouseMove(view.canvas, p.toPoint())
         expected = f"[1, {r}, {c}] = {VOLUME[1, r, c]}"
         qtbot.waitUntil(lambda e=expected: view.hover_text == e)
+        assert view.info.text() == f"/volume: 5×6×8 uint8   {expected}"
 
 
 def test_tensor_at_the_cursor_keeps_a_valid_selection(qtbot, tensor_db):

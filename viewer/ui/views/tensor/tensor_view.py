@@ -74,6 +74,7 @@ class TensorView(View):
         self.current_slice: np.ndarray | None = None
         self.current_rgba: np.ndarray | None = None
         self.hover_text = ""
+        self._info = ""  # what the info line says without the hover read-out
         self.error: str | None = None
         self._shown_key: object = ()
 
@@ -125,6 +126,7 @@ class TensorView(View):
     def _show_nothing(self, message: str) -> None:
         self.current_slice = self.current_rgba = None
         self.canvas.set_image(None, message)
+        self._info = ""
         self.info.setText("")
 
     def _render(self) -> None:
@@ -140,7 +142,8 @@ class TensorView(View):
         image = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
         self.canvas.set_image(image, "" if cut.size else "(empty slice)")
         shape = "×".join(str(n) for n in array.shape)
-        self.info.setText(f"{self.entity}: {shape} {array.dtype.name}")
+        self._info = f"{self.entity}: {shape} {array.dtype.name}"
+        self.info.setText(self._info)
 
     # ------------------------------------------------------------------ user choices
 
@@ -189,5 +192,4 @@ class TensorView(View):
             index = tensor_index(self.selection, array.shape, row, col)
             self.hover_text = f"{list(index)} = {format_value(array[index])}"
         self.canvas.setToolTip(self.hover_text)
-        base = self.info.text().split("   ")[0]
-        self.info.setText(f"{base}   {self.hover_text}" if self.hover_text else base)
+        self.info.setText(f"{self._info}   {self.hover_text}" if self.hover_text else self._info)
