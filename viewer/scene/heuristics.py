@@ -104,7 +104,29 @@ def view_name(origin: EntityPath) -> str:
 
 
 def _under(entity: EntityPath, origin: EntityPath) -> bool:
-    return entity == origin or entity.is_descendant_of(origin)
+    """``entity`` is ``origin`` or below it."""
+    prefix = origin.parts
+    return entity.parts[: len(prefix)] == prefix
+
+
+def _by_path(entities: Iterable[EntityPath]) -> list[EntityPath]:
+    """Sorted as EntityPath sorts, comparing the parts tuples in C."""
+    return sorted(entities, key=lambda e: e.parts)
+
+
+def _assign(entities: Iterable[EntityPath], recs: list[_Rec]) -> list[list[EntityPath]]:
+    """The entities each recommendation covers, in O(entities x depth)."""
+    subtree = {r.origin.parts: i for i, r in enumerate(recs) if r.subtree}
+    single = {r.origin: i for i, r in enumerate(recs) if not r.subtree}
+    out: list[list[EntityPath]] = [[] for _ in recs]
+    for entity in entities:
+        parts = entity.parts
+        hits = {subtree[parts[:i]] for i in range(len(parts) + 1) if parts[:i] in subtree}
+        if entity in single:
+            hits.add(single[entity])
+        for i in hits:
+            out[i].append(entity)
+    return out
 
 
 def common_ancestor(paths: Iterable[EntityPath]) -> EntityPath:
@@ -284,7 +306,7 @@ def _spatial3d_views(topo: _Topology) -> list[ViewSpec]:
                 entities.append(camera)
                 entities += [e for e in topo.entities
                              if e != camera and topo.space[e] == camera and topo.has_2d(e)]
-        views.append(ViewSpec("spatial3d", view_name(origin), origin, sorted(entities)))
+        views.append(ViewSpec("spatial3d", view_name(origin), origin, _by_path(entities)))
     return views
 
 
@@ -294,9 +316,6 @@ class _Rec:
 
     origin: EntityPath
     subtree: bool
-
-    def covers(self, entity: EntityPath) -> bool:
-        return _under(entity, self.origin) if self.subtree else entity == self.origin
 
 
 def _image_splits(topo: _Topology, origin: EntityPath, relevant: set[EntityPath],
@@ -332,7 +351,8 @@ def _image_splits(topo: _Topology, origin: EntityPath, relevant: set[EntityPath]
     added = out[before:]
     # Rerun keeps a single child view rather than a wider one; we widen it when that
     # child view would leave 2D entities beside it (an image's sibling marks) unshown.
-    left_out = any(not any(r.covers(e) for r in added) for e in relevant if _under(e, origin))
+    below = [e for e in relevant if _under(e, origin)]
+    left_out = len(added) == 1 and len(_assign(below, added)[0]) < len(below)
     if len(added) > 1 or left_out:
         del out[before:]
         out.append(_Rec(origin, subtree=True))
@@ -351,10 +371,10 @@ def _spatial2d_views(topo: _Topology) -> list[ViewSpec]:
         _image_splits(topo, root, relevant, recs)
         if not recs:
             recs = [_Rec(root, subtree=True)]
-        for rec in recs:
-            entities = sorted(e for e in relevant if rec.covers(e))
-            views.append(ViewSpec("spatial2d", view_name(rec.origin), rec.origin, entities))
-    return sorted(views, key=lambda v: v.origin)
+        for rec, entities in zip(recs, _assign(relevant, recs), strict=True):
+            views.append(ViewSpec("spatial2d", view_name(rec.origin), rec.origin,
+                                  _by_path(entities)))
+    return sorted(views, key=lambda v: v.origin.parts)
 
 
 def _drop_redundant(views: list[ViewSpec]) -> list[ViewSpec]:
