@@ -81,8 +81,9 @@ def format_layout(report: dict[str, Any], cursors: list[dict[str, Any]]) -> str:
     for rec, cursor in zip(report["recordings"], cursors, strict=True):
         lines.append(f"{rec['application_id']} / {rec['recording_id']}: {_fmt_time(cursor)}")
         for view in rec["views"]:
+            n = len(view["entities"])
             lines.append(f"  {view['kind']} {view['name']!r} (origin {view['origin']}):"
-                         f" {len(view['entities'])} entities")
+                         f" {n} {'entity' if n == 1 else 'entities'}")
             if view["entities"]:
                 width = max(len(p) for p in view["entities"])
                 lines.extend(_fmt_entity(p, info, width) for p, info in view["entities"].items())
