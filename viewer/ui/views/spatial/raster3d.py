@@ -97,6 +97,21 @@ class PreparedScene:
     colors: np.ndarray  # (n + m,) packed colours of points then segments
     entity_of: np.ndarray  # (n + m,) int32 entity index of points then segments
     labels: list[tuple[np.ndarray, str, tuple[int, int, int, int]]] = field(default_factory=list)
+    _color_table: np.ndarray | None = None
+    _entity_table: np.ndarray | None = None
+
+    @property
+    def color_table(self) -> np.ndarray:
+        """``colors`` and the background (a frame without triangles indexes this)."""
+        if self._color_table is None:
+            self._color_table = np.append(self.colors, np.uint32(BACKGROUND))
+            self._entity_table = np.append(self.entity_of, np.int32(-1)).astype(np.int32)
+        return self._color_table
+
+    @property
+    def entity_table(self) -> np.ndarray:
+        self.color_table  # noqa: B018 (builds both)
+        return self._entity_table
 
     @property
     def n_points(self) -> int:
@@ -234,7 +249,9 @@ class Frame:
     keys: np.ndarray  # (h, w) uint64: nearest fragment per pixel (EMPTY: nothing)
     entity_table: np.ndarray  # low word of a key -> entity index (-1: background)
     entities: list[EntityPath]
-    timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds
+    #: CPU seconds of each stage on the rendering thread (thread time: unlike wall time, not
+    #: inflated by waiting for a core on a busy machine).
+    timings: dict[str, float] = field(default_factory=dict)
 
     def depth_order(self) -> np.ndarray:
         """(h, w) uint32 that grows with depth (0xFFFFFFFF: empty), for tests."""
@@ -335,12 +352,13 @@ def _erode_disc_into(img: np.ndarray, r: int, out: np.ndarray) -> None:
 
 def _view_matrix(prepared: PreparedScene, camera: Camera, height: int
                  ) -> tuple[np.ndarray, np.ndarray, float]:
-    """(3, 4) float32 matrix from homogeneous prepared coordinates to (f*x, f*y, z) camera
-    coordinates (x right, y up, z forward); also the eye (prepared coordinates) and f."""
+    """(3, 4) float32 matrix from homogeneous prepared coordinates to (f*x, -f*y, z) camera
+    coordinates (x right, y up, z forward): pixel = (row0 / z + cx, row1 / z + cy). Also
+    the eye (prepared coordinates) and f."""
     right, up, forward = (np.asarray(v, np.float64) for v in camera.basis())
     eye = np.asarray(camera.eye(), np.float64) - prepared.center
     f = float(camera.focal_px(height))
-    rot = np.stack([right * f, up * f, forward])
+    rot = np.stack([right * f, -up * f, forward])  # screen y grows downwards
     m = np.empty((3, 4))
     m[:, :3] = rot
     m[:, 3] = -rot @ eye
@@ -352,7 +370,7 @@ def render(prepared: PreparedScene, camera: Camera, width: int, height: int, *,
     """Rasterize ``prepared`` as seen by ``camera`` into a ``width`` x ``height`` frame."""
     width, height = max(int(width), 1), max(int(height), 1)
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+    t0 = time.thread_time()
     m, eye, f = _view_matrix(prepared, camera, height)
     near = np.float32(prepared.radius * 1e-4)
     pad = _max_disc_radius(prepared, px_per_point, f)
@@ -360,29 +378,33 @@ def render(prepared: PreparedScene, camera: Camera, width: int, height: int, *,
     cx, cy = width / 2.0 + pad, height / 2.0 + pad
     if prepared.n_points:
         _draw_points(prepared, target, m, near, cx, cy, f, px_per_point)
-    t1 = time.perf_counter()
+    t1 = time.thread_time()
     timings["points"] = t1 - t0
     if prepared.n_segments:
         _draw_lines(prepared, target, m, near, cx, cy, f, px_per_point)
-    t2 = time.perf_counter()
+    t2 = time.thread_time()
     timings["lines"] = t2 - t1
     tri_colors = np.empty(0, np.uint32)
     tri_entity = np.empty(0, np.int32)
     if prepared.n_triangles:
         tri_colors, tri_entity = _draw_triangles(prepared, target, m, eye, near, cx, cy)
-    t3 = time.perf_counter()
+    t3 = time.thread_time()
     timings["triangles"] = t3 - t2
     keys = np.ascontiguousarray(target.finish())
-    t4 = time.perf_counter()
+    t4 = time.thread_time()
     timings["discs"] = t4 - t3
-    color_table = np.concatenate([prepared.colors, tri_colors,
-                                  np.array([background], np.uint32)])
-    entity_table = np.concatenate([prepared.entity_of, tri_entity, np.array([-1], np.int32)])
+    if len(tri_colors) or background != BACKGROUND:
+        color_table = np.concatenate([prepared.colors, tri_colors,
+                                      np.array([background], np.uint32)])
+        entity_table = np.concatenate([prepared.entity_of, tri_entity,
+                                       np.array([-1], np.int32)])
+    else:
+        color_table, entity_table = prepared.color_table, prepared.entity_table
     low = np.minimum(keys.view(np.uint32).reshape(height, width, 2)[:, :, 0],
                      np.uint32(len(color_table) - 1))
     rgb32 = color_table[low]
-    timings["resolve"] = time.perf_counter() - t4
-    timings["total"] = time.perf_counter() - t0
+    timings["resolve"] = time.thread_time() - t4
+    timings["total"] = time.thread_time() - t0
     return Frame(width, height, rgb32, keys, entity_table, prepared.entities, timings)
 
 
@@ -438,15 +460,15 @@ def _pixels(sx: np.ndarray, sy: np.ndarray, target: _Target) -> np.ndarray:
 
 def _draw_points(prepared: PreparedScene, target: _Target, m: np.ndarray, near: np.float32,
                  cx: float, cy: float, f: float, px_per_point: float) -> None:
-    cam = m @ prepared.p_xyz  # (3, n): f*x, f*y, z
+    cam = m @ prepared.p_xyz  # (3, n): f*x, -f*y, z
     z = cam[2]
     iz = np.divide(np.float32(1.0), z)
-    iz[z <= near] = np.nan  # behind the camera: rejected below
+    np.copyto(iz, np.float32(np.nan), where=z <= near)  # behind the camera: rejected below
     sx = cam[0]
     sx *= iz
     sx += np.float32(cx)
     sy = cam[1]
-    sy *= -iz
+    sy *= iz
     sy += np.float32(cy)
     pix = _pixels(sx, sy, target)
     keys = prepared.p_keys
@@ -499,15 +521,16 @@ def _draw_lines(prepared: PreparedScene, target: _Target, m: np.ndarray, near: n
                     t = (near - p[2, behind]) / (q[2, behind] - p[2, behind])
                     p[:, behind] += (q[:, behind] - p[:, behind]) * t
     iza, izb = np.float32(1.0) / a[2], np.float32(1.0) / b[2]
-    xa, ya = a[0] * iza + np.float32(cx), np.float32(cy) - a[1] * iza
-    xb, yb = b[0] * izb + np.float32(cx), np.float32(cy) - b[1] * izb
+    xa, ya = a[0] * iza + np.float32(cx), a[1] * iza + np.float32(cy)
+    xb, yb = b[0] * izb + np.float32(cx), b[1] * izb + np.float32(cy)
     if prepared.l_ui_radius is not None:
         r: np.ndarray | int = int(px_radius(-prepared.l_ui_radius * px_per_point))
     else:
         radii = prepared.l_radius if seg_id is None else prepared.l_radius[seg_id]
         r = _radius_px(radii, None, (iza + izb) / 2, f, px_per_point)
     # Only the part inside the buffer is sampled; most segments are wholly inside.
-    w, h = target.wb - 1e-3, target.hb - 1e-3
+    # (A margin keeps every sample of a clipped segment inside: no bounds check per sample.)
+    w, h = target.wb - 0.01, target.hb - 0.01
     out = ~((xa >= 0) & (xa < w) & (ya >= 0) & (ya < h)
             & (xb >= 0) & (xb < w) & (yb >= 0) & (yb < h))
     cut = np.flatnonzero(out)
@@ -546,7 +569,10 @@ def _draw_lines(prepared: PreparedScene, target: _Target, m: np.ndarray, near: n
         sx = x0 + (xb[sel] - x0) * t  # (n, k): n samples along each of k segments
         sy = y0 + (yb[sel] - y0) * t
         izs = iz0 + (izb[sel] - iz0) * t
-        pix = _pixels(sx, sy, target).reshape(-1)
+        iy = sy.astype(np.int32)
+        iy *= np.int32(target.wb)
+        iy += sx.astype(np.int32)
+        pix = iy.reshape(-1)
         keys = np.empty(sx.shape + (2,), np.uint32)
         keys[:, :, 0] = seg_id[sel]
         np.invert(izs.view(np.uint32), out=keys[:, :, 1])
@@ -566,7 +592,7 @@ def _draw_triangles(prepared: PreparedScene, target: _Target, m: np.ndarray, eye
         iz = 1.0 / c[2, idx]
         izs.append(iz)
         xs.append(c[0, idx] * iz + np.float32(cx))
-        ys.append(np.float32(cy) - c[1, idx] * iz)
+        ys.append(c[1, idx] * iz + np.float32(cy))
     # Headlight Lambert, two-sided, per corner.
     lit = []
     eye32 = eye.astype(np.float32)
@@ -639,7 +665,7 @@ def project_labels(prepared: PreparedScene, camera: Camera, width: int, height: 
     out = []
     for i in np.flatnonzero(cam[2] > prepared.radius * 1e-4).tolist():
         x = width / 2.0 + cam[0, i] / cam[2, i]
-        y = height / 2.0 - cam[1, i] / cam[2, i]
+        y = height / 2.0 + cam[1, i] / cam[2, i]
         if 0 <= x < width and 0 <= y < height:
             _, text, color = prepared.labels[i]
             out.append((x, y, text, color))
