@@ -2,7 +2,8 @@
 
 `EntityDb.latest_at` answers for one component on one entity. A view also needs Rerun's
 query-time clears: a `Clear` row on the entity, or a *recursive* one on an ancestor, hides
-every component row whose index (time, RowId) is older than the clear; static data has the
+every component row whose index (time, RowId) is not newer than the clear (data logged in
+the same row as a clear is hidden too, as in Rerun); static data has the
 lowest time of all, so a temporal clear hides it too. The clear component itself is never
 hidden. Results are memoized for the lifetime of one `LatestAt` (one scene build at one
 time cursor): transforms, annotations and visualizers ask for the same cells repeatedly.
@@ -39,6 +40,7 @@ class LatestAt:
         self._results: dict[tuple[EntityPath, str], LatestAtResult | None] = {}
         self._clear_bound: dict[EntityPath, Index | None] = {}
         self._own_clear: dict[EntityPath, tuple[Index, bool] | None] = {}
+        self._recursive: dict[EntityPath, Index | None] = {}
 
     def _raw(self, entity: EntityPath, component: str) -> LatestAtResult | None:
         if self.timeline is None or self.t is None:
@@ -62,17 +64,24 @@ class LatestAt:
         """The newest clear that applies to ``entity``: its own, or a recursive one above."""
         if entity in self._clear_bound:
             return self._clear_bound[entity]
-        best: Index | None = None
         own = self._clear_of(entity)
-        if own is not None:
-            best = own[0]
         parent = entity.parent
-        while parent is not None:
-            clear = self._clear_of(parent)
-            if clear is not None and clear[1] and (best is None or clear[0] > best):
-                best = clear[0]
-            parent = parent.parent
+        best = None if parent is None else self._recursive_bound(parent)
+        if own is not None and (best is None or own[0] > best):
+            best = own[0]
         self._clear_bound[entity] = best
+        return best
+
+    def _recursive_bound(self, entity: EntityPath) -> Index | None:
+        """The newest *recursive* clear on ``entity`` or above (memoized per path)."""
+        if entity in self._recursive:
+            return self._recursive[entity]
+        parent = entity.parent
+        best = None if parent is None else self._recursive_bound(parent)
+        own = self._clear_of(entity)
+        if own is not None and own[1] and (best is None or own[0] > best):
+            best = own[0]
+        self._recursive[entity] = best
         return best
 
     def result(self, entity: EntityPath, component: str) -> LatestAtResult | None:
@@ -83,7 +92,7 @@ class LatestAt:
         res = self._raw(entity, component)
         if res is not None and component != CLEAR:
             bound = self.clear_bound(entity)
-            if bound is not None and result_index(res) < bound:
+            if bound is not None and result_index(res) <= bound:  # same row as the clear too
                 res = None
         self._results[key] = res
         return res
