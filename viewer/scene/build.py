@@ -26,8 +26,6 @@ from viewer.scene.visualizers import REGISTRY, REQUIRED, SPACE
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 
-ANNOTATION_CONTEXT = "AnnotationContext:context"
-
 
 @dataclass
 class VisualizerContext:
@@ -114,16 +112,19 @@ def build_scene(
             scene.entities[entity] = EntityDraw(
                 entity, archetypes=archetypes, error=why or "no transform to the view's origin")
             continue
+        ctx = replace(base, transform=transform)
+        ctx._annotations = base._annotations  # share the memo across the build
         key = None
         if cache is not None:
-            key = _draw_key(db, query, entity, transform, dims, origin)
-            cached = cache.get(entity, key)
+            try:
+                key = _draw_key(db, ctx, entity, transform)
+            except Exception:  # noqa: BLE001 - drawn uncached; draw_entity reports the cause
+                key = None
+            cached = None if key is None else cache.get(entity, key)
             if cached is not None:
                 if cached.archetypes:
                     scene.entities[entity] = cached
                 continue
-        ctx = replace(base, transform=transform)
-        ctx._annotations = base._annotations  # share the memo across the build
         draw = draw_entity(ctx, entity, archetypes)
         if cache is not None and key is not None:
             cache.put(entity, key, draw)
@@ -177,26 +178,23 @@ def _rollback(out: EntityDraw, mark: tuple[int, ...]) -> None:
     out.instances = mark[5]
 
 
-def _draw_key(db: EntityDb, query: LatestAt, entity: EntityPath,
-              transform: EntityTransform, dims: int, origin: EntityPath) -> tuple:
+def _draw_key(db: EntityDb, ctx: VisualizerContext, entity: EntityPath,
+              transform: EntityTransform) -> tuple:
     """Everything an entity's draw depends on: its component rows at the cursor, its
-    transform, its pinhole space and the annotation contexts above it."""
+    transform, its pinhole space and the annotation context row it sees."""
+    query = ctx.query
     rows = []
     for comp in db.components(entity):
         res = query.result(entity, comp)
         rows.append(None if res is None else result_index(res))
-    ann = []
-    node: EntityPath | None = entity
-    while node is not None:
-        if ANNOTATION_CONTEXT in db.components(node):
-            res = query.result(node, ANNOTATION_CONTEXT)
-            ann.append((node, None if res is None else result_index(res)))
-        node = node.parent
+    ann = ctx.annotations_for(entity)
     poses = transform.instance_poses
+    camera = getattr(transform, "origin_from_camera", None)
     return (
-        dims, origin, tuple(rows), tuple(ann),
+        ctx.dims, ctx.origin, tuple(rows), (ann.source, ann.row_id),
         np.asarray(transform.origin_from_entity, np.float64).tobytes(),
         None if poses is None else np.asarray(poses, np.float64).tobytes(),
+        None if camera is None else np.asarray(camera, np.float64).tobytes(),
         transform.image_space,
     )
 

@@ -40,13 +40,29 @@ SHAPE_LINE_RADIUS = -0.5
 
 
 @dataclass(frozen=True)
-class Template:
-    """A shape in unit space. ``*_top`` marks points moved up +Z by a capsule's length."""
+class Wire:
+    """Line segments as shared points and index pairs (each point is placed once)."""
 
-    major: np.ndarray  # (s, 2, 3) segments
-    major_top: np.ndarray  # (s, 2) bool
-    dense: np.ndarray
-    dense_top: np.ndarray
+    points: np.ndarray  # (m, 3)
+    top: np.ndarray  # (m,) bool: moved up +Z by a capsule's length
+    edges: np.ndarray  # (s, 2) int64
+
+    @classmethod
+    def of(cls, segments: np.ndarray, top: np.ndarray | None = None) -> Wire:
+        top = np.zeros(segments.shape[:2], bool) if top is None else top
+        keyed = np.concatenate([np.round(segments, 9).reshape(-1, 3),
+                                top.reshape(-1, 1).astype(np.float64)], axis=1)
+        uniq, inverse = np.unique(keyed, axis=0, return_inverse=True)
+        return cls(uniq[:, :3].copy(), uniq[:, 3] > 0,
+                   inverse.reshape(-1, 2).astype(np.int64))
+
+
+@dataclass(frozen=True)
+class Template:
+    """A shape in unit space: its major and dense wireframes and a closed triangle mesh."""
+
+    major: Wire
+    dense: Wire
     verts: np.ndarray  # (v, 3)
     verts_top: np.ndarray  # (v,) bool
     tris: np.ndarray  # (t, 3) int64
@@ -84,10 +100,6 @@ def _latlong_mesh(lats: list[tuple[float, bool]], slices: int) -> tuple[np.ndarr
     return np.concatenate(verts), np.concatenate(tops), np.concatenate(tris).astype(np.int64)
 
 
-def _no_top(segs: np.ndarray) -> np.ndarray:
-    return np.zeros(segs.shape[:2], bool)
-
-
 @cache
 def box_template() -> Template:
     """The cube [-1, 1]^3: 12 edges, 8 corners, 12 triangles (outward winding)."""
@@ -96,8 +108,8 @@ def box_template() -> Template:
                       [0, 4], [1, 5], [2, 6], [3, 7]])
     tris = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
                      [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
-    segs = c[edges]
-    return Template(segs, _no_top(segs), segs, _no_top(segs), c, np.zeros(8, bool), tris)
+    wire = Wire(c, np.zeros(8, bool), edges)
+    return Template(wire, wire, c, np.zeros(8, bool), tris)
 
 
 @cache
@@ -114,7 +126,7 @@ def sphere_template() -> Template:
     dense = np.concatenate(parallels + meridians)
     lats = [(lat, False) for lat in np.linspace(-np.pi / 2, np.pi / 2, 13)]
     verts, tops, tris = _latlong_mesh(lats, 24)
-    return Template(major, _no_top(major), dense, _no_top(dense), verts, tops, tris)
+    return Template(Wire.of(major), Wire.of(dense), verts, tops, tris)
 
 
 @cache
@@ -155,12 +167,13 @@ def capsule_template() -> Template:
     lats = [(lat, False) for lat in np.linspace(-np.pi / 2, 0.0, 7)]
     lats += [(lat, True) for lat in np.linspace(0.0, np.pi / 2, 7)]
     verts, tops, tris = _latlong_mesh(lats, 24)
-    return Template(major, major_top, dense, dense_top, verts, tops, tris)
+    return Template(Wire.of(major, major_top), Wire.of(dense, dense_top), verts, tops, tris)
 
 
 def instance_frames(ctx: VisualizerContext, entity: EntityPath, arch: str, n_shapes: int,
                     translations: str) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 3, 3) linear parts and (n, 3) translations of each instance in the origin.
+    """(n, 3, 3) linear parts (or (1, 3, 3) when all instances share one) and (n, 3)
+    translations of each instance in the origin.
 
     n is the longest of the shapes, the instance poses, the translations and rotations."""
     poses = origin_from_instances(ctx)
@@ -170,15 +183,21 @@ def instance_frames(ctx: VisualizerContext, entity: EntityPath, arch: str, n_sha
     n = max(n_shapes, len(poses), 0 if trans is None else len(trans),
             0 if aa is None else len(aa[0]), 0 if quats is None else len(quats))
     base = clamped(poses, n)
-    lin = np.array(base[:, :3, :3])
     off = np.array(base[:, :3, 3])
+    if aa is None and quats is None and len(poses) == 1:
+        # one linear part for all: (1, 3, 3), so placing is one matrix product
+        lin = np.array(poses[:, :3, :3])
+        if trans is not None:
+            off = off + np.asarray(clamped(trans, n)) @ lin[0].T
+        return lin, off
+    lin = np.array(base[:, :3, :3])
     if trans is not None:
-        off = off + np.einsum("nij,nj->ni", lin, clamped(trans, n))
+        off = off + np.matmul(lin, np.asarray(clamped(trans, n))[:, :, None])[:, :, 0]
     if aa is not None:
-        lin = np.einsum("nij,njk->nik", lin,
-                        axis_angles_to_matrices(clamped(aa[0], n), clamped(aa[1], n)))
+        lin = np.matmul(lin, axis_angles_to_matrices(np.asarray(clamped(aa[0], n)),
+                                                     np.asarray(clamped(aa[1], n))))
     if quats is not None:
-        lin = np.einsum("nij,njk->nik", lin, quaternions_to_matrices(clamped(quats, n)))
+        lin = np.matmul(lin, quaternions_to_matrices(np.asarray(clamped(quats, n))))
     return lin, off
 
 
@@ -193,20 +212,24 @@ def emit(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw, template: 
     """Place ``template`` per instance (scaled by ``scale`` (n, 3), capsule-lengthened by
     ``lengths``) and add its lines and / or triangles as ``mode`` says, plus labels."""
     arch = ctx.archetype
-    n = len(lin)
+    n = len(off)
 
     def place(unit: np.ndarray, top: np.ndarray) -> np.ndarray:
         local = unit[None] * scale[:, None, :]  # (n, p, 3)
         if lengths is not None:
             local = local.copy()
             local[..., 2] += lengths[:, None] * top[None]
-        return np.einsum("nij,npj->npi", lin, local) + off[:, None, :]
+        if len(lin) == 1:  # shared linear part: one (n * p, 3) @ (3, 3) product
+            return (local.reshape(-1, 3) @ lin[0].T).reshape(local.shape) + off[:, None, :]
+        # (n, p, 3) @ (n, 3, 3)^T: a batched matmul (einsum is several times slower here)
+        return np.matmul(local, lin.transpose(0, 2, 1)) + off[:, None, :]
 
     if mode in (MAJOR_WIREFRAME, DENSE_WIREFRAME, TRANSPARENT_FILL):
-        segs_unit = template.dense if mode == DENSE_WIREFRAME else template.major
-        tops = template.dense_top if mode == DENSE_WIREFRAME else template.major_top
-        s = len(segs_unit)
-        segs = place(segs_unit.reshape(-1, 3), tops.reshape(-1)).reshape(n * s, 2, 3)
+        wire = template.dense if mode == DENSE_WIREFRAME else template.major
+        s = len(wire.edges)
+        placed = place(wire.points, wire.top).reshape(-1, 3)
+        flat = (np.arange(n)[:, None] * len(wire.points) + wire.edges.reshape(1, -1)).ravel()
+        segs = np.take(placed, flat, axis=0).reshape(n * s, 2, 3)
         out.lines.append(LineBatch(entity, arch, segs, np.repeat(colors, s, axis=0),
                                    np.repeat(line_radii, s)))
     if mode in (SOLID, TRANSPARENT_FILL):

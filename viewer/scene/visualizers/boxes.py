@@ -48,7 +48,7 @@ def _boxes3d(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> Non
     if half is None:
         return
     lin, off = instance_frames(ctx, entity, arch, len(half), "centers")
-    n = len(lin)
+    n = len(off)
     class_ids = class_ids_of(ctx, entity, arch, n)
     colors = instance_colors(ctx, entity, arch, n, class_ids)
     radii = instance_radii(ctx, entity, arch, n, SHAPE_LINE_RADIUS)

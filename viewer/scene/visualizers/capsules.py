@@ -46,7 +46,7 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
     n_shapes = max(len(lengths), 0 if radii is None else len(radii))
     radii = np.ones(1) if radii is None else radii
     lin, off = instance_frames(ctx, entity, arch, n_shapes, "translations")
-    n = len(lin)
+    n = len(off)
     r = _clean(np.asarray(clamped(radii, n), np.float64))
     length = _clean(np.asarray(clamped(lengths, n), np.float64))
     class_ids = class_ids_of(ctx, entity, arch, n)

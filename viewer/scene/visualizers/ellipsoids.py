@@ -38,7 +38,7 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
     if half is None:
         return
     lin, off = instance_frames(ctx, entity, arch, len(half), "centers")
-    n = len(lin)
+    n = len(off)
     class_ids = class_ids_of(ctx, entity, arch, n)
     colors = instance_colors(ctx, entity, arch, n, class_ids)
     radii = instance_radii(ctx, entity, arch, n, SHAPE_LINE_RADIUS, field="line_radii")
