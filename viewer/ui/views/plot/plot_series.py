@@ -5,14 +5,23 @@ and reduce all of it to a min/max envelope again: O(rows) per update, 10-20 ms p
 the four 500 k-row curves of a 2 M-row load (docs/benchmarks/gui.md). The store says when a
 series only grew at its end (`EntityDb.scalar_series_serial`); then only the new rows are
 converted and bucketed. No Qt here: plain numpy, testable on its own.
+
+``series_style`` reads how Rerun users style a series (SeriesLines widths / colours / names /
+visible series, SeriesPoints markers and sizes), keyed by the rows it read so a plot
+restyles only when they change.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import pyarrow as pa
 
 from viewer.store.append_buffer import AppendBuffer
 from viewer.store.chunk import TimelineKind
+from viewer.store.entity_db import EntityDb, LatestAtResult
+from viewer.store.entity_path import EntityPath
 from viewer.ui.views.arrow_values import time_to_x
 
 
@@ -118,3 +127,108 @@ class PlotSeries:
             self._envelope_max = max_buckets
         env.extend(self.x, self.values, min(max_buckets, self._envelope_max))
         return env.segments(self.x, self.values)
+
+
+# ---------------------------------------------------------------------- series styling
+
+#: Rerun's MarkerShape values (as rerun-sdk writes them) by name.
+MARKER_SHAPES = {1: "circle", 2: "diamond", 3: "square", 4: "cross", 5: "plus", 6: "up",
+                 7: "down", 8: "left", 9: "right", 10: "asterisk"}
+#: Marker radius in UI points when none is logged (Rerun's default).
+DEFAULT_MARKER_SIZE = 3.0
+#: Line width in pixels when none is logged.
+DEFAULT_LINE_WIDTH = 1.0
+LINE_FIELDS = ("colors", "widths", "names", "visible_series")
+POINT_FIELDS = ("colors", "markers", "marker_sizes", "names", "visible_series")
+_LATEST = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesStyle:
+    """How an entity's series are drawn, from its SeriesLines / SeriesPoints components.
+
+    Each per-series list follows Rerun's clamping: series past the end of a list take its
+    last value; an empty list leaves the default. ``points``: the entity has SeriesPoints
+    (and no SeriesLines): a scatter of markers, not a connected line."""
+
+    points: bool = False
+    names: tuple[str, ...] = ()
+    colors: tuple[tuple[int, int, int, int], ...] = ()
+    widths: tuple[float, ...] = ()
+    visible: tuple[bool, ...] = ()
+    markers: tuple[str, ...] = ()
+    marker_sizes: tuple[float, ...] = ()
+
+    @staticmethod
+    def _pick(values: tuple, i: int, default: object) -> object:
+        if not values:
+            return default
+        return values[min(i, len(values) - 1)]
+
+    def name(self, i: int) -> str | None:
+        # Names are not repeated: series past the list get the last name and their index.
+        if i < len(self.names):
+            return self.names[i]
+        return f"{self.names[-1]}[{i}]" if self.names else None
+
+    def color(self, i: int) -> tuple[int, int, int, int] | None:
+        return self._pick(self.colors, i, None)  # type: ignore[return-value]
+
+    def width(self, i: int) -> float:
+        return float(self._pick(self.widths, i, DEFAULT_LINE_WIDTH))  # type: ignore[arg-type]
+
+    def is_visible(self, i: int) -> bool:
+        return bool(self._pick(self.visible, i, True))
+
+    def marker(self, i: int) -> str:
+        return str(self._pick(self.markers, i, "circle"))
+
+    def marker_size(self, i: int) -> float:
+        return float(self._pick(self.marker_sizes, i, DEFAULT_MARKER_SIZE))  # type: ignore[arg-type]
+
+
+def _style_result(db: EntityDb, entity: EntityPath, component: str,
+                  timeline: str | None) -> LatestAtResult | None:
+    """The style row in effect: the static one, else the latest logged on ``timeline``."""
+    res = db.latest_static(entity, component)
+    if res is None and timeline is not None:
+        res = db.latest_at(entity, component, timeline, _LATEST)
+    return res
+
+
+def _flat_list(cell: pa.Array) -> list:
+    while pa.types.is_list(cell.type) or pa.types.is_large_list(cell.type):
+        cell = cell.flatten()
+    return cell.to_pylist()
+
+
+def series_style(db: EntityDb, entity: EntityPath,
+                 timeline: str | None) -> tuple[tuple, SeriesStyle]:
+    """(key, style) of ``entity``: equal keys, equal styles (the key names the rows read),
+    so a plot restyles its curves only when a style row changed. Looks up only the style
+    components the entity has (none for plain Scalars)."""
+    comps = [c for c in db.components(entity) if c.startswith(("SeriesLines:", "SeriesPoints:"))]
+    if not comps:
+        return (), SeriesStyle()
+    points = any(c.startswith("SeriesPoints:") for c in comps) and \
+        not any(c.startswith("SeriesLines:") for c in comps)
+    archetype = "SeriesPoints" if points else "SeriesLines"
+    values: dict[str, list] = {}
+    key: list[object] = [points]
+    for field_name in POINT_FIELDS if points else LINE_FIELDS:
+        res = _style_result(db, entity, f"{archetype}:{field_name}", timeline)
+        key.append(None if res is None else (res.chunk.id, res.row))
+        values[field_name] = [] if res is None else _flat_list(res.value)
+    colors = tuple(((int(c) >> 24) & 0xFF, (int(c) >> 16) & 0xFF, (int(c) >> 8) & 0xFF,
+                    int(c) & 0xFF) for c in values["colors"] if c is not None)
+    style = SeriesStyle(
+        points=points,
+        names=tuple(str(n) if n is not None else "" for n in values["names"]),
+        colors=colors,
+        widths=tuple(float(w) for w in values.get("widths", []) if w is not None),
+        visible=tuple(bool(v) for v in values["visible_series"] if v is not None),
+        markers=tuple(MARKER_SHAPES.get(int(m), "circle") for m in values.get("markers", [])
+                      if m is not None),
+        marker_sizes=tuple(float(s) for s in values.get("marker_sizes", []) if s is not None),
+    )
+    return tuple(key), style

@@ -21,29 +21,51 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPainterPath, QTransform
 from PySide6.QtWidgets import QWidget
 
 from viewer.store.chunk import TimelineKind
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.arrow_values import colors_rgba, scalar_to_x, strings
+from viewer.ui.views.arrow_values import scalar_to_x
 from viewer.ui.views.base import View
 from viewer.ui.views.plot.follow_range import FollowRange
 from viewer.ui.views.plot.plot_axes import FastAxisItem, FastDateAxisItem, embed_plot
-from viewer.ui.views.plot.plot_series import PlotSeries
+from viewer.ui.views.plot.plot_series import PlotSeries, SeriesStyle, series_style
 
 SCALARS = "Scalars:scalars"
-SERIES_NAMES = ("SeriesLines:names", "SeriesPoints:names")
 #: What a curve is handed: x, y, whether all finite, pyqtgraph's ``connect`` mode.
 Shown = tuple[np.ndarray, np.ndarray, bool, str]
-SERIES_COLORS = ("SeriesLines:colors", "SeriesPoints:colors")
 
 #: Distinct, readable-on-dark colours; an entity keeps its colour across runs (path hash).
 PALETTE = [
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
     (140, 86, 75), (227, 119, 194), (188, 189, 34), (23, 190, 207), (127, 127, 127),
 ]
+
+
+def _asterisk() -> QPainterPath:
+    """Three thin bars crossing at the centre (pyqtgraph has no asterisk symbol); symbol
+    paths span -0.5..0.5 and are scaled to the symbol size."""
+    path = QPainterPath()
+    bar = QPainterPath()
+    bar.addRect(QRectF(-0.5, -0.07, 1.0, 0.14))
+    for angle in (90.0, 30.0, -30.0):
+        path = path.united(QTransform().rotate(angle).map(bar))
+    return path
+
+
+#: Rerun's marker shapes as pyqtgraph symbols.
+MARKER_SYMBOLS: dict[str, str | QPainterPath] = {
+    "circle": "o", "diamond": "d", "square": "s", "cross": "x", "plus": "+", "up": "t1",
+    "down": "t", "left": "t3", "right": "t2", "asterisk": _asterisk(),
+}
+
+
+def marker_symbol(name: str) -> str | QPainterPath:
+    return MARKER_SYMBOLS.get(name, "o")
 
 
 def auto_color(entity: EntityPath, instance: int) -> tuple[int, int, int]:
@@ -121,6 +143,9 @@ class TimeSeriesView(View):
         self._unshown: dict[tuple[EntityPath, int], Shown] = {}
         self._axis_state: tuple[str | None, TimelineKind | None] | None = None
         self._kind: TimelineKind | None = None
+        # Series styles by the rows they were read from; curves drawn as markers.
+        self._styles: dict[EntityPath, tuple[tuple, SeriesStyle]] = {}
+        self._scatter: set[tuple[EntityPath, int]] = set()
 
     @classmethod
     def accepts(cls, db: EntityDb, entity: EntityPath) -> bool:
@@ -236,20 +261,44 @@ class TimeSeriesView(View):
         """New chunks of ``entity`` not read into its (first) series yet."""
         return self.db.scalar_series_pending(entity, SCALARS, timeline) if timeline else 0
 
-    def _series_style(self, entity: EntityPath, count: int) -> tuple[list[str], np.ndarray | None]:
-        names: list[str] = []
-        colors = None
-        for comp in SERIES_NAMES:
-            res = self.db.latest_static(entity, comp)
-            if res is not None:
-                names = strings(res.value)
-                break
-        for comp in SERIES_COLORS:
-            res = self.db.latest_static(entity, comp)
-            if res is not None and len(res.value):
-                colors = colors_rgba(res.value, count, (255, 255, 255, 255))
-                break
-        return names, colors
+    def _style(self, entity: EntityPath) -> tuple[SeriesStyle, bool]:
+        """The entity's series style, and whether it changed since its curves were styled
+        (a few lookups, only for entities with SeriesLines / SeriesPoints components)."""
+        key, style = series_style(self.db, entity, self.time_control.timeline)
+        old = self._styles.get(entity)
+        if old is not None and old[0] == key:
+            return old[1], False
+        self._styles[entity] = (key, style)
+        return style, old is not None
+
+    def _new_curve(self, entity: EntityPath, i: int, count: int,
+                   style: SeriesStyle) -> pg.PlotDataItem:
+        label = style.name(i) or (str(entity) if count == 1 else f"{entity}[{i}]")
+        curve = pg.PlotDataItem(name=label)
+        self._apply_style(curve, (entity, i), style)
+        self.plot_item.addItem(curve)
+        return curve
+
+    def _apply_style(self, curve: pg.PlotDataItem, key: tuple[EntityPath, int],
+                     style: SeriesStyle) -> None:
+        """Lines: the logged width in pixels; points: markers of the logged shape and size
+        (a radius in UI points, so twice that across) and no line between them; a hidden
+        series (``visible_series`` false) is not drawn but keeps its legend entry."""
+        entity, i = key
+        rgba = style.color(i)
+        rgb = tuple(int(c) for c in rgba[:3]) if rgba is not None else auto_color(entity, i)
+        if style.points:
+            self._scatter.add(key)
+            curve.setPen(None)
+            curve.setSymbol(marker_symbol(style.marker(i)))
+            curve.setSymbolSize(2.0 * style.marker_size(i))
+            curve.setSymbolBrush(pg.mkBrush(rgb))
+            curve.setSymbolPen(None)
+        else:
+            self._scatter.discard(key)
+            curve.setSymbol(None)
+            curve.setPen(pg.mkPen(rgb, width=style.width(i)))
+        curve.setVisible(style.is_visible(i))
 
     def _refresh_entity(self, entity: EntityPath, timeline: str | None,
                         limit: int | None = None) -> bool:
@@ -260,7 +309,7 @@ class TimeSeriesView(View):
             first = self.db.scalar_series(entity, SCALARS, timeline, max_chunks=limit)
             count = self.db.scalar_series_width(entity, SCALARS, timeline)
         more = False
-        names, colors = self._series_style(entity, max(count, 1))
+        style, restyle = self._style(entity)
         for i in range(max(count, 1)):
             key = (entity, i)
             curve = self.curves.get(key)
@@ -277,13 +326,9 @@ class TimeSeriesView(View):
                     entity, SCALARS, timeline, instance=i):
                 more = True
             if curve is None:
-                label = names[i] if i < len(names) else (
-                    str(entity) if count == 1 else f"{entity}[{i}]")
-                rgb = tuple(int(c) for c in colors[i][:3]) if colors is not None \
-                    else auto_color(entity, i)
-                curve = pg.PlotDataItem(name=label, pen=pg.mkPen(rgb, width=1))
-                self.plot_item.addItem(curve)
-                self.curves[key] = curve
+                curve = self.curves[key] = self._new_curve(entity, i, count, style)
+            elif restyle:
+                self._apply_style(curve, key, style)
             series = self._series.get(key)
             if series is None:
                 series = self._series[key] = PlotSeries(self._kind)
@@ -302,12 +347,12 @@ class TimeSeriesView(View):
             vb = self.plot_item.getViewBox()
             width = max(1, int(vb.width()) if vb.width() else 0)
             buckets = max(MIN_BUCKETS, 2 * width)
-            if self.follow.follow[0]:  # all data: extend the envelope
+            if self.follow.follow[0] and key not in self._scatter:  # extend the envelope
                 x, y = series.envelope(buckets)
                 if bool(np.isfinite(y).all()):
                     return x, y, True, "pairs"  # vertical segments (PeakEnvelope.segments)
                 x, y = peak_envelope(series.x, series.values, buckets)  # NaN: break the line
-            else:
+            else:  # markers keep real samples: the min and max of each run
                 if not self.follow.follow[0]:  # zoomed / panned: the shown range, plus a margin
                     x0, x1 = vb.viewRange()[0]
                     span = x1 - x0
