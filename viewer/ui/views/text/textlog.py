@@ -2,7 +2,8 @@
 
 The model keeps the whole log as column arrays (numpy times, pyarrow strings) and a numpy
 index of the rows that pass the filters; cells are converted to Python only when Qt asks
-for a visible one. Updates are batched: new rows appended at the end are one
+for a visible one. A row's ``TextLog:color`` colours its text (cached brushes); the level
+column is as wide as the longest level present. Updates are batched: new rows appended at the end are one
 ``beginInsertRows``, anything else one model reset (measured-facts: single-row inserts
 stall views). The row at the time cursor is highlighted and scrolled to.
 """
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QMenu,
+    QStyle,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -39,6 +41,7 @@ from viewer.ui.views.base import View
 
 TEXT = "TextLog:text"
 LEVEL = "TextLog:level"
+COLOR = "TextLog:color"
 KNOWN_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CRITICAL")
 LEVEL_COLORS = {
     "TRACE": QColor(130, 130, 130), "DEBUG": QColor(150, 150, 170),
@@ -54,14 +57,16 @@ class LogPart:
     """The text rows of one chunk (or of an entity's static value) on one timeline, decoded
     once and cached: a new chunk costs only its own rows, not the whole log again."""
 
-    __slots__ = ("_level_set", "_mask", "entity", "levels", "row_hi", "row_lo", "texts",
-                 "times")
+    __slots__ = ("_level_set", "_mask", "colors", "entity", "levels", "row_hi", "row_lo",
+                 "texts", "times")
 
     def __init__(self, entity: EntityPath, times: np.ndarray, row_hi: np.ndarray,
-                 row_lo: np.ndarray, texts: pa.Array, levels: pa.Array) -> None:
+                 row_lo: np.ndarray, texts: pa.Array, levels: pa.Array,
+                 colors: pa.Array | None = None) -> None:
         self.entity = entity
         self.times, self.row_hi, self.row_lo = times, row_hi, row_lo
         self.texts, self.levels = texts, levels
+        self.colors = colors  # uint32 0xRRGGBBAA per text row (null: default), or None
         self._mask: tuple[object, np.ndarray] | None = None
         self._level_set: set[str] | None = None
 
@@ -90,19 +95,22 @@ class LogPart:
         return self._level_set
 
 
-def _first_strings(column: pa.Array | None, n: int) -> pa.Array:
-    """The first string of each row of a ``list<string>`` column (null if none)."""
+def _first_strings(column: pa.Array | None, n: int, type_: pa.DataType | None = None
+                   ) -> pa.Array:
+    """The first value of each row of a list column as ``type_`` (default: string; null
+    if none)."""
+    type_ = type_ or pa.string()
     if column is None:
-        return pa.nulls(n, pa.string())
+        return pa.nulls(n, type_)
     offsets = column.offsets.to_numpy()
     has = (offsets[1:] - offsets[:-1]) > 0
     if column.null_count:
         has &= column.is_valid().to_numpy(zero_copy_only=False)
-    child = column.values.cast(pa.string())
+    child = column.values.cast(type_)
     if len(child) == 0:
-        return pa.nulls(n, pa.string())
+        return pa.nulls(n, type_)
     first = child.take(pa.array(np.where(has, offsets[:-1], 0)))
-    return pc.if_else(pa.array(has), first, pa.scalar(None, pa.string()))
+    return pc.if_else(pa.array(has), first, pa.scalar(None, type_))
 
 
 def chunk_log_part(chunk: Chunk, timeline: str) -> LogPart | None:
@@ -116,8 +124,11 @@ def chunk_log_part(chunk: Chunk, timeline: str) -> LogPart | None:
         return None
     flat = pc.list_flatten(texts).cast(pa.string())
     levels = _first_strings(chunk.components.get(LEVEL), chunk.num_rows).take(pa.array(parents))
+    color_column = chunk.components.get(COLOR)
+    colors = None if color_column is None else _first_strings(
+        color_column, chunk.num_rows, pa.uint32()).take(pa.array(parents))
     return LogPart(chunk.entity_path, tc.times[parents], chunk.row_ids[parents, 0],
-                   chunk.row_ids[parents, 1], flat, levels)
+                   chunk.row_ids[parents, 1], flat, levels, colors)
 
 
 def static_log_part(db: EntityDb, entity: EntityPath) -> LogPart | None:
@@ -127,10 +138,13 @@ def static_log_part(db: EntityDb, entity: EntityPath) -> LogPart | None:
     n = len(static.value)
     lvl = db.latest_static(entity, LEVEL)
     level = lvl.value[0].as_py() if lvl is not None and len(lvl.value) else None
+    col = db.latest_static(entity, COLOR)
+    color = col.value[0].as_py() if col is not None and len(col.value) else None
     return LogPart(entity, np.full(n, STATIC_TIME, dtype=np.int64),
                    np.full(n, static.row_id.time_ns, dtype=np.uint64),
                    np.full(n, static.row_id.inc, dtype=np.uint64),
-                   static.value.cast(pa.string()), pa.array([level] * n, pa.string()))
+                   static.value.cast(pa.string()), pa.array([level] * n, pa.string()),
+                   None if color is None else pa.array([color] * n, pa.uint32()))
 
 
 class LogTable:
@@ -175,6 +189,11 @@ class LogTable:
 
     def entity(self, i: int) -> EntityPath:
         return self.parts[self.part_idx[i]].entity
+
+    def color(self, i: int) -> int | None:
+        """The row's 0xRRGGBBAA text colour, None for the default."""
+        colors = self.parts[self.part_idx[i]].colors
+        return None if colors is None else colors[int(self.row_idx[i])].as_py()
 
     def mask(self, disabled_levels: frozenset[str], search: str) -> np.ndarray:
         if not self.parts or (not disabled_levels and not search):
@@ -261,6 +280,7 @@ class TextLogModel(QAbstractTableModel):
         self.highlight_row = -1  # model row at the time cursor
         self.reset_count = 0
         self.insert_count = 0
+        self._brushes: dict[int, QBrush] = {}
 
     # -------------------------------------------------------------- filtering
 
@@ -350,6 +370,14 @@ class TextLogModel(QAbstractTableModel):
                 self.dataChanged.emit(self.index(r, 0), self.index(r, last),
                                       [Qt.ItemDataRole.BackgroundRole])
 
+    def _brush(self, packed: int) -> QBrush:
+        brush = self._brushes.get(packed)
+        if brush is None:
+            brush = self._brushes[packed] = QBrush(QColor(
+                (packed >> 24) & 0xFF, (packed >> 16) & 0xFF, (packed >> 8) & 0xFF,
+                packed & 0xFF))
+        return brush
+
     # -------------------------------------------------------------- Qt model
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -383,6 +411,9 @@ class TextLogModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and col == 2:
             color = LEVEL_COLORS.get(table.level(i))
             return QBrush(color) if color is not None else None
+        if role == Qt.ItemDataRole.ForegroundRole and col == 3:
+            packed = table.color(i)
+            return None if packed is None else self._brush(packed)
         if role == Qt.ItemDataRole.BackgroundRole and index.row() == self.highlight_row:
             return HIGHLIGHT
         return None
@@ -483,12 +514,25 @@ class TextLogView(View):
         for level in self.model.levels_present():
             if level in self.level_actions:
                 continue
+            self._fit_level_column(level)
             action = QAction(level, self.levels_menu)
             action.setCheckable(True)
             action.setChecked(level not in self.model.disabled_levels)
             action.toggled.connect(lambda on, lv=level: self.set_level_enabled(lv, on))
             self.levels_menu.addAction(action)
             self.level_actions[level] = action
+
+    def _fit_level_column(self, level: str) -> None:
+        """Widen the level column to show ``level`` uncut (it never shrinks): measured
+        from the font, not from the rows, so no pass over the log."""
+        header = self.table_view.horizontalHeader()
+        metrics = self.table_view.fontMetrics()
+        # Cell text margins: the style's focus frame margin on each side, plus one pixel.
+        margin = 2 * (self.table_view.style().pixelMetric(
+            QStyle.PixelMetric.PM_FocusFrameHMargin, None, self.table_view) + 1) + 2
+        needed = max(metrics.horizontalAdvance(level) + margin, header.sectionSizeHint(2))
+        if header.sectionSize(2) < needed:
+            header.resizeSection(2, needed)
 
     def set_level_enabled(self, level: str, enabled: bool) -> None:
         action = self.level_actions.get(level)
