@@ -471,3 +471,20 @@ def test_data_of_the_other_dimension_is_left_out(rrd, dims: int) -> None:
 
     scene = scene_of(rrd(log), dims=dims, t=None)
     assert set(scene.entities) == {P("p3") if dims == 3 else P("p2")}
+
+
+def test_strip_and_arrow_labels_sit_where_rerun_puts_them(rrd) -> None:
+    def log(rec):
+        import rerun as rr
+
+        rec.log("l", rr.LineStrips3D([[[0, 0, 0], [2, 0, 0], [4, 6, 0]], [[1, 1, 1], [3, 3, 3]]],
+                                     labels=["first", "second"]), static=True)
+        rec.log("a", rr.Arrows3D(origins=[[1, 0, 0]], vectors=[[0, 10, 0]], labels=["up"]),
+                static=True)
+
+    scene = scene_of(rrd(log), t=None)
+    strips = scene.entities[P("l")].labels
+    assert [lb.text for lb in strips] == ["first", "second"]
+    np.testing.assert_allclose([lb.position for lb in strips], [[2, 2, 0], [2, 2, 2]])
+    (arrow,) = scene.entities[P("a")].labels
+    np.testing.assert_allclose(arrow.position, [1, 4.5, 0])

@@ -76,5 +76,7 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
                                tile(np.repeat(radii, per), k),
                                draw_order=draw_order(ctx, entity, arch, 20.0)))
     out.instances += n
-    mids = segs[: n * per].reshape(n, per, 2, -1)[:, 0].mean(axis=1)
-    add_labels(ctx, entity, arch, out, mids, colors, class_ids)
+    # a label sits 45 % along its arrow (the head takes the end)
+    shafts = segs[: n * per].reshape(n, per, 2, -1)[:, 0]
+    add_labels(ctx, entity, arch, out, shafts[:, 0] + 0.45 * (shafts[:, 1] - shafts[:, 0]),
+               colors, class_ids)

@@ -63,6 +63,13 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
                                tile(np.asarray(radii)[strip], k),
                                draw_order=draw_order(ctx, entity, arch, 20.0)))
     out.instances += n
-    # a strip's label sits at its first point
-    anchors = placed[np.minimum(offsets[:-1], max(total - 1, 0))] if total else placed[:0]
-    add_labels(ctx, entity, arch, out, anchors[:n], colors, class_ids)
+    if class_ids is not None or cell(ctx, entity, f"{arch}:labels") is not None:
+        # a strip's label sits at the mean of its points (an empty strip at the origin)
+        counts = np.diff(offsets)
+        first = placed[:total]
+        sums = np.zeros((n, first.shape[1]))
+        nonempty = counts > 0
+        if total:
+            sums[nonempty] = np.add.reduceat(first, offsets[:-1][nonempty], axis=0)
+        anchors = sums / np.maximum(counts, 1)[:, None]
+        add_labels(ctx, entity, arch, out, anchors, colors, class_ids)
