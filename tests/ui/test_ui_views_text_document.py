@@ -15,6 +15,7 @@ from viewer.ui.views.document.text_document import TextDocumentView
 MARKDOWN = "# Title\n\nHello world\n\n- *one*\n- two\n"  # no descenders in the first lines
 PLAIN = "# not a heading\n*not emphasis*"
 LONG = "\n".join(f"line {i}" for i in range(200))
+CODE = "`iiiiiiiiii`\n\n```\nMMMMMMMMMM\n```\n\nsee [the docs](https://rerun.io)"
 
 
 @pytest.fixture
@@ -25,6 +26,7 @@ def docs_db(tmp_path, qapp):
         rec.log("plain", rr.TextDocument(PLAIN))
         rec.log("mono", rr.TextDocument("iiiiiiiiii\nMMMMMMMMMM"))
         rec.log("long", rr.TextDocument(LONG))
+        rec.log("mdcode", rr.TextDocument(CODE, media_type=rr.MediaType.MARKDOWN))
         rec.set_time("frame", sequence=5)
         rec.log("md", rr.TextDocument("second *version*", media_type=rr.MediaType.TEXT))
         rec.set_time("frame", sequence=8)
@@ -53,17 +55,15 @@ def _ink(view: TextDocumentView) -> np.ndarray:
     return (grey < 110)[3:-3, 3:-3]
 
 
-def _runs(mask_rows: np.ndarray) -> list[tuple[int, int]]:
-    """(first, last) index of each run of True values."""
-    runs, start = [], None
-    for i, on in enumerate(mask_rows):
-        if on and start is None:
-            start = i
-        elif not on and start is not None:
-            runs.append((start, i - 1))
-            start = None
-    if start is not None:
-        runs.append((start, len(mask_rows) - 1))
+def _runs(mask_rows: np.ndarray, gap: int = 1) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True values; runs less than ``gap`` apart are one
+    (the dot of an i and its stem)."""
+    runs: list[tuple[int, int]] = []
+    for i in np.flatnonzero(mask_rows):
+        if runs and i - runs[-1][1] <= gap:
+            runs[-1] = (runs[-1][0], int(i))
+        else:
+            runs.append((int(i), int(i)))
     return runs
 
 
@@ -139,3 +139,33 @@ def test_accepts_and_several_documents(qtbot, docs_db):
     view, _ = _view(qtbot, docs_db, ["/plain", "/md"], 0)
     assert view.shown.entity == EntityPath.parse("/plain")
     assert not view.note.isHidden() and "2 documents" in view.note.text()
+
+
+def test_markdown_code_is_monospace_and_links_readable_on_dark(qtbot, docs_db):
+    tc = TimeControl()
+    tc.set_timeline("frame")
+    tc.set_time(0)
+    view = TextDocumentView(docs_db, [EntityPath.parse("/mdcode")], tc)
+    qtbot.addWidget(view)
+    view.setStyleSheet("QWidget { background-color: #15181e; color: #d7dce3; }")
+    view.resize(420, 300)
+    view.redraw_now()
+    # Inline code and a fenced block: ten i's as wide as ten M's.
+    image = view.browser.viewport().grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    arr = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
+    rgb = arr.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3].reshape(
+        image.height(), image.width(), 3)[3:-3, 3:-3].astype(int)
+    ink = rgb.mean(axis=2) > 110  # light text on the dark background
+    runs = _runs(ink.any(axis=1), gap=3)
+    spans = []
+    for top, bottom in runs[:2]:
+        cols = np.flatnonzero(ink[top:bottom + 1].any(axis=0))
+        spans.append(cols[-1] - cols[0])
+    assert spans[1] > 40 and abs(spans[0] - spans[1]) <= 0.15 * spans[1], spans
+    # The link is drawn in the light accent colour, not the default dark blue.
+    link_top, link_bottom = runs[2]
+    line = rgb[link_top:link_bottom + 1].reshape(-1, 3)
+    accent = np.abs(line - (0x5A, 0xA9, 0xFF)).max(axis=1) <= 12
+    assert accent.sum() >= 10
+    dark_blue = np.abs(line - (0, 0, 0xFF)).max(axis=1) <= 40
+    assert not dark_blue.any()

@@ -14,7 +14,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontDatabase,
+    QFontInfo,
+    QPalette,
+    QTextCharFormat,
+    QTextCursor,
+    QTextFormat,
+)
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from viewer.scene.query import LatestAt
@@ -27,6 +36,8 @@ TEXT = "TextDocument:text"
 MEDIA_TYPE = "TextDocument:media_type"
 MARKDOWN = "text/markdown"
 PLAIN = "text/plain"
+#: Link colour on a dark background (the theme's accent).
+LINK_ON_DARK = "#5aa9ff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +87,8 @@ class TextDocumentView(View):
         layout.addWidget(self.browser, 1)
         self._proportional = self.browser.font()
         self._monospace = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        # The concrete family ("monospace" may be an alias a document does not resolve).
+        self._monospace_family = QFontInfo(self._monospace).family()
         self.shown: ShownDocument | None = None
         self._shown_key: object = ()  # () = nothing drawn yet
 
@@ -102,6 +115,7 @@ class TextDocumentView(View):
         elif doc.is_markdown:
             self._set_font(self._proportional)
             self.browser.setMarkdown(doc.text)
+            self._restyle_markdown()
         else:
             self._set_font(self._monospace)
             self.browser.setPlainText(doc.text)
@@ -109,3 +123,35 @@ class TextDocumentView(View):
     def _set_font(self, font: QFont) -> None:
         self.browser.setFont(font)
         self.browser.document().setDefaultFont(font)
+
+    def _restyle_markdown(self) -> None:
+        """Qt's markdown reader marks code as "fixed pitch" without naming a monospace
+        family (so it can stay proportional) and colours links from the application
+        palette (dark blue, unreadable on the dark theme): give code the system monospace
+        font and links the widget's own link colour, made light on a dark background."""
+        self.browser.ensurePolished()  # the style sheet's colours are in the palette now
+        link = self.browser.palette().color(QPalette.ColorRole.Link)
+        if self.browser.palette().color(QPalette.ColorRole.Base).lightness() < 128 and \
+                link.lightness() < 160:
+            link = QColor(LINK_ON_DARK)
+        document = self.browser.document()
+        cursor = QTextCursor(document)
+        block = document.begin()
+        while block.isValid():
+            code_block = block.blockFormat().hasProperty(QTextFormat.Property.BlockCodeFence)
+            it = block.begin()
+            while not it.atEnd():
+                fragment = it.fragment()
+                fmt = fragment.charFormat()
+                change = QTextCharFormat()
+                if code_block or fmt.fontFixedPitch():
+                    change.setFontFamilies([self._monospace_family])
+                if fmt.isAnchor():
+                    change.setForeground(link)
+                if change.properties():
+                    cursor.setPosition(fragment.position())
+                    cursor.setPosition(fragment.position() + fragment.length(),
+                                       QTextCursor.MoveMode.KeepAnchor)
+                    cursor.mergeCharFormat(change)
+                it += 1
+            block = block.next()
