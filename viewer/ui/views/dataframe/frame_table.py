@@ -92,8 +92,13 @@ class FrameTable:
         rid = self._row_ids()
         main = self.times.get(timeline) if timeline else None
         key_t = main if main is not None else np.zeros(len(self.row), dtype=np.int64)
-        #: The natural order: static first, then (time, RowId).
-        self.order = np.lexsort((rid[:, 1], rid[:, 0], key_t, ~is_static)).astype(np.int64)
+        #: The natural order: static first, then (time, RowId). Chunks usually arrive in
+        #: that order already: checking is O(n), sorting 500 k rows took ~40 ms.
+        keys = (~is_static, key_t, rid[:, 0], rid[:, 1])
+        if _lex_sorted(keys):
+            self.order = np.arange(len(self.row), dtype=np.int64)
+        else:
+            self.order = np.lexsort(keys[::-1]).astype(np.int64)
 
     def __len__(self) -> int:
         return len(self.row)
@@ -103,15 +108,21 @@ class FrameTable:
         for i, chunk in enumerate(self.chunks):
             tc = chunk.timelines.get(timeline)
             if tc is not None:
-                lo, hi = self.bounds[i], self.bounds[i + 1]
-                out[lo:hi] = tc.times[self.row[lo:hi]]
+                out[self.bounds[i]:self.bounds[i + 1]] = self._rows_of(i, tc.times)
         return out
+
+    def _rows_of(self, i: int, column: np.ndarray) -> np.ndarray:
+        """``column`` (a per-row array of chunk i) at the table's rows of that chunk: the
+        whole column when every row is in the table (a copy, not a gather)."""
+        lo, hi = self.bounds[i], self.bounds[i + 1]
+        if hi - lo == self.chunks[i].num_rows:
+            return column
+        return column[self.row[lo:hi]]
 
     def _row_ids(self) -> np.ndarray:
         out = np.zeros((len(self.row), 2), dtype=np.uint64)
         for i, chunk in enumerate(self.chunks):
-            lo, hi = self.bounds[i], self.bounds[i + 1]
-            out[lo:hi] = chunk.row_ids[self.row[lo:hi]]
+            out[self.bounds[i]:self.bounds[i + 1]] = self._rows_of(i, chunk.row_ids)
         return out
 
     def entity_of(self, i: int) -> EntityPath:
@@ -169,6 +180,19 @@ class FrameTable:
         shown = [texts[j] if texts[j] is not None else self.cell_text(j, col) for j in range(n)]
         _, ranks = np.unique(np.array(shown, dtype=object).astype(str), return_inverse=True)
         return missing, ranks.astype(np.float64)
+
+
+def _lex_sorted(keys: tuple[np.ndarray, ...]) -> bool:
+    """Whether rows are already in lexicographic order of ``keys`` (primary key first)."""
+    if len(keys[0]) < 2:
+        return True
+    before = np.zeros(len(keys[0]) - 1, dtype=bool)  # decided: strictly before the next
+    tied = np.ones(len(keys[0]) - 1, dtype=bool)
+    for key in keys:
+        a, b = key[:-1], key[1:]
+        before |= tied & (a < b)
+        tied &= a == b
+    return bool((before | tied).all())
 
 
 def _first_values(arr: pa.Array) -> pa.Array | None:
