@@ -488,3 +488,25 @@ def test_strip_and_arrow_labels_sit_where_rerun_puts_them(rrd) -> None:
     np.testing.assert_allclose([lb.position for lb in strips], [[2, 2, 0], [2, 2, 2]])
     (arrow,) = scene.entities[P("a")].labels
     np.testing.assert_allclose(arrow.position, [1, 4.5, 0])
+
+
+def test_depth_image_under_a_pinhole_is_a_point_cloud_in_3d(rrd) -> None:
+    depth = np.full((2, 4), 3000, np.uint16)
+    depth[1, 3] = 0  # no depth: no point
+
+    def log(rec):
+        import rerun as rr
+
+        rec.log("cam", rr.Transform3D(translation=[0, 0, 10]), static=True)
+        rec.log("cam", rr.Pinhole(focal_length=2, width=4, height=2, image_plane_distance=1),
+                static=True)
+        rec.log("cam/depth", rr.DepthImage(depth, meter=1000), static=True)
+
+    ed = scene_of(rrd(log), t=None).entities[P("cam/depth")]
+    (cloud,) = ed.points
+    assert len(cloud.positions) == 7 and not ed.triangles
+    # pixel centre (0.5, 0.5), principal point (2, 1), f = 2, depth 3 m
+    np.testing.assert_allclose(cloud.positions[0], [-2.25, -0.75, 13])
+    np.testing.assert_allclose(cloud.positions[:, 2], 13)
+    np.testing.assert_allclose(cloud.radii, 1.5)  # one pixel's footprint at 3 m
+    assert ed.images[0].values.shape == (2, 4)

@@ -4,7 +4,8 @@ In a 2D view a layer sits at pixel (0, 0) of its entity's space (``EntityDraw.tr
 places it). In a 3D view an image inside a pinhole's space is also lifted onto the
 camera's image plane as a coarse grid of coloured triangles (at most 64 x 64 cells), so
 the 3D view shows what the camera sees; an encoded image is decoded by the UI, so it gets
-no grid here.
+no grid here. A depth image under a pinhole becomes a point cloud instead, as in Rerun:
+each pixel back-projected to its depth along the camera's rays.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from viewer.scene import colors
-from viewer.scene.draw import EntityDraw, ImageLayer, TriangleBatch
+from viewer.scene.draw import EntityDraw, ImageLayer, PointBatch, TriangleBatch
 from viewer.scene.images import (
     ImageFormat,
     buffer_bytes,
@@ -30,6 +31,7 @@ from viewer.scene.visualizers._common import (
     draw_order,
     mono,
     place_2d,
+    vectors,
 )
 from viewer.store.entity_path import EntityPath
 
@@ -54,8 +56,14 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
     layer.draw_order = draw_order(ctx, entity, arch, DRAW_ORDER[arch])
     out.images.append(layer)
     out.instances += 1
-    if ctx.dims == 3 and layer.rgba is not None:
-        out.triangles.append(image_grid(ctx, entity, arch, layer.rgba, layer.opacity))
+    if ctx.dims != 3 or layer.rgba is None:
+        return
+    if arch == "DepthImage" and layer.values is not None:
+        cloud = depth_cloud(ctx, entity, layer.values, layer.rgba)
+        if cloud is not None:
+            out.points.append(cloud)
+            return
+    out.triangles.append(image_grid(ctx, entity, arch, layer.rgba, layer.opacity))
 
 
 def _raw(ctx: VisualizerContext, entity: EntityPath, arch: str) -> np.ndarray | None:
@@ -181,3 +189,36 @@ def image_grid(ctx: VisualizerContext, entity: EntityPath, arch: str, rgba: np.n
     cell_rgba[:, 3] = (cell_rgba[:, 3].astype(np.float32) * opacity).astype(np.uint8)
     vert_rgba = np.tile(np.repeat(cell_rgba, 4, axis=0), (len(verts) // (cells * 4), 1))
     return TriangleBatch(entity, arch, verts, tris.astype(np.int64), vert_rgba)
+
+
+def depth_cloud(ctx: VisualizerContext, entity: EntityPath, metres: np.ndarray,
+                rgba: np.ndarray) -> PointBatch | None:
+    """Every pixel with a positive depth back-projected through its pinhole, in the
+    origin's coordinates; point radius = fill ratio x the pixel's footprint at its depth.
+
+    The entity's transform maps pixels onto the image plane; the camera centre is that
+    plane's principal point moved back by the plane distance (camera poses are rigid, so
+    the plane distance in the origin is the pixel size there times the focal length)."""
+    pin = ctx.transform.image_space
+    if pin is None:
+        return None
+    k_cell = vectors(cell(ctx, pin, "Pinhole:image_from_camera"), 9)
+    if k_cell is None:
+        return None
+    k = k_cell[0].reshape(3, 3).T  # stored column-major
+    fx, fy, cx, cy = k[0, 0], k[1, 1], k[0, 2], k[1, 2]
+    m = np.asarray(ctx.transform.origin_from_entity, np.float64)
+    pixel_step = np.linalg.norm(m[:3, 0])
+    forward = m[:3, 2] / max(np.linalg.norm(m[:3, 2]), 1e-300)
+    distance = pixel_step * fx
+    if not (np.isfinite(distance) and distance > 0 and fy > 0):
+        return None
+    centre = m[:3, :3] @ (cx, cy, 0.0) + m[:3, 3] - distance * forward
+    h, w = metres.shape
+    v, u = np.nonzero(np.isfinite(metres) & (metres > 0))
+    depth = metres[v, u].astype(np.float64)
+    pix = np.stack([u + 0.5, v + 0.5, np.zeros(len(u))], axis=1)
+    on_plane = pix @ m[:3, :3].T + m[:3, 3]
+    positions = centre + (on_plane - centre) * (depth / distance)[:, None]
+    fill = float(mono(cell(ctx, entity, "DepthImage:point_fill_ratio"), 1.0))
+    return PointBatch(entity, "DepthImage", positions, rgba[v, u], fill * depth / fy)
