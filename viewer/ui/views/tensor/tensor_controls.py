@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QGridLayout,
     QHBoxLayout,
@@ -52,8 +51,16 @@ class TensorControls(QWidget):
 
         self.height_combo = QComboBox(self)
         self.width_combo = QComboBox(self)
-        self.flip_height = QCheckBox("flip", self)
-        self.flip_width = QCheckBox("flip", self)
+        # Checkable buttons (the dark theme styles their checked state; a check box's
+        # indicator is hard to see there).
+        self.flip_height = QToolButton(self)
+        self.flip_height.setText("↕ flip")
+        self.flip_height.setToolTip("Draw the height dimension bottom to top")
+        self.flip_width = QToolButton(self)
+        self.flip_width.setText("↔ flip")
+        self.flip_width.setToolTip("Draw the width dimension right to left")
+        for button in (self.flip_height, self.flip_width):
+            button.setCheckable(True)
         self.swap_button = QToolButton(self)
         self.swap_button.setText("⇄")
         self.swap_button.setToolTip("Swap height and width")
