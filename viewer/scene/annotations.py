@@ -125,9 +125,11 @@ def _info(row: dict | None) -> _Info:
 
 
 def parse_context(cell: pa.Array) -> dict[int, _Class]:
-    """class id -> description, from one ``AnnotationContext:context`` cell."""
+    """class id -> description, from one ``AnnotationContext:context`` cell (one instance:
+    the list of class descriptions)."""
     classes: dict[int, _Class] = {}
-    for item in cell.to_pylist():
+    items = [item for instance in cell.to_pylist() for item in instance or ()]
+    for item in items:
         if not item:
             continue
         desc = item.get("class_description") or {}

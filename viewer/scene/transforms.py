@@ -175,6 +175,12 @@ class Resolved(dict[EntityPath, EntityTransform]):
         self.errors = {}
 
 
+def _frozen(m: np.ndarray) -> np.ndarray:
+    """Cached matrices are shared between callers: make them read-only."""
+    m.flags.writeable = False
+    return m
+
+
 def xyz_from_rdf(code: str) -> np.ndarray:
     """(3, 3) rotation taking RDF coordinates to the ``code`` convention (e.g. "RUB")."""
     return np.array([_DIR_RDF[c] for c in code])
@@ -651,7 +657,7 @@ class _Snapshot:
         self.locals: dict[EntityPath, _Local] = {}
         self.frames: dict[EntityPath, _Frame] = {}
         self.spaces: dict[EntityPath, _Space] = {}
-        self.answers: dict[tuple[EntityPath, tuple[EntityPath, ...], float], Resolved] = {}
+        self.answers: dict[tuple[EntityPath, tuple[EntityPath, ...]], Resolved] = {}
 
 
 class TransformResolver:
@@ -660,7 +666,9 @@ class TransformResolver:
     def __init__(self, db: EntityDb) -> None:
         self.db = db
         self.default_image_plane_distance = DEFAULT_IMAGE_PLANE_DISTANCE
-        self._snapshots: OrderedDict[tuple[str | None, int | None], _Snapshot] = OrderedDict()
+        self._snapshots: OrderedDict[tuple[str | None, int | None, float], _Snapshot] = (
+            OrderedDict()
+        )
         self._relevant: dict[EntityPath, tuple[int, tuple[str, ...]]] = {}
         self._rows: dict[tuple[EntityPath, tuple[str, ...], str | None], _AtomicRows] = {}
 
@@ -672,7 +680,7 @@ class TransformResolver:
         """Each entity's transform into ``origin``; unreachable ones only in ``.errors``."""
         snap = self._snapshot(query)
         wanted = tuple(entities)
-        key = (origin, wanted, self.default_image_plane_distance)
+        key = (origin, wanted)
         cached = snap.answers.get(key)
         if cached is None:
             cached = snap.answers[key] = self._answer(snap, query, origin, wanted)
@@ -701,7 +709,7 @@ class TransformResolver:
     # ---------------------------------------------------------------- caching
 
     def _snapshot(self, query: LatestAt) -> _Snapshot:
-        key = (query.timeline, query.t)
+        key = (query.timeline, query.t, self.default_image_plane_distance)
         snap = self._snapshots.get(key)
         gen = self.db.generation
         if snap is not None and snap.db_generation != gen:
@@ -749,7 +757,7 @@ class TransformResolver:
                 space = parent.space
                 root_from = parent.root_from_entity
                 if local.parent_from_entity is not None:
-                    root_from = root_from @ local.parent_from_entity
+                    root_from = _frozen(root_from @ local.parent_from_entity)
             if local.pinhole is not None:
                 snap.spaces[node] = _Space(
                     None if parent is None else space, root_from, local.pinhole
@@ -845,7 +853,7 @@ class TransformResolver:
                 out.errors[entity] = local.error
             space = snap.spaces.get(e.space)
             if e.space == o.space:
-                m = e.root_from_entity if o.root_from_entity is _EYE4 else (
+                m = e.root_from_entity if o.root_from_entity is _EYE4 else _frozen(
                     origin_from_root @ e.root_from_entity
                 )
                 image_space = e.space if space is not None else None
@@ -856,7 +864,7 @@ class TransformResolver:
                         origin_from_root @ space.parent_from_camera
                         @ space.pinhole.camera_from_image_plane()
                     )
-                m = plane @ e.root_from_entity
+                m = _frozen(plane @ e.root_from_entity)
                 image_space = e.space
             elif snap.spaces.get(o.space) is not None and snap.spaces[o.space].parent_space == e.space:
                 out.errors[entity] = f"3D content is not projected into the image space of {o.space}"
@@ -867,7 +875,7 @@ class TransformResolver:
             camera = None
             own = snap.spaces.get(entity)
             if own is not None and own.parent_space == o.space:
-                camera = origin_from_root @ own.parent_from_camera
+                camera = _frozen(origin_from_root @ own.parent_from_camera)
             out[entity] = EntityTransform(
                 origin_from_entity=m,
                 instance_poses=local.poses,
