@@ -160,8 +160,8 @@ def draw_entity(ctx: VisualizerContext, entity: EntityPath,
 def _drawn_in(ctx: VisualizerContext, space: int) -> bool:
     """3D data draws in 3D views; 2D data (and images) in 2D views, and in 3D views only
     inside a pinhole's image space, lifted onto its image plane."""
-    if space == 0:
-        return True
+    if space == 0:  # a camera's frustum: 3D views, though the entity is in its image space
+        return ctx.dims == 3
     if space == 3:
         return ctx.dims == 3 and ctx.transform.image_space is None
     return ctx.dims == 2 or ctx.transform.image_space is not None

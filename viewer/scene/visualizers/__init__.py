@@ -5,7 +5,8 @@ Every module has ``ARCHETYPES`` and ``visualize(ctx, entity, out)``; the archety
 drawn is ``ctx.archetype``. ``REGISTRY`` maps an archetype name to its function,
 ``REQUIRED`` to the component whose presence means an entity carries it, and ``SPACE``
 says where it draws: 3 (3D views), 2 (2D views, or lifted onto a pinhole's image plane in
-3D views) or 0 (the visualizer decides: a pinhole's frustum).
+3D views) or 0 (a pinhole's frustum: 3D views only, although the pinhole entity itself is
+in its own image space).
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
             placed_normals = nm / np.maximum(np.linalg.norm(nm, axis=1), 1e-300)[:, None]
         out.triangles.append(TriangleBatch(entity, arch, apply(m, verts), tris, colors,
                                            placed_normals))
-    out.instances += len(tris)
+    out.instances += 1  # one mesh (its triangles are not instances)
 
 
 def _vertex_colors(ctx: VisualizerContext, entity: EntityPath, arch: str, v: int) -> np.ndarray:
