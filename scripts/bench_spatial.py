@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Paint time of the 3D view while orbiting, and whether OpenGL draws anything here.
 
-The scene: a 1 M-point cloud (Rerun's default radius, -2.5 UI points), 10 000 wireframe
+The scene: a 1 M-point terrain scan (Rerun's default radius, -2.5 UI points), 10 000 wireframe
 boxes (120 000 segments, -0.75 UI points) and a 50-link transform chain (axes and a link
 line per joint, a label each). The camera orbits in ``--steps`` steps of 6 px of mouse drag;
 each step is painted and timed.
@@ -41,6 +41,9 @@ from viewer.scene.draw import EntityDraw, Label, LineBatch, PointBatch, Scene  #
 from viewer.store.entity_path import EntityPath  # noqa: E402
 
 WIDTH, HEIGHT = 1000, 700
+#: Wheel steps in after the fit (the fit frames the bounding sphere: the scene would cover
+#: only half the view).
+ZOOM_STEPS = 2
 _CORNERS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], float)
 _EDGES = [(i, j) for i in range(8) for j in range(i + 1, 8) if bin(i ^ j).count("1") == 1]
 
@@ -54,8 +57,11 @@ def bench_scene(points: int = 1_000_000, boxes: int = 10_000, links: int = 50) -
         scene.entities[ed.entity] = ed
         return ed
 
-    cloud = entity("/cloud")
-    xyz = rng.normal(size=(points, 3)) * [4.0, 4.0, 1.0]
+    cloud = entity("/cloud")  # a scanned terrain: fills the fitted view
+    xyz = np.empty((points, 3))
+    xyz[:, :2] = rng.uniform(-12, 12, (points, 2))
+    xyz[:, 2] = (1.5 * np.sin(xyz[:, 0] / 3) * np.cos(xyz[:, 1] / 4)
+                 + rng.normal(0, 0.1, points))
     rgba = np.empty((points, 4), np.uint8)
     rgba[:, 0] = np.clip(xyz[:, 2] * 60 + 128, 0, 255)
     rgba[:, 1] = np.clip(xyz[:, 0] * 20 + 128, 0, 255)
@@ -64,7 +70,7 @@ def bench_scene(points: int = 1_000_000, boxes: int = 10_000, links: int = 50) -
     cloud.points.append(PointBatch(cloud.entity, "Points3D", xyz, rgba,
                                    np.full(points, -2.5)))
     box = entity("/boxes")
-    centers = rng.uniform(-12, 12, (boxes, 3)) * [1, 1, 0.3]
+    centers = rng.uniform(-12, 12, (boxes, 3)) * [1, 1, 0.2] + [0, 0, 1.5]
     halves = rng.uniform(0.05, 0.25, (boxes, 3))
     corners = centers[:, None, :] + halves[:, None, :] * _CORNERS[None]
     segs = np.stack([corners[:, [i for i, _ in _EDGES]], corners[:, [j for _, j in _EDGES]]],
@@ -80,9 +86,9 @@ def bench_scene(points: int = 1_000_000, boxes: int = 10_000, links: int = 50) -
     prev = pose[:3, 3].copy()
     for i in range(links):
         step = np.eye(4)
-        a = 0.35
+        a = 0.15  # a helix of radius ~6.7 rising 0.15 per link
         step[:3, :3] = [[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]]
-        step[:3, 3] = [0.6, 0.0, 0.05]
+        step[:3, 3] = [1.0, 0.0, 0.15]
         pose = pose @ step
         parts += f"/link{i}"
         link = entity(parts)
@@ -115,6 +121,7 @@ def bench_raster(scene: Scene, steps: int) -> dict:
     cam = OrbitCamera()
     lo, hi = scene.bounds()
     cam.fit_bounds(lo, hi)
+    cam.zoom(ZOOM_STEPS)
     render(prepared, cam, WIDTH, HEIGHT)  # warm-up
     totals, cpu, stages = [], [], {}
     for _ in range(steps):
@@ -150,6 +157,8 @@ def bench_view(scene: Scene, steps: int) -> dict:
     view.redraw_now()
     set_scene_ms = (time.perf_counter() - t0) * 1000
     app.processEvents()
+
+    view.camera.zoom(ZOOM_STEPS)
 
     def paint() -> tuple[float, float]:
         t, c = time.perf_counter(), time.thread_time()

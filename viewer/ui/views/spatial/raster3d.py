@@ -365,6 +365,22 @@ def _view_matrix(prepared: PreparedScene, camera: Camera, height: int
     return m.astype(np.float32), eye, f
 
 
+#: Columns per matrix product: small enough that BLAS runs it on this thread (its worker
+#: threads, spinning on a busy 2-core machine, made one 1 M-point product 2-4x slower).
+_MATMUL_COLUMNS = 32768
+
+
+def _transform(m: np.ndarray, xyz1: np.ndarray) -> np.ndarray:
+    """``m @ xyz1`` for (4, n) homogeneous columns, one block of columns at a time."""
+    n = xyz1.shape[1]
+    if n <= _MATMUL_COLUMNS:
+        return m @ xyz1
+    out = np.empty((m.shape[0], n), np.float32)
+    for s in range(0, n, _MATMUL_COLUMNS):
+        np.matmul(m, xyz1[:, s:s + _MATMUL_COLUMNS], out=out[:, s:s + _MATMUL_COLUMNS])
+    return out
+
+
 def render(prepared: PreparedScene, camera: Camera, width: int, height: int, *,
            px_per_point: float = 1.0, background: int = BACKGROUND) -> Frame:
     """Rasterize ``prepared`` as seen by ``camera`` into a ``width`` x ``height`` frame."""
@@ -460,7 +476,7 @@ def _pixels(sx: np.ndarray, sy: np.ndarray, target: _Target) -> np.ndarray:
 
 def _draw_points(prepared: PreparedScene, target: _Target, m: np.ndarray, near: np.float32,
                  cx: float, cy: float, f: float, px_per_point: float) -> None:
-    cam = m @ prepared.p_xyz  # (3, n): f*x, -f*y, z
+    cam = _transform(m, prepared.p_xyz)  # (3, n): f*x, -f*y, z
     z = cam[2]
     iz = np.divide(np.float32(1.0), z)
     np.copyto(iz, np.float32(np.nan), where=z <= near)  # behind the camera: rejected below
@@ -505,7 +521,7 @@ _BUCKET_OF_STEPS = _bucket_lut()
 def _draw_lines(prepared: PreparedScene, target: _Target, m: np.ndarray, near: np.float32,
                 cx: float, cy: float, f: float, px_per_point: float) -> None:
     n_seg = prepared.n_segments
-    ab = m @ prepared.l_ab  # (3, 2m): starts then ends
+    ab = _transform(m, prepared.l_ab)  # (3, 2m): starts then ends
     a, b = ab[:, :n_seg], ab[:, n_seg:]
     za, zb = a[2], b[2]
     seg_id = None  # index of each kept segment (None: all, in order)
@@ -553,16 +569,21 @@ def _draw_lines(prepared: PreparedScene, target: _Target, m: np.ndarray, near: n
         seg_id = np.arange(len(xa), dtype=np.uint32)
     seg_id = seg_id.astype(np.uint32) + np.uint32(prepared.point_slots)
     # One sample per pixel step along the longer axis, rounded up to a bucket size: each
-    # bucket is one (samples, segments) grid, broadcast without per-fragment gathers.
+    # (disc radius, bucket) group is one (samples, segments) grid, broadcast without
+    # per-fragment gathers, scattered with one radius.
     steps = np.maximum(np.abs(xb - xa), np.abs(yb - ya))
     np.minimum(steps, np.float32(len(_BUCKET_OF_STEPS) - 2), out=steps)
-    bucket = _BUCKET_OF_STEPS[np.ceil(steps).astype(np.int32) + 1]
-    order = np.argsort(bucket, kind="stable")  # radix sort of uint8
-    counts = np.bincount(bucket, minlength=len(_SAMPLE_BUCKETS))
+    nb = len(_SAMPLE_BUCKETS)
+    group = _BUCKET_OF_STEPS[np.ceil(steps).astype(np.int32) + 1].astype(np.uint16)
+    if not isinstance(r, int):
+        group += r.astype(np.uint16) * np.uint16(nb)
+    order = np.argsort(group, kind="stable")  # radix sort of 16-bit keys
+    counts = np.bincount(group)
     start = 0
-    for bi in np.flatnonzero(counts).tolist():
-        sel = order[start:start + counts[bi]]
-        start += int(counts[bi])
+    for gi in np.flatnonzero(counts).tolist():
+        sel = order[start:start + counts[gi]]
+        start += int(counts[gi])
+        radius, bi = (r, gi) if isinstance(r, int) else divmod(gi, nb)
         n = int(_SAMPLE_BUCKETS[bi])
         t = (np.arange(n, dtype=np.float32) / np.float32(max(n - 1, 1)))[:, None]
         x0, y0, iz0 = xa[sel], ya[sel], iza[sel]
@@ -572,19 +593,17 @@ def _draw_lines(prepared: PreparedScene, target: _Target, m: np.ndarray, near: n
         iy = sy.astype(np.int32)
         iy *= np.int32(target.wb)
         iy += sx.astype(np.int32)
-        pix = iy.reshape(-1)
         keys = np.empty(sx.shape + (2,), np.uint32)
         keys[:, :, 0] = seg_id[sel]
         np.invert(izs.view(np.uint32), out=keys[:, :, 1])
-        rr = r if isinstance(r, int) else np.broadcast_to(r[sel], sx.shape).reshape(-1)
-        _scatter(target, rr, pix, keys.view(np.uint64).reshape(-1))
+        np.minimum.at(target.buffer(radius), iy.reshape(-1), keys.view(np.uint64).reshape(-1))
 
 
 def _draw_triangles(prepared: PreparedScene, target: _Target, m: np.ndarray, eye: np.ndarray,
                     near: np.float32, cx: float, cy: float) -> tuple[np.ndarray, np.ndarray]:
     """Fill the triangles (those crossing the near plane are skipped); returns the colour
     and entity of every fragment, which the fragments' keys index."""
-    corners = [m @ prepared.t_xyz[k] for k in range(3)]  # (3, t) each
+    corners = [_transform(m, prepared.t_xyz[k]) for k in range(3)]  # (3, t) each
     front = (corners[0][2] > near) & (corners[1][2] > near) & (corners[2][2] > near)
     idx = np.flatnonzero(front)
     xs, ys, izs = [], [], []
