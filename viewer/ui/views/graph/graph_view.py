@@ -3,11 +3,12 @@
 What is drawn comes from ``viewer.scene.graph_data`` (node ids scoped per entity, implicit
 nodes for edge ends nobody logged, Rerun's defaults); where free nodes go comes from
 ``viewer.scene.graph_layout.ForceLayout``. The layout advances a bounded slice per redraw
-(at most ``MAX_TICKS_PER_REDRAW`` ticks within ``LAYOUT_SLICE_S`` or the redraw's work
-budget) and asks for the next frame until it has
-converged, so a large graph settles over a few frames instead of blocking the UI. A layout
-restarts only when the layout problem changes (nodes, logged positions, edges, sizes), from
-where the nodes are now; new colours or labels only repaint.
+(at most ``MAX_TICKS_PER_REDRAW`` ticks, within ``LAYOUT_SLICE_S`` or the redraw's work
+budget, but at least one tick) and asks for the next frame until it has converged, so a
+graph settles over a few frames instead of blocking the UI. A tick costs O(nodes²): ~1.5
+ms for 200 nodes, ~30 ms for 1 000. A layout restarts only when the layout problem
+changes (nodes, logged positions, edges, sizes), from where the nodes are now; new colours
+or labels only repaint.
 
 Coordinates are scene units with y down, like Rerun's graph view; the view keeps one unit
 equally long on both axes and fits the graph until the user pans or zooms.
