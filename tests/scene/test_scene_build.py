@@ -70,6 +70,7 @@ def test_3d_entities_in_a_camera_view_are_reported_not_drawn(rrd) -> None:
     assert scene.entities[P("cam/pts")].points[0].positions.tolist() == [[1, 2]]
     world = scene.entities[P("world")]
     assert world.error and not world.lines and world.archetypes == ["Boxes3D"]
+    assert P("cam") not in scene.entities  # no frustum in the camera's own 2D view
 
 
 def test_dims_must_be_2_or_3(rrd) -> None:

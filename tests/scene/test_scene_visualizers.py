@@ -277,6 +277,7 @@ def test_mesh3d_indices_vertex_colours_albedo_and_normals(rrd) -> None:
         rec.log("soup", rr.Mesh3D(vertex_positions=np.arange(18).reshape(6, 3)), static=True)
 
     scene = scene_of(rrd(log), t=None)
+    assert scene.entities[P("m")].instances == 1
     (m,) = scene.entities[P("m")].triangles
     assert m.triangles.tolist() == [[0, 1, 2], [1, 3, 2]]
     assert m.colors[0].tolist() == [100, 100, 50, 255]  # red channel halved by the albedo

@@ -214,8 +214,12 @@ def origin_from_instances(ctx: VisualizerContext) -> np.ndarray:
     return np.einsum("ij,kjl->kil", base, np.asarray(poses, np.float64))
 
 
+_EYE4 = np.eye(4)
+_AFFINE_ROW = np.array([0.0, 0.0, 0.0, 1.0])
+
+
 def is_identity(m: np.ndarray) -> bool:
-    return bool(np.array_equal(m, np.eye(4)))
+    return bool(np.array_equal(m, _EYE4))
 
 
 def apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -223,7 +227,7 @@ def apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
     if is_identity(m):
         return pts.astype(np.float64, copy=False)
     out = pts @ m[:3, :3].T + m[:3, 3]
-    if not np.array_equal(m[3], (0.0, 0.0, 0.0, 1.0)):
+    if not np.array_equal(m[3], _AFFINE_ROW):
         w = pts @ m[3, :3] + m[3, 3]
         out = out / w[:, None]
     return out
