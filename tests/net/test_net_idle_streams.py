@@ -92,6 +92,7 @@ def test_a_stream_that_never_sends_is_closed_after_the_first_message_timeout(
         qtbot.waitUntil(lambda: srv.closed_idle == 1, timeout=10000)
         qtbot.waitUntil(lambda: srv.open_stream_count() == 0, timeout=5000)
         (source,) = hub.sources()
+        qtbot.waitUntil(lambda: bool(source.errors), timeout=5000)
         assert "no message in the first 0.5 s" in source.errors[0].message
     finally:
         idle.close()

@@ -47,9 +47,10 @@ from viewer.ingest.stats import IngestStats
 from viewer.ingest.ui_gate import UiGate
 from viewer.ingest.worker import IngestionWorker
 from viewer.log.arrow import prepare_output
-from viewer.log.messages import ArrowMsg, LogMsg, StoreId, message_nbytes
+from viewer.log.messages import LogMsg, StoreId, decoded_claim, message_nbytes
 from viewer.log.reader import ReadError
 from viewer.store.entity_db import EntityDb
+from viewer.store.memory import format_bytes
 
 __all__ = ["IngestHub", "Source", "SourceClosed", "SourceState"]
 
@@ -258,13 +259,29 @@ class IngestHub(QObject):
             return True
         if store_id not in source._stores:
             source._stores[store_id] = None
-        nbytes = message_nbytes(msg)
-        out = prepare_output(msg) if block and isinstance(msg, ArrowMsg) else None
-        if out is None:
-            item: tuple[Any, ...] = (msg, source, t_read, offset)
-        else:  # faulted in here, on the source thread, while the decoder works (arrow.py)
-            item = (msg, source, t_read, offset, out)
-            nbytes += out.size
+        claim = decoded_claim(msg)
+        limit = self.memory.limit_bytes
+        if limit and claim > limit:
+            # Never allocated: no honest chunk is bigger than all memory the viewer may use.
+            err = ReadError(source.name, offset,
+                            f"store {store_id}: a chunk claims {format_bytes(claim)} once "
+                            f"decompressed, more than the memory limit "
+                            f"({format_bytes(limit)}): skipped")
+            source.errors.append(err)
+            self._report_error(err)
+            source.dropped_messages += 1
+            return True
+        # The decoded size counts in the inbox's byte bound before it is allocated.
+        nbytes = message_nbytes(msg) + claim
+        inbox = worker.inbox
+        out = None
+        if block and claim and inbox.nbytes + nbytes <= inbox.max_bytes:
+            # Faulted in here, on the source thread, while the decoder works (arrow.py);
+            # only when the inbox has room for it now, so a sender waiting for room holds
+            # no buffer.
+            out = prepare_output(msg)
+        item: tuple[Any, ...] = ((msg, source, t_read, offset) if out is None
+                                 else (msg, source, t_read, offset, out))
         try:
             if block:
                 worker.inbox.put(item, nbytes)

@@ -128,3 +128,12 @@ def message_nbytes(msg: LogMsg) -> int:
     if isinstance(msg, ArrowMsg):
         return msg.payload_size + 128
     return 128
+
+
+def decoded_claim(msg: LogMsg) -> int:
+    """Bytes decoding ``msg`` will allocate, as its sender claims (an LZ4 payload's
+    ``uncompressed_size``); counted against queue and memory bounds before anything is
+    allocated, since a sender can claim far more than it sends."""
+    if isinstance(msg, ArrowMsg) and msg.compression == Compression.LZ4:
+        return max(int(msg.uncompressed_size), 0)
+    return 0

@@ -414,6 +414,10 @@ class LiveServer:
             _log.exception("%s", text)
             source.finish(error=text)
             return grpc.StatusCode.INTERNAL, text
+        if call.closed_reason is not None:  # cancelled by the watchdog: the requests ended
+            _log.warning("%s: %s", call.name, call.closed_reason)
+            source.finish(error=call.closed_reason)
+            return None
         if not context.is_active():
             _log.info("%s: client disconnected after %d messages", call.name, call.messages)
         source.finish()
