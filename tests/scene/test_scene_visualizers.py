@@ -108,8 +108,14 @@ def test_keypoint_connections_become_lines(rrd) -> None:
         )]), static=True)
         rec.log("skeleton", rr.Points3D([[0, 0, 2], [0, 0, 1], [0, 1, 0]],
                                         class_ids=0, keypoint_ids=[0, 1, 2]), static=True)
+        rec.log("classless", rr.Points3D([[0, 0, 2], [0, 0, 1]], keypoint_ids=[0, 1]),
+                static=True)
 
-    ed = scene_of(rrd(log), t=None).entities[P("skeleton")]
+    scene = scene_of(rrd(log), t=None)
+    classless = scene.entities[P("classless")]  # keypoint ids need a class to mean anything
+    assert not classless.lines and not classless.labels
+    assert (classless.points[0].colors == colors.entity_color(P("classless"))).all()
+    ed = scene.entities[P("skeleton")]
     assert ed.points[0].colors.tolist()[:2] == [[0, 255, 0, 255], [9, 9, 9, 255]]
     assert [lb.text for lb in ed.labels] == ["head", "hip", "person"]
     (lines,) = ed.lines

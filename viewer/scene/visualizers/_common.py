@@ -137,6 +137,8 @@ def instance_colors(ctx: VisualizerContext, entity: EntityPath, archetype: str, 
     packed = scalars(cell(ctx, entity, f"{archetype}:{field}"), np.uint32)
     if packed is not None:
         return clamped(unpack_rgba(packed), n)
+    if class_ids is not None and keypoint_ids is None:
+        return ctx.annotations_for(entity).colors_for_classes(np.asarray(class_ids))
     if class_ids is not None:
         keys = _class_keys(class_ids, keypoint_ids)
         uniq, inverse = np.unique(keys, return_inverse=True)

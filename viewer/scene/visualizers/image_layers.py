@@ -19,7 +19,6 @@ from viewer.scene.draw import EntityDraw, ImageLayer, PointBatch, TriangleBatch
 from viewer.scene.images import (
     ImageFormat,
     buffer_bytes,
-    class_ids_to_rgba,
     colormapped_rgba,
     decode_values,
     values_to_rgba,
@@ -27,7 +26,6 @@ from viewer.scene.images import (
 from viewer.scene.visualizers._common import (
     VisualizerError,
     cell,
-    class_color,
     draw_order,
     mono,
     place_2d,
@@ -156,8 +154,8 @@ def _segmentation(ctx: VisualizerContext, entity: EntityPath, arch: str) -> Imag
         raise VisualizerError(f"a segmentation image has one channel, got {ids.shape[2]}")
     if ids.dtype.kind == "f":
         ids = np.nan_to_num(ids).astype(np.int64)
-    rgba = class_ids_to_rgba(ids, lambda c: class_color(ctx, entity, c))
     ann = ctx.annotations_for(entity)
+    rgba = ann.colors_for_classes(ids.reshape(-1)).reshape(*ids.shape, 4)
     labels = {}
     for c in np.unique(ids).tolist():
         label = ann.class_label(int(c))

@@ -14,7 +14,6 @@ from viewer.scene.visualizers._common import (
     apply,
     cell,
     clamped,
-    class_color,
     origin_from_instances,
     scalars,
     unpack_rgba,
@@ -62,10 +61,7 @@ def _vertex_colors(ctx: VisualizerContext, entity: EntityPath, arch: str, v: int
     if packed is not None:
         rgba = np.array(clamped(unpack_rgba(packed), v))
     elif class_ids is not None:
-        ids = np.asarray(clamped(class_ids, v))
-        uniq, inverse = np.unique(ids, return_inverse=True)
-        table = np.array([class_color(ctx, entity, int(c)) for c in uniq], np.uint8)
-        rgba = table[inverse.reshape(-1)]
+        rgba = ctx.annotations_for(entity).colors_for_classes(np.asarray(clamped(class_ids, v)))
     else:
         rgba = np.full((v, 4), 255, np.uint8)
     albedo = scalars(cell(ctx, entity, f"{arch}:albedo_factor"), np.uint32)

@@ -41,11 +41,9 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
         return
     n = len(local)
     class_ids = class_ids_of(ctx, entity, arch, n)
+    # keypoint ids only mean something within a class: without class ids they are unused
     kp = scalars(cell(ctx, entity, f"{arch}:keypoint_ids"), np.int64)
     keypoint_ids = None if kp is None or class_ids is None else clamped(kp, n)
-    if kp is not None and class_ids is None:
-        class_ids = np.zeros(n, np.int64)  # keypoints without a class belong to class 0
-        keypoint_ids = clamped(kp, n)
     colors = instance_colors(ctx, entity, arch, n, class_ids, keypoint_ids)
     radii = instance_radii(ctx, entity, arch, n, DEFAULT_POINT_RADIUS)
     if dim == 3:
