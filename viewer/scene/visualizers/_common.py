@@ -25,6 +25,9 @@ RGBA = tuple[int, int, int, int]
 
 #: Rerun's instance limit: labels are shown by default only below this many instances.
 MAX_DEFAULT_LABELS = 30
+#: Labels made per batch at most, even when show_labels asks for all (a label is a
+#: Python object; a million of them would stall a rebuild).
+MAX_LABELS = 10_000
 
 
 class VisualizerError(ValueError):
@@ -190,7 +193,7 @@ def add_labels(ctx: VisualizerContext, entity: EntityPath, archetype: str,
         return
     if not texts and class_ids is None:
         return
-    count = n if class_ids is not None else min(n, len(texts))
+    count = min(n if class_ids is not None else min(n, len(texts)), MAX_LABELS)
     for i in range(count):
         text: str | None = texts[i] if i < len(texts) else None
         if text is None and class_ids is not None:
