@@ -9,6 +9,7 @@ import numpy as np
 from viewer.scene.graph_data import ARROW_SIZE, collect_graph, edge_geometry
 from viewer.scene.graph_layout import (
     COOLING_TICKS,
+    EXACT_PAIRS_MAX,
     LINK_DISTANCE,
     ForceLayout,
     spiral_positions,
@@ -120,3 +121,34 @@ def test_collect_graph_scopes_ids_per_entity(rrd):
     assert g.edges.tolist() == [[0, 1], [1, 3], [4, 5]]
     assert g.directed.tolist() == [True, True, False]
     assert len(collect_graph(LatestAt(db, "frame", 0), [net, other])) == 0
+
+
+def _random_layout(n: int, seed: int, spread: float = 200.0) -> ForceLayout:
+    pos = np.random.default_rng(seed).normal(size=(n, 2)) * spread
+    return ForceLayout(_free(n), np.empty((0, 2)), np.full(n, 4.0), initial=pos)
+
+
+def test_grid_forces_match_all_pairs():
+    exact, grid = _random_layout(1500, 3), _random_layout(1500, 3)
+    exact._pairs(0.5)
+    assert grid._grid_pairs(0.5)
+    a, b = exact.velocities, grid.velocities
+    err = np.hypot(*(a - b).T) / np.hypot(*a.T)
+    assert np.median(err) < 0.01 and np.percentile(err, 95) < 0.03
+
+
+def test_grid_collision_pushes_overlapping_nodes_apart():
+    layout = _random_layout(EXACT_PAIRS_MAX + 50, 5, spread=60.0)
+    before = _pair_distances(layout.positions).min()
+    assert before < 1.0  # some nodes start overlapping
+    probe = _random_layout(EXACT_PAIRS_MAX + 50, 5, spread=60.0)
+    assert probe._grid_pairs(0.5)  # the grid method, not its fallback
+    layout.step(120)
+    assert _pair_distances(layout.positions).min() > 4.0
+
+
+def test_grid_falls_back_to_all_pairs_for_a_dense_cluster():
+    layout = _random_layout(EXACT_PAIRS_MAX + 50, 7, spread=1e-3)
+    assert not layout._grid_pairs(0.5)  # too many nodes in one finest cell
+    layout.step(5)  # and ticks still run (all pairs)
+    assert layout.ticks == 5

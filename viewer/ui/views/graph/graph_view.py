@@ -5,8 +5,8 @@ nodes for edge ends nobody logged, Rerun's defaults); where free nodes go comes 
 ``viewer.scene.graph_layout.ForceLayout``. The layout advances a bounded slice per redraw
 (at most ``MAX_TICKS_PER_REDRAW`` ticks, within ``LAYOUT_SLICE_S`` or the redraw's work
 budget, but at least one tick) and asks for the next frame until it has converged, so a
-graph settles over a few frames instead of blocking the UI. A tick costs O(nodes²): ~1.5
-ms for 200 nodes, ~30 ms for 1 000. A layout restarts only when the layout problem
+graph settles over a few frames instead of blocking the UI (a tick: ~1 ms for 200 nodes,
+~10-20 ms for 1 000; see graph_layout.py). A layout restarts only when the layout problem
 changes (nodes, logged positions, edges, sizes), from where the nodes are now; new colours
 or labels only repaint.
 
