@@ -109,3 +109,31 @@ def test_colormapped_and_class_coloured_rgba() -> None:
     table = {0: (0, 0, 0, 0), 3: (1, 2, 3, 255)}
     out = class_ids_to_rgba(ids, lambda c: table[c])
     assert out.tolist() == [[[0, 0, 0, 0], [1, 2, 3, 255]], [[1, 2, 3, 255], [0, 0, 0, 0]]]
+
+
+@pytest.mark.parametrize(("fmt_name", "planes", "expected"), [
+    # full range: Y is used as is; I420 chroma is one sample per 2x2 block
+    ("Y_U_V12_FullRange", [[0, 255, 0, 255, 255, 0, 255, 0], [128, 128], [128, 128]],
+     [[0, 255, 0, 255], [255, 0, 255, 0]]),
+    # limited range 4:4:4: Y 16 -> 0, 235 -> 255
+    ("Y_U_V24_LimitedRange", [[16, 235] * 4, [128] * 8, [128] * 8],
+     [[0, 255, 0, 255], [0, 255, 0, 255]]),
+    ("Y_U_V16_FullRange", [[10, 20, 30, 40] * 2, [128] * 4, [128] * 4],
+     [[10, 20, 30, 40], [10, 20, 30, 40]]),
+])
+def test_planar_yuv_formats(rrd, fmt_name, planes, expected) -> None:
+    import rerun as rr
+
+    data = np.concatenate([np.asarray(p, np.uint8) for p in planes]).tobytes()
+    buf, fmt = logged(rrd, rr.Image(bytes=data, width=4, height=2,
+                                    pixel_format=getattr(rr.PixelFormat, fmt_name)))
+    rgb = decode_values(buf, fmt)
+    assert rgb.shape == (2, 4, 3)
+    assert rgb[..., 1].tolist() == expected  # neutral chroma: grey, R = G = B
+    assert (rgb[..., 0] == rgb[..., 2]).all()
+
+
+def test_y8_limited_range_stretches_16_to_235() -> None:
+    y = np.array([16, 235, 125, 0], np.uint8)
+    out = decode_values(y, ImageFormat(4, 1, pixel_format=41))
+    assert out.tolist() == [[0, 255, 127, 0]]

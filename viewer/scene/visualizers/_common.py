@@ -98,8 +98,8 @@ def draw_order(ctx: VisualizerContext, entity: EntityPath, archetype: str,
 
 
 def unpack_rgba(packed: np.ndarray) -> np.ndarray:
-    """``0xRRGGBBAA`` uint32 -> (n, 4) uint8."""
-    return np.ascontiguousarray(packed, dtype=">u4").view(np.uint8).reshape(-1, 4)
+    """``0xRRGGBBAA`` uint32 -> (n, 4) uint8 (the colour module's unpacking)."""
+    return colors.unpack_rgba(packed)
 
 
 def class_color(ctx: VisualizerContext, entity: EntityPath, class_id: int,
