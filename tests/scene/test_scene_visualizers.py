@@ -518,3 +518,18 @@ def test_depth_image_under_a_pinhole_is_a_point_cloud_in_3d(rrd) -> None:
     np.testing.assert_allclose(cloud.positions[:, 2], 13)
     np.testing.assert_allclose(cloud.radii, 1.5)  # one pixel's footprint at 3 m
     assert ed.images[0].values.shape == (2, 4)
+
+
+def test_pinhole_frustum_follows_camera_xyz(rrd) -> None:
+    def log(rec):
+        import rerun as rr
+
+        rec.log("cam", rr.Pinhole(focal_length=100, width=200, height=100,
+                                  image_plane_distance=2.0, camera_xyz=rr.ViewCoordinates.RUB),
+                static=True)
+
+    (lines,) = scene_of(rrd(log), t=None).entities[P("cam")].lines
+    # RUB: looking down -Z with +Y up, so the image's top-left corner is at (-2, +1, -2)
+    rays = {tuple(np.round(s[1], 6)) for s in lines.segments[:4]}
+    assert rays == {(-2, 1, -2), (-2, -1, -2), (2, -1, -2), (2, 1, -2)}
+    np.testing.assert_allclose(lines.segments[0, 1], [-2, 1, -2])
