@@ -21,7 +21,7 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.base import data_redraw_queue
 from viewer.ui.views.plot.timeseries import SCALARS, TimeSeriesView
-from viewer.ui.views.registry import suggest_views
+from viewer.ui.views.registry import heuristic_plan
 from viewer.ui.views_area import ViewsHost
 
 START_NS = 1_700_000_000_000_000_000
@@ -241,7 +241,7 @@ def _host(qtbot, db: EntityDb) -> ViewsHost:
 
 
 def test_views_are_created_one_per_queue_turn(qtbot, demo_db):
-    expected = [(cls.__name__, title) for cls, _, title in suggest_views(demo_db)]
+    expected = [v.key for v in heuristic_plan(demo_db).views]
     assert len(expected) >= 4 and len({k[0] for k in expected}) >= 4  # several view kinds
     host = _host(qtbot, demo_db)
     queue = data_redraw_queue()
@@ -262,7 +262,7 @@ def test_views_are_created_one_per_queue_turn(qtbot, demo_db):
 
 
 def test_flush_pending_creates_all_remaining_views(qtbot, demo_db):
-    expected = [(cls.__name__, title) for cls, _, title in suggest_views(demo_db)]
+    expected = [v.key for v in heuristic_plan(demo_db).views]
     host = _host(qtbot, demo_db)
     queue = data_redraw_queue()
     host.sync(limit=0)

@@ -1,80 +1,56 @@
-"""suggest_views and component_values_at on the real fixture recordings."""
+"""The layout plan on real fixture recordings: the scene layer's default views mapped to
+widgets, every planned view builds and draws, and streaming ends like loading at once."""
 
 from __future__ import annotations
 
-from ui_views_support import load_db, write_recording
+import numpy as np
+from ui_views_support import load_db
 
+from viewer.scene.heuristics import default_views
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.plot.timeseries import TimeSeriesView
-from viewer.ui.views.registry import VIEW_KINDS, suggest_views, view_kind_by_name
+from viewer.ui.views.registry import KIND_CLASSES, create_view, heuristic_plan
 from viewer.ui.views.selection import component_values_at
-from viewer.ui.views.spatial.image import ImageView
-from viewer.ui.views.spatial.points2d import Points2DView
-from viewer.ui.views.spatial.points3d import Points3DView
+from viewer.ui.views.spatial.view2d import Spatial2DView
+from viewer.ui.views.spatial.view3d import Spatial3DView
 from viewer.ui.views.text.textlog import TextLogView
 
 P = EntityPath.parse
 
 
-def test_suggest_views_on_mixed(data_dir, tmp_path):
+def test_plan_on_mixed_follows_the_scene_heuristics(data_dir, tmp_path):
     db = load_db(data_dir / "mixed.rrd", tmp_path)
-    suggested = suggest_views(db)
-    assert [(k, sorted(map(str, e))) for k, e, _ in suggested] == [
-        (TimeSeriesView, ["/plots/cos", "/plots/sin"]),
-        (Points3DView, ["/world/spiral"]),
-        (Points2DView, ["/camera/points"]),
-        (ImageView, ["/camera/image"]),
-        (TextLogView, ["/logs"]),
-    ]
-    titles = [title for _, _, title in suggested]
-    assert titles == ["/plots", "/", "/camera", "/camera/image", "Text log"]
-    assert all(not any(p.startswith("__") for p in e.parts)
-               for _, ents, _ in suggested for e in ents)
+    plan = heuristic_plan(db)
+    specs = default_views(db)
+    assert [(v.cls, v.title, str(v.origin), v.entities) for v in plan.views] == [
+        (KIND_CLASSES[s.kind], s.name, str(s.origin), s.entities) for s in specs]
+    kinds = {v.cls for v in plan.views}
+    assert {Spatial3DView, Spatial2DView, TimeSeriesView, TextLogView} <= kinds
+    shown = {str(e) for v in plan.views for e in v.entities}
+    assert {"/plots/sin", "/plots/cos", "/world/spiral", "/camera/image", "/camera/points",
+            "/logs"} <= shown
+    assert not any(p.startswith("/__") for p in shown)
+    # The camera's points are drawn over its image, in one 2D view.
+    (cam,) = [v for v in plan.views if v.cls is Spatial2DView]
+    assert {P("/camera/image"), P("/camera/points")} <= set(cam.entities)
+    assert len({v.key for v in plan.views}) == len(plan.views)  # keys identify views
 
 
-def test_grouping_rules(tmp_path):
-    def log(rr, rec):
-        rec.set_time("frame", sequence=0)
-        rec.log("a/x", rr.Scalars(1.0))
-        rec.log("a/deep/y", rr.Scalars(2.0))
-        rec.log("b/z", rr.Scalars(3.0))
-        rec.log("top1", rr.Scalars(4.0))
-        rec.log("top2", rr.Scalars(5.0))
-        rec.log("r1/pts", rr.Points3D([[0, 0, 0]]))
-        rec.log("r2/pts", rr.Points3D([[1, 1, 1]]))
-        rec.log("img1", rr.Image([[0, 1], [2, 3]]))
-        rec.log("img2", rr.Image([[0, 1], [2, 3]]))
-        rec.log("l1", rr.TextLog("hello"))
-        rec.log("x/l2", rr.TextLog("world"))
-
-    db = write_recording(tmp_path / "groups.rrd", tmp_path, log)
-    out = [(k.__name__, sorted(map(str, e)), title) for k, e, title in suggest_views(db)]
-    assert out == [
-        ("TimeSeriesView", ["/top1", "/top2"], "/"),
-        ("TimeSeriesView", ["/a/deep/y", "/a/x"], "/a"),
-        ("TimeSeriesView", ["/b/z"], "/b"),
-        ("Points3DView", ["/r1/pts", "/r2/pts"], "/"),
-        ("ImageView", ["/img1"], "/img1"),
-        ("ImageView", ["/img2"], "/img2"),
-        ("TextLogView", ["/l1", "/x/l2"], "Text log"),
-    ]
-
-
-def test_every_suggestion_builds(qtbot, data_dir, tmp_path):
+def test_every_planned_view_builds_and_draws(qtbot, data_dir, tmp_path):
     db = load_db(data_dir / "mixed.rrd", tmp_path)
     tc = TimeControl()
     tc.set_timeline("frame")
     tc.set_time(100)
-    for kind, entities, title in suggest_views(db):
-        view = kind(db, entities, tc, title)
+    for planned in heuristic_plan(db).views:
+        view = create_view(planned, db, tc)
         qtbot.addWidget(view)
         view.redraw_now()
-        assert view.title == title
-        assert all(kind.accepts(db, e) for e in entities)
-    assert view_kind_by_name("Time series") is TimeSeriesView
-    assert view_kind_by_name("ImageView") is ImageView
-    assert len(VIEW_KINDS) == 5
+        assert view.title == planned.title and view.last_error is None
+        if isinstance(view, Spatial3DView | Spatial2DView):
+            drawn = view.scene.entities
+            assert set(drawn) == set(planned.entities), planned.title
+            assert all(d.error is None and d.instances > 0 for d in drawn.values())
 
 
 def test_component_values_at(data_dir, tmp_path):
@@ -98,11 +74,14 @@ def test_component_values_at(data_dir, tmp_path):
     assert all(v.endswith("(static)") for v in props.values())
 
 
+def _points(view: Spatial3DView | Spatial2DView) -> np.ndarray:
+    parts = [b.positions for d in view.scene.entities.values() for b in d.points]
+    return np.concatenate(parts) if parts else np.empty((0, view.scene.dims))
+
+
 def test_streaming_chunks_ends_like_loading_at_once(qtbot, data_dir, tmp_path):
     """Chunks arriving one by one (live), with the cursor following: the views end up showing
     exactly what views built on the complete recording show."""
-    import numpy as np
-
     from viewer.log.messages import StoreId, StoreKind
     from viewer.store.entity_db import EntityDb
 
@@ -116,12 +95,12 @@ def test_streaming_chunks_ends_like_loading_at_once(qtbot, data_dir, tmp_path):
     live_views = {}
     for chunk in chunks:
         live.add_chunk(chunk)
-        for kind, entities, title in suggest_views(live):
-            view = live_views.get((kind, title))
+        for planned in heuristic_plan(live).views:
+            view = live_views.get(planned.key)
             if view is None:
-                view = live_views[(kind, title)] = kind(live, entities, tc_live, title)
+                view = live_views[planned.key] = create_view(planned, live, tc_live)
                 qtbot.addWidget(view)
-            for e in entities:
+            for e in planned.entities:
                 view.add_entity(e)
             view.on_data_changed([chunk.entity_path])
         rng = live.time_range("frame")
@@ -129,20 +108,19 @@ def test_streaming_chunks_ends_like_loading_at_once(qtbot, data_dir, tmp_path):
             tc_live.set_time(rng[1])
         for view in live_views.values():
             view.redraw_now()
-    for kind, entities, title in suggest_views(full):
-        ref = kind(full, entities, tc_full, title)
+    for planned in heuristic_plan(full).views:
+        ref = create_view(planned, full, tc_full)
         qtbot.addWidget(ref)
         ref.redraw_now()
-        got = live_views[(kind, title)]
-        if kind is TimeSeriesView:
-            for e in entities:
+        got = live_views[planned.key]
+        if planned.cls is TimeSeriesView:
+            for e in planned.entities:
                 np.testing.assert_array_equal(got.curve_data(e)[1], ref.curve_data(e)[1])
-        elif kind is Points3DView:
-            np.testing.assert_array_equal(got.points, ref.points)
-        elif kind is Points2DView:
-            assert got.point_count() == ref.point_count() > 0
-        elif kind is ImageView:
-            assert got.current_image() == ref.current_image()
-        elif kind is TextLogView:
+        elif planned.cls in (Spatial3DView, Spatial2DView):
+            assert len(_points(ref)) > 0
+            np.testing.assert_array_equal(_points(got), _points(ref))
+            assert {e: d.instances for e, d in got.scene.entities.items()} == \
+                {e: d.instances for e, d in ref.scene.entities.items()}
+        elif planned.cls is TextLogView:
             assert got.model.rowCount() == ref.model.rowCount() > 0
             assert got.model.reset_count == 1  # only appends after the first load

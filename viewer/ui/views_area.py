@@ -1,8 +1,9 @@
 """The views of each store, as dock widgets the user can drag, stack, float and close.
 
 Each store has its own nested `QMainWindow` (a `ViewsHost`) in a stack, so switching stores
-keeps each store's layout. Views come from `suggest_views(db)`; when new entities arrive the
-suggestions are re-evaluated and new views added, existing ones gain the new entities.
+keeps each store's layout. Views come from a `LayoutPlan` (`views.registry`: the heuristic
+default views, or a blueprint's views and container tree); when new entities arrive the plan
+is made again and new views added, existing ones gain the new entities.
 
 New views are created one per frame tick (a turn of the redraw queue), not all in the frame
 that found them: building a pyqtgraph plot and its first layout cost 10-30 ms each under the
@@ -26,7 +27,7 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.dock_layout import place_docks
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.base import View, data_redraw_queue
-from viewer.ui.views.registry import LayoutPlan, PlannedView
+from viewer.ui.views.registry import LayoutPlan, PlannedView, create_view
 
 ViewKey = tuple[str, str]  # (view class name, title)
 
@@ -120,7 +121,7 @@ class ViewsHost(QMainWindow):
     def _create(self, planned: PlannedView) -> View | None:
         try:
             with TRACER.scope("create view", "ui", {"view": planned.title}):
-                return planned.cls(self.db, planned.entities, self.time_control, planned.title)
+                return create_view(planned, self.db, self.time_control)
         except Exception as exc:  # one broken view must not stop the others
             self.placeholder.setText(f"Could not create view {planned.title!r}: {exc}")
             return None

@@ -1,98 +1,64 @@
-"""Which views to open for a recording, chosen from its data (no blueprint yet).
+"""Which view class shows each view kind, and the layout plan of a store.
 
-- Scalars: one time-series plot per top-level path (``/plots/sin`` and ``/plots/cos`` share
-  ``/plots``); scalar entities directly under the root share one plot.
-- Points3D: all in one 3D view.
-- Points2D: one 2D view per top-level path.
-- Images (raw, depth, encoded): one view each.
-- TextLog: one log view for all.
-
-Titles name the space a view shows (its origin path) and never change as data arrives, so a
-caller can key views by (class, title) and feed new entities to the existing view.
+The views themselves are chosen by the Qt-free scene layer, so the window and ``viewer
+layout --json`` agree: `viewer.scene.heuristics.default_views` without a blueprint, the
+blueprint's own views (`viewer.scene.blueprint`) with one. This module maps those view
+specs to widget classes, gives spatial views their scene source (`build_scene` at the time
+cursor, one transform cache per store), and describes the plan a `ViewsHost` lays out.
 
 Entities whose path starts with ``__`` (``/__properties``) are metadata and never shown.
 """
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 from viewer.scene.blueprint import Blueprint, BlueprintContainer, EntityFilter
+from viewer.scene.build import SceneCache, build_scene
+from viewer.scene.heuristics import ViewSpec, default_views, is_metadata, view_archetypes
+from viewer.scene.transforms import TransformResolver
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
+from viewer.ui.time_control import TimeControl
 from viewer.ui.views.base import View
+from viewer.ui.views.chart.bar_chart import BarChartView
+from viewer.ui.views.dataframe.dataframe_view import DataframeView
+from viewer.ui.views.document.text_document import TextDocumentView
+from viewer.ui.views.graph.graph_view import GraphView
+from viewer.ui.views.map.map_view import MapView
 from viewer.ui.views.plot.timeseries import TimeSeriesView
-from viewer.ui.views.spatial.image import ImageView
-from viewer.ui.views.spatial.points2d import Points2DView
-from viewer.ui.views.spatial.points3d import Points3DView
+from viewer.ui.views.spatial.view2d import Spatial2DView
+from viewer.ui.views.spatial.view3d import Spatial3DView
+from viewer.ui.views.tensor.tensor_view import TensorView
 from viewer.ui.views.text.textlog import TextLogView
 
-#: Every view kind, in the order suggestions are listed (and the first that accepts wins
-#: when an entity could go to several: an entity with Scalars is plotted, not listed).
-VIEW_KINDS: list[type[View]] = [TimeSeriesView, Points3DView, Points2DView, ImageView,
-                                TextLogView]
-
-SuggestedView = tuple[type[View], list[EntityPath], str]
+#: The view class that shows each view kind of a layout (heuristics or a blueprint).
+KIND_CLASSES: dict[str, type[View]] = {
+    "spatial3d": Spatial3DView,
+    "spatial2d": Spatial2DView,
+    "time_series": TimeSeriesView,
+    "text_log": TextLogView,
+    "text_document": TextDocumentView,
+    "bar_chart": BarChartView,
+    "tensor": TensorView,
+    "graph": GraphView,
+    "map": MapView,
+    "dataframe": DataframeView,
+}
+#: Kinds whose entities the scene layer's archetype rules select (the others: ``accepts``).
+_SCENE_KINDS = ("spatial3d", "spatial2d", "time_series", "text_log")
 
 
 def is_hidden_entity(entity: EntityPath) -> bool:
-    return any(part.startswith("__") for part in entity.parts)
-
-
-def _group_key(entity: EntityPath) -> EntityPath:
-    """The top-level path an entity is grouped under (the root for top-level entities)."""
-    return EntityPath(entity.parts[:1]) if len(entity) > 1 else EntityPath.root()
-
-
-def _grouped(kind: type[View], entities: list[EntityPath]) -> list[SuggestedView]:
-    groups: dict[EntityPath, list[EntityPath]] = {}
-    for entity in entities:
-        groups.setdefault(_group_key(entity), []).append(entity)
-    return [(kind, members, str(key)) for key, members in sorted(groups.items())]
-
-
-def suggest_views(db: EntityDb) -> list[SuggestedView]:
-    """(view class, entities, title) for every view the data calls for, in a stable order."""
-    by_kind: dict[type[View], list[EntityPath]] = {kind: [] for kind in VIEW_KINDS}
-    for entity in db.entities():
-        if is_hidden_entity(entity):
-            continue
-        for kind in VIEW_KINDS:
-            if kind.accepts(db, entity):
-                by_kind[kind].append(entity)
-                # Points and images can share an entity with a log or a plot: keep looking
-                # only for the text log, which is a different kind of panel.
-                if kind is not TextLogView:
-                    if TextLogView.accepts(db, entity) and entity not in by_kind[TextLogView]:
-                        by_kind[TextLogView].append(entity)
-                    break
-    out: list[SuggestedView] = []
-    out += _grouped(TimeSeriesView, by_kind[TimeSeriesView])
-    if by_kind[Points3DView]:
-        out.append((Points3DView, by_kind[Points3DView], "/"))
-    out += _grouped(Points2DView, by_kind[Points2DView])
-    out += [(ImageView, [e], str(e)) for e in by_kind[ImageView]]
-    if by_kind[TextLogView]:
-        out.append((TextLogView, by_kind[TextLogView], "Text log"))
-    return out
-
-
-def view_kind_by_name(name: str) -> type[View] | None:
-    """Look a kind up by its class name or ``kind_name`` (for saved layouts)."""
-    for kind in VIEW_KINDS:
-        if name in (kind.__name__, kind.kind_name):
-            return kind
-    return None
-
-
-# ---------------------------------------------------------------------- layout plans
+    return is_metadata(entity)
 
 
 @dataclass(slots=True)
 class PlannedView:
     """One view the window should show: its class, entities, title, and where it sits."""
 
-    key: tuple[str, str]  # (class name, title) for heuristic views, (class name, view id)
+    key: tuple[str, str]  # (class name, title|origin) for heuristic views, (class, view id)
     cls: type[View]
     entities: list[EntityPath]
     title: str
@@ -111,19 +77,26 @@ class LayoutPlan:
     source: object = None
 
 
+def planned_view(spec: ViewSpec, view_id: str | None = None) -> PlannedView | None:
+    cls = KIND_CLASSES.get(spec.kind)
+    if cls is None:
+        return None
+    key = (cls.__name__, view_id or f"{spec.name}|{spec.origin}")
+    return PlannedView(key, cls, list(spec.entities), spec.name, spec.origin, view_id)
+
+
 def heuristic_plan(db: EntityDb) -> LayoutPlan:
     """The views the data calls for without a blueprint."""
-    return LayoutPlan([PlannedView((cls.__name__, title), cls, list(entities), title)
-                       for cls, entities, title in suggest_views(db)])
+    views = [planned_view(spec) for spec in default_views(db)]
+    return LayoutPlan([v for v in views if v is not None])
 
 
-#: The view class that shows each view kind of a layout (heuristics or a blueprint).
-KIND_CLASSES: dict[str, type[View]] = {
-    "time_series": TimeSeriesView,
-    "text_log": TextLogView,
-    "spatial3d": Points3DView,
-    "spatial2d": Points2DView,
-}
+def view_entities(db: EntityDb, spec: ViewSpec, candidates: list[EntityPath],
+                  cls: type[View]) -> list[EntityPath]:
+    """The candidates a view of ``spec.kind`` draws."""
+    if spec.kind in _SCENE_KINDS:
+        return [e for e in candidates if view_archetypes(db, spec, e)]
+    return [e for e in candidates if cls.accepts(db, e)]
 
 
 def blueprint_plan(db: EntityDb, bp: Blueprint, source: object) -> LayoutPlan:
@@ -133,10 +106,41 @@ def blueprint_plan(db: EntityDb, bp: Blueprint, source: object) -> LayoutPlan:
     views: list[PlannedView] = []
     for bv in bp.views:
         cls = KIND_CLASSES.get(bv.kind or "")
-        if cls is None:
+        if cls is None or not bv.visible:
             continue
         query = EntityFilter(bv.query, bv.origin)
-        entities = [e for e in candidates if query.matches(e) and cls.accepts(db, e)]
-        views.append(PlannedView((cls.__name__, bv.id), cls, entities, bv.name, bv.origin,
-                                 bv.id))
+        spec = ViewSpec(bv.kind or "", bv.name, bv.origin)
+        spec.entities = view_entities(db, spec, [e for e in candidates if query.matches(e)], cls)
+        planned = planned_view(spec, bv.id)
+        if planned is not None:
+            views.append(planned)
     return LayoutPlan(views, bp.root, source)
+
+
+_RESOLVERS: weakref.WeakKeyDictionary[EntityDb, TransformResolver] = weakref.WeakKeyDictionary()
+
+
+def transform_resolver(db: EntityDb) -> TransformResolver:
+    """One resolver per store, shared by its views (its cache is per time cursor)."""
+    resolver = _RESOLVERS.get(db)
+    if resolver is None:
+        resolver = _RESOLVERS[db] = TransformResolver(db)
+    return resolver
+
+
+def create_view(planned: PlannedView, db: EntityDb, time_control: TimeControl) -> View:
+    """The widget of a planned view; spatial views get their scene from the scene layer."""
+    cls = planned.cls
+    if cls is Spatial3DView or cls is Spatial2DView:
+        view = cls(db, planned.entities, time_control, planned.title, origin=planned.origin)
+        dims = 3 if cls is Spatial3DView else 2
+        resolver = transform_resolver(db)
+        cache = SceneCache()
+
+        def scene():  # noqa: ANN202 (a Scene)
+            return build_scene(db, view.origin, view.entities, dims, time_control.timeline,
+                               time_control.time, resolver, cache)
+
+        view.scene_source = scene
+        return view
+    return cls(db, planned.entities, time_control, planned.title)
