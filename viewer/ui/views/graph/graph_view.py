@@ -21,8 +21,8 @@ from collections.abc import Iterable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen, QPolygonF
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsPathItem, QWidget
 
 from viewer.scene.graph_data import (
@@ -149,10 +149,12 @@ class GraphView(View):
                                    self.segments[:, :, 1].ravel(), connect="pairs")
         else:
             self.edge_item.setData([], [])
-        path = QPainterPath()
-        for tri in self.arrow_heads:
-            path.addPolygon(QPolygonF([QPointF(float(x), float(y)) for x, y in tri]))
-            path.closeSubpath()
+        heads = self.arrow_heads
+        if len(heads):  # one sub-path per head (filling closes each one)
+            connect = np.tile(np.array([1, 1, 0], dtype=np.int32), len(heads))
+            path = pg.arrayToQPath(heads[:, :, 0].ravel(), heads[:, :, 1].ravel(), connect)
+        else:
+            path = QPainterPath()
         self.arrow_item.setPath(path)
         self._draw_labels(pos)
 
