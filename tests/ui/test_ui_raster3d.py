@@ -232,3 +232,14 @@ def test_preview_keeps_colours_and_ids():
     x, y = _screen([0.0, 0.0, -1.0])
     assert _is(rgb[int(y), int(x)], GREEN)
     assert frame.entity_at(x, y) == EntityPath.parse("/line")
+
+
+def test_non_finite_positions_are_skipped():
+    pts = _points("/p", [[0.0, 0.0, 0.0], [np.nan, 1.0, 1.0], [np.inf, 0.0, 0.0],
+                         [0.0, 2.0, 1.0]], RED, -1.0)
+    prepared = prepare(_scene(pts))
+    lo, hi = prepared.bounds
+    np.testing.assert_array_equal(lo, [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(hi, [0.0, 2.0, 1.0])
+    frame = render(prepared, _camera(), W, H)
+    assert _is(_rgb(frame), RED).sum() == 2 * 9  # the two finite points, 3x3 discs

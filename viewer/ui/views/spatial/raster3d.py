@@ -76,6 +76,7 @@ class PreparedScene:
     recordings far from the origin). Built once per scene, rendered once per camera move."""
 
     scene: Scene
+    bounds: tuple[np.ndarray, np.ndarray] | None  # (lo, hi) of every drawn position
     center: np.ndarray  # (3,) float64
     radius: float  # half the bounds' diagonal (>= a tiny positive value)
     entities: list[EntityPath]
@@ -141,10 +142,36 @@ class PreparedScene:
         return pts.min(axis=0), pts.max(axis=0)
 
 
-def _homogeneous(xyz: np.ndarray, center: np.ndarray) -> np.ndarray:
-    out = np.ones((4, len(xyz)), dtype=np.float32)
-    out[:3] = (np.asarray(xyz, dtype=np.float64) - center).T
+def _homogeneous(cols: np.ndarray, center: np.ndarray) -> np.ndarray:
+    """(3, n) float64 positions -> (4, n) float32 relative to ``center``, last row 1."""
+    out = np.ones((4, cols.shape[1]), dtype=np.float32)
+    np.subtract(cols, center[:, None], out=out[:3], casting="same_kind")
     return out
+
+
+def _columns(xyz: np.ndarray) -> np.ndarray:
+    """(n, 3) -> contiguous (3, n) float64: reductions along rows are fast."""
+    return np.ascontiguousarray(np.asarray(xyz, dtype=np.float64).T)
+
+
+def _bounds(cols: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(lo, hi) of the finite coordinates of (3, n) column blocks (NaN and inf skipped per
+    coordinate); None when there is none. Much faster than ``Scene.bounds`` on a
+    million points (row-wise reductions of (n, 3) arrays)."""
+    cols = [c for c in cols if c.shape[1]]
+    if not cols:
+        return None
+    with np.errstate(invalid="ignore"):
+        lo = np.fmin.reduce([np.fmin.reduce(c, axis=1) for c in cols])
+        hi = np.fmax.reduce([np.fmax.reduce(c, axis=1) for c in cols])
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all()):  # an inf somewhere: slow path
+        finite = [np.where(np.isfinite(c), c, np.nan) for c in cols]
+        with np.errstate(invalid="ignore"):
+            lo = np.fmin.reduce([np.fmin.reduce(c, axis=1) for c in finite])
+            hi = np.fmax.reduce([np.fmax.reduce(c, axis=1) for c in finite])
+        if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
+            return None
+    return lo, hi
 
 
 def _common_ui_radius(radii: np.ndarray) -> float | None:
@@ -155,12 +182,6 @@ def _common_ui_radius(radii: np.ndarray) -> float | None:
 
 def prepare(scene: Scene) -> PreparedScene:
     """Flatten ``scene`` (dims 3) into the arrays ``render`` reads."""
-    bounds = scene.bounds()
-    if bounds is None:
-        center, radius = np.zeros(3), 1.0
-    else:
-        lo, hi = (np.asarray(b, dtype=np.float64)[:3] for b in bounds)
-        center, radius = (lo + hi) / 2.0, max(float(np.linalg.norm(hi - lo)) / 2.0, 1e-6)
     entities = list(scene.entities)
     p_pos, p_col, p_rad, p_ent = [], [], [], []
     l_seg, l_col, l_rad, l_ent = [], [], [], []
@@ -205,18 +226,27 @@ def prepare(scene: Scene) -> PreparedScene:
     pos = cat(p_pos, (0, 3), np.float64)
     seg = cat(l_seg, (0, 2, 3), np.float64)
     corners = cat(t_pos, (0, 3, 3), np.float64)
+    p_cols = _columns(pos)
+    l_cols = _columns(np.concatenate([seg[:, 0], seg[:, 1]]))
+    t_cols = [_columns(corners[:, k]) for k in range(3)]
+    bounds = _bounds([p_cols, l_cols, *t_cols])
+    if bounds is None:
+        center, radius = np.zeros(3), 1.0
+    else:
+        lo, hi = bounds
+        center, radius = (lo + hi) / 2.0, max(float(np.linalg.norm(hi - lo)) / 2.0, 1e-6)
     n = len(pos)
     p_keys = np.zeros(n, np.uint64)
     p_keys.view(np.uint32).reshape(n, 2)[:, 0] = np.arange(n, dtype=np.uint32)
     p_radius = cat(p_rad, (0,), np.float32)
     l_radius = cat(l_rad, (0,), np.float32)
     return PreparedScene(
-        scene=scene, center=center, radius=radius, entities=entities,
-        p_xyz=_homogeneous(pos, center), p_radius=p_radius,
+        scene=scene, bounds=bounds, center=center, radius=radius, entities=entities,
+        p_xyz=_homogeneous(p_cols, center), p_radius=p_radius,
         p_ui_radius=_common_ui_radius(p_radius), p_keys=p_keys,
-        l_ab=_homogeneous(np.concatenate([seg[:, 0], seg[:, 1]]), center),
+        l_ab=_homogeneous(l_cols, center),
         l_radius=l_radius, l_ui_radius=_common_ui_radius(l_radius),
-        t_xyz=np.stack([_homogeneous(corners[:, k], center) for k in range(3)]),
+        t_xyz=np.stack([_homogeneous(c, center) for c in t_cols]),
         t_rgb=np.ascontiguousarray(cat(t_rgb, (0, 3, 3), np.float32).transpose(1, 0, 2)),
         t_normal=np.ascontiguousarray(cat(t_nrm, (0, 3, 3), np.float32).transpose(1, 0, 2)),
         t_entity=cat(t_ent, (0,), np.int32),
@@ -384,6 +414,14 @@ def _transform(m: np.ndarray, xyz1: np.ndarray) -> np.ndarray:
 def render(prepared: PreparedScene, camera: Camera, width: int, height: int, *,
            px_per_point: float = 1.0, background: int = BACKGROUND) -> Frame:
     """Rasterize ``prepared`` as seen by ``camera`` into a ``width`` x ``height`` frame."""
+    # Non-finite positions and points on the eye's plane give NaN/inf on the way; they are
+    # rejected as off-screen, so the floating-point warnings say nothing.
+    with np.errstate(all="ignore"):
+        return _render(prepared, camera, width, height, px_per_point, background)
+
+
+def _render(prepared: PreparedScene, camera: Camera, width: int, height: int,
+            px_per_point: float, background: int) -> Frame:
     width, height = max(int(width), 1), max(int(height), 1)
     timings: dict[str, float] = {}
     t0 = time.thread_time()
@@ -679,7 +717,7 @@ def project_labels(prepared: PreparedScene, camera: Camera, width: int, height: 
     if not prepared.labels:
         return []
     m, _eye, _f = _view_matrix(prepared, camera, height)
-    pos = _homogeneous(np.stack([p for p, _, _ in prepared.labels]), prepared.center)
+    pos = _homogeneous(_columns(np.stack([p for p, _, _ in prepared.labels])), prepared.center)
     cam = m.astype(np.float64) @ pos
     out = []
     for i in np.flatnonzero(cam[2] > prepared.radius * 1e-4).tolist():

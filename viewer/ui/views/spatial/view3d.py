@@ -135,7 +135,7 @@ class Spatial3DView(View):
         return [f"{e}: {ed.error}" for e, ed in self.scene.entities.items() if ed.error]
 
     def _grow_seen_bounds(self) -> bool:
-        bounds = self.scene.bounds()
+        bounds = self.prepared.bounds
         if bounds is None:
             return False
         lo, hi = (np.asarray(b, np.float64) for b in bounds)
@@ -159,9 +159,7 @@ class Spatial3DView(View):
         fresh = OrbitCamera()
         self.camera.yaw, self.camera.pitch = fresh.yaw, fresh.pitch
         self.auto_fit = True
-        bounds = self.scene.bounds()
-        self.seen_bounds = None if bounds is None else tuple(
-            np.asarray(b, np.float64) for b in bounds)
+        self.seen_bounds = self.prepared.bounds
         self._fit_seen()
         self.update()
 
@@ -232,8 +230,10 @@ class Spatial3DView(View):
         t0 = time.perf_counter()
         preview = self.wants_preview()
         frame = self.frame(preview)
+        # Opaque 0xFFRRGGBB is also valid premultiplied ARGB: the format the backing store
+        # uses, so the blit needs no conversion.
         image = QImage(frame.rgb32.data, frame.width, frame.height, frame.width * 4,
-                       QImage.Format.Format_RGB32)
+                       QImage.Format.Format_ARGB32_Premultiplied)
         painter = QPainter(self)
         try:
             painter.drawImage(QRectF(self.rect()), image,
