@@ -127,3 +127,21 @@ def test_cache_notices_a_new_annotation_context(rrd) -> None:
     b = build_scene(db, P("/"), [P("pts")], 3, "frame", 1, resolver, cache)
     assert a.entities[P("pts")].points[0].colors.tolist() == [[255, 0, 0, 255]]
     assert b.entities[P("pts")].points[0].colors.tolist() == [[0, 0, 255, 255]]
+
+
+def test_a_2d_view_above_a_camera_does_not_show_its_image_space(rrd) -> None:
+    def log(rec):
+        import rerun as rr
+
+        rec.log("world/cam", rr.Pinhole(focal_length=10, width=20, height=10), static=True)
+        rec.log("world/cam/pts", rr.Points2D([[1, 2]]), static=True)
+        rec.log("flat", rr.Points2D([[3, 4]]), static=True)
+
+    db = rrd(log)
+    scene = build_scene(db, P("/"), db.entities(), 2, None, None, TransformResolver(db))
+    assert scene.entities[P("flat")].points[0].positions.tolist() == [[3, 4]]
+    pts = scene.entities[P("world/cam/pts")]
+    assert not pts.points and "/world/cam" in pts.error
+    below = build_scene(db, P("world/cam"), db.entities(), 2, None, None,
+                        TransformResolver(db))
+    assert below.entities[P("world/cam/pts")].points[0].positions.tolist() == [[1, 2]]
