@@ -247,3 +247,61 @@ def test_default_timeline_prefers_own_sequences() -> None:
     assert default_timeline({"log_time": ts, "time": ts}) == "time"
     assert default_timeline({"log_time": ts}) == "log_time"
     assert default_timeline({}) is None
+
+
+_BLUEPRINT_FILES = r"""
+import sys
+import rerun as rr
+import rerun.blueprint as rrb
+out = sys.argv[1]
+rec = rr.RecordingStream("layout_bp", recording_id="run")
+rec.save(f"{out}/run.rrd")
+for f in range(3):
+    rec.set_time("frame", sequence=f)
+    rec.log("world/points", rr.Points3D([[0, 0, f]]))
+    rec.log("world/debug/grid", rr.Points3D([[1, 1, 1]]))
+    rec.log("metrics/loss", rr.Scalars(1.0 / (f + 1)))
+rec.flush()
+rrb.Blueprint(
+    rrb.Horizontal(rrb.Spatial3DView(name="Robot", origin="/world",
+                                     contents=["+ $origin/**", "- /world/debug/**"]),
+                   rrb.BarChartView(name="Unused", origin="/nothing")),
+).save("layout_bp", f"{out}/layout.rbl")
+"""
+
+
+@pytest.fixture(scope="module")
+def blueprint_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("layout_bp")
+    env = {"HOME": str(out), "XDG_CONFIG_HOME": str(out), "XDG_DATA_HOME": str(out),
+           "XDG_CACHE_HOME": str(out), "RERUN_TELEMETRY": "0", "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "-c", _BLUEPRINT_FILES, str(out)], check=True, env=env,
+                   timeout=120)
+    return out
+
+
+def test_an_rbl_given_next_to_a_recording_lays_it_out(capsys, blueprint_files: Path) -> None:
+    code, report = layout(capsys, str(blueprint_files / "run.rrd"),
+                          str(blueprint_files / "layout.rbl"))
+    assert code == 0
+    (rec,) = report["recordings"]
+    assert rec["blueprint"] == "layout.rbl"
+    assert [(v["kind"], v["name"], v["origin"]) for v in rec["views"]] == [
+        ("spatial3d", "Robot", "/world"), ("bar_chart", "Unused", "/nothing")]
+    assert list(rec["views"][0]["entities"]) == ["/world/points"]
+    assert rec["views"][0]["entities"]["/world/points"]["instances"] == 1
+    assert rec["unshown"]["/world/debug/grid"] == "not in any view of the blueprint"
+    assert rec["unshown"]["/metrics/loss"] == "not in any view of the blueprint"
+    # Without the .rbl: the heuristic views, everything shown.
+    code, report = layout(capsys, str(blueprint_files / "run.rrd"))
+    (rec,) = report["recordings"]
+    assert rec["blueprint"] is None
+    assert "/world/debug/grid" in {p for v in rec["views"] for p in v["entities"]}
+
+
+def test_a_blueprint_carried_by_the_recording(capsys, data_dir) -> None:
+    code, report = layout(capsys, str(data_dir / "blueprint.rrd"))
+    (rec,) = report["recordings"]
+    assert rec["blueprint"] == "recording"
+    assert [(v["kind"], v["name"], v["origin"]) for v in rec["views"]] == [
+        ("time_series", "Plots", "/plots")]

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from viewer.log.arrow import ArrowDecodeError
 from viewer.log.inputs import expand_inputs as expand_paths
-from viewer.log.messages import ArrowMsg, SetStoreInfo, StoreId
+from viewer.log.messages import ArrowMsg, BlueprintActivationCommand, SetStoreInfo, StoreId
 from viewer.log.reader import RrdReader
 from viewer.store.chunk import ChunkError
 from viewer.store.decode import chunk_from_msg
@@ -39,14 +39,19 @@ class Inspection:
 
     dbs: dict[StoreId, EntityDb] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
+    #: Blueprint activation commands in file order (``viewer layout`` applies them).
+    activations: list[BlueprintActivationCommand] = field(default_factory=list)
+    #: The file each store was first read from.
+    sources: dict[StoreId, str] = field(default_factory=dict)
 
     def error(self, source: str, message: str) -> None:
         self.errors.append({"source": source, "message": message})
 
-    def db(self, store_id: StoreId) -> EntityDb:
+    def db(self, store_id: StoreId, source: str = "") -> EntityDb:
         db = self.dbs.get(store_id)
         if db is None:
             db = self.dbs[store_id] = EntityDb(store_id)
+            self.sources[store_id] = source
         return db
 
     def report(self) -> dict[str, Any]:
@@ -70,15 +75,16 @@ def inspect_file(path: Path, inspection: Inspection) -> None:
     try:
         for offset, msg in reader.entries():
             if isinstance(msg, SetStoreInfo):
-                inspection.db(msg.store_id).set_store_info(msg)
+                inspection.db(msg.store_id, source).set_store_info(msg)
             elif isinstance(msg, ArrowMsg):
                 try:
                     chunk = chunk_from_msg(msg)
                 except _CHUNK_ERRORS as exc:  # a bad chunk costs that chunk only
                     problems.append((offset, f"chunk of {msg.store_id} skipped: {exc}"))
                     continue
-                inspection.db(msg.store_id).add_chunk(chunk)
-            # A BlueprintActivationCommand only selects a blueprint: nothing to count.
+                inspection.db(msg.store_id, source).add_chunk(chunk)
+            elif isinstance(msg, BlueprintActivationCommand):
+                inspection.activations.append(msg)  # selects a blueprint: nothing to count
     finally:
         reader.close()
     problems.extend((err.offset, err.message) for err in reader.errors)

@@ -1,9 +1,10 @@
-"""``viewer layout FILE... [--json] [--timeline NAME] [--time T]``: default views, no window.
+"""``viewer layout FILE... [--json] [--timeline NAME] [--time T]``: the views, no window.
 
 Files are read like ``viewer inspect`` reads them (our reader, one `EntityDb` per store);
 for every recording the views it would open with, and what each view draws at the time
 cursor, come from the scene layer (`viewer.scene.layout`), the same code the window uses.
-Blueprint stores are not listed (their layouts are the window's business).
+A blueprint for a recording's application (carried by the recording, or in an ``.rbl`` given
+next to it) lays its views out as in the window; blueprint stores themselves are not listed.
 
 Exit codes: 0 all read; 1 a file was missing or damaged (the rest is still printed, the
 problems go to stderr); 2 a usage error (bad ``--time``, a timeline no recording has).
@@ -15,10 +16,13 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
-from viewer.inspect_cmd import inspect_paths
+from viewer.inspect_cmd import Inspection, inspect_paths
 from viewer.log.messages import StoreKind
+from viewer.scene.blueprint import Blueprint, read_blueprint
+from viewer.scene.blueprint_choice import BlueprintChoice
 from viewer.scene.layout import TimeParseError, recording_layout, time_cursor
 from viewer.store.chunk import TimelineKind
 from viewer.store.entity_db import EntityDb
@@ -30,10 +34,37 @@ class LayoutError(ValueError):
     """A request that cannot be answered (unknown timeline, bad time)."""
 
 
-def layout_report(dbs: list[EntityDb], timeline: str | None,
-                  time_text: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def blueprints_for(inspection: Inspection) -> dict[str, tuple[str, Blueprint]]:
+    """Application id -> (label, blueprint) of the blueprint that lays it out, chosen as
+    the window chooses (activation commands in file order, the default otherwise). The
+    label is "recording" when the blueprint came in the same file as a recording of the
+    application, else the name of its file."""
+    choice = BlueprintChoice()
+    for sid in inspection.dbs:
+        choice.add_store(sid)
+    for cmd in inspection.activations:
+        choice.on_activation(cmd)
+    out: dict[str, tuple[str, Blueprint]] = {}
+    apps = {sid.application_id for sid in inspection.dbs if sid.kind == StoreKind.RECORDING}
+    for app in sorted(apps):
+        bsid = choice.store_for(app)
+        bdb = inspection.dbs.get(bsid) if bsid is not None else None
+        bp = read_blueprint(bdb) if bdb is not None else None
+        if bsid is None or bp is None or bp.root is None:
+            continue
+        source = inspection.sources.get(bsid, "")
+        with_recording = any(inspection.sources.get(sid) == source for sid in inspection.dbs
+                             if sid.kind == StoreKind.RECORDING and sid.application_id == app)
+        out[app] = ("recording" if with_recording else Path(source).name, bp)
+    return out
+
+
+def layout_report(dbs: list[EntityDb], timeline: str | None, time_text: str | None,
+                  blueprints: dict[str, tuple[str, Blueprint]] | None = None,
+                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The JSON report and, per recording, the cursor used ({timeline, time, kind}) and
-    the entities that could not be drawn ({errors})."""
+    the entities that could not be drawn ({errors}). ``blueprints``: per application id,
+    the blueprint that lays its recordings out (`blueprints_for`)."""
     if timeline is not None and not any(timeline in db.timelines() for db in dbs):
         known = sorted({name for db in dbs for name in db.timelines()})
         raise LayoutError(f"unknown timeline {timeline!r}; the recordings have: "
@@ -46,7 +77,8 @@ def layout_report(dbs: list[EntityDb], timeline: str | None,
             raise LayoutError(f"bad --time: {exc}") from None
         kind = db.timelines().get(name) if name is not None else None
         errors: list[str] = []
-        recordings.append(recording_layout(db, name, t, errors))
+        blueprint = (blueprints or {}).get(db.store_id.application_id)
+        recordings.append(recording_layout(db, name, t, errors, blueprint))
         cursors.append({"timeline": name, "time": t, "kind": kind, "errors": errors})
     return {"recordings": recordings}, cursors
 
@@ -108,7 +140,8 @@ def run_layout(args: argparse.Namespace, out: TextIO | None = None,
     inspection = inspect_paths(list(args.files))
     dbs = [db for sid, db in inspection.dbs.items() if sid.kind == StoreKind.RECORDING]
     try:
-        report, cursors = layout_report(dbs, args.timeline, args.time)
+        report, cursors = layout_report(dbs, args.timeline, args.time,
+                                        blueprints_for(inspection))
     except LayoutError as exc:
         err.write(f"viewer layout: error: {exc}\n")
         return EXIT_USAGE

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from viewer.scene.blueprint import Blueprint
+from viewer.scene.blueprint_views import blueprint_views, unshown_by_blueprint
 from viewer.scene.build import build_scene
 from viewer.scene.heuristics import (
     MAP_COMPONENTS,
@@ -172,11 +174,23 @@ def view_layout(db: EntityDb, view: ViewSpec, timeline: str | None, t: int | Non
 
 
 def recording_layout(db: EntityDb, timeline: str | None, t: int | None,
-                     errors: list[str] | None = None) -> dict[str, Any]:
-    """One recording's JSON: ids, ``blueprint`` (null: these are the heuristic views),
-    views and the entities no view shows. Drawing errors are appended to ``errors`` as
+                     errors: list[str] | None = None,
+                     blueprint: tuple[str, Blueprint] | None = None) -> dict[str, Any]:
+    """One recording's JSON: ids, ``blueprint`` (null: the heuristic views; "recording":
+    the blueprint the recording carries; else the ``.rbl`` file it came from), views and
+    the entities no view shows. Drawing errors are appended to ``errors`` as
     ``"view 'name': /path: message"``."""
-    views = default_views(db)
+    if blueprint is not None:
+        placed = blueprint_views(db, blueprint[1])
+        views = [p.spec for p in placed if p.spec is not None]
+        hidden = unshown_by_blueprint(db, placed)
+        if errors is not None:
+            errors.extend(f"view {p.view.name!r}: kind {p.view.class_identifier!r} is not "
+                          "drawn by this viewer" for p in placed
+                          if p.spec is None and p.view.visible)
+    else:
+        views = default_views(db)
+        hidden = unshown(db, views)
     resolver = TransformResolver(db)
     store = db.store_id
     out_views = []
@@ -188,7 +202,7 @@ def recording_layout(db: EntityDb, timeline: str | None, t: int | None,
     return {
         "application_id": store.application_id,
         "recording_id": store.recording_id,
-        "blueprint": None,
+        "blueprint": None if blueprint is None else blueprint[0],
         "views": out_views,
-        "unshown": {str(e): reason for e, reason in unshown(db, views).items()},
+        "unshown": {str(e): reason for e, reason in hidden.items()},
     }

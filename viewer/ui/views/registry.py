@@ -14,9 +14,10 @@ from __future__ import annotations
 import weakref
 from dataclasses import dataclass, field
 
-from viewer.scene.blueprint import Blueprint, BlueprintContainer, EntityFilter
+from viewer.scene.blueprint import Blueprint, BlueprintContainer
+from viewer.scene.blueprint_views import blueprint_views
 from viewer.scene.build import SceneCache, build_scene
-from viewer.scene.heuristics import ViewSpec, default_views, is_metadata, view_archetypes
+from viewer.scene.heuristics import ViewSpec, default_views, is_metadata
 from viewer.scene.transforms import TransformResolver
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
@@ -46,8 +47,6 @@ KIND_CLASSES: dict[str, type[View]] = {
     "map": MapView,
     "dataframe": DataframeView,
 }
-#: Kinds whose entities the scene layer's archetype rules select (the others: ``accepts``).
-_SCENE_KINDS = ("spatial3d", "spatial2d", "time_series", "text_log")
 
 
 def is_hidden_entity(entity: EntityPath) -> bool:
@@ -91,30 +90,12 @@ def heuristic_plan(db: EntityDb) -> LayoutPlan:
     return LayoutPlan([v for v in views if v is not None])
 
 
-def view_entities(db: EntityDb, spec: ViewSpec, candidates: list[EntityPath],
-                  cls: type[View]) -> list[EntityPath]:
-    """The candidates a view of ``spec.kind`` draws."""
-    if spec.kind in _SCENE_KINDS:
-        return [e for e in candidates if view_archetypes(db, spec, e)]
-    return [e for e in candidates if cls.accepts(db, e)]
-
-
 def blueprint_plan(db: EntityDb, bp: Blueprint, source: object) -> LayoutPlan:
-    """The views a blueprint sets, each with the entities its contents query selects and its
-    kind can show; views of kinds this viewer lacks are left out (the window reports them)."""
-    candidates = [e for e in db.entities() if not is_hidden_entity(e)]
-    views: list[PlannedView] = []
-    for bv in bp.views:
-        cls = KIND_CLASSES.get(bv.kind or "")
-        if cls is None or not bv.visible:
-            continue
-        query = EntityFilter(bv.query, bv.origin)
-        spec = ViewSpec(bv.kind or "", bv.name, bv.origin)
-        spec.entities = view_entities(db, spec, [e for e in candidates if query.matches(e)], cls)
-        planned = planned_view(spec, bv.id)
-        if planned is not None:
-            views.append(planned)
-    return LayoutPlan(views, bp.root, source)
+    """The views a blueprint sets (`viewer.scene.blueprint_views`); views of kinds this
+    viewer lacks are left out (the window reports them)."""
+    views = [planned_view(p.spec, p.view.id) for p in blueprint_views(db, bp)
+             if p.spec is not None]
+    return LayoutPlan([v for v in views if v is not None], bp.root, source)
 
 
 _RESOLVERS: weakref.WeakKeyDictionary[EntityDb, TransformResolver] = weakref.WeakKeyDictionary()
