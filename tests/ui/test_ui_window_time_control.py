@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from viewer.scene.layout import default_timeline
 from viewer.store.chunk import TimelineKind
 from viewer.ui.time_control import TimeControl
 from viewer.ui.time_format import format_time
-from viewer.ui.time_panel import preferred_timeline
 
 
 def test_ui_window_advance_sequence_and_stop_at_end(qtbot):
@@ -47,7 +47,7 @@ def test_ui_window_step_clamps_or_wraps(qtbot):
     assert tc.time == 10
 
 
-def test_ui_window_time_formats_and_preferred_timeline():
+def test_ui_window_time_formats_and_default_timeline():
     assert format_time(TimelineKind.SEQUENCE, 42) == "#42"
     assert format_time(TimelineKind.TIMESTAMP, 1_700_000_000_123_000_000) == "2023-11-14 22:13:20.123Z"
     assert format_time(TimelineKind.DURATION, 62_500_000_000) == "+1m 02.500s"
@@ -55,6 +55,6 @@ def test_ui_window_time_formats_and_preferred_timeline():
     assert format_time(None, None) == "–"
     kinds = {"log_time": TimelineKind.TIMESTAMP, "time": TimelineKind.TIMESTAMP,
              "frame": TimelineKind.SEQUENCE}
-    assert preferred_timeline(kinds) == "frame"
-    assert preferred_timeline({"log_time": TimelineKind.TIMESTAMP}) == "log_time"
-    assert preferred_timeline({}) is None
+    assert default_timeline(kinds) == "frame"
+    assert default_timeline({"log_time": TimelineKind.TIMESTAMP}) == "log_time"
+    assert default_timeline({}) is None

@@ -30,6 +30,7 @@ from viewer.ingest.changes import FrameChanges
 from viewer.ingest.hub import IngestHub
 from viewer.ingest.tracing import TRACER
 from viewer.log.messages import StoreId, StoreKind
+from viewer.scene.layout import default_timeline
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.store.memory import format_bytes, parse_memory_limit
@@ -43,7 +44,7 @@ from viewer.ui.recordings_panel import RecordingsPanel, source_status
 from viewer.ui.selection_panel import SelectionPanel
 from viewer.ui.settings import AppSettings
 from viewer.ui.time_control import TimeControl
-from viewer.ui.time_panel import TimePanel, preferred_timeline
+from viewer.ui.time_panel import TimePanel
 from viewer.ui.views.base import data_redraw_queue
 from viewer.ui.views_area import ViewsArea
 
@@ -494,7 +495,7 @@ class MainWindow(QMainWindow):
                 host.on_data_changed(changed)
         if sc.timelines_changed or sc.new_timelines:
             if tc.timeline is None:
-                tc.set_timeline(preferred_timeline(db.timelines()))
+                tc.set_timeline(default_timeline(db.timelines()))
             rng = db.time_range(tc.timeline) if tc.timeline else None
             if rng is not None and (tc.follow or tc.time is None or (not ui.cursor_touched and not ui.live)):
                 tc.set_time(rng[1], by_data=True)

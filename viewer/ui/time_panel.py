@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from viewer.scene.layout import AUTOMATIC_TIMELINES, default_timeline
 from viewer.store.chunk import TimelineKind
 from viewer.store.entity_db import EntityDb
 from viewer.ui.icons import playback_icon
@@ -27,20 +28,6 @@ from viewer.ui.time_format import format_span, format_time
 
 SLIDER_STEPS = 10_000  # slider resolution for wide (ns) ranges
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
-# Timelines the SDK adds by itself: shown last, chosen only when there is nothing else.
-_AUTOMATIC_TIMELINES = ("log_time", "log_tick")
-
-
-def preferred_timeline(timelines: dict[str, TimelineKind]) -> str | None:
-    """The user's own timelines first (sequence before temporal), ``log_time`` last."""
-    if not timelines:
-        return None
-
-    def rank(name: str) -> tuple[int, int, str]:
-        auto = name in _AUTOMATIC_TIMELINES
-        return (int(auto), 0 if timelines[name] is TimelineKind.SEQUENCE else 1, name)
-
-    return min(timelines, key=rank)
 
 
 class TimePanel(QWidget):
@@ -177,11 +164,11 @@ class TimePanel(QWidget):
         try:
             self.timeline_combo.clear()
             timelines = self.db.timelines() if self.db is not None else {}
-            names = sorted(timelines, key=lambda n: (n in _AUTOMATIC_TIMELINES, n))
+            names = sorted(timelines, key=lambda n: (n in AUTOMATIC_TIMELINES, n))
             for name in names:
                 self.timeline_combo.addItem(f"{name}  ({timelines[name].value})", name)
             if self.tc is not None and self.tc.timeline is None:
-                self.tc.set_timeline(preferred_timeline(timelines))
+                self.tc.set_timeline(default_timeline(timelines))
             current = self.tc.timeline if self.tc is not None else None
             if current in names:
                 self.timeline_combo.setCurrentIndex(names.index(current))
