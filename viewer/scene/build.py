@@ -13,7 +13,7 @@ because a transform elsewhere moved).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -197,16 +197,17 @@ def _draw_key(db: EntityDb, ctx: VisualizerContext, entity: EntityPath,
     ann = ctx.annotations_for(entity)
     poses = transform.instance_poses
     camera = getattr(transform, "origin_from_camera", None)
+    pin = transform.pinhole  # its plane distance may be a default that follows the scene
     return (
         ctx.dims, ctx.origin, tuple(rows), (ann.source, ann.row_id),
         np.asarray(transform.origin_from_entity, np.float64).tobytes(),
         None if poses is None else np.asarray(poses, np.float64).tobytes(),
         None if camera is None else np.asarray(camera, np.float64).tobytes(),
         transform.image_space,
+        None if pin is None else (np.asarray(pin.image_from_camera, np.float64).tobytes(),
+                                  pin.resolution, pin.camera_xyz, pin.image_plane_distance),
     )
 
 
 _IDENTITY_TRANSFORM = EntityTransform(
     origin_from_entity=np.eye(4), instance_poses=None, image_space=None, pinhole=None)
-
-Visualize = Callable[[VisualizerContext, EntityPath, EntityDraw], None]
