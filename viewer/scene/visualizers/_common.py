@@ -184,8 +184,8 @@ def add_labels(ctx: VisualizerContext, entity: EntityPath, archetype: str,
         show = len(texts) == 1 or n < MAX_DEFAULT_LABELS
     if not show:
         return
-    finite = positions[np.isfinite(positions).all(axis=1)] if n else positions
     if len(texts) == 1 and n > 1:
+        finite = positions[np.isfinite(positions).all(axis=1)]
         if not len(finite):
             return
         center = (finite.min(axis=0) + finite.max(axis=0)) / 2.0
