@@ -51,13 +51,12 @@ import bisect
 import itertools
 import math
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 
-from viewer.scene.query import Index, LatestAt
+from viewer.scene.query import CLEAR, Index, LatestAt
 from viewer.store.chunk import Chunk
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
@@ -114,8 +113,6 @@ _EYE4 = np.eye(4)
 _EYE4.flags.writeable = False
 _SNAPSHOTS = 4  # time cursors kept
 _PARSED_PER_TABLE = 256  # parsed rows kept per entity and archetype
-_T3D_ROWS = 1 << 18  # Transform3D rows kept computed (128 bytes each)
-_VECTOR_MIN_ROWS = 32  # smaller chunks: Transform3D rows are computed one at a time
 #: The time static rows sort at (before any time), as in query.py.
 STATIC_TIME = -(1 << 63)
 
@@ -177,7 +174,7 @@ class Resolved(dict[EntityPath, EntityTransform]):
 
 def _frozen(m: np.ndarray) -> np.ndarray:
     """Cached matrices are shared between callers: make them read-only."""
-    m.flags.writeable = False
+    m.setflags(write=False)  # much cheaper than assigning m.flags.writeable
     return m
 
 
@@ -247,22 +244,73 @@ def _first_cell(query: LatestAt, entity: EntityPath, component: str) -> object |
     return cell[0].as_py()
 
 
-# ------------------------------------------------------------------ archetype rows
+# ------------------------------------------------------------------ Transform3D, batched
 
 
-def _mono(column: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per row of a list column: (has a value, has more than one, index of the first value
-    in ``column.values``)."""
-    offsets = np.asarray(column.offsets, dtype=np.int64)
-    counts = np.diff(offsets)
-    if column.null_count:
-        counts = np.where(column.is_valid().to_numpy(zero_copy_only=False), counts, 0)
-    return counts >= 1, counts > 1, offsets[:-1]
+_T3D_ERRORS = (
+    None,
+    "Transform3D: more than one value in a row",
+    "Transform3D with named frames (child_frame/parent_frame) skipped",
+    "Transform3D: rotation axis of zero length",
+    "Transform3D: quaternion of zero length",
+    "Transform3D: zero scale",
+    "Transform3D: singular mat3x3",
+    "Transform3D: child-from-parent transform is not invertible",
+    "Transform3D: not finite",
+)
+_WIDTH = {T3D_TRANSLATION: 3, T3D_QUATERNION: 4, T3D_SCALE: 3, T3D_MAT3X3: 9}
 
 
-def _fixed(values: pa.Array, k: int) -> np.ndarray:
-    """(m, k) float64 from a fixed-size-list array (slice-aware)."""
-    return values.flatten().to_numpy(zero_copy_only=False).astype(np.float64).reshape(-1, k)
+@dataclass(slots=True)
+class _Column:
+    """One Transform3D field of a chunk: per row whether it has a value, more than one, the
+    index of its first value, and the values (zero-copy numpy where arrow allows)."""
+
+    has: np.ndarray
+    multi: np.ndarray
+    first: np.ndarray
+    values: object  # (m, k) floats; (axes, angles) for axis-angle; list of str for frames
+
+
+def _columns(chunk: Chunk) -> dict[str, _Column]:
+    out: dict[str, _Column] = {}
+    for name in TRANSFORM3D:
+        column = chunk.components.get(name)
+        if column is None:
+            continue
+        offsets = np.asarray(column.offsets, dtype=np.int64)
+        counts = np.diff(offsets)
+        if column.null_count:
+            counts = np.where(column.is_valid().to_numpy(zero_copy_only=False), counts, 0)
+        child = column.values  # offsets index into it directly
+        values: object
+        if name in _WIDTH:
+            values = child.flatten().to_numpy(zero_copy_only=False).reshape(-1, _WIDTH[name])
+        elif name == T3D_AXIS_ANGLE:
+            parts = dict(zip([f.name for f in child.type], child.flatten(), strict=True))
+            values = (parts["axis"].flatten().to_numpy(zero_copy_only=False).reshape(-1, 3),
+                      parts["angle"].to_numpy(zero_copy_only=False))
+        elif name == T3D_RELATION:
+            values = child.to_numpy(zero_copy_only=False)
+        else:  # frame names
+            values = child.to_pylist()
+        out[name] = _Column(counts >= 1, counts > 1, offsets[:-1], values)
+    return out
+
+
+_columns_cache: OrderedDict[bytes, dict[str, _Column]] = OrderedDict()
+_COLUMN_CHUNKS = 4096  # chunks whose Transform3D columns are kept
+
+
+def _columns_of(chunk: Chunk) -> dict[str, _Column]:
+    hit = _columns_cache.get(chunk.id)
+    if hit is None:
+        hit = _columns_cache[chunk.id] = _columns(chunk)
+        if len(_columns_cache) > _COLUMN_CHUNKS:
+            _columns_cache.popitem(last=False)
+    else:
+        _columns_cache.move_to_end(chunk.id)
+    return hit
 
 
 def _rodrigues(axes: np.ndarray, angles: np.ndarray) -> np.ndarray:
@@ -287,148 +335,81 @@ def _quat_matrices(q: np.ndarray) -> np.ndarray:
     ], -2)
 
 
-_T3D_ERRORS = (
-    None,
-    "Transform3D: more than one value in a row",
-    "Transform3D with named frames (child_frame/parent_frame) skipped",
-    "Transform3D: rotation axis of zero length",
-    "Transform3D: quaternion of zero length",
-    "Transform3D: zero scale",
-    "Transform3D: singular mat3x3",
-    "Transform3D: child-from-parent transform is not invertible",
-    "Transform3D: not finite",
-)
-
-
-def transform3d_rows(chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
-    """Every row's Transform3D of a chunk at once: ((n, 4, 4) parent_from_entity, (n,) error
-    code into ``_T3D_ERRORS``). Rows with an error (or no field) hold identity."""
-    n = chunk.num_rows
-    m3 = np.tile(np.eye(3), (n, 1, 1))
-    t = np.zeros((n, 3))
-    err = np.zeros(n, dtype=np.int8)
+def transform3d_batch(refs: Sequence[tuple[Chunk, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """The Transform3D rows ``refs`` (chunk, row) as ((k, 4, 4) parent_from_entity, (k,) error
+    code into ``_T3D_ERRORS``); rows with an error hold identity. One numpy pass for all rows,
+    so a new time cursor costs the same few array operations for 5 or 500 links."""
+    k = len(refs)
+    present = {name: np.zeros(k, dtype=bool) for name in TRANSFORM3D}
+    floats = {name: np.zeros((k, w)) for name, w in _WIDTH.items()}
+    axes, angles = np.zeros((k, 3)), np.zeros(k)
+    relation = np.zeros(k, dtype=np.int64)
+    err = np.zeros(k, dtype=np.int8)
+    for i, (chunk, row) in enumerate(refs):
+        for name, col in _columns_of(chunk).items():
+            if not col.has[row]:
+                continue
+            if col.multi[row]:
+                err[i] = err[i] or 1
+            j = col.first[row]
+            if name in _WIDTH:
+                floats[name][i] = col.values[j]  # type: ignore[index]
+            elif name == T3D_AXIS_ANGLE:
+                axes[i] = col.values[0][j]  # type: ignore[index]
+                angles[i] = col.values[1][j]  # type: ignore[index]
+            elif name == T3D_RELATION:
+                relation[i] = col.values[j]  # type: ignore[index]
+            elif col.values[j]:  # type: ignore[index]  # a named frame
+                err[i] = err[i] or 2
+            present[name][i] = True
 
     def flag(rows: np.ndarray, code: int) -> None:
         err[rows & (err == 0)] = code
 
-    cols = {f: chunk.components[f] for f in TRANSFORM3D if f in chunk.components}
-    mono = {f: _mono(c) for f, c in cols.items()}
-    for _has, multi, _ in mono.values():
-        flag(multi, 1)
-    for name in (T3D_PARENT_FRAME, T3D_CHILD_FRAME):
-        if name in cols:
-            has, _, first = mono[name]
-            names = cols[name].values.to_pylist()
-            named = np.array([bool(has[r] and names[first[r]]) for r in range(n)], dtype=bool)
-            flag(named, 2)
-    if T3D_TRANSLATION in cols:
-        has, _, first = mono[T3D_TRANSLATION]
-        t[has] = _fixed(cols[T3D_TRANSLATION].values, 3)[first[has]]
-    if T3D_AXIS_ANGLE in cols:
-        has, _, first = mono[T3D_AXIS_ANGLE]
-        parts = dict(zip([f.name for f in cols[T3D_AXIS_ANGLE].values.type],
-                         cols[T3D_AXIS_ANGLE].values.flatten(), strict=True))
-        axes = _fixed(parts["axis"], 3)[first[has]]
-        angles = parts["angle"].to_numpy(zero_copy_only=False).astype(np.float64)[first[has]]
+    m3 = np.tile(np.eye(3), (k, 1, 1))
+    rows = present[T3D_AXIS_ANGLE]
+    if rows.any():
         norms = np.linalg.norm(axes, axis=1)
-        ok = (norms > 0) & np.isfinite(norms) & np.isfinite(angles)
-        rows = np.flatnonzero(has)
-        bad = np.zeros(n, dtype=bool)
-        bad[rows[~ok]] = True
+        bad = rows & ~((norms > 0) & np.isfinite(norms) & np.isfinite(angles))
         flag(bad, 3)
-        rows, axes, angles = rows[ok], axes[ok] / norms[ok, None], angles[ok]
-        m3[rows] = m3[rows] @ _rodrigues(axes, angles)
-    if T3D_QUATERNION in cols:
-        has, _, first = mono[T3D_QUATERNION]
-        q = _fixed(cols[T3D_QUATERNION].values, 4)[first[has]]
+        rows = rows & ~bad
+        m3[rows] = m3[rows] @ _rodrigues(axes[rows] / norms[rows, None], angles[rows])
+    rows = present[T3D_QUATERNION]
+    if rows.any():
+        q = floats[T3D_QUATERNION]
         norms = np.linalg.norm(q, axis=1)
-        ok = (norms > 0) & np.isfinite(norms)
-        rows = np.flatnonzero(has)
-        bad = np.zeros(n, dtype=bool)
-        bad[rows[~ok]] = True
+        bad = rows & ~((norms > 0) & np.isfinite(norms))
         flag(bad, 4)
-        rows = rows[ok]
-        m3[rows] = m3[rows] @ _quat_matrices(q[ok] / norms[ok, None])
-    if T3D_SCALE in cols:
-        has, _, first = mono[T3D_SCALE]
-        scale = _fixed(cols[T3D_SCALE].values, 3)[first[has]]
-        rows = np.flatnonzero(has)
-        bad = np.zeros(n, dtype=bool)
-        bad[rows[~scale.any(axis=1)]] = True
-        flag(bad, 5)
-        m3[rows] = m3[rows] * scale[:, None, :]  # == m3 @ diag(scale)
-    if T3D_MAT3X3 in cols:
-        has, _, first = mono[T3D_MAT3X3]
-        mats = _fixed(cols[T3D_MAT3X3].values, 9)[first[has]].reshape(-1, 3, 3)
-        mats = mats.transpose(0, 2, 1)  # stored column-major
-        rows = np.flatnonzero(has)
-        bad = np.zeros(n, dtype=bool)
-        bad[rows[np.linalg.det(mats) == 0.0]] = True
-        flag(bad, 6)
-        m3[rows] = m3[rows] @ mats
-    out = np.zeros((n, 4, 4))
+        rows = rows & ~bad
+        m3[rows] = m3[rows] @ _quat_matrices(q[rows] / norms[rows, None])
+    rows = present[T3D_SCALE]
+    if rows.any():
+        scale = floats[T3D_SCALE]
+        flag(rows & ~scale.any(axis=1), 5)
+        m3[rows] = m3[rows] * scale[rows, None, :]  # == m3 @ diag(scale)
+    rows = present[T3D_MAT3X3]
+    if rows.any():
+        mats = floats[T3D_MAT3X3].reshape(-1, 3, 3).transpose(0, 2, 1)  # stored column-major
+        flag(rows & (np.linalg.det(mats) == 0.0), 6)
+        m3[rows] = m3[rows] @ mats[rows]
+    out = np.zeros((k, 4, 4))
     out[:, :3, :3] = m3
-    out[:, :3, 3] = t
+    out[:, :3, 3] = floats[T3D_TRANSLATION]
     out[:, 3, 3] = 1.0
-    if T3D_RELATION in cols:
-        has, _, first = mono[T3D_RELATION]
-        rel = cols[T3D_RELATION].values.to_numpy(zero_copy_only=False)
-        inverted = np.zeros(n, dtype=bool)
-        inverted[has] = rel[first[has]] == CHILD_FROM_PARENT
+    inverted = present[T3D_RELATION] & (relation == CHILD_FROM_PARENT) & (err == 0)
+    if inverted.any():
         det = np.linalg.det(m3)
         singular = inverted & ~((det != 0.0) & np.isfinite(det))
         flag(singular, 7)
-        inverted &= ~singular & (err == 0)
+        inverted &= ~singular
         if inverted.any():
             out[inverted] = np.linalg.inv(out[inverted])
     flag(~np.isfinite(out).all(axis=(1, 2)), 8)
     out[err != 0] = np.eye(4)
-    out.flags.writeable = False
     return out, err
 
 
-def transform3d_row(cells: dict[str, list]) -> tuple[np.ndarray, int]:
-    """One row's parent_from_entity and error code (``transform3d_rows`` for one row: used
-    for small chunks, where the vectorized form costs more than it saves)."""
-    if any(len(v) > 1 for v in cells.values()):
-        return _EYE4, 1
-    if cells.get(T3D_PARENT_FRAME, [None])[0] or cells.get(T3D_CHILD_FRAME, [None])[0]:
-        return _EYE4, 2
-    m3 = np.eye(3)
-    if T3D_AXIS_ANGLE in cells:
-        aa = cells[T3D_AXIS_ANGLE][0]
-        rot = _axis_angle(aa["axis"], aa["angle"])
-        if rot is None:
-            return _EYE4, 3
-        m3 = m3 @ rot
-    if T3D_QUATERNION in cells:
-        rot = _quaternion(cells[T3D_QUATERNION][0])
-        if rot is None:
-            return _EYE4, 4
-        m3 = m3 @ rot
-    if T3D_SCALE in cells:
-        scale = cells[T3D_SCALE][0]
-        if not any(scale):
-            return _EYE4, 5
-        m3 = m3 * np.asarray(scale, dtype=np.float64)
-    if T3D_MAT3X3 in cells:
-        mat = _mat3x3(cells[T3D_MAT3X3][0])
-        if np.linalg.det(mat) == 0.0:
-            return _EYE4, 6
-        m3 = m3 @ mat
-    out = np.eye(4)
-    out[:3, :3] = m3
-    if T3D_TRANSLATION in cells:
-        out[:3, 3] = cells[T3D_TRANSLATION][0]
-    if cells.get(T3D_RELATION, [None])[0] == CHILD_FROM_PARENT:
-        det = np.linalg.det(m3)
-        if det == 0.0 or not math.isfinite(det):
-            return _EYE4, 7
-        out = np.linalg.inv(out)
-    if not np.isfinite(out).all():
-        return _EYE4, 8
-    out.flags.writeable = False
-    return out, 0
+# ------------------------------------------------------------------ poses and pinholes, per row
 
 
 def _poses(cells: dict[str, list]) -> tuple[np.ndarray | None, str | None]:
@@ -460,8 +441,7 @@ def _poses(cells: dict[str, list]) -> tuple[np.ndarray | None, str | None]:
     poses[:, :3, :3] = rot
     if POSES[0] in cells:
         poses[:, :3, 3] = clamped(cells[POSES[0]])
-    poses.flags.writeable = False
-    return poses, "InstancePoses3D: invalid rotation treated as identity" if invalid else None
+    return _frozen(poses), "InstancePoses3D: invalid rotation treated as identity" if invalid else None
 
 
 @dataclass(slots=True, frozen=True)
@@ -478,37 +458,17 @@ def _pinhole_row(cells: dict[str, list]) -> tuple[_PinholeRow | None, str | None
     image_from_camera = _mat3x3(cells[PIN_IMAGE_FROM_CAMERA][0])
     if image_from_camera[0, 0] == 0.0 or image_from_camera[1, 1] == 0.0:
         return None, "Pinhole: zero focal length"
-    image_from_camera.flags.writeable = False
     resolution = None
     if PIN_RESOLUTION in cells:
         w, h = cells[PIN_RESOLUTION][0]
         resolution = (float(w), float(h))
-    return _PinholeRow(image_from_camera, resolution), None
+    return _PinholeRow(_frozen(image_from_camera), resolution), None
 
 
-def _transform3d(cells: dict[str, list]) -> tuple[np.ndarray | None, str | None]:
-    matrix, code = transform3d_row(cells)
-    return (matrix, None) if code == 0 else (None, _T3D_ERRORS[code])
+_PARSERS = {POSES: _poses, PINHOLE_ATOMIC: _pinhole_row}
 
 
-_PARSERS = {TRANSFORM3D: _transform3d, POSES: _poses, PINHOLE_ATOMIC: _pinhole_row}
-_t3d_chunks: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-_t3d_rows_cached = 0
-
-
-def _t3d_of_chunk(chunk: Chunk) -> tuple[np.ndarray, np.ndarray]:
-    """``transform3d_rows`` of a chunk, kept for the last ``_T3D_ROWS`` rows' worth of chunks."""
-    global _t3d_rows_cached
-    hit = _t3d_chunks.get(chunk.id)
-    if hit is not None:
-        _t3d_chunks.move_to_end(chunk.id)
-        return hit
-    hit = _t3d_chunks[chunk.id] = transform3d_rows(chunk)
-    _t3d_rows_cached += chunk.num_rows
-    while _t3d_rows_cached > _T3D_ROWS and len(_t3d_chunks) > 1:
-        _, (mats, _) = _t3d_chunks.popitem(last=False)
-        _t3d_rows_cached -= len(mats)
-    return hit
+# ------------------------------------------------------------------ atomic rows
 
 
 def _is_sorted(keys: list[Index]) -> bool:
@@ -517,9 +477,8 @@ def _is_sorted(keys: list[Index]) -> bool:
 
 class _AtomicRows:
     """Every row of one entity that logged any field of one archetype, on one timeline,
-    sorted by (time, RowId); static rows sort first. Latest-at is then one bisect. Rows
-    are parsed when first asked for. New chunks that only add later rows are appended;
-    anything else rebuilds."""
+    sorted by (time, RowId); static rows sort first. Latest-at is then one bisect. New
+    chunks that only add later rows are appended; anything else rebuilds."""
 
     __slots__ = ("chunk_ids", "fields", "generation", "keys", "parsed", "refs", "times")
 
@@ -596,11 +555,7 @@ class _AtomicRows:
         return bisect.bisect_right(self.times, t) - 1
 
     def parse(self, pos: int) -> tuple[object, str | None]:
-        if self.fields == TRANSFORM3D and self.refs[pos][0].num_rows >= _VECTOR_MIN_ROWS:
-            chunk, row = self.refs[pos]
-            mats, err = _t3d_of_chunk(chunk)
-            code = int(err[row])
-            return (mats[row], None) if code == 0 else (None, _T3D_ERRORS[code])
+        """A pose or pinhole row, parsed once (the last few hundred are kept)."""
         key = self.keys[pos]
         hit = self.parsed.get(key)
         if hit is None:
@@ -622,21 +577,36 @@ class _AtomicRows:
 
 
 @dataclass(slots=True)
-class _Local:
-    """What one entity contributes at the cursor, before any chaining."""
+class _Info:
+    """Which transform archetypes an entity holds (per entity generation) and its row tables
+    (kept across generations: they update incrementally)."""
 
-    parent_from_entity: np.ndarray | None  # None: no Transform3D (identity)
-    poses: np.ndarray | None
-    pinhole: PinholeInfo | None
-    error: str | None
+    generation: int
+    comps: frozenset[str]
+    t3d: bool
+    poses: bool
+    pinhole: bool
+    clear: bool  # holds Clear rows
+    named_frame: bool  # holds CoordinateFrame rows
+    tables: dict[tuple[int, str | None], _AtomicRows]
 
 
-@dataclass(slots=True)
-class _Frame:
-    """An entity's frame in its space: ``space`` is the root "/" or a pinhole entity."""
+class _Node:
+    """One entity at one cursor: what it logs itself and its frame in its space (the root
+    "/" or a pinhole entity)."""
 
-    space: EntityPath
-    root_from_entity: np.ndarray  # space root coordinates <- entity coordinates
+    __slots__ = ("clearable", "error", "generation", "parent_from_entity", "pinhole", "poses",
+                 "root_from_entity", "space")
+
+    def __init__(self, generation: int, clearable: bool) -> None:
+        self.generation = generation
+        self.clearable = clearable  # a Clear on it or an ancestor could hide rows
+        self.parent_from_entity: np.ndarray | None = None  # None: no Transform3D (identity)
+        self.poses: np.ndarray | None = None
+        self.pinhole: PinholeInfo | None = None
+        self.error: str | None = None
+        self.space: EntityPath | None = None
+        self.root_from_entity: np.ndarray = _EYE4  # space root coordinates <- entity coordinates
 
 
 @dataclass(slots=True)
@@ -653,11 +623,12 @@ class _Snapshot:
 
     def __init__(self, db_generation: int) -> None:
         self.db_generation = db_generation
-        self.generations: dict[EntityPath, int] = {}
-        self.locals: dict[EntityPath, _Local] = {}
-        self.frames: dict[EntityPath, _Frame] = {}
+        self.nodes: dict[EntityPath, _Node] = {}
         self.spaces: dict[EntityPath, _Space] = {}
         self.answers: dict[tuple[EntityPath, tuple[EntityPath, ...]], Resolved] = {}
+
+
+_FIELD_SETS = {id(TRANSFORM3D): 0, id(POSES): 1, id(PINHOLE_ATOMIC): 2}
 
 
 class TransformResolver:
@@ -669,8 +640,7 @@ class TransformResolver:
         self._snapshots: OrderedDict[tuple[str | None, int | None, float], _Snapshot] = (
             OrderedDict()
         )
-        self._relevant: dict[EntityPath, tuple[int, tuple[str, ...]]] = {}
-        self._rows: dict[tuple[EntityPath, tuple[str, ...], str | None], _AtomicRows] = {}
+        self._infos: dict[EntityPath, _Info] = {}
 
     # ---------------------------------------------------------------- public
 
@@ -695,7 +665,7 @@ class TransformResolver:
         for component in (VIEW_COORDINATES, PIN_CAMERA_XYZ):
             path: EntityPath | None = origin
             while path is not None:
-                if component in self._components(path):
+                if component in self._info(path).comps:
                     code = _view_code(_first_cell(query, path, component))  # type: ignore[arg-type]
                     if code is not None:
                         return up_axis_of(code) or "+Z"
@@ -714,7 +684,7 @@ class TransformResolver:
         gen = self.db.generation
         if snap is not None and snap.db_generation != gen:
             entity_generation = self.db.entity_generation
-            if all(entity_generation(e) == g for e, g in snap.generations.items()):
+            if all(entity_generation(e) == n.generation for e, n in snap.nodes.items()):
                 snap.db_generation = gen
             else:
                 snap = None
@@ -726,106 +696,168 @@ class TransformResolver:
         self._snapshots.move_to_end(key)
         return snap
 
-    def _components(self, entity: EntityPath) -> tuple[str, ...]:
-        """The transform-related components an entity has ever held (cached per generation)."""
+    def _info(self, entity: EntityPath) -> _Info:
         gen = self.db.entity_generation(entity)
-        hit = self._relevant.get(entity)
-        if hit is not None and hit[0] == gen:
-            return hit[1]
-        comps = tuple(c for c in self.db.components(entity) if c in _RELEVANT)
-        self._relevant[entity] = (gen, comps)
-        return comps
+        info = self._infos.get(entity)
+        if info is not None and info.generation == gen:
+            return info
+        comps = frozenset(c for c in self.db.components(entity) if c in _RELEVANT or c == CLEAR)
+        info = self._infos[entity] = _Info(
+            gen, comps,
+            t3d=not comps.isdisjoint(TRANSFORM3D),
+            poses=not comps.isdisjoint(POSES),
+            pinhole=PIN_IMAGE_FROM_CAMERA in comps,
+            clear=CLEAR in comps,
+            named_frame=COORDINATE_FRAME in comps,
+            tables={} if info is None else info.tables,
+        )
+        return info
 
     # ---------------------------------------------------------------- frames
 
-    def _frame(self, snap: _Snapshot, query: LatestAt, entity: EntityPath) -> _Frame:
-        frame = snap.frames.get(entity)
-        if frame is not None:
-            return frame
-        # Walk up to the nearest known frame, then down again (no recursion).
-        chain: list[EntityPath] = []
-        path: EntityPath | None = entity
-        while path is not None and path not in snap.frames:
-            chain.append(path)
-            path = path.parent
-        parent = snap.frames.get(path) if path is not None else None
-        for node in reversed(chain):
-            local = self._local(snap, query, node)
-            if parent is None:  # the root: its own Transform3D has no parent frame
-                space, root_from = node, _EYE4
-            else:
-                space = parent.space
-                root_from = parent.root_from_entity
-                if local.parent_from_entity is not None:
-                    root_from = _frozen(root_from @ local.parent_from_entity)
-            if local.pinhole is not None:
-                snap.spaces[node] = _Space(
-                    None if parent is None else space, root_from, local.pinhole
-                )
-                space, root_from = node, _EYE4
-            parent = snap.frames[node] = _Frame(space, root_from)
-        return snap.frames[entity]
+    def _ensure_frames(self, snap: _Snapshot, query: LatestAt, entities: Iterable[EntityPath]) -> None:
+        """Give every entity (and each ancestor) its frame in its space at the cursor."""
+        nodes = snap.nodes
+        missing: dict[EntityPath, EntityPath | None] = {}  # node -> parent
+        for entity in entities:
+            path: EntityPath | None = entity
+            while path is not None and path not in nodes and path not in missing:
+                parent = path.parent
+                missing[path] = parent
+                path = parent
+        if not missing:
+            return
+        order = sorted(missing.items(), key=lambda item: len(item[0].parts))  # parents first
+        pending: list[tuple[_Node, tuple[Chunk, int]]] = []
+        for node, parent in order:
+            nodes[node] = self._node(query, node, None if parent is None else nodes[parent],
+                                     pending)
+        if pending:
+            mats, codes = transform3d_batch([ref for _, ref in pending])
+            _frozen(mats)
+            for i, (item, _) in enumerate(pending):
+                if codes[i]:
+                    item.error = "; ".join(filter(None, (_T3D_ERRORS[codes[i]], item.error)))
+                else:
+                    item.parent_from_entity = mats[i]
+        self._compose(snap, order)
 
-    def _local(self, snap: _Snapshot, query: LatestAt, entity: EntityPath) -> _Local:
-        local = snap.locals.get(entity)
-        if local is not None:
-            return local
-        # ancestors (whose recursive clears apply here) record theirs in their own _local
-        snap.generations[entity] = self.db.entity_generation(entity)
-        comps = self._components(entity)
-        if not comps:
-            local = _Local(None, None, None, None)
-        else:
-            errors: list[str] = []
-            parent_from = self._row(query, entity, comps, TRANSFORM3D, errors)
-            poses = self._row(query, entity, comps, POSES, errors)
-            pinhole = self._pinhole(query, entity, comps, errors)
-            if COORDINATE_FRAME in comps and query.result(entity, COORDINATE_FRAME) is not None:
-                errors.append("CoordinateFrame (named transform frames) is not supported")
-            local = _Local(parent_from, poses, pinhole, "; ".join(errors) or None)
-        snap.locals[entity] = local
-        return local
+    @staticmethod
+    def _compose(snap: _Snapshot, order: list[tuple[EntityPath, EntityPath | None]]) -> None:
+        """root_from_entity = root_from_parent @ parent_from_entity, one batched matmul per
+        tree depth (parents first); a pinhole starts its own space with identity."""
+        nodes, spaces = snap.nodes, snap.spaces
+        for _, group in itertools.groupby(order, key=lambda item: len(item[0].parts)):
+            level = list(group)
+            moved: list[tuple[_Node, _Node]] = []
+            for node, parent in level:
+                item = nodes[node]
+                if parent is None:  # the root: its own Transform3D has no parent frame
+                    item.space, item.root_from_entity = node, _EYE4
+                else:
+                    up = nodes[parent]
+                    item.space, item.root_from_entity = up.space, up.root_from_entity
+                    if item.parent_from_entity is not None:
+                        moved.append((item, up))
+            if len(moved) == 1:
+                item, up = moved[0]
+                item.root_from_entity = _frozen(up.root_from_entity @ item.parent_from_entity)
+            elif moved:
+                product = _frozen(np.matmul(
+                    np.stack([up.root_from_entity for _, up in moved]),
+                    np.stack([item.parent_from_entity for item, _ in moved]),  # type: ignore[misc]
+                ))
+                for i, (item, _) in enumerate(moved):
+                    item.root_from_entity = product[i]
+            for node, parent in level:
+                item = nodes[node]
+                if item.pinhole is not None:
+                    spaces[node] = _Space(None if parent is None else item.space,
+                                          item.root_from_entity, item.pinhole)
+                    item.space, item.root_from_entity = node, _EYE4
 
-    def _row(
+    def _node(
         self,
         query: LatestAt,
         entity: EntityPath,
-        comps: tuple[str, ...],
+        parent: _Node | None,
+        pending: list[tuple[_Node, tuple[Chunk, int]]],
+    ) -> _Node:
+        """What the entity itself logs at the cursor; its Transform3D row joins ``pending``."""
+        info = self._info(entity)
+        clearable = info.clear or (parent is not None and parent.clearable)
+        node = _Node(info.generation, clearable)
+        if not (info.t3d or info.poses or info.pinhole or info.named_frame):
+            return node
+        errors: list[str] = []
+        if info.t3d:
+            found = self._latest(query, entity, info, TRANSFORM3D, clearable)
+            if found is not None:
+                pending.append((node, found[0].refs[found[1]]))
+        if info.poses:
+            node.poses = self._parsed(query, entity, info, POSES, clearable, errors)  # type: ignore[assignment]
+        if info.pinhole:
+            node.pinhole = self._pinhole(query, entity, info, clearable, errors)
+        if info.named_frame and query.result(entity, COORDINATE_FRAME) is not None:
+            errors.append("CoordinateFrame (named transform frames) is not supported")
+        node.error = "; ".join(errors) or None
+        return node
+
+    def _latest(
+        self,
+        query: LatestAt,
+        entity: EntityPath,
+        info: _Info,
         fields: tuple[str, ...],
-        errors: list[str],
-    ):  # type: ignore[no-untyped-def]
-        """The parsed latest atomic row of an archetype at the cursor (None: none or cleared)."""
-        if not any(f in comps for f in fields):
-            return None
-        key = (entity, fields, query.timeline)
-        rows = self._rows.get(key)
+        clearable: bool,
+    ) -> tuple[_AtomicRows, int] | None:
+        """The rows table and position of the latest atomic row at the cursor (None: no row,
+        or cleared)."""
+        key = (_FIELD_SETS[id(fields)], query.timeline)
+        rows = info.tables.get(key)
         if rows is None:
-            rows = self._rows[key] = _AtomicRows(fields)
+            rows = info.tables[key] = _AtomicRows(fields)
         rows.update(self.db, entity, query.timeline)
         pos = rows.latest(query.t if query.timeline is not None else None)
         if pos < 0:
             return None
-        bound = query.clear_bound(entity)
-        if bound is not None and rows.keys[pos] <= bound:
+        if clearable:
+            bound = query.clear_bound(entity)
+            if bound is not None and rows.keys[pos] <= bound:
+                return None
+        return rows, pos
+
+    def _parsed(
+        self,
+        query: LatestAt,
+        entity: EntityPath,
+        info: _Info,
+        fields: tuple[str, ...],
+        clearable: bool,
+        errors: list[str],
+    ) -> object | None:
+        found = self._latest(query, entity, info, fields, clearable)
+        if found is None:
             return None
-        value, error = rows.parse(pos)
+        value, error = found[0].parse(found[1])
         if error:
             errors.append(error)
         return value
 
     def _pinhole(
-        self, query: LatestAt, entity: EntityPath, comps: tuple[str, ...], errors: list[str]
+        self, query: LatestAt, entity: EntityPath, info: _Info, clearable: bool,
+        errors: list[str],
     ) -> PinholeInfo | None:
-        row = self._row(query, entity, comps, PINHOLE_ATOMIC, errors)
-        if row is None:
+        row = self._parsed(query, entity, info, PINHOLE_ATOMIC, clearable, errors)
+        if not isinstance(row, _PinholeRow):
             return None
         code = None
-        if PIN_CAMERA_XYZ in comps:
+        if PIN_CAMERA_XYZ in info.comps:
             code = _view_code(_first_cell(query, entity, PIN_CAMERA_XYZ))  # type: ignore[arg-type]
-        if code is None and VIEW_COORDINATES in comps:
+        if code is None and VIEW_COORDINATES in info.comps:
             code = _view_code(_first_cell(query, entity, VIEW_COORDINATES))  # type: ignore[arg-type]
         distance = self.default_image_plane_distance
-        if PIN_PLANE_DISTANCE in comps:
+        if PIN_PLANE_DISTANCE in info.comps:
             value = _first_cell(query, entity, PIN_PLANE_DISTANCE)
             if isinstance(value, (int, float)) and value > 0.0:
                 distance = float(value)
@@ -837,50 +869,56 @@ class TransformResolver:
         self, snap: _Snapshot, query: LatestAt, origin: EntityPath, wanted: tuple[EntityPath, ...]
     ) -> Resolved:
         out = Resolved()
-        o = self._frame(snap, query, origin)
+        self._ensure_frames(snap, query, (origin, *wanted))
+        nodes, spaces = snap.nodes, snap.spaces
+        o = nodes[origin]
+        identity = o.root_from_entity is _EYE4
         try:
-            origin_from_root = np.linalg.inv(o.root_from_entity)
+            origin_from_root = _EYE4 if identity else np.linalg.inv(o.root_from_entity)
         except np.linalg.LinAlgError:
             for entity in wanted:
                 out.errors[entity] = f"the transform of the origin {origin} is not invertible"
             return out
-        # origin <- image plane of each pinhole space embedded in the origin's space
-        plane_cache: dict[EntityPath, np.ndarray] = {}
+        origin_space = spaces.get(o.space) if spaces else None  # type: ignore[arg-type]
+        # Each entity's transform is left @ root_from_entity, with left = origin_from_root
+        # (same space) or origin <- image plane (inside a pinhole seen from its parent space).
+        lefts: dict[EntityPath | None, np.ndarray] = {}
+        groups: dict[EntityPath | None, list[tuple[EntityPath, _Node, EntityPath | None]]] = {}
         for entity in wanted:
-            e = self._frame(snap, query, entity)
-            local = snap.locals[entity]
-            if local.error:
-                out.errors[entity] = local.error
-            space = snap.spaces.get(e.space)
-            if e.space == o.space:
-                m = e.root_from_entity if o.root_from_entity is _EYE4 else _frozen(
-                    origin_from_root @ e.root_from_entity
-                )
-                image_space = e.space if space is not None else None
+            e = nodes[entity]
+            if e.error:
+                out.errors[entity] = e.error
+            space = spaces.get(e.space) if spaces else None  # type: ignore[arg-type]
+            if e.space is o.space or e.space == o.space:
+                key, image_space = None, e.space if space is not None else None
             elif space is not None and space.parent_space == o.space:
-                plane = plane_cache.get(e.space)
-                if plane is None:
-                    plane = plane_cache[e.space] = (
-                        origin_from_root @ space.parent_from_camera
-                        @ space.pinhole.camera_from_image_plane()
-                    )
-                m = _frozen(plane @ e.root_from_entity)
-                image_space = e.space
-            elif snap.spaces.get(o.space) is not None and snap.spaces[o.space].parent_space == e.space:
+                key = image_space = e.space
+                if key not in lefts:
+                    lefts[key] = (origin_from_root @ space.parent_from_camera
+                                  @ space.pinhole.camera_from_image_plane())
+            elif origin_space is not None and origin_space.parent_space == e.space:
                 out.errors[entity] = f"3D content is not projected into the image space of {o.space}"
                 continue
             else:
                 out.errors[entity] = f"no transform path from {entity} to {origin}"
                 continue
-            camera = None
-            own = snap.spaces.get(entity)
-            if own is not None and own.parent_space == o.space:
-                camera = _frozen(origin_from_root @ own.parent_from_camera)
-            out[entity] = EntityTransform(
-                origin_from_entity=m,
-                instance_poses=local.poses,
-                image_space=image_space,
-                pinhole=local.pinhole,
-                origin_from_camera=camera,
-            )
-        return out
+            groups.setdefault(key, []).append((entity, e, image_space))
+        for key, members in groups.items():
+            left = origin_from_root if key is None else lefts[key]
+            if left is _EYE4:
+                mats = [e.root_from_entity for _, e, _ in members]
+            else:
+                mats = _frozen(np.matmul(left, np.stack([e.root_from_entity for _, e, _ in members])))
+            for (entity, e, image_space), m in zip(members, mats, strict=True):
+                camera = None
+                own = spaces.get(entity) if spaces else None
+                if own is not None and own.parent_space == o.space:
+                    camera = _frozen(origin_from_root @ own.parent_from_camera)
+                out[entity] = EntityTransform(m, e.poses, image_space, e.pinhole, camera)
+        # keep the caller's order
+        ordered = Resolved()
+        for entity in wanted:
+            if entity in out:
+                ordered[entity] = out[entity]
+        ordered.errors = out.errors
+        return ordered
