@@ -533,3 +533,44 @@ def test_pinhole_frustum_follows_camera_xyz(rrd) -> None:
     rays = {tuple(np.round(s[1], 6)) for s in lines.segments[:4]}
     assert rays == {(-2, 1, -2), (-2, -1, -2), (2, -1, -2), (2, 1, -2)}
     np.testing.assert_allclose(lines.segments[0, 1], [-2, 1, -2])
+
+
+def test_cylinders_are_centred_with_flat_caps(rrd) -> None:
+    def log(rec):
+        import rerun as rr
+
+        rec.log("c", rr.Cylinders3D(lengths=[4.0], radii=[0.5], centers=[[0, 0, 10]],
+                                    fill_mode="solid"), static=True)
+        rec.log("w", rr.Cylinders3D(lengths=[4.0, 2.0], radii=[1.0],
+                                    fill_mode="majorwireframe"), static=True)
+
+    scene = scene_of(rrd(log), t=None)
+    (tris,) = scene.entities[P("c")].triangles
+    v = tris.vertices - [0, 0, 10]
+    np.testing.assert_allclose([v[:, 2].min(), v[:, 2].max()], [-2, 2])
+    rim = np.abs(v[:, 2]) == 2
+    radial = np.linalg.norm(v[:, :2], axis=1)
+    assert set(np.round(radial[rim], 9)) == {0.0, 0.5}  # rim points and the cap centres
+    wire = scene.entities[P("w")]
+    assert wire.instances == 2 and not wire.triangles
+    (lines,) = wire.lines
+    per = len(lines.segments) // 2
+    assert per == 2 * 32 + 6  # two rims and six side lines
+    np.testing.assert_allclose(np.abs(lines.segments[per:, :, 2]).max(), 1.0)
+
+
+def test_ellipses2d_outline_in_pixels(rrd) -> None:
+    def log(rec):
+        import rerun as rr
+
+        rec.log("e", rr.Ellipses2D(centers=[[100, 50]], half_sizes=[[20, 10]], labels=["eye"]),
+                static=True)
+
+    ed = scene_of(rrd(log), dims=2, t=None).entities[P("e")]
+    (lines,) = ed.lines
+    assert lines.segments.shape == (64, 2, 2) and lines.draw_order == 10.0
+    p = lines.segments.reshape(-1, 2) - [100, 50]
+    np.testing.assert_allclose(((p / [20, 10]) ** 2).sum(axis=1), 1.0)
+    np.testing.assert_allclose(lines.segments[0, 0], [120, 50])
+    (label,) = ed.labels
+    np.testing.assert_allclose(label.position, [100, 50], atol=1e-9)

@@ -18,7 +18,8 @@ from viewer.scene.visualizers import (
     arrows,
     axes,
     boxes,
-    capsules,
+    capsules_cylinders,
+    ellipses2d,
     ellipsoids,
     image_layers,
     lines,
@@ -28,7 +29,8 @@ from viewer.scene.visualizers import (
 )
 
 _MODULES: tuple[ModuleType, ...] = (
-    image_layers, mesh, boxes, ellipsoids, capsules, lines, arrows, points, pinhole, axes,
+    image_layers, mesh, boxes, ellipses2d, ellipsoids, capsules_cylinders, lines, arrows,
+    points, pinhole, axes,
 )
 
 REGISTRY: dict[str, Callable] = {arch: m.visualize for m in _MODULES for arch in m.ARCHETYPES}
@@ -45,6 +47,8 @@ REQUIRED: dict[str, str] = {
     "Boxes2D": "Boxes2D:half_sizes",
     "Ellipsoids3D": "Ellipsoids3D:half_sizes",
     "Capsules3D": "Capsules3D:lengths",
+    "Cylinders3D": "Cylinders3D:lengths",
+    "Ellipses2D": "Ellipses2D:half_sizes",
     "LineStrips3D": "LineStrips3D:strips",
     "LineStrips2D": "LineStrips2D:strips",
     "Arrows3D": "Arrows3D:vectors",

@@ -170,6 +170,39 @@ def capsule_template() -> Template:
     return Template(Wire.of(major, major_top), Wire.of(dense, dense_top), verts, tops, tris)
 
 
+@cache
+def cylinder_template() -> Template:
+    """A radius-1 cylinder from z = -1 to z = 1: major = both rims and 6 side lines;
+    dense = rims, 16 side lines and spokes to each cap's centre; closed solid."""
+
+    def rims_and_sides(spokes: int, to_centre: bool) -> np.ndarray:
+        parts = [_ring(32, z=-1.0), _ring(32, z=1.0)]
+        ang = np.linspace(0, 2 * np.pi, spokes, endpoint=False)
+        rim = np.stack([np.cos(ang), np.sin(ang), np.zeros(spokes)], axis=1)
+        lo, hi = rim + [0, 0, -1.0], rim + [0, 0, 1.0]
+        parts.append(np.stack([lo, hi], axis=1))
+        if to_centre:
+            parts.append(np.stack([lo, np.tile([0.0, 0.0, -1.0], (spokes, 1))], axis=1))
+            parts.append(np.stack([hi, np.tile([0.0, 0.0, 1.0], (spokes, 1))], axis=1))
+        return np.concatenate(parts)
+
+    slices = 32
+    ang = np.linspace(0, 2 * np.pi, slices, endpoint=False)
+    ring = np.stack([np.cos(ang), np.sin(ang), np.zeros(slices)], axis=1)
+    verts = np.concatenate([ring + [0, 0, -1.0], ring + [0, 0, 1.0],
+                            [[0.0, 0.0, -1.0], [0.0, 0.0, 1.0]]])
+    j = np.arange(slices)
+    jn = (j + 1) % slices
+    bottom_c, top_c = 2 * slices, 2 * slices + 1
+    tris = np.concatenate([
+        np.stack([j, jn, slices + jn], axis=1), np.stack([j, slices + jn, slices + j], axis=1),
+        np.stack([np.full(slices, bottom_c), jn, j], axis=1),
+        np.stack([np.full(slices, top_c), slices + j, slices + jn], axis=1),
+    ]).astype(np.int64)
+    return Template(Wire.of(rims_and_sides(6, False)), Wire.of(rims_and_sides(16, True)),
+                    verts, np.zeros(len(verts), bool), tris)
+
+
 def instance_frames(ctx: VisualizerContext, entity: EntityPath, arch: str, n_shapes: int,
                     translations: str) -> tuple[np.ndarray, np.ndarray]:
     """(n, 3, 3) linear parts (or (1, 3, 3) when all instances share one) and (n, 3)
