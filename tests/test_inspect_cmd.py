@@ -249,3 +249,14 @@ def test_folder_without_recordings_is_an_error(capsys, tmp_path: Path) -> None:
     code, report = run_json(capsys, str(tmp_path))
     assert code == 0
     assert stores_by_key(report) == oracle_summary([DATA_DIR / "textlog.rrd"])
+
+
+def test_every_command_states_the_same_exit_code_rule(capsys):
+    """One rule, written in every --help (viewer/exit_codes.py)."""
+    from viewer.cli import main
+    from viewer.exit_codes import HELP
+
+    for command in ([], ["inspect"], ["ingest"], ["layout"]):
+        assert main([*command, "--help"]) == 0
+        out = " ".join(capsys.readouterr().out.split())
+        assert " ".join(HELP.split()) in out, command

@@ -10,7 +10,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE = 0, 1, 2
+from viewer.exit_codes import EXIT_USAGE
+from viewer.exit_codes import HELP as EXIT_HELP
+
 DEFAULT_PORT = 9876
 DEFAULT_BIND = "127.0.0.1"
 
@@ -31,7 +33,7 @@ def _add_serve_options(p: argparse.ArgumentParser) -> None:
 
 def build_gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="viewer",
+        prog="viewer", epilog=EXIT_HELP,
         description="Desktop viewer for Rerun recordings (.rrd/.rbl). "
         "Subcommands: 'viewer inspect FILE...', 'viewer ingest FILE...', 'viewer layout FILE...'.",
     )
@@ -46,7 +48,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
 
 
 def build_inspect_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="viewer inspect",
+    p = argparse.ArgumentParser(prog="viewer inspect", epilog=EXIT_HELP,
                                 description="List stores, entities, rows, timelines and errors (no Qt).")
     p.add_argument("files", nargs="+", help=".rrd/.rbl files")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -54,7 +56,7 @@ def build_inspect_parser() -> argparse.ArgumentParser:
 
 
 def build_ingest_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="viewer ingest",
+    p = argparse.ArgumentParser(prog="viewer ingest", epilog=EXIT_HELP,
                                 description="Run the real ingestion pipeline headlessly and print a summary.")
     p.add_argument("files", nargs="*", help=".rrd/.rbl files")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -68,7 +70,7 @@ def build_ingest_parser() -> argparse.ArgumentParser:
 
 def build_layout_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="viewer layout",
+        prog="viewer layout", epilog=EXIT_HELP,
         description="The views each recording opens with (no blueprint) and what they draw at "
         "one time: archetypes, instances, transforms; entities no view shows (no Qt).")
     p.add_argument("files", nargs="+", help=".rrd/.rbl files or folders")

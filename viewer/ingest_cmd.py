@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE = 0, 1, 2
+from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE
 
 
 def _peak_rss_bytes() -> int:

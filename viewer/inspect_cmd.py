@@ -19,6 +19,7 @@ from typing import Any, TextIO
 
 import pyarrow as pa
 
+from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE
 from viewer.log.arrow import ArrowDecodeError
 from viewer.log.inputs import expand_inputs as expand_paths
 from viewer.log.messages import ArrowMsg, BlueprintActivationCommand, SetStoreInfo, StoreId
@@ -28,7 +29,6 @@ from viewer.store.decode import chunk_from_msg
 from viewer.store.entity_db import EntityDb
 from viewer.store.summary import summarize
 
-EXIT_OK, EXIT_UNREADABLE = 0, 1
 # Whatever a malformed payload or chunk can raise while being decoded and built.
 _CHUNK_ERRORS = (ArrowDecodeError, ChunkError, ValueError, TypeError, pa.ArrowException)
 

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE
 from viewer.inspect_cmd import Inspection, inspect_paths
 from viewer.log.messages import StoreKind
 from viewer.scene.blueprint import Blueprint, read_blueprint
@@ -26,8 +27,6 @@ from viewer.scene.blueprint_choice import BlueprintChoice
 from viewer.scene.layout import TimeParseError, recording_layout, time_cursor
 from viewer.store.chunk import TimelineKind
 from viewer.store.entity_db import EntityDb
-
-EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE = 0, 1, 2
 
 
 class LayoutError(ValueError):

@@ -19,6 +19,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE
 from viewer.ingest import IngestHub, IngestSettings
 from viewer.store.memory import parse_memory_limit
 from viewer.ui.main_window import MainWindow
@@ -31,7 +32,6 @@ DEFAULT_SIZE = (1600, 960)
 SCREENSHOT_LOAD_TIMEOUT_S = 120.0
 SCREENSHOT_SETTLE_S = 0.4
 
-EXIT_OK, EXIT_FAILED = 0, 1
 
 
 def load_style(app: QApplication) -> None:
@@ -121,7 +121,7 @@ def take_screenshot(window: MainWindow, path: str | Path, sources: list) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not image.save(str(path), "PNG"):
         print(f"viewer: could not write screenshot {path}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_UNREADABLE
     failed = [s for s in sources if getattr(s.state, "value", "") == "failed"]
     for err in hub.errors():
         print(f"viewer: {err.source}: {err.message}", file=sys.stderr)
@@ -130,7 +130,7 @@ def take_screenshot(window: MainWindow, path: str | Path, sources: list) -> int:
     print(f"viewer: screenshot saved to {path} ({image.width()}x{image.height()})", file=sys.stderr)
     # One rule with `inspect` and `ingest`: anything unreadable (a whole file or part of
     # one) makes the exit code 1, after the picture of what could be read is saved.
-    return EXIT_FAILED if failed or not idle or hub.errors() else EXIT_OK
+    return EXIT_UNREADABLE if failed or not idle or hub.errors() else EXIT_OK
 
 
 #: Signals that close the window like its close button (threads joined, settings saved).
@@ -210,7 +210,7 @@ def run_gui(args: argparse.Namespace) -> int:
             code = take_screenshot(window, screenshot, sources)
             if files and not sources:
                 print(f"viewer: no .rrd/.rbl files in {', '.join(files)}", file=sys.stderr)
-                code = EXIT_FAILED
+                code = EXIT_UNREADABLE
             return code
         previous_handlers = _quit_on_signals(app)  # kept until the shutdown below is done
         return int(app.exec())
