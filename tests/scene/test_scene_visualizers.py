@@ -574,3 +574,20 @@ def test_ellipses2d_outline_in_pixels(rrd) -> None:
     np.testing.assert_allclose(lines.segments[0, 0], [120, 50])
     (label,) = ed.labels
     np.testing.assert_allclose(label.position, [100, 50], atol=1e-9)
+
+
+def test_grid_cells_sample_each_cell_centre() -> None:
+    from viewer.scene.visualizers.image_layers import grid_cells
+
+    rgba = np.zeros((2, 200, 4), np.uint8)
+    rgba[:, :100] = [255, 0, 0, 200]
+    rgba[:, 100:] = [0, 0, 255, 200]
+    corners, tris, cols = grid_cells(rgba, opacity=0.5)
+    assert len(corners) == 4 * 64 * 2 and tris.shape == (2 * 64 * 2, 3)
+    assert corners.min(axis=0).tolist() == [0, 0] and corners.max(axis=0).tolist() == [200, 2]
+    centres = corners.reshape(-1, 4, 2).mean(axis=1)
+    quad_cols = cols.reshape(-1, 4, 4)
+    assert (quad_cols == quad_cols[:, :1]).all()  # one colour per cell
+    left = centres[:, 0] < 100
+    assert (quad_cols[left, 0] == [255, 0, 0, 100]).all()
+    assert (quad_cols[~left, 0] == [0, 0, 255, 100]).all()

@@ -167,26 +167,35 @@ def _segmentation(ctx: VisualizerContext, entity: EntityPath, arch: str) -> Imag
 
 def image_grid(ctx: VisualizerContext, entity: EntityPath, arch: str, rgba: np.ndarray,
                opacity: float) -> TriangleBatch:
-    """The image as at most GRID_CELLS^2 flat-coloured quads (two triangles each), their
-    corners in pixels placed through the entity's transform (onto the image plane)."""
+    """The image lifted through the entity's transform (and instance poses), as a grid."""
+    corners, tris, colors_ = grid_cells(rgba, opacity)
+    verts = place_2d(ctx, corners)
+    k = len(verts) // len(corners)
+    tris = np.concatenate([tris + i * len(corners) for i in range(k)])
+    return TriangleBatch(entity, arch, verts, tris, np.tile(colors_, (k, 1)))
+
+
+def grid_cells(rgba: np.ndarray, opacity: float = 1.0,
+               cells: int = GRID_CELLS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An image as at most ``cells`` x ``cells`` flat-coloured quads (two triangles each):
+    (4 * q, 2) corner pixels, (2 * q, 3) triangles, (4 * q, 4) RGBA per corner (the pixel
+    at the cell's centre, alpha times ``opacity``). Public so a caller that decodes an
+    encoded image can lift it the same way."""
     h, w = rgba.shape[:2]
-    xs = np.linspace(0.0, w, min(w, GRID_CELLS) + 1)
-    ys = np.linspace(0.0, h, min(h, GRID_CELLS) + 1)
-    gx, gy = len(xs) - 1, len(ys) - 1
+    xs = np.linspace(0.0, w, min(w, cells) + 1)
+    ys = np.linspace(0.0, h, min(h, cells) + 1)
     x0, y0 = np.meshgrid(xs[:-1], ys[:-1])
     x1, y1 = np.meshgrid(xs[1:], ys[1:])
     corners = np.stack([np.stack([x0, y0], -1), np.stack([x1, y0], -1),
                         np.stack([x1, y1], -1), np.stack([x0, y1], -1)], axis=2)  # (gy,gx,4,2)
-    verts = place_2d(ctx, corners.reshape(-1, 2))
-    cells = gx * gy
-    base = (np.arange(len(verts) // 4) * 4)[:, None]
+    quads = corners.shape[0] * corners.shape[1]
+    base = (np.arange(quads) * 4)[:, None]
     tris = np.concatenate([base + [0, 1, 2], base + [0, 2, 3]], axis=1).reshape(-1, 3)
     cy = np.minimum(((ys[:-1] + ys[1:]) / 2).astype(np.int64), h - 1)
     cx = np.minimum(((xs[:-1] + xs[1:]) / 2).astype(np.int64), w - 1)
-    cell_rgba = rgba[cy[:, None], cx[None, :]].reshape(cells, 4).copy()
+    cell_rgba = rgba[cy[:, None], cx[None, :]].reshape(quads, 4).copy()
     cell_rgba[:, 3] = (cell_rgba[:, 3].astype(np.float32) * opacity).astype(np.uint8)
-    vert_rgba = np.tile(np.repeat(cell_rgba, 4, axis=0), (len(verts) // (cells * 4), 1))
-    return TriangleBatch(entity, arch, verts, tris.astype(np.int64), vert_rgba)
+    return corners.reshape(-1, 2), tris.astype(np.int64), np.repeat(cell_rgba, 4, axis=0)
 
 
 def depth_cloud(ctx: VisualizerContext, entity: EntityPath, metres: np.ndarray,
