@@ -144,12 +144,14 @@ def test_instance_poses_repeat_points(rrd) -> None:
     def log(rec):
         import rerun as rr
 
-        rec.log("p", rr.Points3D([[1, 0, 0]]), static=True)
+        rec.log("p", rr.Points3D([[1, 0, 0]], labels=["x"]), static=True)
         rec.log("p", rr.InstancePoses3D(translations=[[0, 0, 0], [0, 0, 10]]), static=True)
 
-    (batch,) = scene_of(rrd(log), t=None).entities[P("p")].points
+    ed = scene_of(rrd(log), t=None).entities[P("p")]
+    (batch,) = ed.points
     np.testing.assert_allclose(batch.positions, [[1, 0, 0], [1, 0, 10]])
     assert len(batch.colors) == len(batch.radii) == 2
+    np.testing.assert_allclose([lb.position for lb in ed.labels], [[1, 0, 0], [1, 0, 10]])
 
 
 # ------------------------------------------------------------------ boxes

@@ -57,7 +57,9 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
     out.points.append(PointBatch(entity, arch, positions, tile(colors, k), tile(radii, k),
                                  draw_order=order))
     out.instances += n
-    add_labels(ctx, entity, arch, out, positions[:n], colors, class_ids, keypoint_ids)
+    for i in range(k):  # every instance pose draws the whole batch, labels included
+        add_labels(ctx, entity, arch, out, positions[i * n:(i + 1) * n], colors, class_ids,
+                   keypoint_ids)
     if keypoint_ids is not None and class_ids is not None:
         _connections(ctx, entity, arch, out, positions, n, k, class_ids, keypoint_ids, order)
 
