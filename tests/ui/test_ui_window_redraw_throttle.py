@@ -17,7 +17,8 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views import base
 from viewer.ui.views.plot.timeseries import TimeSeriesView
-from viewer.ui.views.spatial.points3d import Points3DView
+from viewer.ui.views.registry import PlannedView, create_view
+from viewer.ui.views.spatial.view3d import Spatial3DView
 from viewer.ui.views.text.textlog import TextLogView, collect_log
 
 SIN, COS, DAMPED = (EntityPath.parse(f"/plots/{n}") for n in ("sin", "cos", "damped"))
@@ -27,6 +28,12 @@ SPIRAL = EntityPath.parse("/world/spiral")
 
 def demo_chunks(frames: int = 600) -> list[Chunk]:
     return [Chunk.from_record_batch(b) for b in demo_batches(1_700_000_000_000_000_000, frames)]
+
+
+def spiral_view(db: EntityDb, tc: TimeControl) -> Spatial3DView:
+    """A 3D view of the spiral as the window makes it (scene source from the registry)."""
+    planned = PlannedView(("Spatial3DView", "spiral"), Spatial3DView, [SPIRAL], "spiral")
+    return create_view(planned, db, tc)
 
 
 def new_db() -> EntityDb:
@@ -56,7 +63,7 @@ def test_burst_of_data_changes_is_bounded_and_user_cursor_redraws(qtbot, slow_th
     tc = TimeControl()
     tc.set_timeline("frame")
     plot = TimeSeriesView(db, [SIN], tc)
-    cloud = Points3DView(db, [SPIRAL], tc)
+    cloud = spiral_view(db, tc)
     for view in (plot, cloud):
         qtbot.addWidget(view)
     half = len(chunks) // 2
@@ -94,7 +101,7 @@ def test_cursor_following_data_waits_for_the_throttle(qtbot, slow_throttle):
     tc = TimeControl()
     tc.set_timeline("frame")
     tc.set_time(0)
-    view = Points3DView(db, [SPIRAL], tc)
+    view = spiral_view(db, tc)
     qtbot.addWidget(view)
     view.schedule_redraw()
     qtbot.waitUntil(lambda: view.redraw_count == 1, timeout=2000)

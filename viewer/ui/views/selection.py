@@ -12,10 +12,33 @@ import pyarrow as pa
 from viewer.store.entity_db import EntityDb, LatestAtResult
 from viewer.store.entity_path import EntityPath
 from viewer.ui.views.arrow_values import latest
-from viewer.ui.views.spatial.image_decode import ImageFormat
+from viewer.scene.images import ImageDecodeError, ImageFormat
 
 MAX_ITEMS = 3
 MAX_TEXT = 80
+
+# Names of the image format enums (the numbers rerun-sdk stores), for ``64×48 RGB U8``.
+COLOR_MODEL_NAMES = {1: "L", 2: "RGB", 3: "RGBA", 4: "BGR", 5: "BGRA"}
+CHANNEL_DTYPE_NAMES = {6: "U8", 7: "I8", 8: "U16", 9: "I16", 10: "U32", 11: "I32", 12: "U64",
+                       13: "I64", 33: "F16", 34: "F32", 35: "F64"}
+PIXEL_FORMAT_NAMES = {
+    20: "Y_U_V12_LimitedRange", 26: "NV12", 27: "YUY2", 30: "Y8_FullRange",
+    39: "Y_U_V24_LimitedRange", 40: "Y_U_V24_FullRange", 41: "Y8_LimitedRange",
+    44: "Y_U_V12_FullRange", 49: "Y_U_V16_LimitedRange", 50: "Y_U_V16_FullRange",
+    128: "BayerRGGB8", 129: "BayerBGGR8", 130: "BayerGBRG8", 131: "BayerGRBG8"}
+
+
+def describe_format(fmt: ImageFormat) -> str:
+    """``64×48 RGB U8`` / ``8×4 NV12``: size and pixel layout (unset model and type are
+    Rerun's defaults, L and U8)."""
+    if fmt.pixel_format is not None:
+        kind = PIXEL_FORMAT_NAMES.get(fmt.pixel_format, f"pixel format {fmt.pixel_format}")
+    else:
+        model = 1 if fmt.color_model is None else fmt.color_model
+        dtype = 6 if fmt.channel_datatype is None else fmt.channel_datatype
+        kind = (f"{COLOR_MODEL_NAMES.get(model, f'model {model}')} "
+                f"{CHANNEL_DTYPE_NAMES.get(dtype, f'type {dtype}')}")
+    return f"{fmt.width}×{fmt.height} {kind}"
 
 
 def _short(text: str, limit: int = MAX_TEXT) -> str:
@@ -55,11 +78,11 @@ def format_value(component: str, value: pa.Array) -> str:
         items = [f"#{int(c):08X}" for c in value.slice(0, MAX_ITEMS).to_pylist() if c is not None]
     elif name == "format" and pa.types.is_struct(value.type):
         items = []
-        for d in value.slice(0, MAX_ITEMS).to_pylist():
+        for i in range(min(n, MAX_ITEMS)):
             try:
-                items.append(ImageFormat.from_dict(d).describe())
-            except ValueError:
-                items.append(_item(d))
+                items.append(describe_format(ImageFormat.from_cell(value.slice(i, 1))))
+            except ImageDecodeError:
+                items.append(_item(value[i].as_py()))
     elif _is_bytes_list(value.type):
         lengths = [len(b) if b is not None else 0 for b in value.slice(0, MAX_ITEMS).to_pylist()]
         items = [f"<{length} bytes>" for length in lengths]
