@@ -142,6 +142,7 @@ def test_a_2d_view_above_a_camera_does_not_show_its_image_space(rrd) -> None:
     assert scene.entities[P("flat")].points[0].positions.tolist() == [[3, 4]]
     pts = scene.entities[P("world/cam/pts")]
     assert not pts.points and "/world/cam" in pts.error
+    assert P("world/cam") not in scene.entities  # a frustum is nothing to a 2D view
     below = build_scene(db, P("world/cam"), db.entities(), 2, None, None,
                         TransformResolver(db))
     assert below.entities[P("world/cam/pts")].points[0].positions.tolist() == [[1, 2]]

@@ -115,9 +115,11 @@ def build_scene(
         pin = transform.image_space
         if dims == 2 and pin is not None and not (origin == pin or origin.is_descendant_of(pin)):
             # in a camera's image below a 3D origin: only lifted into 3D views
-            scene.entities[entity] = EntityDraw(
-                entity, archetypes=archetypes,
-                error=f"in the image space of {pin}: a 2D view of {pin} shows it")
+            flat = [a for a in archetypes if SPACE[a] == 2]
+            if flat:
+                scene.entities[entity] = EntityDraw(
+                    entity, archetypes=flat,
+                    error=f"in the image space of {pin}: a 2D view of {pin} shows it")
             continue
         ctx = replace(base, transform=transform)
         ctx._annotations = base._annotations  # share the memo across the build
