@@ -243,3 +243,23 @@ def test_non_finite_positions_are_skipped():
     np.testing.assert_array_equal(hi, [0.0, 2.0, 1.0])
     frame = render(prepared, _camera(), W, H)
     assert _is(_rgb(frame), RED).sum() == 2 * 9  # the two finite points, 3x3 discs
+
+
+def test_see_through_fill_blends_over_what_is_behind():
+    """Rerun's default box fill is see-through (alpha / 4): it tints what is behind it by
+    its opacity, never what is in front of it, and double-clicks pick it."""
+    glass = _solid_box("/glass", [2.0, 0.0, 0.0], [0.1, 0.5, 0.5], (0, 255, 0, 64))
+    wall = _solid_box("/wall", [-2.0, 0.0, 0.0], [0.1, 1.0, 1.0], RED)
+    blocker = _solid_box("/blocker", [4.0, 0.0, 0.6], [0.1, 0.2, 0.2], BLUE)  # in front
+    frame = render(prepare(_scene(glass, wall, blocker)), _camera(), W, H)
+    rgb = _rgb(frame).astype(int)
+    through = (1 - 64 / 255) ** 2  # the glass box's front and back faces
+    x, y = (int(v) for v in _screen([2.1, 0.2, -0.2]))  # glass over the wall
+    assert abs(rgb[y, x, 0] - 255 * through) <= 4
+    assert abs(rgb[y, x, 1] - 255 * (1 - through)) <= 6  # lit ~1: faces the headlight
+    x, y = (int(v) for v in _screen([-1.9, 0.8, 0.8]))  # wall only
+    assert rgb[y, x, 0] > 240 and rgb[y, x, 1] == 0
+    x, y = (int(v) for v in _screen([4.1, 0.0, 0.6]))  # the blocker is nearer than the glass
+    assert tuple(rgb[y, x]) == (0, 0, 255) or (rgb[y, x, 2] > 240 and rgb[y, x, 1] == 0)
+    assert frame.entity_at(*_screen([2.1, 0.2, -0.2])) == EntityPath.parse("/glass")
+    assert frame.entity_at(*_screen([4.1, 0.0, 0.6])) == EntityPath.parse("/blocker")

@@ -195,3 +195,44 @@ def test_drag_previews_then_repaints_in_full(qtbot, monkeypatch):
     assert not view.wants_preview()  # released: full at once
     view.grab()
     assert not view.last_paint_preview
+
+
+def test_real_recording_through_build_scene(qtbot, tmp_path):
+    """rerun-sdk writes a solid box, a transform chain and a point at its end; the scene
+    layer builds the draw list; the view puts each where the transforms say."""
+    from ui_views_support import write_recording
+
+    from viewer.scene.build import build_scene
+    from viewer.scene.transforms import TransformResolver
+
+    def log(rr, rec):
+        rec.set_time("frame", sequence=0)
+        rec.log("world/box", rr.Boxes3D(centers=[[0, -2, 0]], half_sizes=[[0.5, 0.5, 0.5]],
+                                        colors=[255, 0, 0], fill_mode="solid"))
+        rec.log("world/a", rr.Transform3D(translation=[0, 1, 0]))
+        rec.log("world/a/b", rr.Transform3D(translation=[0, 1, 0.5]))
+        rec.log("world/a/b/p", rr.Points3D([[0, 0, 0]], colors=[0, 255, 0], radii=-6.0))
+
+    db = write_recording(tmp_path / "real3d.rrd", tmp_path, log)
+    entities = [EntityPath.parse(p) for p in ("/world/box", "/world/a", "/world/a/b",
+                                              "/world/a/b/p")]
+    assert all(Spatial3DView.accepts(db, e) for e in entities)
+    tc = TimeControl()
+    tc.set_timeline("frame")
+    tc.set_time(0)
+    view = Spatial3DView(db, entities, tc, origin=EntityPath.root())
+    resolver = TransformResolver(db)
+    view.scene_source = lambda: build_scene(db, view.origin, view.entities, 3, tc.timeline,
+                                            tc.time, resolver)
+    qtbot.addWidget(view)
+    view.resize(320, 240)
+    view.show()
+    qtbot.waitExposed(view)
+    view.redraw_now()
+    _look_from_plus_x(view)
+    image = view.grab().toImage()
+    r, g, b = _color_at(image, _widget_pos(view, [0.5, -2.0, 0.0]))
+    assert r > 200 and g < 40 and b < 40
+    # The point sits at the composed translation (0, 2, 0.5), not at its own origin.
+    assert _color_at(image, _widget_pos(view, [0.0, 2.0, 0.5]))[1] > 200
+    assert view.entity_at(QPointF(_widget_pos(view, [0.0, 2.0, 0.5]))) == entities[3]

@@ -94,6 +94,7 @@ class PreparedScene:
     t_rgb: np.ndarray
     t_normal: np.ndarray
     t_entity: np.ndarray  # (t,) int32
+    t_alpha: np.ndarray  # (t,) float32 opacity 0..1 (1: opaque; below: blended over)
     point_slots: int  # rows of the tables below that are points (all n, even when decimated)
     colors: np.ndarray  # (n + m,) packed colours of points then segments
     entity_of: np.ndarray  # (n + m,) int32 entity index of points then segments
@@ -185,7 +186,7 @@ def prepare(scene: Scene) -> PreparedScene:
     entities = list(scene.entities)
     p_pos, p_col, p_rad, p_ent = [], [], [], []
     l_seg, l_col, l_rad, l_ent = [], [], [], []
-    t_pos, t_rgb, t_nrm, t_ent = [], [], [], []
+    t_pos, t_rgb, t_nrm, t_ent, t_alp = [], [], [], [], []
     labels = []
     for ei, ed in enumerate(scene.entities.values()):
         for b in ed.points:
@@ -214,7 +215,9 @@ def prepare(scene: Scene) -> PreparedScene:
             norm = np.linalg.norm(normals, axis=2, keepdims=True)
             normals = np.divide(normals, norm, out=np.zeros_like(normals), where=norm > 0)
             t_pos.append(corners)
-            t_rgb.append(np.asarray(b.colors, dtype=np.float32)[tri][:, :, :3] / 255.0)
+            rgba = np.asarray(b.colors, dtype=np.float32)[tri] / 255.0  # (t, 3, 4)
+            t_rgb.append(rgba[:, :, :3])
+            t_alp.append(rgba[:, :, 3].mean(axis=1))
             t_nrm.append(normals)
             t_ent.append(np.full(len(tri), ei, np.int32))
         for lab in ed.labels:
@@ -250,6 +253,7 @@ def prepare(scene: Scene) -> PreparedScene:
         t_rgb=np.ascontiguousarray(cat(t_rgb, (0, 3, 3), np.float32).transpose(1, 0, 2)),
         t_normal=np.ascontiguousarray(cat(t_nrm, (0, 3, 3), np.float32).transpose(1, 0, 2)),
         t_entity=cat(t_ent, (0,), np.int32),
+        t_alpha=cat(t_alp, (0,), np.float32),
         point_slots=n,
         colors=np.concatenate([cat(p_col, (0,), np.uint32), cat(l_col, (0,), np.uint32)]),
         entity_of=np.concatenate([cat(p_ent, (0,), np.int32), cat(l_ent, (0,), np.int32)]),
@@ -276,9 +280,12 @@ class Frame:
     width: int
     height: int
     rgb32: np.ndarray  # (h, w) uint32 0xFFRRGGBB, C-contiguous (QImage.Format_RGB32)
-    keys: np.ndarray  # (h, w) uint64: nearest fragment per pixel (EMPTY: nothing)
+    keys: np.ndarray  # (h, w) uint64: nearest opaque fragment per pixel (EMPTY: nothing)
     entity_table: np.ndarray  # low word of a key -> entity index (-1: background)
     entities: list[EntityPath]
+    #: Nearest see-through surface in front of the opaque one: (h, w) uint64, the low word
+    #: is the entity index itself (None: no see-through surface in this frame).
+    overlay: np.ndarray | None = None
     #: CPU seconds of each stage on the rendering thread (thread time: unlike wall time, not
     #: inflated by waiting for a core on a busy machine).
     timings: dict[str, float] = field(default_factory=dict)
@@ -289,8 +296,15 @@ class Frame:
 
     def entity_ids(self) -> np.ndarray:
         """(h, w) int32 index into ``entities`` of what each pixel shows, -1 for none."""
-        low = np.minimum((self.keys & _U32), len(self.entity_table) - 1).astype(np.intp)
-        return self.entity_table[low]
+        return self._ids(self.keys, self.overlay)
+
+    def _ids(self, keys: np.ndarray, overlay: np.ndarray | None) -> np.ndarray:
+        low = np.minimum(keys & _U32, len(self.entity_table) - 1).astype(np.intp)
+        ids = self.entity_table[low]
+        if overlay is not None:
+            nearer = overlay < keys
+            ids[nearer] = (overlay[nearer] & _U32).astype(np.int32)
+        return ids
 
     def entity_at(self, x: float, y: float, reach: int = 3) -> EntityPath | None:
         """The entity drawn at pixel (x, y), or the nearest one within ``reach`` pixels."""
@@ -299,9 +313,8 @@ class Frame:
         y0, y1 = max(yi - reach, 0), min(yi + reach + 1, self.height)
         if x0 >= x1 or y0 >= y1:
             return None
-        win = self.keys[y0:y1, x0:x1]
-        low = np.minimum(win & _U32, len(self.entity_table) - 1).astype(np.intp)
-        ids = self.entity_table[low]
+        over = None if self.overlay is None else self.overlay[y0:y1, x0:x1]
+        ids = self._ids(self.keys[y0:y1, x0:x1], over)
         yy, xx = np.nonzero(ids >= 0)
         if not len(yy):
             return None
@@ -457,9 +470,14 @@ def _render(prepared: PreparedScene, camera: Camera, width: int, height: int,
     low = np.minimum(keys.view(np.uint32).reshape(height, width, 2)[:, :, 0],
                      np.uint32(len(color_table) - 1))
     rgb32 = color_table[low]
-    timings["resolve"] = time.thread_time() - t4
+    t5 = time.thread_time()
+    timings["resolve"] = t5 - t4
+    overlay = _blend_see_through(prepared, target, m, eye, near, cx, cy, keys, rgb32) \
+        if prepared.n_triangles else None
+    timings["see_through"] = time.thread_time() - t5
     timings["total"] = time.thread_time() - t0
-    return Frame(width, height, rgb32, keys, entity_table, prepared.entities, timings)
+    return Frame(width, height, rgb32, keys, entity_table, prepared.entities,
+                 overlay=overlay, timings=timings)
 
 
 def _max_disc_radius(prepared: PreparedScene, px_per_point: float, f: float) -> int:
@@ -637,19 +655,30 @@ def _draw_lines(prepared: PreparedScene, target: _Target, m: np.ndarray, near: n
         np.minimum.at(target.buffer(radius), iy.reshape(-1), keys.view(np.uint64).reshape(-1))
 
 
-def _draw_triangles(prepared: PreparedScene, target: _Target, m: np.ndarray, eye: np.ndarray,
-                    near: np.float32, cx: float, cy: float) -> tuple[np.ndarray, np.ndarray]:
-    """Fill the triangles (those crossing the near plane are skipped); returns the colour
-    and entity of every fragment, which the fragments' keys index."""
-    corners = [_transform(m, prepared.t_xyz[k]) for k in range(3)]  # (3, t) each
+@dataclass(slots=True)
+class _TriangleFragments:
+    """Covered pixels of some triangles: padded pixel index, 1/z, lit rgb 0..1, triangle."""
+
+    pix: np.ndarray  # (k,) int64
+    iz: np.ndarray  # (k,) float32
+    rgb: np.ndarray  # (k, 3) float32
+    tri: np.ndarray  # (k,) int64 index into the prepared triangles
+
+
+def _triangle_fragments(prepared: PreparedScene, target: _Target, m: np.ndarray,
+                        eye: np.ndarray, near: np.float32, cx: float, cy: float,
+                        which: np.ndarray) -> list[_TriangleFragments]:
+    """Rasterize the triangles ``which`` (those crossing the near plane are skipped): pixel
+    centres inside each triangle, in chunks of triangles with bounding boxes of one size."""
+    corners = [_transform(m, prepared.t_xyz[k][:, which]) for k in range(3)]  # (3, t) each
     front = (corners[0][2] > near) & (corners[1][2] > near) & (corners[2][2] > near)
-    idx = np.flatnonzero(front)
+    idx = which[front]
     xs, ys, izs = [], [], []
     for c in corners:
-        iz = 1.0 / c[2, idx]
+        iz = 1.0 / c[2, front]
         izs.append(iz)
-        xs.append(c[0, idx] * iz + np.float32(cx))
-        ys.append(c[1, idx] * iz + np.float32(cy))
+        xs.append(c[0, front] * iz + np.float32(cx))
+        ys.append(c[1, front] * iz + np.float32(cy))
     # Headlight Lambert, two-sided, per corner.
     lit = []
     eye32 = eye.astype(np.float32)
@@ -668,9 +697,7 @@ def _draw_triangles(prepared: PreparedScene, target: _Target, m: np.ndarray, eye
     ok = np.flatnonzero((np.abs(area) > 1e-12) & (bx1 > bx0) & (by1 > by0))
     size = np.maximum(bx1 - bx0, by1 - by0)[ok]
     side = np.maximum(2 ** np.ceil(np.log2(np.maximum(size, 1))), 1).astype(np.int64)
-    frag_colors: list[np.ndarray] = []
-    frag_entity: list[np.ndarray] = []
-    base = prepared.point_slots + prepared.n_segments
+    out: list[_TriangleFragments] = []
     for s in np.unique(side).tolist():
         # Triangles of this bbox size class, a chunk at a time (bounded memory).
         group = ok[side == s]
@@ -692,22 +719,87 @@ def _draw_triangles(prepared: PreparedScene, target: _Target, m: np.ndarray, eye
                 continue
             tg = g[ti]
             b0, b1, b2 = w0[pi, ti], w1[pi, ti], w2[pi, ti]
-            iz = b0 * izs[0][tg] + b1 * izs[1][tg] + b2 * izs[2][tg]
+            iz = (b0 * izs[0][tg] + b1 * izs[1][tg] + b2 * izs[2][tg]).astype(np.float32)
             rgb = (b0[:, None] * lit[0][tg] + b1[:, None] * lit[1][tg]
                    + b2[:, None] * lit[2][tg])
-            c8 = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint32)
-            frag_colors.append(0xFF000000 | (c8[:, 0] << 16) | (c8[:, 1] << 8) | c8[:, 2])
-            frag_entity.append(prepared.t_entity[idx[tg]])
-            first = base + sum(len(fc) for fc in frag_colors[:-1])
-            keys = np.empty((len(pi), 2), np.uint32)
-            keys[:, 0] = np.arange(first, first + len(pi), dtype=np.uint32)
-            np.invert(iz.astype(np.float32).view(np.uint32), out=keys[:, 1])
-            pix = (py[pi, ti].astype(np.int64) * target.wb + px[pi, ti].astype(np.int64))
-            np.minimum.at(target.base, pix, keys.view(np.uint64).reshape(-1))
+            pix = py[pi, ti].astype(np.int64) * target.wb + px[pi, ti].astype(np.int64)
+            out.append(_TriangleFragments(pix, iz, rgb.astype(np.float32), idx[tg]))
+    return out
+
+
+def _draw_triangles(prepared: PreparedScene, target: _Target, m: np.ndarray, eye: np.ndarray,
+                    near: np.float32, cx: float, cy: float) -> tuple[np.ndarray, np.ndarray]:
+    """Fill the opaque triangles into the depth buffer; returns the colour and entity of
+    every fragment, which the fragments' keys index."""
+    frag_colors: list[np.ndarray] = []
+    frag_entity: list[np.ndarray] = []
+    first = prepared.point_slots + prepared.n_segments
+    for fr in _triangle_fragments(prepared, target, m, eye, near, cx, cy,
+                                  np.flatnonzero(prepared.t_alpha >= 1.0)):
+        c8 = np.clip(fr.rgb * 255.0 + 0.5, 0, 255).astype(np.uint32)
+        frag_colors.append(0xFF000000 | (c8[:, 0] << 16) | (c8[:, 1] << 8) | c8[:, 2])
+        frag_entity.append(prepared.t_entity[fr.tri])
+        k = len(fr.pix)
+        keys = np.empty((k, 2), np.uint32)
+        keys[:, 0] = np.arange(first, first + k, dtype=np.uint32)
+        np.invert(fr.iz.view(np.uint32), out=keys[:, 1])
+        np.minimum.at(target.base, fr.pix, keys.view(np.uint64).reshape(-1))
+        first += k
     if not frag_colors:
         return np.empty(0, np.uint32), np.empty(0, np.int32)
     return (np.concatenate(frag_colors).astype(np.uint32),
             np.concatenate(frag_entity).astype(np.int32))
+
+
+def _blend_see_through(prepared: PreparedScene, target: _Target, m: np.ndarray,
+                       eye: np.ndarray, near: np.float32, cx: float, cy: float,
+                       keys: np.ndarray, rgb32: np.ndarray) -> np.ndarray | None:
+    """Blend the see-through triangles (alpha < 255, e.g. Rerun's default box fill) over
+    the opaque image, in place: every layer in front of the opaque surface counts, in any
+    order (a weighted average of their colours, covering 1 - prod(1 - alpha)). Returns
+    the nearest see-through surface per pixel for picking ((h, w) uint64 keys whose low
+    word is the entity index), or None when there is none."""
+    which = np.flatnonzero(prepared.t_alpha < 1.0)
+    if not len(which):
+        return None
+    frags = _triangle_fragments(prepared, target, m, eye, near, cx, cy, which)
+    if not frags:
+        return None
+    h, w = keys.shape
+    pix = np.concatenate([f.pix for f in frags])
+    px = pix % target.wb - target.pad
+    py = pix // target.wb - target.pad
+    iz = np.concatenate([f.iz for f in frags])
+    hi = ~iz.view(np.uint32)
+    flat = np.where((px >= 0) & (px < w) & (py >= 0) & (py < h), py * w + px, 0)
+    front = ((px >= 0) & (px < w) & (py >= 0) & (py < h)
+             & (hi.astype(np.uint64) < (keys.reshape(-1)[flat] >> np.uint64(32))))
+    if not front.any():
+        return None
+    flat = flat[front]
+    tri = np.concatenate([f.tri for f in frags])[front]
+    rgb = np.concatenate([f.rgb for f in frags])[front]
+    alpha = prepared.t_alpha[tri].astype(np.float64)
+    n = h * w
+    weight = np.bincount(flat, alpha, minlength=n)
+    keep = np.log1p(-np.minimum(alpha, 0.999))
+    through = np.exp(np.bincount(flat, keep, minlength=n))  # what shows of the opaque
+    touched = np.flatnonzero(weight > 0)
+    out = rgb32.reshape(-1)
+    base = out[touched]
+    t = through[touched]
+    mixed = []
+    for ch, shift in enumerate((16, 8, 0)):
+        layer = np.bincount(flat, alpha * rgb[:, ch], minlength=n)[touched] / weight[touched]
+        below = ((base >> shift) & 255).astype(np.float64)
+        mixed.append(np.clip(below * t + 255.0 * layer * (1.0 - t) + 0.5, 0, 255)
+                     .astype(np.uint32))
+    out[touched] = 0xFF000000 | (mixed[0] << 16) | (mixed[1] << 8) | mixed[2]
+    overlay = np.full(n, EMPTY, np.uint64)
+    pick = (hi[front].astype(np.uint64) << np.uint64(32)) | \
+        prepared.t_entity[tri].astype(np.uint64)
+    np.minimum.at(overlay, flat, pick)
+    return overlay.reshape(h, w)
 
 
 def project_labels(prepared: PreparedScene, camera: Camera, width: int, height: int,
