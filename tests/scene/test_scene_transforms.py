@@ -122,6 +122,18 @@ def test_a_transform3d_row_replaces_the_previous_one_whole(rrd) -> None:
                        np.diag([2.0, 2.0, 2.0, 1.0]))
 
 
+def test_static_transform_rows_come_before_temporal_ones(rrd) -> None:
+    def log(rec) -> None:
+        rec.log("s", rr.Transform3D(translation=[1, 0, 0]), static=True)
+        rec.set_time("frame", sequence=5)
+        rec.log("s", rr.Transform3D(scale=2))
+
+    db = rrd(log)
+    assert close(resolve(db, "/", ["s"], t=4)[P("s")].origin_from_entity[:3, 3], [1, 0, 0])
+    assert close(resolve(db, "/", ["s"], t=5)[P("s")].origin_from_entity, np.diag([2, 2, 2, 1]))
+    assert close(resolve(db, "/", ["s"])[P("s")].origin_from_entity[:3, 3], [1, 0, 0])
+
+
 def test_instance_poses_are_per_instance_and_not_inherited(rrd) -> None:
     def log(rec) -> None:
         rec.log("robot", rr.Transform3D(translation=[0, 0, 1]), static=True)
@@ -335,9 +347,21 @@ def test_cache_per_cursor_and_store_change(rrd, tmp_path: Path) -> None:
     unrelated = resolver.resolve(LatestAt(db, "frame", 5), P("/"), [P("link")])
     assert unrelated[P("link")] is first[P("link")]  # other entities changing keep the cache
     for chunk in rrd(more_link).chunks_of(P("link")):
-        db.add_chunk(chunk)
+        db.add_chunk(chunk)  # a row in the middle of the held ones: re-sorted
     changed = resolver.resolve(LatestAt(db, "frame", 5), P("/"), [P("link")])
     assert close(changed[P("link")].origin_from_entity[:3, 3], [0, 0, 7])
+
+    def later(rec) -> None:
+        for f in (20, 30):
+            rec.set_time("frame", sequence=f)
+            rec.log("link", rr.Transform3D(translation=[0, f, 0]))
+
+    for chunk in rrd(later).chunks_of(P("link")):
+        db.add_chunk(chunk)  # rows after the held ones: appended
+    for t, y in ((9, None), (25, 20), (99, 30)):
+        m = resolver.resolve(LatestAt(db, "frame", t), P("/"), [P("link")])[P("link")]
+        expected = [9, 0, 0] if y is None else [0, y, 0]
+        assert close(m.origin_from_entity[:3, 3], expected)
 
 
 # ------------------------------------------------------------------ benchmark

@@ -28,27 +28,33 @@ inverse(root_from_origin) @ root_from_entity``. A transform that cannot be used 
 scale, singular matrix, zero-length axis or quaternion, several values in one row) counts
 as identity for its link, as in Rerun, and is reported in ``Resolved.errors``. Named
 transform frames (``child_frame`` / ``parent_frame``, ``CoordinateFrame``) are not followed:
-such a row is skipped and reported.
+such a row is skipped and reported. Clear applies (``LatestAt.clear_bound``): a cleared
+Transform3D / InstancePoses3D / Pinhole row no longer counts. Static rows sort before any
+time, so a temporal row wins from its time on (Rerun's transform cache does the same).
 
-Caching: one snapshot per time cursor ``(timeline, t)`` (the last few kept) holds each
-entity's root-space frame and each ``(origin, entities)`` answer. A snapshot stays valid
-while the generations of the entities it read (and their ancestors) are unchanged, so data
-streaming into other entities costs one dict lookup per entity read, not a re-resolve.
+How it stays cheap: per entity and archetype, a numpy table of every row that logged a
+field, sorted by (time, RowId) and extended in place as chunks arrive, turns latest-at into
+one binary search. The Transform3D rows a time cursor needs are turned into matrices in
+one numpy batch, and frames are composed with one batched matmul per tree depth. Results
+are kept per time cursor ``(timeline, t)`` (the last few): each entity's frame and each
+``(origin, entities)`` answer, valid while the generations of the entities read (and
+their ancestors) are unchanged, so data streaming into other entities costs one dict
+lookup per entity, not a re-resolve.
 
-Measured (100 moving links: 20 chains of depth 5, each link a temporal translation +
-quaternion over 600 frames, plus a point cloud leaf per chain; 2 shared cores)::
+Measured (a robot of moving links: chains of depth 5 under ``robot/``, each link a
+temporal translation + quaternion on 600 frames, one point cloud leaf per chain; 2 cores
+shared with other jobs, load ~2.5; medians over 50 new cursors)::
 
     .venv/bin/python tests/scene/test_scene_transforms.py --bench
 
-    new time cursor, 100 links + 20 leaves:   ~1.4 ms per resolve (median of 50 cursors)
-    same cursor again (cache hit):            ~0.02 ms
-    new time cursor, 500 links (100 x 5):     ~6.5 ms
+    100 links (20 chains) + 20 leaves:   new cursor 2.7-3.5 ms, same cursor 0.03 ms,
+                                         first resolve (builds the row tables) ~110 ms
+    500 links (100 chains) + 100 leaves: new cursor 16-18 ms, same cursor 0.1 ms,
+                                         first resolve ~160-280 ms
 """
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import math
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -112,6 +118,7 @@ _DIR_RDF = {
 _EYE4 = np.eye(4)
 _EYE4.flags.writeable = False
 _SNAPSHOTS = 4  # time cursors kept
+_TOPOLOGIES = 32  # entity sets whose ancestor trees are kept
 _PARSED_PER_TABLE = 256  # parsed rows kept per entity and archetype
 #: The time static rows sort at (before any time), as in query.py.
 STATIC_TIME = -(1 << 63)
@@ -266,9 +273,9 @@ class _Column:
     """One Transform3D field of a chunk: per row whether it has a value, more than one, the
     index of its first value, and the values (zero-copy numpy where arrow allows)."""
 
-    has: np.ndarray
-    multi: np.ndarray
-    first: np.ndarray
+    has: list[bool]
+    multi: list[bool]
+    first: list[int]
     values: object  # (m, k) floats; (axes, angles) for axis-angle; list of str for frames
 
 
@@ -294,22 +301,21 @@ def _columns(chunk: Chunk) -> dict[str, _Column]:
             values = child.to_numpy(zero_copy_only=False)
         else:  # frame names
             values = child.to_pylist()
-        out[name] = _Column(counts >= 1, counts > 1, offsets[:-1], values)
+        out[name] = _Column((counts >= 1).tolist(), (counts > 1).tolist(), offsets[:-1].tolist(),
+                            values)
     return out
 
 
-_columns_cache: OrderedDict[bytes, dict[str, _Column]] = OrderedDict()
-_COLUMN_CHUNKS = 4096  # chunks whose Transform3D columns are kept
+_columns_cache: dict[bytes, dict[str, _Column]] = {}
+_COLUMN_CHUNKS = 4096  # chunks whose Transform3D columns are kept (all dropped when full)
 
 
 def _columns_of(chunk: Chunk) -> dict[str, _Column]:
     hit = _columns_cache.get(chunk.id)
     if hit is None:
+        if len(_columns_cache) >= _COLUMN_CHUNKS:
+            _columns_cache.clear()
         hit = _columns_cache[chunk.id] = _columns(chunk)
-        if len(_columns_cache) > _COLUMN_CHUNKS:
-            _columns_cache.popitem(last=False)
-    else:
-        _columns_cache.move_to_end(chunk.id)
     return hit
 
 
@@ -345,6 +351,7 @@ def transform3d_batch(refs: Sequence[tuple[Chunk, int]]) -> tuple[np.ndarray, np
     axes, angles = np.zeros((k, 3)), np.zeros(k)
     relation = np.zeros(k, dtype=np.int64)
     err = np.zeros(k, dtype=np.int8)
+    gathered: dict[str, tuple[list[int], list]] = {name: ([], []) for name in TRANSFORM3D}
     for i, (chunk, row) in enumerate(refs):
         for name, col in _columns_of(chunk).items():
             if not col.has[row]:
@@ -352,16 +359,28 @@ def transform3d_batch(refs: Sequence[tuple[Chunk, int]]) -> tuple[np.ndarray, np
             if col.multi[row]:
                 err[i] = err[i] or 1
             j = col.first[row]
-            if name in _WIDTH:
-                floats[name][i] = col.values[j]  # type: ignore[index]
-            elif name == T3D_AXIS_ANGLE:
-                axes[i] = col.values[0][j]  # type: ignore[index]
-                angles[i] = col.values[1][j]  # type: ignore[index]
-            elif name == T3D_RELATION:
-                relation[i] = col.values[j]  # type: ignore[index]
-            elif col.values[j]:  # type: ignore[index]  # a named frame
-                err[i] = err[i] or 2
-            present[name][i] = True
+            if name == T3D_AXIS_ANGLE:
+                value = (col.values[0][j], col.values[1][j])  # type: ignore[index]
+            elif name in (T3D_PARENT_FRAME, T3D_CHILD_FRAME):
+                if col.values[j]:  # type: ignore[index]  # a named frame
+                    err[i] = err[i] or 2
+                continue
+            else:
+                value = col.values[j]  # type: ignore[index]
+            at, values = gathered[name]
+            at.append(i)
+            values.append(value)
+    for name, (at, values) in gathered.items():
+        if not at:
+            continue
+        present[name][at] = True
+        if name in _WIDTH:
+            floats[name][at] = np.array(values)
+        elif name == T3D_AXIS_ANGLE:
+            axes[at] = np.array([a for a, _ in values])
+            angles[at] = [float(angle) for _, angle in values]
+        elif name == T3D_RELATION:
+            relation[at] = values
 
     def flag(rows: np.ndarray, code: int) -> None:
         err[rows & (err == 0)] = code
@@ -471,69 +490,86 @@ _PARSERS = {POSES: _poses, PINHOLE_ATOMIC: _pinhole_row}
 # ------------------------------------------------------------------ atomic rows
 
 
-def _is_sorted(keys: list[Index]) -> bool:
-    return all(a <= b for a, b in zip(keys, keys[1:]))  # noqa: B905 (lengths differ by one)
+_COLUMNS = ("times", "hi", "lo", "chunk", "row")  # the sorted row table, one array each
 
 
 class _AtomicRows:
-    """Every row of one entity that logged any field of one archetype, on one timeline,
-    sorted by (time, RowId); static rows sort first. Latest-at is then one bisect. New
-    chunks that only add later rows are appended; anything else rebuilds."""
+    """Every row of one entity that logged any field of one archetype, on one timeline, as
+    numpy columns sorted by (time, RowId); static rows sort first. Latest-at is then one
+    binary search. New chunks that only add later rows are appended in place (capacity
+    doubles); anything else re-sorts or rebuilds."""
 
-    __slots__ = ("chunk_ids", "fields", "generation", "keys", "parsed", "refs", "times")
+    __slots__ = ("chunk_ids", "chunks", "fields", "generation", "n", "parsed", *_COLUMNS)
 
     def __init__(self, fields: tuple[str, ...]) -> None:
         self.fields = fields
         self.generation = -2
-        self.chunk_ids: set[bytes] = set()
-        self.times: list[int] = []
-        self.keys: list[Index] = []
-        self.refs: list[tuple[Chunk, int]] = []
         self.parsed: dict[Index, tuple[object, str | None]] = {}
+        self._reset()
 
-    def update(self, db: EntityDb, entity: EntityPath, timeline: str | None) -> None:
-        generation = db.entity_generation(entity)
+    def _reset(self) -> None:
+        self.chunk_ids: set[bytes] = set()
+        self.chunks: list[Chunk] = []
+        self.n = 0
+        self.times = np.empty(0, np.int64)
+        self.hi = np.empty(0, np.uint64)
+        self.lo = np.empty(0, np.uint64)
+        self.chunk = np.empty(0, np.int64)
+        self.row = np.empty(0, np.int64)
+        self.parsed.clear()
+
+    def update(self, db: EntityDb, entity: EntityPath, timeline: str | None,
+               generation: int) -> None:
+        """Catch up with the entity's chunks (``generation``: its current generation)."""
         if generation == self.generation:
             return
         self.generation = generation
         chunks = db.chunks_of(entity)
         if not self.chunk_ids.issubset(c.id for c in chunks):
-            self.chunk_ids.clear()  # a chunk went away: start over
-            self.times, self.keys, self.refs = [], [], []
-            self.parsed.clear()
-        keys: list[Index] = []
-        refs: list[tuple[Chunk, int]] = []
+            self._reset()  # a chunk went away: start over
+        parts = []
         for chunk in chunks:
             if chunk.id not in self.chunk_ids:
                 self.chunk_ids.add(chunk.id)
-                self._events(chunk, timeline, keys, refs)
-        if not keys:
+                part = self._rows_of(chunk, timeline, len(self.chunks))
+                if part is not None:
+                    self.chunks.append(chunk)
+                    parts.append(part)
+        if not parts:
             return
-        if not _is_sorted(keys):
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-            keys, refs = [keys[i] for i in order], [refs[i] for i in order]
-        if self.keys and keys[0] < self.keys[-1]:  # not all later: merge and re-sort
-            keys, refs = self.keys + keys, self.refs + refs
-            order = sorted(range(len(keys)), key=keys.__getitem__)
-            keys, refs = [keys[i] for i in order], [refs[i] for i in order]
-            self.times, self.keys, self.refs = [], [], []
-        self.times.extend([k[0] for k in keys])
-        self.keys.extend(keys)
-        self.refs.extend(refs)
+        new = [np.concatenate(col) for col in zip(*parts, strict=True)]
+        order = np.lexsort((new[2], new[1], new[0]))
+        new = [col[order] for col in new]
+        n = self.n
+        if n and (int(new[0][0]), int(new[1][0]), int(new[2][0])) < self.key(n - 1):
+            # rows earlier than what we hold: merge and sort everything again
+            new = [np.concatenate((getattr(self, c)[:n], col)) for c, col in zip(_COLUMNS, new, strict=True)]
+            order = np.lexsort((new[2], new[1], new[0]))
+            new = [col[order] for col in new]
+            n = self.n = 0
+        m = len(new[0])
+        if n + m > len(self.times):  # grow: amortized O(1) appends while streaming
+            capacity = max(2 * len(self.times), n + m, 16)
+            for c in _COLUMNS:
+                old = getattr(self, c)
+                grown = np.empty(capacity, old.dtype)
+                grown[:n] = old[:n]
+                setattr(self, c, grown)
+        for c, col in zip(_COLUMNS, new, strict=True):
+            getattr(self, c)[n:n + m] = col
+        self.n = n + m
 
-    def _events(
-        self, chunk: Chunk, timeline: str | None, keys: list[Index], refs: list[tuple[Chunk, int]]
-    ) -> None:
-        """Append the (time, RowId) keys and (chunk, row) of the chunk's rows that log any field."""
+    def _rows_of(self, chunk: Chunk, timeline: str | None, index: int) -> tuple | None:
+        """(times, RowId hi, RowId lo, chunk index, row) of the chunk's rows logging any field."""
         present = [f for f in self.fields if f in chunk.components]
         if not present:
-            return
+            return None
         if chunk.is_static:
             times = None
         else:
             tc = chunk.timelines.get(timeline) if timeline is not None else None
             if tc is None:
-                return
+                return None
             times = tc.times
         mask: np.ndarray | None = np.zeros(chunk.num_rows, dtype=bool)
         for name in present:
@@ -543,23 +579,31 @@ class _AtomicRows:
                 break
             mask |= valid
         rows = np.arange(chunk.num_rows) if mask is None else np.flatnonzero(mask)
+        if not len(rows):
+            return None
         rid = chunk.row_ids[rows]
-        t = [STATIC_TIME] * len(rows) if times is None else times[rows].tolist()
-        keys.extend(zip(t, rid[:, 0].tolist(), rid[:, 1].tolist(), strict=True))
-        refs.extend(zip(itertools.repeat(chunk), rows.tolist()))
+        t = np.full(len(rows), STATIC_TIME, np.int64) if times is None else times[rows]
+        return (t.astype(np.int64, copy=False), rid[:, 0].astype(np.uint64, copy=False),
+                rid[:, 1].astype(np.uint64, copy=False), np.full(len(rows), index, np.int64),
+                rows.astype(np.int64, copy=False))
 
     def latest(self, t: int | None) -> int:
         """Position of the latest row at ``t`` (None: static rows only), -1 if none."""
-        if t is None:
-            return bisect.bisect_right(self.times, STATIC_TIME) - 1
-        return bisect.bisect_right(self.times, t) - 1
+        bound = STATIC_TIME if t is None else t
+        return int(np.searchsorted(self.times[:self.n], bound, side="right")) - 1
+
+    def key(self, pos: int) -> Index:
+        return int(self.times[pos]), int(self.hi[pos]), int(self.lo[pos])
+
+    def ref(self, pos: int) -> tuple[Chunk, int]:
+        return self.chunks[int(self.chunk[pos])], int(self.row[pos])
 
     def parse(self, pos: int) -> tuple[object, str | None]:
         """A pose or pinhole row, parsed once (the last few hundred are kept)."""
-        key = self.keys[pos]
+        key = self.key(pos)
         hit = self.parsed.get(key)
         if hit is None:
-            chunk, row = self.refs[pos]
+            chunk, row = self.ref(pos)
             cells: dict[str, list] = {}
             for name in self.fields:
                 column = chunk.components.get(name)
@@ -641,6 +685,7 @@ class TransformResolver:
             OrderedDict()
         )
         self._infos: dict[EntityPath, _Info] = {}
+        self._topologies: dict[tuple[EntityPath, ...], list] = {}
 
     # ---------------------------------------------------------------- public
 
@@ -715,23 +760,43 @@ class TransformResolver:
 
     # ---------------------------------------------------------------- frames
 
-    def _ensure_frames(self, snap: _Snapshot, query: LatestAt, entities: Iterable[EntityPath]) -> None:
-        """Give every entity (and each ancestor) its frame in its space at the cursor."""
-        nodes = snap.nodes
-        missing: dict[EntityPath, EntityPath | None] = {}  # node -> parent
+    def _topology(
+        self, entities: tuple[EntityPath, ...]
+    ) -> list[list[tuple[EntityPath, EntityPath | None]]]:
+        """The entities and all their ancestors as (node, parent), grouped by depth, parents
+        first. Paths do not change with time: kept per entity set."""
+        levels = self._topologies.get(entities)
+        if levels is not None:
+            return levels
+        seen: dict[EntityPath, EntityPath | None] = {}
         for entity in entities:
             path: EntityPath | None = entity
-            while path is not None and path not in nodes and path not in missing:
-                parent = path.parent
-                missing[path] = parent
+            while path is not None and path not in seen:
+                seen[path] = parent = path.parent
                 path = parent
-        if not missing:
-            return
-        order = sorted(missing.items(), key=lambda item: len(item[0].parts))  # parents first
+        by_depth: dict[int, list[tuple[EntityPath, EntityPath | None]]] = {}
+        for node, parent in seen.items():
+            by_depth.setdefault(len(node.parts), []).append((node, parent))
+        levels = [by_depth[d] for d in sorted(by_depth)]
+        self._topologies[entities] = levels
+        if len(self._topologies) > _TOPOLOGIES:
+            self._topologies.pop(next(iter(self._topologies)))
+        return levels
+
+    def _ensure_frames(
+        self, snap: _Snapshot, query: LatestAt, entities: tuple[EntityPath, ...]
+    ) -> None:
+        """Give every entity (and each ancestor) its frame in its space at the cursor."""
+        nodes = snap.nodes
+        new: list[list[tuple[EntityPath, EntityPath | None]]] = []
         pending: list[tuple[_Node, tuple[Chunk, int]]] = []
-        for node, parent in order:
-            nodes[node] = self._node(query, node, None if parent is None else nodes[parent],
-                                     pending)
+        for level in self._topology(entities):
+            fresh = [(node, parent) for node, parent in level if node not in nodes]
+            for node, parent in fresh:
+                nodes[node] = self._node(query, node, None if parent is None else nodes[parent],
+                                         pending)
+            if fresh:
+                new.append(fresh)
         if pending:
             mats, codes = transform3d_batch([ref for _, ref in pending])
             _frozen(mats)
@@ -740,15 +805,14 @@ class TransformResolver:
                     item.error = "; ".join(filter(None, (_T3D_ERRORS[codes[i]], item.error)))
                 else:
                     item.parent_from_entity = mats[i]
-        self._compose(snap, order)
+        self._compose(snap, new)
 
     @staticmethod
-    def _compose(snap: _Snapshot, order: list[tuple[EntityPath, EntityPath | None]]) -> None:
+    def _compose(snap: _Snapshot, levels: list[list[tuple[EntityPath, EntityPath | None]]]) -> None:
         """root_from_entity = root_from_parent @ parent_from_entity, one batched matmul per
         tree depth (parents first); a pinhole starts its own space with identity."""
         nodes, spaces = snap.nodes, snap.spaces
-        for _, group in itertools.groupby(order, key=lambda item: len(item[0].parts)):
-            level = list(group)
+        for level in levels:
             moved: list[tuple[_Node, _Node]] = []
             for node, parent in level:
                 item = nodes[node]
@@ -793,7 +857,7 @@ class TransformResolver:
         if info.t3d:
             found = self._latest(query, entity, info, TRANSFORM3D, clearable)
             if found is not None:
-                pending.append((node, found[0].refs[found[1]]))
+                pending.append((node, found[0].ref(found[1])))
         if info.poses:
             node.poses = self._parsed(query, entity, info, POSES, clearable, errors)  # type: ignore[assignment]
         if info.pinhole:
@@ -817,13 +881,13 @@ class TransformResolver:
         rows = info.tables.get(key)
         if rows is None:
             rows = info.tables[key] = _AtomicRows(fields)
-        rows.update(self.db, entity, query.timeline)
+        rows.update(self.db, entity, query.timeline, info.generation)
         pos = rows.latest(query.t if query.timeline is not None else None)
         if pos < 0:
             return None
         if clearable:
             bound = query.clear_bound(entity)
-            if bound is not None and rows.keys[pos] <= bound:
+            if bound is not None and rows.key(pos) <= bound:
                 return None
         return rows, pos
 
@@ -869,7 +933,7 @@ class TransformResolver:
         self, snap: _Snapshot, query: LatestAt, origin: EntityPath, wanted: tuple[EntityPath, ...]
     ) -> Resolved:
         out = Resolved()
-        self._ensure_frames(snap, query, (origin, *wanted))
+        self._ensure_frames(snap, query, (origin, *wanted))  # origin first: its own key
         nodes, spaces = snap.nodes, snap.spaces
         o = nodes[origin]
         identity = o.root_from_entity is _EYE4
