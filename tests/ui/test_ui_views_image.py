@@ -271,4 +271,4 @@ def test_selection_panel_names_the_formats_the_sdk_stores(tmp_path):
             assert format_value("Image:format", cell) == f"3×2 {model} {name}"
     cell = db.latest_at(EntityPath.parse("/nv12"), "Image:format", "frame", 0).value
     assert format_value("Image:format", cell) == "4×2 NV12"
-    assert PIXEL_FORMAT_NAMES == sdk_names
+    assert sdk_names == PIXEL_FORMAT_NAMES

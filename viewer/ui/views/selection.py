@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from viewer.scene.images import ImageDecodeError, ImageFormat
 from viewer.store.entity_db import EntityDb, LatestAtResult
 from viewer.store.entity_path import EntityPath
 from viewer.ui.views.arrow_values import latest
-from viewer.scene.images import ImageDecodeError, ImageFormat
 
 MAX_ITEMS = 3
 MAX_TEXT = 80
