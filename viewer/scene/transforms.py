@@ -306,17 +306,19 @@ def _columns(chunk: Chunk) -> dict[str, _Column]:
     return out
 
 
-_columns_cache: dict[bytes, dict[str, _Column]] = {}
+# Keyed by chunk object and id: a merged or re-sorted copy of a chunk keeps its id.
+_columns_cache: dict[tuple[int, bytes], tuple[int, dict[str, _Column]]] = {}
 _COLUMN_CHUNKS = 4096  # chunks whose Transform3D columns are kept (all dropped when full)
 
 
 def _columns_of(chunk: Chunk) -> dict[str, _Column]:
-    hit = _columns_cache.get(chunk.id)
-    if hit is None:
+    key = (id(chunk), chunk.id)
+    hit = _columns_cache.get(key)
+    if hit is None or hit[0] != chunk.num_rows:
         if len(_columns_cache) >= _COLUMN_CHUNKS:
             _columns_cache.clear()
-        hit = _columns_cache[chunk.id] = _columns(chunk)
-    return hit
+        hit = _columns_cache[key] = (chunk.num_rows, _columns(chunk))
+    return hit[1]
 
 
 def _rodrigues(axes: np.ndarray, angles: np.ndarray) -> np.ndarray:
