@@ -43,14 +43,14 @@ lookup per entity, not a re-resolve.
 
 Measured (a robot of moving links: chains of depth 5 under ``robot/``, each link a
 temporal translation + quaternion on 600 frames, one point cloud leaf per chain; 2 cores
-shared with other jobs, load ~2.5; medians over 50 new cursors)::
+shared with other jobs, load 2-2.5; medians over 50 new cursors, range of 3 runs)::
 
     .venv/bin/python tests/scene/test_scene_transforms.py --bench
 
-    100 links (20 chains) + 20 leaves:   new cursor 2.7-3.5 ms, same cursor 0.03 ms,
+    100 links (20 chains) + 20 leaves:   new cursor 2.0-3.2 ms, same cursor 0.03 ms,
                                          first resolve (builds the row tables) ~110 ms
-    500 links (100 chains) + 100 leaves: new cursor 16-18 ms, same cursor 0.1 ms,
-                                         first resolve ~160-280 ms
+    500 links (100 chains) + 100 leaves: new cursor 9-15 ms, same cursor 0.07-0.1 ms,
+                                         first resolve ~180-220 ms
 """
 
 from __future__ import annotations
@@ -501,7 +501,7 @@ class _AtomicRows:
     binary search. New chunks that only add later rows are appended in place (capacity
     doubles); anything else re-sorts or rebuilds."""
 
-    __slots__ = ("chunk_ids", "chunks", "fields", "generation", "n", "parsed", *_COLUMNS)
+    __slots__ = ("chunk_ids", "chunks", "fields", "generation", "n", "parsed", "view", *_COLUMNS)
 
     def __init__(self, fields: tuple[str, ...]) -> None:
         self.fields = fields
@@ -518,6 +518,7 @@ class _AtomicRows:
         self.lo = np.empty(0, np.uint64)
         self.chunk = np.empty(0, np.int64)
         self.row = np.empty(0, np.int64)
+        self.view = self.times  # times[:n], kept for searchsorted
         self.parsed.clear()
 
     def update(self, db: EntityDb, entity: EntityPath, timeline: str | None,
@@ -560,6 +561,7 @@ class _AtomicRows:
         for c, col in zip(_COLUMNS, new, strict=True):
             getattr(self, c)[n:n + m] = col
         self.n = n + m
+        self.view = self.times[:self.n]
 
     def _rows_of(self, chunk: Chunk, timeline: str | None, index: int) -> tuple | None:
         """(times, RowId hi, RowId lo, chunk index, row) of the chunk's rows logging any field."""
@@ -591,8 +593,7 @@ class _AtomicRows:
 
     def latest(self, t: int | None) -> int:
         """Position of the latest row at ``t`` (None: static rows only), -1 if none."""
-        bound = STATIC_TIME if t is None else t
-        return int(np.searchsorted(self.times[:self.n], bound, side="right")) - 1
+        return int(self.view.searchsorted(STATIC_TIME if t is None else t, "right")) - 1
 
     def key(self, pos: int) -> Index:
         return int(self.times[pos]), int(self.hi[pos]), int(self.lo[pos])
