@@ -675,7 +675,9 @@ class _Snapshot:
         self.answers: dict[tuple[EntityPath, tuple[EntityPath, ...]], Resolved] = {}
 
 
-_FIELD_SETS = {id(TRANSFORM3D): 0, id(POSES): 1, id(PINHOLE_ATOMIC): 2}
+# The atomic archetypes, by the index their row tables are kept under.
+_T3D, _POSES, _PINHOLE = 0, 1, 2
+_ATOMIC = (TRANSFORM3D, POSES, PINHOLE_ATOMIC)
 
 
 class TransformResolver:
@@ -858,11 +860,11 @@ class TransformResolver:
             return node
         errors: list[str] = []
         if info.t3d:
-            found = self._latest(query, entity, info, TRANSFORM3D, clearable)
+            found = self._latest(query, entity, info, _T3D, clearable)
             if found is not None:
                 pending.append((node, found[0].ref(found[1])))
         if info.poses:
-            node.poses = self._parsed(query, entity, info, POSES, clearable, errors)  # type: ignore[assignment]
+            node.poses = self._parsed(query, entity, info, _POSES, clearable, errors)  # type: ignore[assignment]
         if info.pinhole:
             node.pinhole = self._pinhole(query, entity, info, clearable, errors)
         if info.named_frame and query.result(entity, COORDINATE_FRAME) is not None:
@@ -875,15 +877,15 @@ class TransformResolver:
         query: LatestAt,
         entity: EntityPath,
         info: _Info,
-        fields: tuple[str, ...],
+        kind: int,
         clearable: bool,
     ) -> tuple[_AtomicRows, int] | None:
         """The rows table and position of the latest atomic row at the cursor (None: no row,
         or cleared)."""
-        key = (_FIELD_SETS[id(fields)], query.timeline)
+        key = (kind, query.timeline)
         rows = info.tables.get(key)
         if rows is None:
-            rows = info.tables[key] = _AtomicRows(fields)
+            rows = info.tables[key] = _AtomicRows(_ATOMIC[kind])
         rows.update(self.db, entity, query.timeline, info.generation)
         pos = rows.latest(query.t if query.timeline is not None else None)
         if pos < 0:
@@ -899,11 +901,11 @@ class TransformResolver:
         query: LatestAt,
         entity: EntityPath,
         info: _Info,
-        fields: tuple[str, ...],
+        kind: int,
         clearable: bool,
         errors: list[str],
     ) -> object | None:
-        found = self._latest(query, entity, info, fields, clearable)
+        found = self._latest(query, entity, info, kind, clearable)
         if found is None:
             return None
         value, error = found[0].parse(found[1])
@@ -915,7 +917,7 @@ class TransformResolver:
         self, query: LatestAt, entity: EntityPath, info: _Info, clearable: bool,
         errors: list[str],
     ) -> PinholeInfo | None:
-        row = self._parsed(query, entity, info, PINHOLE_ATOMIC, clearable, errors)
+        row = self._parsed(query, entity, info, _PINHOLE, clearable, errors)
         if not isinstance(row, _PinholeRow):
             return None
         code = None
