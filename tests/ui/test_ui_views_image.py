@@ -19,9 +19,8 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.registry import PlannedView, create_view
 from viewer.ui.views.selection import PIXEL_FORMAT_NAMES, format_value
-from viewer.ui.views.spatial.image import BACKGROUND
 from viewer.ui.views.spatial.image_decode import ImageDecodeError, encoded_to_qimage
-from viewer.ui.views.spatial.view2d import Spatial2DView
+from viewer.ui.views.spatial.view2d import BACKGROUND, Spatial2DView
 
 BG = np.array([BACKGROUND.red(), BACKGROUND.green(), BACKGROUND.blue()])
 

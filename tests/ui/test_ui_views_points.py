@@ -20,9 +20,8 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.registry import PlannedView, create_view, heuristic_plan
 from viewer.ui.views.spatial import view2d_paint
-from viewer.ui.views.spatial.image import BACKGROUND
 from viewer.ui.views.spatial.raster3d import BACKGROUND as BACKGROUND_3D
-from viewer.ui.views.spatial.view2d import Spatial2DView
+from viewer.ui.views.spatial.view2d import BACKGROUND, Spatial2DView
 from viewer.ui.views.spatial.view3d import Spatial3DView
 
 BG_2D = (BACKGROUND.red(), BACKGROUND.green(), BACKGROUND.blue())
@@ -89,7 +88,7 @@ def _rgb(image: QImage, x: float, y: float) -> tuple[int, int, int]:
     return c.red(), c.green(), c.blue()
 
 
-def test_points3d_count_follows_cursor(qtbot, data_dir, tmp_path):
+def test_3d_points_count_follows_cursor(qtbot, data_dir, tmp_path):
     db = load_db(data_dir / "points.rrd", tmp_path)
     cloud = EntityPath.parse("/world/cloud")
     logged = _logged(data_dir / "points.rrd", "/world/cloud", "Points3D:positions")
@@ -107,7 +106,7 @@ def test_points3d_count_follows_cursor(qtbot, data_dir, tmp_path):
         np.testing.assert_allclose(_batch(view, cloud).positions, logged[f], rtol=1e-6)
 
 
-def test_points2d_count_and_positions(qtbot, data_dir, tmp_path):
+def test_2d_points_count_and_positions(qtbot, data_dir, tmp_path):
     db = load_db(data_dir / "points.rrd", tmp_path)
     kp = EntityPath.parse("/image/keypoints")
     logged = _logged(data_dir / "points.rrd", "/image/keypoints", "Points2D:positions")
@@ -135,7 +134,7 @@ def known_points(tmp_path):
     return write_recording(tmp_path / "known.rrd", tmp_path, log)
 
 
-def test_points3d_draws_logged_colours_and_ui_radii(qtbot, known_points):
+def test_3d_points_draws_logged_colours_and_ui_radii(qtbot, known_points):
     p = EntityPath.parse("/world/p")
     view, tc = _view(qtbot, Spatial3DView, known_points, [p], 5)
     assert point_count(view, p) == 3
@@ -161,7 +160,7 @@ def test_points3d_draws_logged_colours_and_ui_radii(qtbot, known_points):
     assert _rgb(image, x + 10, y) == BG_3D and _rgb(image, x, y + 10) == BG_3D
 
 
-def test_points3d_orbit_and_zoom(qtbot, known_points):
+def test_3d_points_orbit_and_zoom(qtbot, known_points):
     view, _ = _view(qtbot, Spatial3DView, known_points, [EntityPath.parse("/world/p")], 10)
     positions = _batch(view, EntityPath.parse("/world/p")).positions
     before_xy = view.camera.project(positions, view.width(), view.height()).xy
@@ -184,7 +183,7 @@ def test_points3d_orbit_and_zoom(qtbot, known_points):
     assert view.auto_fit and view.camera.distance == pytest.approx(distance)
 
 
-def test_points2d_colours_and_scene_radii(qtbot, known_points):
+def test_2d_points_colours_and_scene_radii(qtbot, known_points):
     p = EntityPath.parse("/flat/p")
     view, tc = _view(qtbot, Spatial2DView, known_points, [p], 0, size=(300, 300))
     assert point_count(view, p) == 3
@@ -238,7 +237,7 @@ def test_splat_draws_discs_in_order():
     assert buf[10, 10] == colors[1] and buf[10, 11] == colors[0]
 
 
-def test_points2d_large_cloud_is_splatted_with_colours(qtbot, tmp_path, monkeypatch):
+def test_2d_points_large_cloud_is_splatted_with_colours(qtbot, tmp_path, monkeypatch):
     n = 3000
     assert n > view2d_paint.SPLAT_MIN_POINTS
     rng = np.random.default_rng(3)
