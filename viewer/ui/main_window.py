@@ -99,6 +99,8 @@ class MainWindow(QMainWindow):
 
         self.views_area = ViewsArea()
         self.views_area.set_welcome_text(welcome_html(listen_url))
+        self.views_area.entity_failed.connect(
+            lambda title, text: self.notifications.error(f"View {title}", text))
         self.setCentralWidget(self.views_area)
         self.recordings_panel = RecordingsPanel()
         self.tree_panel = EntityTreePanel()

@@ -17,7 +17,7 @@ import contextlib
 from collections.abc import Callable, Iterable
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStackedWidget, QWidget
 
 from viewer.ingest.tracing import TRACER
@@ -41,6 +41,9 @@ def heuristic_plan(db: EntityDb) -> LayoutPlan:
 
 class ViewsHost(QMainWindow):
     """One store's views as docks in a two-column grid the user can rearrange."""
+
+    #: (view title, what failed): an entity of a view could not be drawn.
+    entity_failed = Signal(str, str)
 
     def __init__(self, db: EntityDb, time_control: TimeControl, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -121,7 +124,11 @@ class ViewsHost(QMainWindow):
     def _create(self, planned: PlannedView) -> View | None:
         try:
             with TRACER.scope("create view", "ui", {"view": planned.title}):
-                return create_view(planned, self.db, self.time_control)
+                view = create_view(planned, self.db, self.time_control)
+            view.entity_failed.connect(
+                lambda entity, message, title=planned.title:
+                self.entity_failed.emit(title, f"{entity}: {message}"))
+            return view
         except Exception as exc:  # one broken view must not stop the others
             self.placeholder.setText(f"Could not create view {planned.title!r}: {exc}")
             return None
@@ -256,6 +263,9 @@ def _warm_up_plots(owner: QWidget) -> None:
 class ViewsArea(QStackedWidget):
     """A `ViewsHost` per store; shows the active one."""
 
+    #: (view title, what failed) from any host (the window turns it into a notification).
+    entity_failed = Signal(str, str)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.hosts: dict[StoreId, ViewsHost] = {}
@@ -275,6 +285,7 @@ class ViewsArea(QStackedWidget):
         host = self.hosts.get(db.store_id)
         if host is None:
             host = self.hosts[db.store_id] = ViewsHost(db, tc)
+            host.entity_failed.connect(self.entity_failed)
             self.addWidget(host)
         return host
 

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 
 import shiboken6
-from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
@@ -184,6 +184,9 @@ class View(QWidget):
 
     #: Human-readable kind, e.g. "Time series".
     kind_name = "View"
+    #: One entity could not be drawn (entity, why); the others still are. Emitted once
+    #: per distinct problem, so a window can notify without repeating itself.
+    entity_failed = Signal(object, str)
 
     def __init__(self, db: EntityDb, entities: Iterable[EntityPath], time_control: TimeControl,
                  title: str = "", parent: QWidget | None = None) -> None:
@@ -199,6 +202,8 @@ class View(QWidget):
         self._continuing = False  # the last redraw left work for the next frame
         self._budgeted = False  # this redraw runs from the data-redraw queue
         self.last_error: str | None = None  # why the last scheduled redraw failed, if it did
+        #: Why each entity could not be drawn at the last redraw that tried it.
+        self.entity_errors: dict[EntityPath, str] = {}
         time_control.time_changed.connect(self._on_time_changed)
         time_control.timeline_changed.connect(self._on_timeline_changed)
 
@@ -206,6 +211,18 @@ class View(QWidget):
     def accepts(cls, db: EntityDb, entity: EntityPath) -> bool:
         """Whether this view kind can show ``entity`` (decided from its components)."""
         raise NotImplementedError
+
+    def report_entity_error(self, entity: EntityPath, message: str | None) -> None:
+        """Record that ``entity`` failed to draw (None: it drew again); a new problem is
+        logged and emitted as `entity_failed`."""
+        if message is None:
+            self.entity_errors.pop(entity, None)
+            return
+        if self.entity_errors.get(entity) == message:
+            return
+        self.entity_errors[entity] = message
+        _log.warning("%s %r: %s: %s", self.kind_name, self.title, entity, message)
+        self.entity_failed.emit(entity, message)
 
     def on_data_changed(self, changed_entities: Iterable[EntityPath]) -> None:
         """The frame driver's report: these entities got new (or lost) data."""

@@ -119,8 +119,12 @@ def create_view(planned: PlannedView, db: EntityDb, time_control: TimeControl) -
         cache = SceneCache()
 
         def scene():  # noqa: ANN202 (a Scene)
-            return build_scene(db, view.origin, view.entities, dims, time_control.timeline,
-                               time_control.time, resolver, cache)
+            built = build_scene(db, view.origin, view.entities, dims, time_control.timeline,
+                                time_control.time, resolver, cache)
+            for entity in view.entities:
+                drawn = built.entities.get(entity)
+                view.report_entity_error(entity, None if drawn is None else drawn.error)
+            return built
 
         view.scene_source = scene
         return view

@@ -175,10 +175,15 @@ class TimeSeriesView(View):
             entity = self._cycle.pop(0)
             if entity not in self.entities:
                 continue
-            if budget is None:
-                self._refresh_entity(entity, timeline)
+            try:
+                if budget is None:
+                    self._refresh_entity(entity, timeline)
+                else:
+                    self._read_slice(entity, timeline)
+            except Exception as exc:  # one entity's bad data must not blank the others
+                self.report_entity_error(entity, f"{type(exc).__name__}: {exc}")
             else:
-                self._read_slice(entity, timeline)
+                self.report_entity_error(entity, None)
             prepared += 1
         if prepared and deadline is not None and self._unshown \
                 and time.perf_counter() >= deadline - budget / 2:
