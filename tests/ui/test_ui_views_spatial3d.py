@@ -236,3 +236,20 @@ def test_real_recording_through_build_scene(qtbot, tmp_path):
     # The point sits at the composed translation (0, 2, 0.5), not at its own origin.
     assert _color_at(image, _widget_pos(view, [0.0, 2.0, 0.5]))[1] > 200
     assert view.entity_at(QPointF(_widget_pos(view, [0.0, 2.0, 0.5]))) == entities[3]
+
+
+def test_focusing_one_point_of_a_big_scene_frames_it(qtbot):
+    ed = EntityDraw(EntityPath.parse("/far"))
+    ed.points.append(PointBatch(ed.entity, "Points3D", np.array([[0.0, 0.0, 0.0],
+                                                                 [1000.0, 0.0, 0.0]]),
+                                np.array([RED, RED], np.uint8), np.array([-3.0, -3.0])))
+    dot = EntityDraw(EntityPath.parse("/dot"))
+    dot.points.append(PointBatch(dot.entity, "Points3D", np.array([[500.0, 20.0, 0.0]]),
+                                 np.array([GREEN], np.uint8), np.array([-3.0])))
+    view = _view(qtbot, _scene(ed, dot))
+    assert view.focus_entity(dot.entity)
+    np.testing.assert_allclose(view.camera.target, [500.0, 20.0, 0.0])
+    assert 10 < view.camera.distance < 200  # framed: 5 % of the scene's radius, not 1e-3
+    image = view.grab().toImage()
+    r, g, b = _color_at(image, QPoint(view.width() // 2, view.height() // 2))
+    assert (r, g, b) == (0, 255, 0)

@@ -439,7 +439,7 @@ def _render(prepared: PreparedScene, camera: Camera, width: int, height: int,
     timings: dict[str, float] = {}
     t0 = time.thread_time()
     m, eye, f = _view_matrix(prepared, camera, height)
-    near = np.float32(prepared.radius * 1e-4)
+    near = _near(prepared)
     pad = _max_disc_radius(prepared, px_per_point, f)
     target = _Target(width, height, pad)
     cx, cy = width / 2.0 + pad, height / 2.0 + pad
@@ -478,6 +478,12 @@ def _render(prepared: PreparedScene, camera: Camera, width: int, height: int,
     timings["total"] = time.thread_time() - t0
     return Frame(width, height, rgb32, keys, entity_table, prepared.entities,
                  overlay=overlay, timings=timings)
+
+
+def _near(prepared: PreparedScene) -> np.float32:
+    """The near plane's distance: small enough for a camera focused on one point of the
+    scene, large enough to keep 1 / z finite in float32."""
+    return np.float32(prepared.radius * 1e-6)
 
 
 def _max_disc_radius(prepared: PreparedScene, px_per_point: float, f: float) -> int:
@@ -812,7 +818,7 @@ def project_labels(prepared: PreparedScene, camera: Camera, width: int, height: 
     pos = _homogeneous(_columns(np.stack([p for p, _, _ in prepared.labels])), prepared.center)
     cam = m.astype(np.float64) @ pos
     out = []
-    for i in np.flatnonzero(cam[2] > prepared.radius * 1e-4).tolist():
+    for i in np.flatnonzero(cam[2] > _near(prepared)).tolist():
         x = width / 2.0 + cam[0, i] / cam[2, i]
         y = height / 2.0 + cam[1, i] / cam[2, i]
         if 0 <= x < width and 0 <= y < height:

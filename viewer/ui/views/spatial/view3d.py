@@ -62,6 +62,8 @@ PREVIEW_ABOVE_S = 0.025
 PREVIEW_POINT_STRIDE = 4
 #: After the last mouse move or wheel step, this long without input draws the full frame.
 SETTLE_MS = 150
+#: A focused entity is framed at least this fraction of the scene's radius wide.
+FOCUS_LEAST_FRACTION = 0.05
 ERROR_COLOR = QColor(255, 120, 120)
 LABEL_BACKGROUND = QColor(0, 0, 0, 170)
 
@@ -105,6 +107,7 @@ class Spatial3DView(View):
         self.reset_action = QAction("Reset view  (R, Home)", self)
         self.reset_action.triggered.connect(self.reset_view)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # the image covers all
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.DefaultContextMenu)
         self.setMinimumSize(64, 48)
 
@@ -168,7 +171,11 @@ class Spatial3DView(View):
         bounds = self.prepared.entity_bounds(entity)
         if bounds is None:
             return False
-        self.camera.fit_bounds(*bounds)
+        lo, hi = bounds
+        # A single point (or a flat thing) gets a frame of a few % of the scene around it.
+        least = FOCUS_LEAST_FRACTION * self.prepared.radius
+        grow = np.maximum(least - (hi - lo), 0.0) / 2.0
+        self.camera.fit_bounds(lo - grow, hi + grow)
         self.auto_fit = False
         self.update()
         return True
