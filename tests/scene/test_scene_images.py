@@ -63,10 +63,13 @@ def test_wide_and_float_images_keep_their_values_and_scale_for_display(rrd) -> N
     assert values_to_rgba(values)[0, 0].tolist() == [0, 128, 255, 255]
 
 
-def test_value_range_picks_the_smallest_usual_range() -> None:
+def test_value_range_follows_rerun() -> None:
     assert value_range(np.array([0.2, 0.9])) == (0.0, 1.0)
     assert value_range(np.array([3, 200], np.int32)) == (0.0, 255.0)
-    assert value_range(np.array([3, 4000], np.uint16)) == (0.0, 65535.0)
+    assert value_range(np.array([3, 4000], np.uint16)) == (3.0, 4000.0)
+    assert value_range(np.array([0.5, 3.0])) == (0.0, 255.0)
+    assert value_range(np.array([7, 7], np.int32)) == (0.0, 255.0)
+    assert value_range(np.array([700, 700], np.int32)) == (699.0, 701.0)
     assert value_range(np.array([-2.0, 6.0, np.nan])) == (-2.0, 6.0)
 
 

@@ -121,9 +121,6 @@ def test_rgba_keeps_alpha_and_blends_over_the_background(qtbot, images_db):
         assert np.abs(_painted(view, grabbed, px, py) - expected).max() <= 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "viewer/scene/images.py value_range maps non-negative data above 255 to 0..65535; "
-    "Rerun uses the finite min..max there (0..57300 here)"))
 def test_grey_u16_is_shown_over_its_data_range(qtbot, images_db):
     """Rerun's range for an image whose values do not fit 0..255: the finite min..max."""
     db, arrays = images_db

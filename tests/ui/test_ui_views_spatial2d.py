@@ -24,8 +24,7 @@ from viewer.scene.draw import (
 )
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.spatial.image import BACKGROUND
-from viewer.ui.views.spatial.view2d import Spatial2DView
+from viewer.ui.views.spatial.view2d import BACKGROUND, Spatial2DView
 from viewer.ui.views.spatial.view2d_paint import LABEL_BACKGROUND, SPLAT_MIN_POINTS
 
 BG = (BACKGROUND.red(), BACKGROUND.green(), BACKGROUND.blue())

@@ -106,19 +106,22 @@ def decode_values(buffer: np.ndarray, fmt: ImageFormat) -> np.ndarray:
 
 
 def value_range(values: np.ndarray) -> tuple[float, float]:
-    """The range a colour image's values are meant to span: the smallest of 0..1, 0..255,
-    0..65535 that holds non-negative data, else the finite min..max."""
+    """The range a colour image's values are shown over, Rerun's rule: float data within
+    0..1 -> 0..1; any data within 0..255 -> 0..255; constant data c -> c-1..c+1; else the
+    finite min..max (a u16 image reaching 57 300 spans 0..57 300, not 0..65 535)."""
     if values.dtype == np.uint8:
         return 0.0, 255.0
     finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
     if finite.size == 0:
         return 0.0, 1.0
     lo, hi = float(finite.min()), float(finite.max())
-    if lo >= 0.0:
-        for top in (1.0, 255.0, 65535.0):
-            if hi <= top:
-                return 0.0, top
-    return (lo, hi) if hi > lo else (lo, lo + 1.0)
+    if values.dtype.kind == "f" and lo >= 0.0 and hi <= 1.0:
+        return 0.0, 1.0
+    if lo >= 0.0 and hi <= 255.0:
+        return 0.0, 255.0
+    if lo == hi:
+        return lo - 1.0, hi + 1.0
+    return lo, hi
 
 
 def to_u8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -28,7 +28,6 @@ from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.base import View
-from viewer.ui.views.spatial.image import BACKGROUND
 from viewer.ui.views.spatial.view2d_camera import Camera2D, Rect
 from viewer.ui.views.spatial.view2d_hover import pixel_report
 from viewer.ui.views.spatial.view2d_paint import (
@@ -55,6 +54,9 @@ def _union(a: Rect | None, b: Rect | None) -> Rect | None:
         return b if a is None else a
     return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
 
+
+#: Behind the images (and where there is none).
+BACKGROUND = QColor(24, 26, 30)
 
 class Spatial2DView(View):
     kind_name = "2D"
