@@ -263,3 +263,20 @@ def test_see_through_fill_blends_over_what_is_behind():
     assert tuple(rgb[y, x]) == (0, 0, 255) or (rgb[y, x, 2] > 240 and rgb[y, x, 1] == 0)
     assert frame.entity_at(*_screen([2.1, 0.2, -0.2])) == EntityPath.parse("/glass")
     assert frame.entity_at(*_screen([4.1, 0.0, 0.6])) == EntityPath.parse("/blocker")
+
+
+def test_triangles_through_the_camera_plane_are_cut_not_dropped():
+    """A floor under the camera reaching behind it: its visible part fills the lower half
+    of the view, up to the horizon."""
+    ed = EntityDraw(EntityPath.parse("/floor"))
+    corners = np.array([[-40.0, -40.0, -1.0], [30.0, -40.0, -1.0], [30.0, 40.0, -1.0],
+                        [-40.0, 40.0, -1.0]])
+    ed.triangles.append(TriangleBatch(ed.entity, "Mesh3D", corners,
+                                      np.array([[0, 1, 2], [0, 2, 3]]),
+                                      np.tile(np.array(GREEN, np.uint8), (4, 1))))
+    frame = render(prepare(_scene(ed)), _camera(), W, H)
+    covered = _covered(frame)
+    _, horizon = _screen([-40.0, 0.0, -1.0])  # the far edge, just below the horizon
+    assert covered[int(horizon) + 2:].all()  # every pixel below, down to the bottom row
+    assert not covered[: H // 2].any()
+    assert frame.entity_at(W / 2, H - 1) == EntityPath.parse("/floor")
