@@ -280,3 +280,23 @@ def test_triangles_through_the_camera_plane_are_cut_not_dropped():
     assert covered[int(horizon) + 2:].all()  # every pixel below, down to the bottom row
     assert not covered[: H // 2].any()
     assert frame.entity_at(W / 2, H - 1) == EntityPath.parse("/floor")
+
+
+def test_images_lifted_into_3d_are_not_shaded():
+    """The same grey quad seen at 60 degrees: lit as a mesh it darkens, as an image it
+    keeps its colour."""
+    quad = np.array([[0.0, -1.0, -1.0], [0.0, 1.0, -1.0], [0.0, 1.0, 1.0], [0.0, -1.0, 1.0]])
+    tilt = math.radians(60)
+    rot = np.array([[math.cos(tilt), -math.sin(tilt), 0], [math.sin(tilt), math.cos(tilt), 0],
+                    [0, 0, 1]])
+    grey = np.tile(np.array([200, 200, 200, 255], np.uint8), (4, 1))
+    seen = {}
+    for arch in ("Mesh3D", "Image"):
+        ed = EntityDraw(EntityPath.parse("/q"))
+        ed.triangles.append(TriangleBatch(ed.entity, arch, quad @ rot.T,
+                                          np.array([[0, 1, 2], [0, 2, 3]]), grey))
+        frame = render(prepare(_scene(ed)), _camera(), W, H)
+        seen[arch] = _rgb(frame)[H // 2, W // 2]
+    assert tuple(seen["Image"]) == (200, 200, 200)
+    # Lambert at ~60 degrees: 0.3 + 0.7 * cos(60) = 0.65 of the colour.
+    assert abs(int(seen["Mesh3D"][0]) - 200 * 0.65) <= 6

@@ -36,6 +36,8 @@ BACKGROUND = 0xFF181A1E
 #: Lighting of triangles: ambient part + headlight (Lambert, two-sided) part.
 AMBIENT = 0.3
 DIFFUSE = 0.7
+#: Triangles of these archetypes keep their colours (an image lifted into 3D is not lit).
+UNLIT_ARCHETYPES = frozenset({"Image", "EncodedImage", "DepthImage", "SegmentationImage"})
 #: Segment sample counts are rounded up to one of these (fewer shapes to broadcast).
 _SAMPLE_BUCKETS = np.array([1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96,
                             128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1280, 1536,
@@ -97,6 +99,7 @@ class PreparedScene:
     t_normal: np.ndarray
     t_entity: np.ndarray  # (t,) int32
     t_alpha: np.ndarray  # (t,) float32 opacity 0..1 (1: opaque; below: blended over)
+    t_unlit: np.ndarray  # (t,) bool: drawn in its own colours (images lifted into 3D)
     point_slots: int  # rows of the tables below that are points (all n, even when decimated)
     colors: np.ndarray  # (n + m,) packed colours of points then segments
     entity_of: np.ndarray  # (n + m,) int32 entity index of points then segments
@@ -188,7 +191,7 @@ def prepare(scene: Scene) -> PreparedScene:
     entities = list(scene.entities)
     p_pos, p_col, p_rad, p_ent = [], [], [], []
     l_seg, l_col, l_rad, l_ent = [], [], [], []
-    t_pos, t_rgb, t_nrm, t_ent, t_alp = [], [], [], [], []
+    t_pos, t_rgb, t_nrm, t_ent, t_alp, t_unl = [], [], [], [], [], []
     labels = []
     for ei, ed in enumerate(scene.entities.values()):
         for b in ed.points:
@@ -220,6 +223,7 @@ def prepare(scene: Scene) -> PreparedScene:
             rgba = np.asarray(b.colors, dtype=np.float32)[tri] / 255.0  # (t, 3, 4)
             t_rgb.append(rgba[:, :, :3])
             t_alp.append(rgba[:, :, 3].mean(axis=1))
+            t_unl.append(np.full(len(tri), b.archetype in UNLIT_ARCHETYPES))
             t_nrm.append(normals)
             t_ent.append(np.full(len(tri), ei, np.int32))
         for lab in ed.labels:
@@ -256,6 +260,7 @@ def prepare(scene: Scene) -> PreparedScene:
         t_normal=np.ascontiguousarray(cat(t_nrm, (0, 3, 3), np.float32).transpose(1, 0, 2)),
         t_entity=cat(t_ent, (0,), np.int32),
         t_alpha=cat(t_alp, (0,), np.float32),
+        t_unlit=cat(t_unl, (0,), np.bool_),
         point_slots=n,
         colors=np.concatenate([cat(p_col, (0,), np.uint32), cat(l_col, (0,), np.uint32)]),
         entity_of=np.concatenate([cat(p_ent, (0,), np.int32), cat(l_ent, (0,), np.int32)]),
@@ -727,7 +732,8 @@ def _triangle_fragments(prepared: PreparedScene, target: _Target, m: np.ndarray,
         d = prepared.t_xyz[k][:3, which] - eye32[:, None]  # (3, t) eye to corner
         d /= np.maximum(np.linalg.norm(d, axis=0), np.float32(1e-30))
         ndotl = np.abs((prepared.t_normal[k, which] * d.T).sum(axis=1))
-        lit[k] = prepared.t_rgb[k, which] * (AMBIENT + DIFFUSE * ndotl)[:, None]
+        shade = np.where(prepared.t_unlit[which], np.float32(1.0), AMBIENT + DIFFUSE * ndotl)
+        lit[k] = prepared.t_rgb[k, which] * shade[:, None]
     cam, lit, idx = _clip_near(cam, lit, which, near)
     xs, ys, izs = [], [], []
     for c in cam:
