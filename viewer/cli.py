@@ -1,20 +1,26 @@
-"""The command line: ``viewer [FILES]``, ``viewer inspect``, ``viewer ingest``, ``viewer layout``.
+"""The command line: ``rrd-viewer [FILES]``, ``rrd-viewer inspect``, ``ingest``, ``layout``,
+``export`` (``viewer`` is the same program under its first name).
 
 Only argument parsing lives here; each command's work is in its own module so that
-``inspect`` and ``layout`` never import Qt and the GUI is imported only when it is started.
+``inspect``, ``layout`` and ``export`` never import Qt and the GUI is imported only when it
+is started: after the files were offered to a viewer already running (`viewer.handover`)
+and after Qt's platform plugin was checked (`viewer.qt_platform`), since a missing system
+library makes Qt abort the process without a word on what to install.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
-from viewer.exit_codes import EXIT_USAGE
+from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE
 from viewer.exit_codes import HELP as EXIT_HELP
 
 DEFAULT_PORT = 9876
 DEFAULT_BIND = "127.0.0.1"
+PROG = "rrd-viewer"
 
 
 def _add_ingest_options(p: argparse.ArgumentParser) -> None:
@@ -33,11 +39,20 @@ def _add_serve_options(p: argparse.ArgumentParser) -> None:
 
 def build_gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="viewer", epilog=EXIT_HELP,
+        prog=PROG, epilog=EXIT_HELP,
         description="Desktop viewer for Rerun recordings (.rrd/.rbl). "
-        "Subcommands: 'viewer inspect FILE...', 'viewer ingest FILE...', 'viewer layout FILE...'.",
+        f"Subcommands: '{PROG} inspect FILE...', '{PROG} ingest FILE...', "
+        f"'{PROG} layout FILE...', '{PROG} export FILE --entity PATH -o OUT'. "
+        "Files given while a viewer already listens on the port are handed to it.",
     )
     p.add_argument("files", nargs="*", help=".rrd/.rbl files or folders to open (none: a demo recording)")
+    p.add_argument("--new-window", action="store_true",
+                   help="open a new window even when a viewer already runs on the port "
+                   "(by default the files are handed to it)")
+    p.add_argument("--install-desktop", action="store_true",
+                   help="install the desktop entry, .rrd/.rbl file types and icons for this user")
+    p.add_argument("--uninstall-desktop", action="store_true",
+                   help="remove what --install-desktop installed")
     _add_ingest_options(p)
     _add_serve_options(p)
     p.add_argument("--no-serve", action="store_true", help="do not listen for live streams")
@@ -48,7 +63,7 @@ def build_gui_parser() -> argparse.ArgumentParser:
 
 
 def build_inspect_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="viewer inspect", epilog=EXIT_HELP,
+    p = argparse.ArgumentParser(prog=f"{PROG} inspect", epilog=EXIT_HELP,
                                 description="List stores, entities, rows, timelines and errors (no Qt).")
     p.add_argument("files", nargs="+", help=".rrd/.rbl files")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -56,7 +71,7 @@ def build_inspect_parser() -> argparse.ArgumentParser:
 
 
 def build_ingest_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="viewer ingest", epilog=EXIT_HELP,
+    p = argparse.ArgumentParser(prog=f"{PROG} ingest", epilog=EXIT_HELP,
                                 description="Run the real ingestion pipeline headlessly and print a summary.")
     p.add_argument("files", nargs="*", help=".rrd/.rbl files")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -70,7 +85,7 @@ def build_ingest_parser() -> argparse.ArgumentParser:
 
 def build_layout_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="viewer layout", epilog=EXIT_HELP,
+        prog=f"{PROG} layout", epilog=EXIT_HELP,
         description="The views each recording opens with (no blueprint) and what they draw at "
         "one time: archetypes, instances, transforms; entities no view shows (no Qt).")
     p.add_argument("files", nargs="+", help=".rrd/.rbl files or folders")
@@ -81,6 +96,27 @@ def build_layout_parser() -> argparse.ArgumentParser:
     p.add_argument("--time", default=None, metavar="T",
                    help="a sequence number; on temporal timelines nanoseconds or ISO-8601 "
                    "(2023-11-14T22:13:23Z, PT3.5S); default: the end of the timeline")
+    return p
+
+
+def build_export_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=f"{PROG} export", epilog=EXIT_HELP,
+        description="Write an entity's logged rows to Parquet, CSV or Arrow (no Qt): one row "
+        "per logged row, one column per timeline and per component; lists stay lists in "
+        "Parquet/Arrow and are flattened in CSV.")
+    p.add_argument("files", nargs="+", help=".rrd files or folders")
+    p.add_argument("--entity", required=True, metavar="PATH",
+                   help="entity path, e.g. /world/robot; PATH/** for it and everything below")
+    p.add_argument("--timeline", default=None, metavar="NAME",
+                   help="keep rows on this timeline only, ordered by it")
+    p.add_argument("--from", dest="t_from", default=None, metavar="A",
+                   help="with --timeline: first time kept (inclusive; sequence number, "
+                   "nanoseconds or ISO-8601)")
+    p.add_argument("--to", dest="t_to", default=None, metavar="B",
+                   help="with --timeline: last time kept (inclusive)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output file: .parquet, .csv or .arrow")
     return p
 
 
@@ -107,6 +143,41 @@ def _check_memory_limit(parser: argparse.ArgumentParser, args: argparse.Namespac
         parser.error(str(exc))
 
 
+def hand_over_files(args: argparse.Namespace) -> int | None:
+    """Give the files to a viewer already running on the port (one viewer per user), print
+    where they went and return the exit code; None when this process should open a window."""
+    if not args.files or args.new_window or args.screenshot:
+        return None
+    from viewer.handover import hand_over
+
+    result = hand_over(args.files, args.bind, args.port)
+    if result is None:
+        return None
+    for line in result.lines:
+        print(f"{PROG}: {line}")
+    for path, reason in result.failed:
+        print(f"{PROG}: {path}: {reason}", file=sys.stderr)
+    return EXIT_UNREADABLE if result.failed else EXIT_OK
+
+
+def check_display(args: argparse.Namespace) -> str | None:
+    """Why Qt could not open a window here, or None. A screenshot needs no display: it is
+    drawn offscreen when the display (or a library it needs) is missing."""
+    from viewer.qt_platform import platform_problem
+
+    no_display = (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
+                  and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
+    problem = None if no_display and args.screenshot else platform_problem()
+    if args.screenshot and (no_display or problem) and not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        return None
+    if problem is None and no_display:
+        return (f"{PROG}: cannot open a window: no display (DISPLAY and WAYLAND_DISPLAY are "
+                f"unset). Without a display: {PROG} --screenshot OUT.png FILE, or set "
+                "QT_QPA_PLATFORM=offscreen.")
+    return problem
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -120,6 +191,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from viewer.layout_cmd import run_layout
 
             return run_layout(args)
+        if args_list[:1] == ["export"]:
+            parser = build_export_parser()
+            args = parser.parse_args(args_list[1:])
+            if (args.t_from is not None or args.t_to is not None) and args.timeline is None:
+                parser.error("--from/--to need --timeline")
+            from viewer.export_cmd import run_export
+
+            return run_export(args)
         if args_list[:1] == ["ingest"]:
             parser = build_ingest_parser()
             args = parser.parse_args(args_list[1:])
@@ -136,6 +215,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         except argparse.ArgumentTypeError as exc:
             parser.error(str(exc))
         _check_memory_limit(parser, args)
+        if args.install_desktop or args.uninstall_desktop:
+            if args.install_desktop and args.uninstall_desktop:
+                parser.error("--install-desktop and --uninstall-desktop exclude each other")
+            from viewer.desktop import run_desktop
+
+            return run_desktop(install=args.install_desktop)
+        handed = hand_over_files(args)
+        if handed is not None:
+            return handed
+        problem = check_display(args)
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return EXIT_UNREADABLE
         from viewer.ui.app import run_gui
 
         return run_gui(args)

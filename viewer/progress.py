@@ -1,0 +1,77 @@
+"""Progress bars on stderr for long command-line work, only when a person watches.
+
+When stderr is a terminal, `progress` draws a bar with rich (a maintained library the
+tool chain already brings along); when it is a pipe or a file (scripts, CI, tests) it
+prints nothing at all, so logs and parsed output stay clean.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+
+class Progress:
+    """One task's bar; `advance` and `update` are no-ops when nothing is drawn."""
+
+    def __init__(self, bar: object | None = None, task: object | None = None) -> None:
+        self._bar = bar
+        self._task = task
+
+    @property
+    def shown(self) -> bool:
+        return self._bar is not None
+
+    def advance(self, amount: float = 1) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, amount)  # type: ignore[attr-defined]
+
+    def update(self, *, completed: float | None = None, total: float | None = None,
+               description: str | None = None) -> None:
+        if self._bar is None:
+            return
+        kwargs: dict[str, object] = {}
+        if completed is not None:
+            kwargs["completed"] = completed
+        if total is not None:
+            kwargs["total"] = total
+        if description is not None:
+            kwargs["description"] = description
+        self._bar.update(self._task, **kwargs)  # type: ignore[attr-defined]
+
+
+def wanted(stream: TextIO | None = None) -> bool:
+    """Draw bars only on a terminal."""
+    stream = sys.stderr if stream is None else stream
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # closed or replaced streams
+        return False
+
+
+@contextmanager
+def progress(description: str, total: float | None, *, stream: TextIO | None = None,
+             ) -> Iterator[Progress]:
+    """A bar for ``total`` steps (None: unknown length) on stderr, removed when done."""
+    stream = sys.stderr if stream is None else stream
+    if not wanted(stream):
+        yield Progress()
+        return
+    try:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+        from rich.progress import Progress as RichProgress
+    except ImportError:  # the bar is a nicety: never a reason to fail
+        yield Progress()
+        return
+    bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                       TimeRemainingColumn(), console=Console(file=stream), transient=True)
+    with bar:
+        yield Progress(bar, bar.add_task(description, total=total))
