@@ -10,6 +10,7 @@ import pytest
 
 from viewer.scene.draw import EntityDraw, LineBatch, PointBatch, Scene, TriangleBatch
 from viewer.store.entity_path import EntityPath
+from viewer.ui.views.spatial import raster3d
 from viewer.ui.views.spatial.orbit_camera import OrbitCamera
 from viewer.ui.views.spatial.raster3d import BACKGROUND, decimated, prepare, render
 
@@ -220,7 +221,7 @@ def test_picking_names_the_entity_under_a_pixel():
     assert set(np.unique(ids).tolist()) == {-1, 0, 1}
 
 
-def test_preview_keeps_colours_and_ids():
+def test_preview_keeps_colours_and_ids(monkeypatch):
     """The decimated preview draws fewer points; lines and triangles keep their colours."""
     pts = _points("/pts", np.column_stack([np.zeros(8), np.linspace(-2, 2, 8), np.ones(8)]),
                   RED, -2.0)
@@ -232,6 +233,21 @@ def test_preview_keeps_colours_and_ids():
     x, y = _screen([0.0, 0.0, -1.0])
     assert _is(rgb[int(y), int(x)], GREEN)
     assert frame.entity_at(x, y) == EntityPath.parse("/line")
+    # One segment in two of big entities: the kept ones keep their colour and entity.
+    two = EntityDraw(EntityPath.parse("/two"))
+    two.lines.append(LineBatch(two.entity, "LineStrips3D",
+                               np.array([[[0.0, -2, -1], [0.0, 2, -1]], [[0.0, -2, -0.5],
+                                                                         [0.0, 2, -0.5]]]),
+                               np.array([GREEN, BLUE], np.uint8), np.array([-0.75, -0.75])))
+    prepared = prepare(_scene(pts, two))
+    frame = render(decimated(prepared, 4, 2), _camera(), W, H)  # small: kept whole
+    assert _is(_rgb(frame), BLUE).sum() > 50
+    monkeypatch.setattr(raster3d, "KEEP_SEGMENTS", 1)
+    frame = render(decimated(prepared, 4, 2), _camera(), W, H)
+    rgb = _rgb(frame)
+    assert _is(rgb[int(y), int(x)], GREEN)
+    assert frame.entity_at(x, y) == EntityPath.parse("/two")
+    assert not _is(rgb, BLUE).any()  # the second segment is left out
 
 
 def test_non_finite_positions_are_skipped():

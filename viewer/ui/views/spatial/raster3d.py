@@ -93,6 +93,7 @@ class PreparedScene:
     l_ab: np.ndarray  # (4, 2m): the m starts, then the m ends
     l_radius: np.ndarray
     l_ui_radius: float | None
+    l_ids: np.ndarray  # (m,) uint32 row of each segment in the colour and entity tables
     # triangles, one row per corner k: (3, 4, t) positions, (3, t, 3) rgb 0..1, normals
     t_xyz: np.ndarray
     t_rgb: np.ndarray
@@ -255,6 +256,7 @@ def prepare(scene: Scene) -> PreparedScene:
         p_ui_radius=_common_ui_radius(p_radius), p_keys=p_keys,
         l_ab=_homogeneous(l_cols, center),
         l_radius=l_radius, l_ui_radius=_common_ui_radius(l_radius),
+        l_ids=np.arange(n, n + len(seg), dtype=np.uint32),
         t_xyz=np.stack([_homogeneous(c, center) for c in t_cols]),
         t_rgb=np.ascontiguousarray(cat(t_rgb, (0, 3, 3), np.float32).transpose(1, 0, 2)),
         t_normal=np.ascontiguousarray(cat(t_nrm, (0, 3, 3), np.float32).transpose(1, 0, 2)),
@@ -268,13 +270,27 @@ def prepare(scene: Scene) -> PreparedScene:
     )
 
 
-def decimated(prepared: PreparedScene, stride: int) -> PreparedScene:
-    """The same scene with one point in ``stride`` (a preview while the camera moves);
-    every other primitive and the colour and entity tables are shared."""
+#: ``decimated`` keeps every segment of an entity with at most this many.
+KEEP_SEGMENTS = 10_000
+
+
+def decimated(prepared: PreparedScene, stride: int, segment_stride: int = 1
+              ) -> PreparedScene:
+    """The same scene with one point in ``stride`` and one line segment in
+    ``segment_stride`` of the entities with more than ``KEEP_SEGMENTS`` (a preview while
+    the camera moves: a small entity keeps its shape); triangles, labels and the colour
+    and entity tables are shared, so what is drawn keeps its colour and entity."""
     keep = np.arange(0, prepared.n_points, max(int(stride), 1))
-    p_radius = np.ascontiguousarray(prepared.p_radius[keep])
+    m = prepared.n_segments
+    entity = prepared.entity_of[prepared.l_ids]
+    big = np.bincount(entity, minlength=len(prepared.entities))[entity] > KEEP_SEGMENTS
+    seg = np.flatnonzero(~big | (np.arange(m) % max(int(segment_stride), 1) == 0))
     return replace(prepared, p_xyz=np.ascontiguousarray(prepared.p_xyz[:, keep]),
-                   p_radius=p_radius, p_keys=prepared.p_keys[keep].copy())
+                   p_radius=np.ascontiguousarray(prepared.p_radius[keep]),
+                   p_keys=prepared.p_keys[keep].copy(),
+                   l_ab=np.ascontiguousarray(prepared.l_ab[:, np.concatenate([seg, m + seg])]),
+                   l_radius=np.ascontiguousarray(prepared.l_radius[seg]),
+                   l_ids=np.ascontiguousarray(prepared.l_ids[seg]))
 
 
 # ---------------------------------------------------------------------------------- render
@@ -634,9 +650,7 @@ def _draw_lines(prepared: PreparedScene, target: _Target, m: np.ndarray, near: n
             r = r[vis]
     if not len(xa):
         return
-    if seg_id is None:
-        seg_id = np.arange(len(xa), dtype=np.uint32)
-    seg_id = seg_id.astype(np.uint32) + np.uint32(prepared.point_slots)
+    seg_id = prepared.l_ids if seg_id is None else prepared.l_ids[seg_id]
     # One sample per pixel step along the longer axis, rounded up to a bucket size: each
     # (disc radius, bucket) group is one (samples, segments) grid, broadcast without
     # per-fragment gathers, scattered with one radius.

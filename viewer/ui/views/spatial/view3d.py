@@ -9,7 +9,8 @@ Left-drag orbits, right/middle-drag pans, the wheel zooms, double-click focuses 
 under the cursor (empty space: reset), R / Home or the right-click menu reset the view.
 The camera follows the scene's bounds until the user moves it. A scene too heavy to draw
 in full at interactive rates is drawn as a preview (half resolution, a quarter of the
-points) while the mouse moves, then in full once it rests.
+points, half of the segments when there are over 20 000) while the mouse moves, then in
+full once it rests.
 """
 
 from __future__ import annotations
@@ -58,8 +59,12 @@ ARCHETYPES_3D = frozenset({
 MAX_LABELS = 200
 #: A full frame slower than this is replaced by a preview while the mouse moves.
 PREVIEW_ABOVE_S = 0.025
-#: The preview draws one point in this many.
+#: The preview draws one point in this many,
 PREVIEW_POINT_STRIDE = 4
+#: and one line segment in this many when the scene has more than PREVIEW_SEGMENTS_ABOVE
+#: (about half of a preview's time is per-segment work at any resolution).
+PREVIEW_SEGMENT_STRIDE = 2
+PREVIEW_SEGMENTS_ABOVE = 20_000
 #: After the last mouse move or wheel step, this long without input draws the full frame.
 SETTLE_MS = 150
 #: A focused entity is framed at least this fraction of the scene's radius wide.
@@ -202,7 +207,8 @@ class Spatial3DView(View):
 
     def frame(self, preview: bool = False) -> Frame:
         """The scene rendered at the widget's size (cached until the camera, size or scene
-        change); ``preview``: half resolution and a quarter of the points."""
+        change); ``preview``: half resolution, a quarter of the points (and half of the
+        segments of a scene with very many)."""
         dpr = self.devicePixelRatioF()
         scale = 0.5 if preview else 1.0
         w = max(1, int(round(self.width() * dpr * scale)))
@@ -213,7 +219,10 @@ class Spatial3DView(View):
         scene = self.prepared
         if preview:
             if self._preview_scene is None:
-                self._preview_scene = decimated(self.prepared, PREVIEW_POINT_STRIDE)
+                many = self.prepared.n_segments > PREVIEW_SEGMENTS_ABOVE
+                self._preview_scene = decimated(
+                    self.prepared, PREVIEW_POINT_STRIDE,
+                    PREVIEW_SEGMENT_STRIDE if many else 1)
             scene = self._preview_scene
         t0 = time.perf_counter()
         frame = render(scene, self.camera, w, h, px_per_point=dpr * scale)
