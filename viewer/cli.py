@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error("--install-desktop and --uninstall-desktop exclude each other")
             from viewer.desktop import run_desktop
 
-            return run_desktop(install=args.install_desktop)
+            return run_desktop("install" if args.install_desktop else "uninstall")
         handed = hand_over_files(args)
         if handed is not None:
             return handed
