@@ -444,24 +444,26 @@ def write_camera(path: Path) -> None:
 
 
 def showcase_blueprint() -> rrb.Blueprint:
-    """Horizontal / Vertical / Tabs with shares, named views, and contents that leave the
-    floor grid and the depth image out."""
+    """Horizontal / Vertical / Tabs with shares and named views; contents leave the floor
+    grid out of the 3D view, the segmentation out of the camera view and the gripper's roll
+    out of the joint plot (it gets a tab of its own)."""
     return rrb.Blueprint(
         rrb.Horizontal(
             rrb.Vertical(
                 rrb.Spatial3DView(name="Robot arm", origin="/world",
                                   contents=["+ $origin/**", "- /world/floor"]),
                 rrb.Tabs(
-                    rrb.TimeSeriesView(name="Joint angles", origin="/joints"),
-                    rrb.TextLogView(name="Events", origin="/log"),
+                    rrb.TimeSeriesView(name="Arm joints", origin="/joints",
+                                       contents=["+ $origin/**", "- /joints/gripper"]),
+                    rrb.TimeSeriesView(name="Gripper roll", origin="/joints/gripper"),
                     active_tab=0,
                 ),
                 row_shares=[3, 2],
             ),
             rrb.Vertical(
-                rrb.Spatial2DView(name="Camera", origin="/camera",
-                                  contents=["+ $origin/**", "- /camera/depth"]),
-                rrb.TextLogView(name="Log", origin="/log"),
+                rrb.Spatial2DView(name="Detections", origin="/camera",
+                                  contents=["+ $origin/**", "- /camera/segmentation"]),
+                rrb.TextLogView(name="Events", origin="/log"),
                 row_shares=[3, 2],
             ),
             column_shares=[3, 2],
@@ -514,11 +516,10 @@ def write_kinds(path: Path) -> None:
                 rrb.TensorView(name="Activations", origin="/activations"),
                 rrb.MapView(name="Route", origin="/route"),
                 rrb.DataframeView(name="Samples", origin="/samples"),
-                column_shares=[2, 3, 2],
+                column_shares=[2, 2, 3],
             ),
         ),
-        rrb.BlueprintPanel(state="collapsed"),
-        rrb.SelectionPanel(state="collapsed"),
+        rrb.SelectionPanel(state="hidden"),
     )
     rec = _recording("kinds")
     rec.save(path, default_blueprint=blueprint)
@@ -529,7 +530,10 @@ def write_kinds(path: Path) -> None:
              ("place", "release"), ("release", "home"), ("home", "plan"), ("grasp", "recover"),
              ("recover", "plan")]
     angle = np.linspace(0, 2 * np.pi, len(nodes) - 1, endpoint=False)
-    positions = np.vstack([np.stack([120 * np.cos(angle), 120 * np.sin(angle)], -1), [[0, 0]]])
+    # a ring for the cycle; "recover" outside it between grasp and plan, so that edges keep
+    # clear of the labels (drawn to the right of their nodes)
+    recover = 200 * np.array([np.cos(angle[1] / 2), np.sin(angle[1] / 2)])
+    positions = np.vstack([np.stack([120 * np.cos(angle), 120 * np.sin(angle)], -1), [recover]])
     node_colours = [[100, 170, 250]] * (len(nodes) - 1) + [[240, 90, 80]]
     rec.log("tasks", rr.GraphNodes(nodes, labels=nodes, positions=positions, colors=node_colours,
                                    radii=10), static=True)
