@@ -191,7 +191,7 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         profiler.enable()
     trace_path = os.environ.get("BENCH_TRACE")  # Chrome trace of the load (diagnosis)
     if trace_path:
-        from viewer.ingest.tracing import TRACER
+        from viewer.tracing import TRACER
 
         TRACER.start()
     hub.stats.reset()

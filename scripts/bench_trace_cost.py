@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def disabled_calls(number: int = 1_000_000) -> dict[str, float]:
-    from viewer.ingest.tracing import Tracer
+    from viewer.tracing import Tracer
 
     t = Tracer()
     args = {"store": "s"}
@@ -53,11 +53,11 @@ def worker_cost(messages: int, rows: int, repeats: int = 7) -> dict[str, float]:
     import numpy as np
 
     from viewer.ingest.settings import IngestSettings
-    from viewer.ingest.tracing import TRACER
     from viewer.ingest.worker import IngestionWorker
     from viewer.log.arrow import encode_record_batch
     from viewer.log.messages import StoreId, StoreKind
     from viewer.net.demo_stream import TuidGenerator, scalar_chunk
+    from viewer.tracing import TRACER
 
     store = StoreId(StoreKind.RECORDING, "trace-cost", "bench")
     tuids = TuidGenerator()

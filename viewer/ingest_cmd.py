@@ -85,7 +85,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     app = QCoreApplication.instance() or QCoreApplication(["viewer ingest"])
     profile = getattr(args, "profile", None)
     if profile:
-        from viewer.ingest.tracing import TRACER
+        from viewer.tracing import TRACER
 
         TRACER.start()
     from viewer.store.memory import parse_memory_limit

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from ingest_helpers import DATA_DIR
 
-from viewer.ingest.tracing import TRACER, Tracer
+from viewer.tracing import TRACER, Tracer
 
 ROOT = Path(__file__).resolve().parents[2]
 MIXED = DATA_DIR / "mixed.rrd"
@@ -159,7 +159,7 @@ def test_disabled_tracer_is_a_no_op():
 def test_tracer_stops_recording_at_its_event_cap(monkeypatch, tmp_path):
     import json
 
-    from viewer.ingest import tracing
+    from viewer import tracing
 
     monkeypatch.setattr(tracing, "MAX_EVENTS", 50)
     tracer = tracing.Tracer()

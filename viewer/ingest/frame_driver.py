@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, QTimer
 
 from viewer.ingest.changes import FrameChanges, StoreChanges
-from viewer.ingest.tracing import TRACER
 from viewer.ingest.worker import ACTIVATION, CHUNK, ERROR, STORE_INFO, ReadyItem
+from viewer.tracing import TRACER
 
 if TYPE_CHECKING:
     from viewer.ingest.hub import IngestHub

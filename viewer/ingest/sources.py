@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QThread
 
 from viewer.ingest import thread_registry
-from viewer.ingest.tracing import TRACER
 from viewer.log.messages import LogMsg, StoreId, message_nbytes
 from viewer.log.reader import ReadError, RrdReader
+from viewer.tracing import TRACER
 
 if TYPE_CHECKING:
     from viewer.ingest.hub import IngestHub

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any
 
 from viewer.ingest.queues import BoundedQueue
 from viewer.ingest.settings import IngestSettings
-from viewer.ingest.tracing import TRACER
 from viewer.ingest.ui_gate import UiGate
 from viewer.log.messages import (
     ArrowMsg,
@@ -40,6 +39,7 @@ from viewer.log.messages import (
 from viewer.log.reader import ReadError
 from viewer.store.chunk import Chunk
 from viewer.store.decode import chunk_from_msg
+from viewer.tracing import TRACER
 
 if TYPE_CHECKING:
     from viewer.ingest.sources import Source

@@ -175,7 +175,7 @@ def run_gui(args: argparse.Namespace) -> int:
     app = make_application()
     tracer = None
     if getattr(args, "profile", None):
-        from viewer.ingest.tracing import TRACER as tracer
+        from viewer.tracing import TRACER as tracer
 
         tracer.start()
     settings_path = os.environ.get(SETTINGS_ENV)

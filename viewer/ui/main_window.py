@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
 
 from viewer.ingest.changes import FrameChanges
 from viewer.ingest.hub import IngestHub
-from viewer.ingest.tracing import TRACER
 from viewer.log.messages import StoreId, StoreKind
 from viewer.scene.layout import default_timeline
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.store.memory import format_bytes, parse_memory_limit
+from viewer.tracing import TRACER
 from viewer.ui.blueprint_layouts import BlueprintLayouts
 from viewer.ui.entity_tree_panel import EntityTreePanel
 from viewer.ui.memory_notice import MemoryNotices

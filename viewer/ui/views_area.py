@@ -20,10 +20,10 @@ import shiboken6
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QStackedWidget, QWidget
 
-from viewer.ingest.tracing import TRACER
 from viewer.log.messages import StoreId
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
+from viewer.tracing import TRACER
 from viewer.ui.dock_layout import place_docks
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.base import View, data_redraw_queue

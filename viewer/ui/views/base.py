@@ -30,9 +30,9 @@ from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QWidget
 
-from viewer.ingest.tracing import TRACER
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
+from viewer.tracing import TRACER
 from viewer.ui.time_control import TimeControl
 
 _log = logging.getLogger(__name__)

@@ -5,8 +5,13 @@ monotonic clock, so UI frames, per-store apply steps and worker decode work line
 Perfetto / chrome://tracing. Counters (``"ph": "C"``) track queue depth and memory.
 
 When tracing is off, ``scope()`` returns one shared no-op context manager and ``counter()``
-returns at once: one attribute check per call site. Appending to a list is atomic under the
-GIL, so worker threads record without a lock.
+returns at once: one attribute check per call site, so call sites never branch on
+``enabled`` themselves. Arguments that cost something to build are passed as a callable
+(called only when tracing is on); results known only at the end of a scope are added with
+``note()``. Appending to a list is atomic under the GIL, so worker threads record without
+a lock.
+
+Lives at the top of the package (imports nothing from it) so that every layer may use it.
 """
 
 from __future__ import annotations
@@ -15,14 +20,33 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-_NULL = nullcontext()
+#: Scope arguments: a dict, or a callable building it (called only while tracing).
+ScopeArgs = dict[str, Any] | Callable[[], dict[str, Any]] | None
 #: At most this many events are kept (~100-200 MB of JSON); then recording stops.
 MAX_EVENTS = 2_000_000
+
+
+class _NullScope(AbstractContextManager):
+    """What `Tracer.scope` returns while tracing is off: does nothing."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> _NullScope:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def note(self, **values: Any) -> None:
+        """Add arguments known only inside the scope (ignored: tracing is off)."""
+
+
+_NULL = _NullScope()
 
 
 class _Scope(AbstractContextManager):
@@ -34,6 +58,12 @@ class _Scope(AbstractContextManager):
     def __enter__(self) -> _Scope:
         self._t0 = time.perf_counter_ns()
         return self
+
+    def note(self, **values: Any) -> None:
+        """Add arguments known only inside the scope (e.g. rows decoded)."""
+        if self._args is None:
+            self._args = {}
+        self._args.update(values)
 
     def __exit__(self, *exc: object) -> None:
         t1 = time.perf_counter_ns()
@@ -65,10 +95,13 @@ class Tracer:
     def stop(self) -> None:
         self.enabled = False
 
-    def scope(self, name: str, cat: str = "viewer", args: dict[str, Any] | None = None):
-        """``with TRACER.scope("apply", "ui", {"store": s}):`` — a no-op when disabled."""
+    def scope(self, name: str, cat: str = "viewer", args: ScopeArgs = None) -> _NullScope | _Scope:
+        """``with TRACER.scope("apply", "ui", lambda: {"store": str(s)}) as sc:`` — a no-op
+        when disabled (a callable ``args`` is then never called)."""
         if not self.enabled:
             return _NULL
+        if callable(args):
+            args = args()
         return _Scope(self, name, cat, args)
 
     def counter(self, name: str, values: dict[str, float]) -> None:
