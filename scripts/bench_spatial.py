@@ -11,6 +11,7 @@ each step is painted and timed.
   ``grab()`` offscreen, where ``repaint`` paints nothing): the full frame (what the view
   shows at rest) and the drag preview (what it shows while the mouse moves when the full
   frame is slower than ``PREVIEW_ABOVE_S``).
+
 Wall time (``perf_counter``) is what a user waits; on a shared machine it includes time
 spent waiting for a core, so the thread's CPU time (``thread_time``) is reported too.
 
@@ -171,7 +172,7 @@ def bench_view(scene: Scene, steps: int) -> dict:
     out: dict = {"platform": app.platformName(), "set_scene_ms": round(set_scene_ms, 1),
                  "size": [view.width(), view.height()]}
     for mode in ("full", "preview"):
-        paint()  # warm-up (and builds the preview's decimated points once)
+        paint()  # warm-up (and builds the preview's decimated scene once)
         ms, cpu, preview_flags = [], [], []
         for _ in range(steps):
             view.camera.orbit(6.0, 0.0)
