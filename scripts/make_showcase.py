@@ -155,14 +155,14 @@ def _pedestal_mesh(radius: float = 0.36, height: float = 0.22, sides: int = 12) 
     return rr.Mesh3D(vertex_positions=positions, triangle_indices=tris, vertex_colors=colors)
 
 
-def _floor_grid(half: float = 2.0, step: float = 0.5) -> rr.LineStrips3D:
+def _floor_grid(half: float = 1.5, step: float = 0.5) -> rr.LineStrips3D:
     ticks = np.arange(-half, half + 1e-6, step)
     strips = [[[x, -half, 0], [x, half, 0]] for x in ticks]
     strips += [[[-half, y, 0], [half, y, 0]] for y in ticks]
     return rr.LineStrips3D(strips, colors=[70, 74, 84], radii=rr.Radius.ui_points(0.75))
 
 
-TARGET_FRAMES = (18, 50, 82)  # the arm passes through a target at these frames
+TARGET_FRAMES = (18, 64, 84)  # the arm passes through a target at these frames
 
 
 def _log_robot(rec: rr.RecordingStream, with_floor: bool = True) -> None:
@@ -190,9 +190,9 @@ def _log_robot(rec: rr.RecordingStream, with_floor: bool = True) -> None:
                                  colors=[[70, 130, 200]], labels=["shoulder"],
                                  fill_mode="solid"), static=True)
     rec.log(upper, rr.Capsules3D(lengths=[0.9], radii=[0.085], colors=[[230, 140, 50]],
-                                 labels=["upper arm"]), static=True)
+                                 labels=["upper arm"], fill_mode="solid"), static=True)
     rec.log(fore, rr.Capsules3D(lengths=[0.7], radii=[0.07], colors=[[240, 190, 70]],
-                                labels=["forearm"]), static=True)
+                                labels=["forearm"], fill_mode="solid"), static=True)
     rec.log(wrist, rr.Boxes3D(centers=[[0, 0, 0.08]], half_sizes=[[0.07, 0.07, 0.08]],
                               colors=[[120, 180, 230]], labels=["wrist"], fill_mode="solid"),
             static=True)
@@ -218,7 +218,8 @@ def _log_robot(rec: rr.RecordingStream, with_floor: bool = True) -> None:
 
     tips = np.array([gripper_tip(robot_angles(f)) for f in range(ROBOT_FRAMES)])
     targets = tips[list(TARGET_FRAMES)] + rng.normal(scale=0.02, size=(len(TARGET_FRAMES), 3))
-    obstacles = np.array([[1.1, 1.3, 0.35], [1.3, -1.0, 0.5], [-0.4, 1.4, 0.3]])
+    elbow_peak = max(range(ROBOT_FRAMES // 2, ROBOT_FRAMES), key=lambda f: robot_angles(f)[2])
+    obstacles = np.array([[1.0, 1.2, 0.35], [1.2, -0.9, 0.5], [-0.4, 1.3, 0.3]])
 
     for frame in range(ROBOT_FRAMES):
         rec.set_time("frame", sequence=frame)
@@ -245,8 +246,9 @@ def _log_robot(rec: rr.RecordingStream, with_floor: bool = True) -> None:
         if frame % 20 == 0:
             rec.log("log", rr.TextLog(f"frame {frame}: joints " + ", ".join(f"{a:.0f}" for a in angles),
                                       level=rr.TextLogLevel.DEBUG))
-        if frame == 64:
-            rec.log("log", rr.TextLog("elbow near its limit (87 deg)", level=rr.TextLogLevel.WARN))
+        if frame == elbow_peak:
+            rec.log("log", rr.TextLog(f"elbow at {angles[2]:.0f} deg, near its limit",
+                                      level=rr.TextLogLevel.WARN))
 
 
 def robot_blueprint() -> rrb.Blueprint:
@@ -261,6 +263,7 @@ def robot_blueprint() -> rrb.Blueprint:
             ),
             column_shares=[3, 2],
         ),
+        rrb.SelectionPanel(state="hidden"),
     )
 
 
