@@ -3,6 +3,9 @@
 The live server is optional: a busy port is reported in the status bar and as a
 notification, and everything else keeps working. On quit the server is stopped and the hub
 shut down (every thread joined), whatever happened before.
+
+A window also accepts files handed over by a later ``rrd-viewer FILE`` (`viewer.handover`):
+they are opened exactly like files dropped on it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer
+from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -171,6 +174,45 @@ def gui_memory_limit(args: argparse.Namespace, settings: AppSettings) -> int | N
     return getattr(args, "memory_limit_bytes", None)
 
 
+class HandoverReceiver(QObject):
+    """Brings paths handed over on the listener's thread to the window's thread, where they
+    are opened as a drop would open them, and raises the window."""
+
+    paths_received = Signal(list)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__()
+        self.window = window
+        self.paths_received.connect(self._open)
+
+    def _open(self, paths: list) -> None:
+        self.window.open_paths(paths)
+        self.window.raise_()
+        self.window.activateWindow()
+
+
+def start_handover(window: MainWindow, port: int) -> tuple[object | None, HandoverReceiver]:
+    """(listener, receiver) for hand-overs to ``window``; the listener is None when another
+    viewer already answers for this port or the socket cannot be made (the window works
+    the same, it only cannot be handed files)."""
+    from viewer.handover import HandoverListener
+
+    receiver = HandoverReceiver(window)
+    listener = HandoverListener(port, receiver.paths_received.emit)
+    try:
+        listener.start()
+    except OSError:
+        return None, receiver
+    return listener, receiver
+
+
+def _show_export(window: MainWindow, path: str, rows: int, error: str) -> None:
+    if error:
+        window.notifications.error("Export failed", f"{path}: {error}")
+    else:
+        window.notifications.info("Exported", f"{rows:,} rows to {path}")
+
+
 def run_gui(args: argparse.Namespace) -> int:
     app = make_application()
     tracer = None
@@ -183,6 +225,7 @@ def run_gui(args: argparse.Namespace) -> int:
     hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
                                    memory_limit_bytes=gui_memory_limit(args, settings)))
     server = None
+    handover = None
     window: MainWindow | None = None
     previous_handlers: dict[int, object] = {}
     try:
@@ -191,6 +234,10 @@ def run_gui(args: argparse.Namespace) -> int:
         size = getattr(args, "window_size", None)
         window = MainWindow(hub, settings, listen_url=url, server_error=error,
                             restore_geometry=size is None and not screenshot)
+        window.tree_panel.exported.connect(
+            lambda path, rows, error: _show_export(window, path, rows, error))
+        if not screenshot and server is not None:
+            handover, _receiver = start_handover(window, args.port)
         if size is not None:
             window.resize(*size)
         elif screenshot or settings.geometry() is None:
@@ -219,6 +266,8 @@ def run_gui(args: argparse.Namespace) -> int:
             if not getattr(args, "screenshot", None):
                 window.save_settings()
             window.hide()
+        if handover is not None:
+            handover.stop()
         if server is not None:
             server.stop()
         hub.shutdown()

@@ -7,27 +7,36 @@ order; a proxy sorts by name and filters, so an insert never moves existing rows
 
 One model + view per store in a stack, so switching stores keeps each store's expansion
 and scroll state.
+
+The context menu exports an entity (or its subtree) to Parquet, CSV or Arrow with the same
+code as ``rrd-viewer export`` (`viewer.export_cmd`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QSortFilterProxyModel,
     Qt,
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
+    QFileDialog,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QStackedWidget,
     QTreeView,
     QVBoxLayout,
@@ -42,6 +51,7 @@ from viewer.ui.views.base import data_redraw_queue
 ModelIndex = QModelIndex | QPersistentModelIndex
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 COUNT_REFRESH_MS = 250
+EXPORT_FILTER = "Parquet (*.parquet);;CSV (*.csv);;Arrow IPC (*.arrow)"
 
 
 class _Node:
@@ -223,6 +233,7 @@ class _StoreTree:
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setSortingEnabled(False)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header = self.view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -234,6 +245,8 @@ class EntityTreePanel(QWidget):
     """Shows the tree of the active store; emits ``entity_selected`` on click."""
 
     entity_selected = Signal(object, object)  # StoreId, EntityPath
+    #: An export from the context menu ended: (output path, rows written, error or "").
+    exported = Signal(str, int, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -260,6 +273,9 @@ class EntityTreePanel(QWidget):
         # queue: not on top of a plot update in the same frame (docs/benchmarks/gui.md).
         self._count_timer.timeout.connect(
             lambda: data_redraw_queue().add_job(self, self.flush_counts))
+        #: Asks where to write an export (suggested path -> chosen path, "" to cancel);
+        #: a file dialog, replaceable so that tests need no dialog.
+        self.ask_export_path: Callable[[str], str] = self._export_dialog
 
     def flush_counts(self) -> None:
         """Refresh the row counts of entities that got rows since the last refresh."""
@@ -278,6 +294,8 @@ class EntityTreePanel(QWidget):
             tree = self._trees[db.store_id] = _StoreTree(db)
             tree.proxy.set_needle(self.search.text())
             tree.view.clicked.connect(lambda idx, sid=db.store_id: self._on_clicked(sid, idx))
+            tree.view.customContextMenuRequested.connect(
+                lambda pos, sid=db.store_id: self._on_context_menu(sid, pos))
             tree.view.expandToDepth(0)
             self.stack.addWidget(tree.view)
         return tree
@@ -333,6 +351,63 @@ class EntityTreePanel(QWidget):
         text = proxy_index.siblingAtColumn(0).data(PATH_ROLE)
         if text:
             self.entity_selected.emit(store_id, EntityPath.parse(text))
+
+    # -- export -------------------------------------------------------------------------------
+    def context_menu(self, store_id: StoreId, path: EntityPath) -> QMenu:
+        """The entity's menu: export it, and (when it has children) its whole subtree."""
+        menu = QMenu(self)
+        tree = self._trees.get(store_id)
+        if tree is None:
+            return menu
+        db = tree.model.db
+        node = db.tree.node(path)
+        if db.components(path):
+            menu.addAction(QAction(f"Export {path}…", menu, triggered=lambda _=False:
+                                   self.export_entity(store_id, str(path))))
+        if node is not None and node.children:
+            pattern = "/**" if path.is_root else f"{path}/**"
+            menu.addAction(QAction(f"Export {pattern}…", menu, triggered=lambda _=False:
+                                   self.export_entity(store_id, pattern)))
+        return menu
+
+    def export_entity(self, store_id: StoreId, pattern: str) -> str | None:
+        """Ask for a file and export ``pattern`` (``/a`` or ``/a/**``) of the store into it;
+        returns the path written (None: cancelled or failed, ``exported`` says why)."""
+        from viewer.export_cmd import ExportError, export_dbs
+
+        tree = self._trees.get(store_id)
+        if tree is None:
+            return None
+        name = pattern.removesuffix("/**").strip("/").replace("/", "_") or "recording"
+        out = self.ask_export_path(str(Path.home() / f"{name}.parquet"))
+        if not out:
+            return None
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            table, _ = export_dbs([tree.model.db], pattern, out)
+        except (ExportError, OSError, ValueError) as exc:
+            self.exported.emit(out, 0, str(exc))
+            return None
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.exported.emit(out, table.num_rows, "")
+        return out
+
+    def _export_dialog(self, suggested: str) -> str:
+        out, _ = QFileDialog.getSaveFileName(self, "Export entity", suggested, EXPORT_FILTER)
+        return out
+
+    def _on_context_menu(self, store_id: StoreId, pos: QPoint) -> None:
+        tree = self._trees.get(store_id)
+        if tree is None:
+            return
+        text = tree.view.indexAt(pos).siblingAtColumn(0).data(PATH_ROLE)
+        if not text:
+            return
+        menu = self.context_menu(store_id, EntityPath.parse(text))
+        if not menu.isEmpty():
+            menu.exec(tree.view.viewport().mapToGlobal(pos))
+        menu.deleteLater()
 
     def _on_filter(self, text: str) -> None:
         for tree in self._trees.values():
