@@ -112,3 +112,38 @@ def test_screenshot_falls_back_to_offscreen(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(viewer.ui.app, "run_gui", fake_gui)
     assert main(["--no-serve", "--screenshot", "out.png"]) == 0
     assert seen["platform"] == "offscreen"
+
+
+def test_no_display_is_named_before_qt(monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture) -> None:
+    """No DISPLAY and no Wayland socket: Qt would abort on connecting; we say why first."""
+    import viewer.ui.app
+
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(qt_platform, "run_ldd", lambda path: "")  # every library present
+    monkeypatch.setattr(viewer.ui.app, "run_gui", lambda args: 0)
+    assert main(["--no-serve"]) == 1
+    assert "no display" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux plugins only")
+def test_real_command_with_a_loader_that_misses_the_library(tmp_path: Path) -> None:
+    """The real `rrd-viewer` process, with an ``ldd`` on PATH that reports the library
+    missing: it exits 1 with the hint instead of Qt's abort."""
+    import os
+
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    ldd = fake_bin / "ldd"
+    ldd.write_text("#!/bin/sh\ncat <<'EOF'\n" + LDD_WITHOUT_CURSOR + "EOF\n")
+    ldd.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env.update(PATH=f"{fake_bin}{os.pathsep}{env.get('PATH', '')}", DISPLAY=":99",
+               XDG_RUNTIME_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "viewer", "--no-serve", "--new-window"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert "libxcb-cursor.so.0" in done.stderr
+    assert "sudo apt-get install libxcb-cursor0 libxkbcommon-x11-0" in done.stderr
+    assert "Could not load the Qt platform plugin" not in done.stderr
