@@ -233,13 +233,24 @@ def csv_column(column: pa.ChunkedArray) -> pa.Array:
     return pc.binary_join(lists, " ")
 
 
+_HEX = np.array([f"{i:02x}".encode() for i in range(256)], dtype="S2")
+
+
+def _hex_row_ids(column: pa.ChunkedArray) -> pa.Array:
+    """RowIds as 32 hex digits (vectorised: a per-row ``bytes.hex()`` took ~1 s per 2 M)."""
+    array = column.combine_chunks()
+    n = len(array)
+    raw = np.frombuffer(array.buffers()[1], np.uint8)[array.offset * 16:(array.offset + n) * 16]
+    digits = _HEX[raw.reshape(n, 16)].view("S32").ravel()
+    return pa.array(digits, pa.binary(32)).cast(pa.binary()).cast(pa.string())
+
+
 def to_csv_table(table: pa.Table) -> pa.Table:
     out = {}
     for name in table.column_names:
         column = table.column(name)
         if name == "row_id":
-            out[name] = pa.array([None if v is None else v.hex() for v in column.to_pylist()],
-                                 pa.string())
+            out[name] = _hex_row_ids(column)
         elif pa.types.is_duration(column.type):
             out[name] = column.cast(pa.int64())
         elif name in META_COLUMNS or pa.types.is_timestamp(column.type) or \
