@@ -42,3 +42,14 @@ def test_sources_bar_sums_bytes() -> None:
     with track_sources(lambda: sources, "ingest", stream=tty) as refresh:
         refresh()
     assert "500/2000" in tty.getvalue()
+
+
+def test_inner_bar_stays_quiet() -> None:
+    """A bar inside another (a file's bytes inside an export's files) draws nothing."""
+    tty = FakeTerminal()
+    with progress("outer", 2, stream=tty) as outer:
+        with progress("inner", 5, stream=tty) as inner:
+            assert outer.shown and not inner.shown
+            inner.advance()
+        outer.advance(2)
+    assert "outer" in tty.getvalue() and "inner" not in tty.getvalue()

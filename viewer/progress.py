@@ -15,6 +15,9 @@ from typing import TextIO, TypeVar
 T = TypeVar("T")
 
 
+_active = False  # rich draws one live display at a time
+
+
 class Progress:
     """One task's bar; `advance` and `update` are no-ops when nothing is drawn."""
 
@@ -57,8 +60,9 @@ def wanted(stream: TextIO | None = None) -> bool:
 def progress(description: str, total: float | None, *, stream: TextIO | None = None,
              ) -> Iterator[Progress]:
     """A bar for ``total`` steps (None: unknown length) on stderr, removed when done."""
+    global _active
     stream = sys.stderr if stream is None else stream
-    if not wanted(stream):
+    if not wanted(stream) or _active:  # one bar at a time: an inner one stays quiet
         yield Progress()
         return
     try:
@@ -75,8 +79,12 @@ def progress(description: str, total: float | None, *, stream: TextIO | None = N
         return
     bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                        TimeRemainingColumn(), console=Console(file=stream), transient=True)
-    with bar:
-        yield Progress(bar, bar.add_task(description, total=total))
+    _active = True
+    try:
+        with bar:
+            yield Progress(bar, bar.add_task(description, total=total))
+    finally:
+        _active = False
 
 
 def track_entries(entries: Iterable[tuple[int, T]], total_bytes: int, description: str,
