@@ -755,45 +755,104 @@ def _triangle_fragments(prepared: PreparedScene, target: _Target, m: np.ndarray,
         izs.append(iz)
         xs.append(c[0] * iz + np.float32(cx))
         ys.append(c[1] * iz + np.float32(cy))
-    x0, x1, x2 = xs
-    y0, y1, y2 = ys
+    return _scan(xs, ys, izs, lit, idx, target)
+
+
+def _planes(xs: list[np.ndarray], ys: list[np.ndarray], values: list[np.ndarray]
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Screen-space planes through the corners: for every triangle, (A, B, C) with
+    value = A x + B y + C for the two barycentric weights w0, w1 and each value; also the
+    doubled signed area. ``values``: (t, c) per corner. Returns A, B, C of shape (t, 2 + c)
+    and the area."""
+    x0, x1, x2 = (x.astype(np.float64) for x in xs)
+    y0, y1, y2 = (y.astype(np.float64) for y in ys)
     area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
-    bx0 = np.floor(np.minimum(np.minimum(x0, x1), x2)).clip(0, target.wb - 1)
-    bx1 = np.ceil(np.maximum(np.maximum(x0, x1), x2)).clip(0, target.wb)
-    by0 = np.floor(np.minimum(np.minimum(y0, y1), y2)).clip(0, target.hb - 1)
-    by1 = np.ceil(np.maximum(np.maximum(y0, y1), y2)).clip(0, target.hb)
-    ok = np.flatnonzero((np.abs(area) > 1e-12) & (bx1 > bx0) & (by1 > by0))
-    size = np.maximum(bx1 - bx0, by1 - by0)[ok]
-    side = np.maximum(2 ** np.ceil(np.log2(np.maximum(size, 1))), 1).astype(np.int64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = 1.0 / area
+    # w0 = ((x2 - x1)(y - y1) - (x - x1)(y2 - y1)) / area, w1 likewise from corner 2 to 0.
+    a = np.stack([-(y2 - y1) * inv, -(y0 - y2) * inv], axis=1)
+    b = np.stack([(x2 - x1) * inv, (x0 - x2) * inv], axis=1)
+    c = np.stack([(x1 * (y2 - y1) - y1 * (x2 - x1)) * inv,
+                  (x2 * (y0 - y2) - y2 * (x0 - x2)) * inv], axis=1)
+    v0, v1, v2 = (v.astype(np.float64) for v in values)
+    # value = w0 v0 + w1 v1 + (1 - w0 - w1) v2 = v2 + w0 (v0 - v2) + w1 (v1 - v2)
+    d0, d1 = v0 - v2, v1 - v2
+    va = a[:, :1] * d0 + a[:, 1:] * d1
+    vb = b[:, :1] * d0 + b[:, 1:] * d1
+    vc = v2 + c[:, :1] * d0 + c[:, 1:] * d1
+    return (np.concatenate([a, va], axis=1), np.concatenate([b, vb], axis=1),
+            np.concatenate([c, vc], axis=1), area)
+
+
+def _scan(xs: list[np.ndarray], ys: list[np.ndarray], izs: list[np.ndarray],
+          lit: np.ndarray, idx: np.ndarray, target: _Target) -> list[_TriangleFragments]:
+    """Scanline fill: per triangle the rows its pixel centres span, per row the columns
+    where all three barycentric weights are >= 0 (a hair of slack: pixel centres on a
+    shared edge leave no cracks), then every value (1/z, rgb) from its screen-space plane.
+    Work is proportional to the covered pixels, not to bounding boxes."""
+    values = [np.column_stack([izs[k], lit[k]]) for k in range(3)]  # (t, 4) per corner
+    a, b, c, area = _planes(xs, ys, values)
+    ylo = np.minimum(np.minimum(ys[0], ys[1]), ys[2]).astype(np.float64)
+    yhi = np.maximum(np.maximum(ys[0], ys[1]), ys[2]).astype(np.float64)
+    xlo = np.minimum(np.minimum(xs[0], xs[1]), xs[2]).astype(np.float64)
+    xhi = np.maximum(np.maximum(xs[0], xs[1]), xs[2]).astype(np.float64)
+    r0 = np.clip(np.ceil(ylo - 0.5), 0, target.hb)
+    r1 = np.clip(np.floor(yhi - 0.5), -1, target.hb - 1)
+    rows = np.where(np.isfinite(area) & (np.abs(area) > 1e-12) & (xhi >= 0)
+                    & (xlo < target.wb), np.maximum(r1 - r0 + 1, 0), 0).astype(np.int64)
+    # Chunks of triangles of at most ~4 M estimated fragments (bounded memory).
+    est = rows * np.clip(xhi - xlo + 2, 1, target.wb + 2)
+    cum = np.cumsum(est)
     out: list[_TriangleFragments] = []
-    for s in np.unique(side).tolist():
-        # Triangles of this bbox size class, a chunk at a time (bounded memory).
-        group = ok[side == s]
-        per = max(1, (1 << 22) // (s * s))
-        for c0 in range(0, len(group), per):
-            g = group[c0:c0 + per]
-            oy, ox = np.divmod(np.arange(s * s, dtype=np.float32), np.float32(s))
-            px = bx0[g][None, :] + ox[:, None]  # (s*s, k) candidate pixels
-            py = by0[g][None, :] + oy[:, None]
-            qx, qy = px + np.float32(0.5), py + np.float32(0.5)
-            inv = np.float32(1.0) / area[g]
-            w0 = ((x2[g] - x1[g]) * (qy - y1[g]) - (qx - x1[g]) * (y2[g] - y1[g])) * inv
-            w1 = ((x0[g] - x2[g]) * (qy - y2[g]) - (qx - x2[g]) * (y0[g] - y2[g])) * inv
-            w2 = np.float32(1.0) - w0 - w1
-            # A hair of tolerance: pixel centres on a shared edge (float32 rounding, worst
-            # for the far-out corners of a triangle cut at the near plane) leave no cracks.
-            inside = ((w0 >= -_EDGE_EPS) & (w1 >= -_EDGE_EPS) & (w2 >= -_EDGE_EPS)
-                      & (px < bx1[g][None, :]) & (py < by1[g][None, :]))
-            pi, ti = np.nonzero(inside)
-            if not len(pi):
-                continue
-            tg = g[ti]
-            b0, b1, b2 = w0[pi, ti], w1[pi, ti], w2[pi, ti]
-            iz = (b0 * izs[0][tg] + b1 * izs[1][tg] + b2 * izs[2][tg]).astype(np.float32)
-            rgb = (b0[:, None] * lit[0][tg] + b1[:, None] * lit[1][tg]
-                   + b2[:, None] * lit[2][tg])
-            pix = py[pi, ti].astype(np.int64) * target.wb + px[pi, ti].astype(np.int64)
-            out.append(_TriangleFragments(pix, iz, rgb.astype(np.float32), idx[tg]))
+    eps = float(_EDGE_EPS)
+    a_w = [a[:, 0], a[:, 1], -a[:, 0] - a[:, 1]]  # x slope of w0, w1, w2
+    start = 0
+    while start < len(rows):
+        done = float(cum[start - 1]) if start else 0.0
+        stop = max(int(np.searchsorted(cum, done + (1 << 22), side="right")), start + 1)
+        tri = np.arange(start, stop)
+        start = stop
+        tri = tri[rows[tri] > 0]
+        if not len(tri):
+            continue
+        n_rows = rows[tri]
+        row_tri = np.repeat(tri, n_rows)  # one entry per (triangle, row)
+        y = r0[row_tri] + (np.arange(len(row_tri)) - np.repeat(np.cumsum(n_rows) - n_rows,
+                                                                n_rows))
+        qy = y + 0.5
+        # Per row, w_i = slope_i x + offset_i; the span is where all three are >= -eps.
+        off0 = b[row_tri, 0] * qy + c[row_tri, 0]
+        off1 = b[row_tri, 1] * qy + c[row_tri, 1]
+        lo = np.full(len(row_tri), -np.inf)
+        hi = np.full(len(row_tri), np.inf)
+        for slope, offset in ((a_w[0][row_tri], off0), (a_w[1][row_tri], off1),
+                              (a_w[2][row_tri], 1.0 - off0 - off1)):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                edge = (-eps - offset) / slope  # x >= edge (slope > 0), x <= edge (< 0)
+            lo = np.where(slope > 0, np.maximum(lo, edge), lo)
+            hi = np.where(slope < 0, np.minimum(hi, edge), hi)
+            hi = np.where((slope == 0) & (offset < -eps), -np.inf, hi)
+        c0 = np.clip(np.ceil(lo - 0.5), 0, target.wb)
+        c1 = np.clip(np.floor(hi - 0.5), -1, target.wb - 1)
+        count = np.maximum(c1 - c0 + 1, 0).astype(np.int64)
+        total = int(count.sum())
+        if not total:
+            continue
+        # Fragments run along each row: values start at the row's first pixel and step by
+        # their x slope (np.repeat of per-row values reads sequentially, unlike gathers).
+        k = (np.arange(total) - np.repeat(np.cumsum(count) - count, count)).astype(np.float32)
+        pix = np.repeat(y.astype(np.int64) * target.wb + c0.astype(np.int64), count)
+        pix += k.astype(np.int64)
+        x0 = c0 + 0.5
+        vals = []
+        for v in range(2, a.shape[1]):  # 1/z, r, g, b
+            slope = a[row_tri, v]
+            first = slope * x0 + b[row_tri, v] * qy + c[row_tri, v]
+            val = np.repeat(first.astype(np.float32), count)
+            val += np.repeat(slope.astype(np.float32), count) * k
+            vals.append(val)
+        out.append(_TriangleFragments(pix, vals[0], np.column_stack(vals[1:]),
+                                      np.repeat(idx[row_tri], count)))
     return out
 
 
