@@ -81,6 +81,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     from viewer.ingest import IngestHub, IngestSettings
     from viewer.ingest.stats import IngestStats
     from viewer.log.inputs import expand_inputs
+    from viewer.progress import track_sources
 
     app = QCoreApplication.instance() or QCoreApplication(["viewer ingest"])
     profile = getattr(args, "profile", None)
@@ -131,15 +132,17 @@ def run_ingest(args: argparse.Namespace) -> int:
             print(f"viewer ingest: listening for rerun-sdk streams on {server.address}",
                   file=sys.stderr)
         idle_exit = float(getattr(args, "idle_exit", 2.0))
-        while not interrupted:
-            idle = hub.run_until_idle(0.1)
-            if not idle:
-                continue
-            if server is None:
-                break
-            quiet = time.monotonic() - server.last_activity_monotonic()
-            if server.open_stream_count() == 0 and quiet >= idle_exit:
-                break
+        with track_sources(hub.sources, "ingest") as refresh_bar:
+            while not interrupted:
+                idle = hub.run_until_idle(0.1)
+                refresh_bar()
+                if not idle:
+                    continue
+                if server is None:
+                    break
+                quiet = time.monotonic() - server.last_activity_monotonic()
+                if server.open_stream_count() == 0 and quiet >= idle_exit:
+                    break
         wall_s = time.perf_counter() - t0
         if server is not None:
             server.stop()

@@ -24,6 +24,7 @@ from viewer.log.arrow import ArrowDecodeError
 from viewer.log.inputs import expand_inputs as expand_paths
 from viewer.log.messages import ArrowMsg, BlueprintActivationCommand, SetStoreInfo, StoreId
 from viewer.log.reader import RrdReader
+from viewer.progress import track_entries
 from viewer.store.chunk import ChunkError
 from viewer.store.decode import chunk_from_msg
 from viewer.store.entity_db import EntityDb
@@ -73,7 +74,8 @@ def inspect_file(path: Path, inspection: Inspection) -> None:
     problems: list[tuple[int, str]] = []  # (byte offset, message), reported in file order
     reader = RrdReader(path)
     try:
-        for offset, msg in reader.entries():
+        for offset, msg in track_entries(reader.entries(), reader.total_bytes,
+                                         f"reading {path.name}"):
             if isinstance(msg, SetStoreInfo):
                 inspection.db(msg.store_id, source).set_store_info(msg)
             elif isinstance(msg, ArrowMsg):
