@@ -253,3 +253,19 @@ def test_focusing_one_point_of_a_big_scene_frames_it(qtbot):
     image = view.grab().toImage()
     r, g, b = _color_at(image, QPoint(view.width() // 2, view.height() // 2))
     assert (r, g, b) == (0, 255, 0)
+
+
+def test_unchanged_draws_are_not_prepared_again(qtbot):
+    """The scene layer hands back the same draw object for an unchanged entity: a redraw
+    with the same draws keeps the prepared arrays (and the picture); a changed one does not."""
+    left, right = _box("/left", [0.0, -3.0, 0.0], 0.5, RED), _box("/right", [0, 3, 0], 0.5, GREEN)
+    view = _view(qtbot, _scene(left, right))
+    prepared = view.prepared
+    view.scene_source = lambda: _scene(left, right)  # a new Scene of the same draws
+    view.redraw_now()
+    assert view.prepared is prepared
+    moved = _box("/right", [0.0, 5.0, 0.0], 0.5, GREEN)
+    view.scene_source = lambda: _scene(left, moved)
+    view.redraw_now()
+    assert view.prepared is not prepared
+    assert view.prepared.bounds[1][1] == 5.5

@@ -126,12 +126,20 @@ class Spatial3DView(View):
         self.set_scene(self.scene_source())
 
     def set_scene(self, scene: Scene) -> None:
-        """Show ``scene`` (redraw does this with ``scene_source()``)."""
+        """Show ``scene`` (redraw does this with ``scene_source()``). A scene made of the
+        very draws shown now (the scene layer's cache hands back an unchanged entity's
+        draw object) keeps the prepared arrays and the rendered frame."""
+        same = (scene.up == self.scene.up and len(scene.entities) == len(self.scene.entities)
+                and all(a == b and da is db for (a, da), (b, db)
+                        in zip(scene.entities.items(), self.scene.entities.items(),
+                               strict=False)))
+        self.scene = scene
+        if same:
+            return
         up = up_vector(scene.up)
         if not np.array_equal(up, self.camera.up):
             self.camera.up = up
             self.seen_bounds = None
-        self.scene = scene
         self.prepared = prepare(scene)
         self._preview_scene = None
         self._frame = None
