@@ -224,7 +224,7 @@ def run_cell(cfg: dict[str, Any]) -> dict[str, Any]:
     ok = hub.run_until_idle(cfg["timeout_s"])
     wall = time.perf_counter() - t0
     snap = hub.stats.snapshot()
-    workers = hub._workers_snapshot
+    workers = hub.state.workers
     busy = sum(w.busy_s for w in workers)
     peak_inbox = max((w.inbox.peak_items for w in workers), default=0)
     peak_queue = sum(w.inbox.peak_items + w.outbox.peak_items for w in workers)

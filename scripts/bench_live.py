@@ -43,8 +43,8 @@ sys.path.insert(0, str(REPO))
 from PySide6.QtCore import QCoreApplication, QEventLoop, QTimer  # noqa: E402
 
 from viewer.ingest import IngestHub, IngestSettings  # noqa: E402
+from viewer.ingest.items import ItemKind, ReadyItem  # noqa: E402
 from viewer.ingest.stats import IngestStats  # noqa: E402
-from viewer.ingest.worker import CHUNK, ReadyItem  # noqa: E402
 from viewer.net.demo_stream import SENT_NS_KEY  # noqa: E402
 from viewer.net.server import LiveServer  # noqa: E402
 
@@ -82,7 +82,7 @@ def _stamp_ns(meta: dict[bytes, bytes]) -> int | None:
 
 def _on_applied(_store_id: Any, item: ReadyItem) -> None:
     """`FrameDriver.apply_listener`: called on the UI thread for every applied item."""
-    if item.kind != CHUNK:
+    if item.kind is not ItemKind.CHUNK:
         return
     chunk = item.payload
     now_ns = time.time_ns()

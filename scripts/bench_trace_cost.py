@@ -3,7 +3,8 @@
 
 1. ns per call of the tracer's entry points while disabled (what every build pays).
 2. `IngestionWorker.process()` over real chunk messages, tracer off vs on: µs per message
-   (the worker checks ``TRACER.enabled`` once per call, so "off" must equal the untraced code).
+   (call sites use ``with TRACER.scope(...)`` alone: "off" must stay within noise of the
+   untraced code).
 
     .venv/bin/python scripts/bench_trace_cost.py [--messages 4000] [--rows 100]
 """
@@ -52,6 +53,7 @@ def disabled_calls(number: int = 1_000_000) -> dict[str, float]:
 def worker_cost(messages: int, rows: int, repeats: int = 7) -> dict[str, float]:
     import numpy as np
 
+    from viewer.ingest.items import InboxEntry
     from viewer.ingest.settings import IngestSettings
     from viewer.ingest.worker import IngestionWorker
     from viewer.log.arrow import encode_record_batch
@@ -72,7 +74,7 @@ def worker_cost(messages: int, rows: int, repeats: int = 7) -> dict[str, float]:
     def run(traced: bool) -> float:
         w = IngestionWorker(store, settings)
         for m in msgs:
-            w.inbox.put((m, None, 0.0, -1), 1)
+            w.inbox.put(InboxEntry(m, None, 0.0, -1), 1)
         if traced:
             TRACER.start()
         t0 = time.perf_counter()

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from viewer.ingest import IngestHub, IngestSettings
-from viewer.ingest.worker import ACTIVATION, CHUNK, ERROR, STORE_INFO
+from viewer.ingest.items import ItemKind
 from viewer.log.arrow import decode_arrow_payload
 from viewer.log.messages import ArrowMsg, BlueprintActivationCommand, LogMsg, SetStoreInfo, StoreId
 from viewer.log.reader import read_rrd
@@ -95,13 +95,13 @@ class ApplyRecorder:
 
     def _on_item(self, store_id: StoreId, item: Any) -> None:
         self.items.append((store_id, item))
-        if item.kind == CHUNK:
+        if item.kind is ItemKind.CHUNK:
             self.tokens[store_id].extend(map(tuple, item.payload.row_ids.tolist()))
-        elif item.kind == STORE_INFO:
+        elif item.kind is ItemKind.STORE_INFO:
             self.tokens[store_id].append(("info", item.payload))
-        elif item.kind == ACTIVATION:
+        elif item.kind is ItemKind.ACTIVATION:
             self.tokens[store_id].append(("activation", item.payload))
-        elif item.kind == ERROR:
+        elif item.kind is ItemKind.ERROR:
             self.tokens[store_id].append(("error", item.payload.message))
 
 

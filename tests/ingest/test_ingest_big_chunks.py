@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from ingest_helpers import latest_at_everything
 
-import viewer.ingest.hub as hub_module
+import viewer.ingest.state as state_module
 from viewer.log import arrow
 from viewer.log.arrow import PREPARE_MIN_BYTES, decode_arrow_payload, encode_record_batch
 from viewer.log.messages import ArrowMsg, SetStoreInfo, StoreId, StoreInfo, StoreKind, Tuid
@@ -67,13 +67,13 @@ def test_big_chunks_use_prepared_buffers_and_match_a_direct_read(make_hub, tmp_p
             prepared.append(out.size)
         return out
 
-    monkeypatch.setattr(hub_module, "prepare_output", counting)
+    monkeypatch.setattr(state_module, "prepare_output", counting)
     hub = make_hub("threaded")
     src = hub.open_file(path)
     assert hub.run_until_idle(30)
     assert not src.errors and not hub.errors()
     assert len(prepared) == 6 and min(prepared) >= PREPARE_MIN_BYTES
-    worker = next(iter(hub._workers.values()))
+    worker = hub.state.workers[0]
     assert worker.inbox.peak_bytes >= min(prepared)  # counted while queued
     db = hub.db(STORE)
     reference = _direct(path)

@@ -87,14 +87,14 @@ def test_ingest_close_store_mid_ingestion(make_hub, mode):
     while hub.db(a) is None or hub.db(a).num_rows == 0:
         hub.run_until_idle(0.01)
         assert time.monotonic() < deadline
-    worker = hub._workers[a]
-    own_pool = hub._own_pools.get(a)
+    worker = hub.state.worker(a)
+    own_thread = f"ingest {a}-0"  # per-store mode: the store's private pool thread
     db_ref = weakref.ref(hub.db(a))
     hub.close_store(a)
     assert hub.db(a) is None and a not in hub.dbs()
     assert worker.aborted and len(worker.inbox) == 0 and len(worker.outbox) == 0
-    if own_pool is not None:  # per-store thread: stopped and joined
-        assert all(not t.isRunning() for t in own_pool.threads) and not own_pool.threads
+    # per-store mode: the store's own thread is stopped and joined (none in other modes)
+    assert not [t for t in running_threads() if t.objectName() == own_thread]
     drain(hub, [sender])
     assert sender.exc is None and sender.sent == len(msgs_a) + len(msgs_b)
     assert src.dropped_messages > 0  # later messages of the closed store were ignored
@@ -122,10 +122,10 @@ def test_ingest_backpressure_blocks_source_and_drops_nothing(make_hub, mode):
     sender = Sender(src, base)
     sender.start()
     drain(hub, [sender])
-    inbox = hub._workers[sid].inbox
+    inbox = hub.state.worker(sid).inbox
     assert inbox.blocked_s > 0.005, "the source never waited: no backpressure"
     assert inbox.peak_items <= 2
-    assert hub._workers[sid].outbox.peak_items <= 3  # one merged/forced item over at most
+    assert hub.state.worker(sid).outbox.peak_items <= 3  # one merged/forced item over at most
     assert hub.db(sid).num_rows == _rows(base, sid)
     assert src.dropped_messages == 0
 
@@ -140,7 +140,7 @@ def test_ingest_queue_byte_bound_blocks_too(make_hub):
     src = hub.open_file(hub_data("images.rrd"))
     assert hub.run_until_idle(20)
     assert src.state is SourceState.DONE
-    inbox = hub._workers[sid].inbox
+    inbox = hub.state.worker(sid).inbox
     assert inbox.peak_bytes <= biggest  # one item may exceed only an empty queue
     assert hub.db(sid).num_rows == _rows(base, sid)
 

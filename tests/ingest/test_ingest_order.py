@@ -17,6 +17,7 @@ from ingest_helpers import (
 )
 
 from viewer.ingest import SourceState
+from viewer.ingest.items import ItemKind
 from viewer.log.messages import (
     ArrowMsg,
     BlueprintActivationCommand,
@@ -116,7 +117,7 @@ def test_ingest_activation_after_blueprint_chunks(make_hub, mode, data_dir):
     rows_when_activated: list[int] = []
 
     def listener(store_id, item):
-        if item.kind == 2:  # ACTIVATION: what is in the blueprint store at that moment?
+        if item.kind is ItemKind.ACTIVATION:  # what is in the blueprint store at that moment?
             rows_when_activated.append(hub.db(store_id).num_rows)
 
     hub.frame_driver.apply_listener = listener

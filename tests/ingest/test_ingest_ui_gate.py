@@ -40,7 +40,7 @@ def test_frame_tick_keeps_the_gate_closed_until_the_events_it_posted_ran(qtbot):
     hub = IngestHub()
     hub.start()
     try:
-        gate = hub._ui_gate
+        gate = hub.state.ui_gate
         assert gate.is_set()
         hub.frame_driver.tick()  # as the frame timer does
         assert not gate.is_set()  # background threads wait while the UI handles its events

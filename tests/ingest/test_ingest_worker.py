@@ -7,24 +7,25 @@ import time
 
 from ingest_helpers import expected_tokens, file_messages, grouped_by_entity
 
+from viewer.ingest.items import InboxEntry, ItemKind
 from viewer.ingest.settings import IngestSettings
-from viewer.ingest.worker import CHUNK, ERROR, STORE_INFO, IngestionWorker
+from viewer.ingest.worker import IngestionWorker
 from viewer.log.messages import ArrowMsg, message_nbytes
 
 
 def _feed(worker: IngestionWorker, msgs) -> None:
     for i, m in enumerate(msgs):
-        assert worker.inbox.try_put((m, None, time.monotonic(), i), message_nbytes(m))
+        assert worker.inbox.try_put(InboxEntry(m, None, time.monotonic(), i), message_nbytes(m))
 
 
 def _tokens(items) -> list:
     out = []
     for it in items:
-        if it.kind == CHUNK:
+        if it.kind is ItemKind.CHUNK:
             out.extend(map(tuple, it.payload.row_ids.tolist()))
-        elif it.kind == STORE_INFO:
+        elif it.kind is ItemKind.STORE_INFO:
             out.append(("info", it.payload))
-        elif it.kind == ERROR:
+        elif it.kind is ItemKind.ERROR:
             out.append(("error", it.payload.message))
     return out
 
@@ -37,7 +38,7 @@ def test_ingest_worker_merges_adjacent_small_chunks_only():
     assert w.process(time.monotonic() + 10) == len(msgs)
     items = w.outbox.take_many(10_000)
     assert _tokens(items) == expected_tokens(msgs)[sid]
-    chunks = [it for it in items if it.kind == CHUNK]
+    chunks = [it for it in items if it.kind is ItemKind.CHUNK]
     assert sum(it.n_msgs for it in items) == len(msgs)
     assert any(it.n_msgs > 1 for it in chunks)
     for it in chunks:
@@ -56,7 +57,7 @@ def test_ingest_worker_never_merges_across_non_chunk_messages():
     _feed(w, msgs)
     w.process(time.monotonic() + 10)
     items = w.outbox.take_many(100)
-    assert [it.kind for it in items] == [CHUNK, STORE_INFO, CHUNK]
+    assert [it.kind for it in items] == [ItemKind.CHUNK, ItemKind.STORE_INFO, ItemKind.CHUNK]
     assert _tokens(items) == expected_tokens(msgs)[a.store_id]
 
 
@@ -67,7 +68,7 @@ def test_ingest_worker_decode_error_is_reported_and_skipped():
     _feed(w, [msgs[0], bad, msgs[2]])
     w.process(time.monotonic() + 10)
     items = w.outbox.take_many(100)
-    assert [it.kind for it in items] == [CHUNK, ERROR, CHUNK]
+    assert [it.kind for it in items] == [ItemKind.CHUNK, ItemKind.ERROR, ItemKind.CHUNK]
     err = items[1].payload
     assert str(msgs[0].store_id) in err.message and err.offset == 1
     assert w.decode_errors == 1

@@ -24,35 +24,45 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
 from viewer.ingest.changes import FrameChanges, StoreChanges
-from viewer.ingest.worker import ACTIVATION, CHUNK, ERROR, STORE_INFO, ReadyItem
+from viewer.ingest.gc_tuning import GcPacer, UiThreadGc
+from viewer.ingest.items import ItemKind, ReadyItem
+from viewer.ingest.memory_governor import MemoryGovernor
+from viewer.ingest.settings import IngestSettings
+from viewer.ingest.state import IngestState
+from viewer.ingest.stats import IngestStats
+from viewer.ingest.worker import IngestionWorker
+from viewer.log.reader import ReadError
 from viewer.tracing import TRACER
-
-if TYPE_CHECKING:
-    from viewer.ingest.hub import IngestHub
-    from viewer.ingest.worker import IngestionWorker
 
 _TAKE_BATCH = 16  # items taken per outbox visit; the clock is checked after each batch
 _WEB_SLICE_S = 0.002  # web mode: one worker / one file for at most this long per turn
 
 
 class FrameDriver(QObject):
-    def __init__(self, hub: IngestHub, on_changes: Callable[[FrameChanges], None]) -> None:
-        super().__init__(hub)
-        self._hub = hub
+    def __init__(self, state: IngestState, settings: IngestSettings, stats: IngestStats,
+                 memory: MemoryGovernor, gc_pacer: GcPacer, ui_gc: UiThreadGc,
+                 on_changes: Callable[[FrameChanges], None],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._state = state
+        #: Where frame and apply measurements go (replaceable: benchmarks give their own).
+        self.stats = stats
+        self._memory = memory
+        self._gc_pacer = gc_pacer
+        self._ui_gc = ui_gc
         self._on_changes = on_changes
-        s = hub.settings
-        self._apply_budget = s.apply_budget_ms / 1000.0
-        self._web_budget = s.web_budget_ms / 1000.0
-        self._web = s.web_mode
-        self._evict_budget = s.evict_budget_ms / 1000.0
+        self._apply_budget = settings.apply_budget_ms / 1000.0
+        self._web_budget = settings.web_budget_ms / 1000.0
+        self._web = settings.web_mode
+        self._evict_budget = settings.evict_budget_ms / 1000.0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(s.frame_interval_ms)
+        self._timer.setInterval(settings.frame_interval_ms)
         self._timer.timeout.connect(self.tick)
         self._last_tick: float | None = None
         self._rr = 0
@@ -77,16 +87,16 @@ class FrameDriver(QObject):
         """Close the UI gate until the events pending on this thread ran (heavy UI work
         outside a tick, e.g. a view redraw from the redraw queue's own timer)."""
         if self._timer.isActive() and not self._web:
-            self._hub._ui_gate.clear()
+            self._state.ui_gate.clear()
             self._gate_timer.start()
 
     def _open_gate(self) -> None:
-        self._hub._ui_gate.set()
+        self._state.ui_gate.set()
 
     def stop(self) -> None:
         self._timer.stop()
         self._gate_timer.stop()
-        self._hub._ui_gate.set()
+        self._state.ui_gate.set()
 
     @property
     def active(self) -> bool:
@@ -94,16 +104,13 @@ class FrameDriver(QObject):
 
     # ------------------------------------------------------------------ one frame
     def tick(self) -> None:
-        gate = self._hub._ui_gate
+        gate = self._state.ui_gate
         gate.clear()  # threaded mode: workers and readers pause between messages
         try:
-            if TRACER.enabled:  # --profile: one scope per frame, counters once per frame
-                with TRACER.scope("frame", "ui"):
-                    self._tick()
-                TRACER.queue_counters(self._hub._workers_snapshot)
-                TRACER.sample_memory()
-            else:
+            with TRACER.scope("frame", "ui"):  # --profile: one scope per frame
                 self._tick()
+            TRACER.queue_counters(self._state.workers)  # no-ops unless tracing
+            TRACER.sample_memory()
         finally:
             if self._timer.isActive():
                 self._gate_timer.start()
@@ -111,76 +118,80 @@ class FrameDriver(QObject):
                 gate.set()
 
     def _tick(self) -> None:
-        hub = self._hub
-        stats = hub.stats
-        perf = time.perf_counter
+        t0 = time.perf_counter()
         c0 = time.thread_time()
-        t0 = perf()
-        if self._last_tick is not None:
-            stats.frame_interval_ms.add((t0 - self._last_tick) * 1000.0)
-        self._last_tick = t0
-        stats.frames += 1
+        self._count_frame(t0)
         changes = FrameChanges()
         # closed before new: a store closed and re-created within a frame is both
-        changes.closed_stores.extend(hub._take_closed())
-
-        workers = hub._workers_snapshot
-        for w in workers:
-            if w.store_id not in self._known_stores:
-                self._known_stores.add(w.store_id)
-                hub._ensure_db(w.store_id)
-                changes.new_stores.append(w.store_id)
-
-        did_work = False
+        changes.closed_stores.extend(self._state.take_closed())
+        self._discover_stores(changes)
         if self._web:
-            # web mode: the whole frame's ingestion fits web_budget_ms. Apply what the last
-            # frame decoded first (bounded by apply_budget_ms), then read + decode with what
-            # is left; those items are applied next frame.
-            stats.sample_queues(workers)
-            applied = self._apply(workers, t0 + min(self._apply_budget, self._web_budget),
-                                  changes)
-            t1 = perf()
-            if TRACER.enabled:
-                with TRACER.scope("web work", "ui"):
-                    did_work = self._web_work(workers, t0 + self._web_budget)
-            else:
-                did_work = self._web_work(workers, t0 + self._web_budget)
-            workers = hub._workers_snapshot  # pulling may have created stores
-            for w in workers:
-                if w.store_id not in self._known_stores:
-                    self._known_stores.add(w.store_id)
-                    hub._ensure_db(w.store_id)
-                    changes.new_stores.append(w.store_id)
-            t2 = perf()
-            apply_ms, work_ms = (t1 - t0) * 1000.0, (t2 - t1) * 1000.0
+            applied, did_work, apply_ms, work_ms = self._web_frame(t0, changes)
+            budget = self._web_budget
         else:
-            stats.sample_queues(workers)  # what waited for this frame, before applying
-            applied = self._apply(workers, t0 + self._apply_budget, changes)
-            t2 = perf()
-            apply_ms, work_ms = (t2 - t0) * 1000.0, 0.0
+            applied, apply_ms = self._threaded_frame(t0, changes)
+            did_work, work_ms, budget = False, 0.0, self._apply_budget
         if applied:
-            budget = self._web_budget if self._web else self._apply_budget
-            hub.gc_pacer.after_apply(applied, t0 + budget - perf())
-            t2 = perf()
+            self._gc_pacer.after_apply(applied, t0 + budget - time.perf_counter())
         if did_work or applied:
-            stats.web_work_ms.add(work_ms)
-            stats.apply_ms.add(apply_ms)
-            stats.ui_ingest_ms.add((t2 - t0) * 1000.0)
-            stats.ui_ingest_cpu_ms.add((time.thread_time() - c0) * 1000.0)
-
+            self._record_ui_time(t0, c0, apply_ms, work_ms)
         self._govern_memory(changes)
         self._collect_reports(changes)
         if changes:
             self._on_changes(changes)
-        hub.ui_gc.tick()  # cyclic GC on this (the UI) thread only: see gc_tuning.UiThreadGc
+        self._ui_gc.tick()  # cyclic GC on this (the UI) thread only: see gc_tuning.UiThreadGc
+
+    def _count_frame(self, t0: float) -> None:
+        stats = self.stats
+        if self._last_tick is not None:
+            stats.frame_interval_ms.add((t0 - self._last_tick) * 1000.0)
+        self._last_tick = t0
+        stats.frames += 1
+
+    def _discover_stores(self, changes: FrameChanges) -> None:
+        """Stores whose worker appeared since the last look: an EntityDb each, reported new."""
+        state = self._state
+        for w in state.workers:
+            if w.store_id not in self._known_stores:
+                self._known_stores.add(w.store_id)
+                state.ensure_db(w.store_id)
+                changes.new_stores.append(w.store_id)
+
+    def _threaded_frame(self, t0: float, changes: FrameChanges) -> tuple[int, float]:
+        """Threaded mode: only apply what the workers made ready. (items, apply ms)"""
+        workers = self._state.workers
+        self.stats.sample_queues(workers)  # what waited for this frame, before applying
+        applied = self._apply(workers, t0 + self._apply_budget, changes)
+        return applied, (time.perf_counter() - t0) * 1000.0
+
+    def _web_frame(self, t0: float, changes: FrameChanges) -> tuple[int, bool, float, float]:
+        """Web mode: the whole frame's ingestion fits web_budget_ms. Apply what the last
+        frame decoded first (bounded by apply_budget_ms), then read + decode with what is
+        left; those items are applied next frame. (items, worked, apply ms, work ms)"""
+        workers = self._state.workers
+        self.stats.sample_queues(workers)
+        applied = self._apply(workers, t0 + min(self._apply_budget, self._web_budget), changes)
+        t1 = time.perf_counter()
+        with TRACER.scope("web work", "ui"):
+            did_work = self._web_work(t0 + self._web_budget)
+        self._discover_stores(changes)  # pulling may have created stores
+        t2 = time.perf_counter()
+        return applied, did_work, (t1 - t0) * 1000.0, (t2 - t1) * 1000.0
+
+    def _record_ui_time(self, t0: float, c0: float, apply_ms: float, work_ms: float) -> None:
+        stats = self.stats
+        stats.web_work_ms.add(work_ms)
+        stats.apply_ms.add(apply_ms)
+        stats.ui_ingest_ms.add((time.perf_counter() - t0) * 1000.0)
+        stats.ui_ingest_cpu_ms.add((time.thread_time() - c0) * 1000.0)
 
     def _govern_memory(self, changes: FrameChanges) -> None:
         """Count stores + queues; over the memory limit, evict within the budget."""
-        hub = self._hub
+        state = self._state
         queued = 0
-        for w in hub._workers_snapshot:
+        for w in state.workers:
             queued += w.inbox.nbytes + w.outbox.nbytes
-        report = hub.memory.step(hub._dbs, queued, self._evict_budget)
+        report = self._memory.step(state.dbs, queued, self._evict_budget)
         if report is None:
             return
         changes.memory = report
@@ -189,22 +200,22 @@ class FrameDriver(QObject):
             sc.chunks_evicted += st.chunks_dropped
             sc.rows_evicted += st.rows_dropped
 
-    def _web_work(self, workers: tuple[IngestionWorker, ...], deadline: float) -> bool:
+    def _web_work(self, deadline: float) -> bool:
         """Web mode: pull files and decode on this thread, round-robin, until the budget."""
-        hub = self._hub
+        state = self._state
         monotonic = time.monotonic
         did = False
         # perf_counter and monotonic share a clock on Linux, but do not rely on it
         deadline = monotonic() + (deadline - time.perf_counter())
         while True:
             progressed = False
-            for src in hub._pull_sources():
+            for src in state.pull_sources():
                 now = monotonic()
                 if now >= deadline:
                     return did
                 if src.pump(min(deadline, now + _WEB_SLICE_S)):
                     progressed = True
-            workers = hub._workers_snapshot
+            workers = state.workers
             n = len(workers)
             for i in range(n):
                 w = workers[(self._rr + i) % n]
@@ -234,11 +245,9 @@ class FrameDriver(QObject):
                 items = w.outbox.take_many(_TAKE_BATCH)
                 if not items:
                     continue
-                if TRACER.enabled:
-                    with TRACER.scope("apply", "ui", {"store": str(w.store_id),
-                                                      "items": len(items)}):
-                        applied += self._apply_items(w, items, changes)
-                else:
+                with TRACER.scope("apply", "ui",
+                                  lambda w=w, items=items: {"store": str(w.store_id),
+                                                            "items": len(items)}):
                     applied += self._apply_items(w, items, changes)
                 if len(items) == _TAKE_BATCH:
                     still.append(w)
@@ -249,14 +258,14 @@ class FrameDriver(QObject):
 
     def _apply_items(self, worker: IngestionWorker, items: list[ReadyItem],
                      changes: FrameChanges) -> int:
-        hub = self._hub
+        state = self._state
         store_id = worker.store_id
-        db = hub._dbs.get(store_id)
+        db = state.db(store_id)
         if db is None:  # cannot happen (created before applying); never get stuck on it
             worker.applied_msgs += sum(it.n_msgs for it in items)
             return 0
         sc: StoreChanges = changes.store(store_id)
-        stats = hub.stats
+        stats = self.stats
         lat = stats.latency_ms
         now = time.monotonic()
         listener = self.apply_listener
@@ -265,7 +274,7 @@ class FrameDriver(QObject):
         for it in items:
             kind = it.kind
             try:
-                if kind == CHUNK:
+                if kind is ItemKind.CHUNK:
                     chunk = it.payload
                     added = db.add_chunk(chunk)
                     sc.changed_entities.add(chunk.entity_path)
@@ -275,25 +284,23 @@ class FrameDriver(QObject):
                         sc.new_timelines.extend(added.new_timelines)
                     sc.rows_added += chunk.num_rows
                     sc.chunks_added += 1
-                elif kind == STORE_INFO:
+                elif kind is ItemKind.STORE_INFO:
                     db.set_store_info(it.payload)
                     sc.store_info_changed = True
                     sc.store_infos_applied += 1
-                elif kind == ACTIVATION:
+                elif kind is ItemKind.ACTIVATION:
                     changes.blueprint_activations.append(it.payload)
-                elif kind == ERROR:
+                elif kind is ItemKind.ERROR:
                     src = it.source
                     if src is not None:
                         src.errors.append(it.payload)
-                    hub._report_error(it.payload)
+                    state.report_error(it.payload)
             except Exception as exc:  # a store bug must not take the UI down
-                from viewer.log.reader import ReadError
-
                 name = it.source.name if it.source is not None else "?"
                 err = ReadError(name, -1, f"store {store_id}: could not apply: {exc!r}")
                 if it.source is not None:
                     it.source.errors.append(err)
-                hub._report_error(err)
+                state.report_error(err)
             msgs += it.n_msgs
             lat.add((now - it.t_read) * 1000.0)
             if listener is not None:
@@ -304,15 +311,15 @@ class FrameDriver(QObject):
         return len(items)
 
     def _collect_reports(self, changes: FrameChanges) -> None:
-        hub = self._hub
+        state = self._state
         # rows accounting and timeline ranges (once per store per frame, not per chunk)
         for store_id, sc in list(changes.stores.items()):
             if not (sc.chunks_added or sc.store_infos_applied or sc.new_entities
                     or sc.chunks_evicted):
                 del changes.stores[store_id]  # only errors/activations: reported elsewhere
                 continue
-            hub.stats.rows_applied += sc.rows_added
-            db = hub._dbs.get(store_id)
+            self.stats.rows_applied += sc.rows_added
+            db = state.db(store_id)
             if db is None or not (sc.chunks_added or sc.chunks_evicted):
                 continue
             seen = self._ranges_seen.setdefault(store_id, {})
@@ -321,11 +328,11 @@ class FrameDriver(QObject):
                 if seen.get(tl) != rng:
                     seen[tl] = rng
                     sc.timelines_changed.append(tl)
-        errors = hub._errors
+        errors = state.errors
         if self._errors_seen < len(errors):
             changes.new_errors.extend(errors[self._errors_seen:])
             self._errors_seen = len(errors)
-        for src in hub._sources:
+        for src in state.sources:
             key = (src.state, src.bytes_read, len(src.errors))
             if self._source_seen.get(id(src)) != key:
                 self._source_seen[id(src)] = key
@@ -338,13 +345,13 @@ class FrameDriver(QObject):
 
     def has_unreported(self) -> bool:
         """Something happened that the next frame would still report."""
-        hub = self._hub
-        if self._errors_seen < len(hub._errors) or hub._closed_pending:
+        state = self._state
+        if self._errors_seen < len(state.errors) or state.has_closed():
             return True
-        for w in hub._workers_snapshot:
+        for w in state.workers:
             if w.store_id not in self._known_stores:
                 return True
-        for src in hub._sources:
+        for src in state.sources:
             if self._source_seen.get(id(src)) != (src.state, src.bytes_read, len(src.errors)):
                 return True
         return False

@@ -128,10 +128,6 @@ class MemoryGovernor:
             return None
         return self.limit_bytes - int(self.limit_bytes * self.headroom)
 
-    @property
-    def over_limit(self) -> bool:
-        return self.limit_bytes is not None and self.used_bytes > self.limit_bytes
-
     def snapshot(self) -> dict[str, int | None]:
         return {
             "limit_bytes": self.limit_bytes,

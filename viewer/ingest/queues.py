@@ -6,8 +6,8 @@ control. Consumers only use the non-blocking `take` / `take_many`, so the UI thr
 block on a queue. Order: items come out exactly in the order `put`/`try_put` accepted them.
 
 Producers are woken when the queue has drained to half its bounds (hysteresis: one
-burst per wake-up instead of a thread hand-off per item). Never deadlocks on a large item: an item bigger than the byte bound is accepted whenever the
-queue is empty. `close()` wakes every waiting producer with `QueueClosed`.
+burst per wake-up instead of a thread hand-off per item). Never deadlocks on a large item:
+an item bigger than the byte bound is accepted whenever the queue is empty. `close()` wakes every waiting producer with `QueueClosed`.
 """
 
 from __future__ import annotations
@@ -142,15 +142,7 @@ class BoundedQueue:
                 or not self._items:
             self._space.notify_all()
 
-    def peek(self) -> Any | None:
-        with self._lock:
-            return self._items[0][0] if self._items else None
-
     # -- state -----------------------------------------------------------------------------
-    def has_room(self, nbytes: int = 0) -> bool:
-        with self._lock:
-            return self._fits(nbytes)
-
     def is_full(self) -> bool:
         with self._lock:
             return bool(self._items) and (

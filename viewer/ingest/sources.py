@@ -13,18 +13,16 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QThread
 
 from viewer.ingest import thread_registry
+from viewer.ingest.state import IngestState, SourceClosed
 from viewer.log.messages import LogMsg, StoreId, message_nbytes
 from viewer.log.reader import ReadError, RrdReader
 from viewer.tracing import TRACER
 
-if TYPE_CHECKING:
-    from viewer.ingest.hub import IngestHub
-
+__all__ = ["FileSource", "Source", "SourceClosed", "SourceState", "StreamSource"]
 
 #: Added to the queued bytes (and the largest message so far, which may be the one being
 #: decoded) to get the release distance.
@@ -39,18 +37,15 @@ class SourceState(enum.Enum):
     CLOSED = "closed"  # aborted (hub shut down)
 
 
-class SourceClosed(Exception):
-    """The hub was shut down, or this source was finished or closed: stop sending."""
-
-
 class Source:
     """What the UI shows per opened file or stream. Counters are written by the source's
-    own thread and read anywhere (plain attribute reads)."""
+    own thread and read anywhere (plain attribute reads). It talks to the hub only through
+    the `IngestState` it was given."""
 
     kind = "?"
 
-    def __init__(self, hub: IngestHub, name: str) -> None:
-        self._hub = hub
+    def __init__(self, state: IngestState, name: str) -> None:
+        self._state = state
         self.name = name
         self.state = SourceState.LOADING
         self.bytes_read = 0
@@ -66,6 +61,18 @@ class Source:
     @property
     def store_ids(self) -> list[StoreId]:
         return list(self._stores)
+
+    def sends_to(self, store_id: StoreId) -> None:
+        """Routing saw a message of this source for the store (first one: remembered)."""
+        if store_id not in self._stores:
+            self._stores[store_id] = None
+
+    def ignores(self, store_id: StoreId) -> bool:
+        """The store was closed while this source was open: drop its messages."""
+        return store_id in self._ignored
+
+    def ignore(self, store_id: StoreId) -> None:
+        self._ignored.add(store_id)
 
     @property
     def finished(self) -> bool:
@@ -88,8 +95,8 @@ class Source:
 class FileSource(Source):
     kind = "file"
 
-    def __init__(self, hub: IngestHub, path: str | Path) -> None:
-        super().__init__(hub, str(path))
+    def __init__(self, state: IngestState, path: str | Path, release_behind: int) -> None:
+        super().__init__(state, str(path))
         self.path = Path(path)
         self._reader: RrdReader | None = None
         self._entries: Iterator[tuple[int, LogMsg]] | None = None
@@ -100,10 +107,11 @@ class FileSource(Source):
         if self.path.is_dir():
             self._fail(f"is a folder, not an .rrd file: {self.path}")
             return
-        # release mapped pages once the worker is surely past them (inbox bound + slack),
-        # so RSS stays bounded while reading a file larger than the memory limit; the reader
-        # thread narrows the distance to what is really queued (`_read_all`)
-        reader = RrdReader(self.path, release_behind=hub.settings.queue_max_bytes + (4 << 20))
+        # release mapped pages once the worker is surely past them (``release_behind``: the
+        # inbox bound + slack), so RSS stays bounded while reading a file larger than the
+        # memory limit; the reader thread narrows the distance to what is really queued
+        # (`_read_all`)
+        reader = RrdReader(self.path, release_behind=release_behind)
         self.total_bytes = reader.total_bytes
         self._reader = reader
         self._entries = reader.entries()
@@ -114,7 +122,7 @@ class FileSource(Source):
     def _fail(self, message: str) -> None:
         err = ReadError(self.name, 0, message)
         self.errors.append(err)
-        self._hub._report_error(err)
+        self._state.report_error(err)
         self._set_state(SourceState.FAILED)
 
     # -- threaded ------------------------------------------------------------------------
@@ -126,17 +134,16 @@ class FileSource(Source):
 
     def _read_all(self) -> None:
         """Reader thread: route every message, blocking on full inboxes."""
-        from viewer.ingest.queues import QueueClosed  # noqa: F401 - documented behaviour
-
         try:
             assert self._entries is not None
-            gate = self._hub._ui_gate
+            state = self._state
+            gate = state.ui_gate
             entries = self._entries
             reader = self._reader
-            queued_bytes = self._hub._queued_bytes
+            queued_bytes = state.queued_bytes
             stores = self._stores
             largest = 0
-            if TRACER.enabled:
+            if TRACER.enabled:  # --profile: wraps the iterator once, not a per-call fork
                 entries = _traced_reads(entries, self.path.name)
             for offset, msg in entries:
                 if self._aborted:
@@ -144,7 +151,7 @@ class FileSource(Source):
                 gate.pause(lambda: self._aborted)  # the UI thread is in its frame
                 self._sync_reader()
                 try:
-                    self._hub._route(self, msg, offset, time.monotonic(), block=True)
+                    state.route(self, msg, offset, time.monotonic(), block=True)
                 except SourceClosed:
                     break
                 if reader is not None:
@@ -168,12 +175,9 @@ class FileSource(Source):
     # -- web mode ------------------------------------------------------------------------
     def pump(self, deadline: float) -> int:
         """Route messages until ``deadline`` or a full inbox; never blocks. Returns how many."""
-        if not TRACER.enabled:
-            return self._pump(deadline)
-        args = {"file": self.path.name}
-        with TRACER.scope("read slice", "source", args):
+        with TRACER.scope("read slice", "source", lambda: {"file": self.path.name}) as sc:
             n = self._pump(deadline)
-            args["messages"] = n
+            sc.note(messages=n)
         return n
 
     def _pump(self, deadline: float) -> int:
@@ -193,7 +197,7 @@ class FileSource(Source):
                         self._finish()
                         return n
                     t_read = monotonic()
-                if not self._hub._route(self, msg, offset, t_read, block=False):
+                if not self._state.route(self, msg, offset, t_read, block=False):
                     self._pending = (offset, msg, t_read)  # inbox full: stop for this frame
                     return n
                 self._pending = None
@@ -217,7 +221,7 @@ class FileSource(Source):
             err = errors[self._errors_seen]
             self._errors_seen += 1
             self.errors.append(err)
-            self._hub._report_error(err)
+            self._state.report_error(err)
 
     def _finish(self) -> None:
         if self._aborted:
@@ -258,8 +262,8 @@ class StreamSource(Source):
 
     kind = "stream"
 
-    def __init__(self, hub: IngestHub, name: str) -> None:
-        super().__init__(hub, name)
+    def __init__(self, state: IngestState, name: str) -> None:
+        super().__init__(state, name)
         self.state = SourceState.LIVE
         self._submit_lock = threading.Lock()  # keeps order if several threads submit
 
@@ -272,7 +276,7 @@ class StreamSource(Source):
         if self.finished:
             raise SourceClosed(f"{self.name} is {self.state.value}")
         with self._submit_lock:
-            self._hub._route(self, msg, -1, time.monotonic(), block=True)
+            self._state.route(self, msg, -1, time.monotonic(), block=True)
 
     def finish(self, error: str | None = None) -> None:
         """The stream ended (cleanly, or with ``error``)."""
@@ -281,7 +285,7 @@ class StreamSource(Source):
         if error:
             err = ReadError(self.name, -1, error)
             self.errors.append(err)
-            self._hub._report_error(err)
+            self._state.report_error(err)
             self._set_state(SourceState.FAILED)
         else:
             self._set_state(SourceState.DONE)

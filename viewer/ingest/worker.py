@@ -14,6 +14,7 @@ Ordering guarantees:
   more input (no added latency).
 - A message that fails to decode becomes an error item in its place; later messages of the
   store continue.
+- Merging itself is `merger.ChunkMerger`; this module only feeds it and the outbox.
 
 `process()` never blocks: it stops when the inbox is empty, the outbox is full, its time or
 message budget is spent, or the worker was aborted. The same code runs on a worker QThread
@@ -24,9 +25,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
+from viewer.ingest.items import InboxEntry, ItemKind, ItemSource, ReadyItem
+from viewer.ingest.merger import ChunkMerger
 from viewer.ingest.queues import BoundedQueue
 from viewer.ingest.settings import IngestSettings
 from viewer.ingest.ui_gate import UiGate
@@ -41,24 +42,9 @@ from viewer.store.chunk import Chunk
 from viewer.store.decode import chunk_from_msg
 from viewer.tracing import TRACER
 
-if TYPE_CHECKING:
-    from viewer.ingest.sources import Source
+__all__ = ["IngestionWorker", "ItemKind", "ReadyItem"]
 
-# Ready item kinds (ints: compared on the UI thread for every item).
-CHUNK, STORE_INFO, ACTIVATION, ERROR = 0, 1, 2, 3
-
-_SMALL_ITEM_BYTES = 128
-
-
-@dataclass(slots=True)
-class ReadyItem:
-    """One result in the outbox. ``n_msgs`` input messages stand behind it (merged chunks)."""
-
-    kind: int
-    payload: Any  # Chunk | StoreInfo | BlueprintActivationCommand | ReadError
-    n_msgs: int
-    t_read: float  # monotonic time the (first) source message was read or received
-    source: Source | None = None
+_SMALL_ITEM_BYTES = 128  # outbox bytes counted for an item that is not a chunk
 
 
 class IngestionWorker:
@@ -81,10 +67,21 @@ class IngestionWorker:
         self.busy_s = 0.0
         self.messages_processed = 0
         self.chunks_out = 0
-        self.merged_chunks = 0
         self.decode_errors = 0
         self.applied_msgs = 0  # written by the UI thread: input messages fully applied
+        # Web mode merges nothing: there the concat would run on the UI thread, uninterruptible,
+        # and cost more than the applies it saves (docs/benchmarks/README.md, merge suite:
+        # UI ingest p99 9.4 ms without merging vs 13.9 ms with it).
+        self._merger = ChunkMerger(0 if settings.web_mode else settings.merge_max_rows,
+                                   settings.merge_max_bytes,
+                                   trace_args={"store": str(store_id)},
+                                   before_merge=self._wait_for_ui)
         self._lock = threading.Lock()  # serialises process() (web mode safety net)
+
+    @property
+    def merged_chunks(self) -> int:
+        """Chunks that went into merged chunks so far."""
+        return self._merger.merged_chunks
 
     # ------------------------------------------------------------------ state
     def can_progress(self) -> bool:
@@ -108,10 +105,7 @@ class IngestionWorker:
         t0 = time.perf_counter()
         consumed = 0
         try:
-            if TRACER.enabled:  # checked once per call: the untraced path stays as it was
-                with TRACER.scope("process", "worker", {"store": str(self.store_id)}):
-                    consumed = self._process(deadline, max_msgs, traced=True)
-            else:
+            with TRACER.scope("process", "worker", lambda: {"store": str(self.store_id)}):
                 consumed = self._process(deadline, max_msgs)
         finally:
             self.busy_s += time.perf_counter() - t0
@@ -124,124 +118,70 @@ class IngestionWorker:
         if self.ui_gate is not None:
             self.ui_gate.pause(lambda: self.aborted)
 
-    def _process(self, deadline: float, max_msgs: int, traced: bool = False) -> int:
-        inbox, outbox = self.inbox, self.outbox
-        # Web mode merges nothing: there the concat would run on the UI thread, uninterruptible,
-        # and cost more than the applies it saves (docs/benchmarks/README.md, merge suite:
-        # UI ingest p99 9.4 ms without merging vs 13.9 ms with it).
-        merge_max = 0 if self.settings.web_mode else self.settings.merge_max_rows
-        merge_max_bytes = self.settings.merge_max_bytes
-        run: list[Any] = []  # adjacent small chunks of one entity awaiting a merge
-        run_rows = 0
-        run_bytes = 0
-        run_t = 0.0
-        run_src: Source | None = None
+    def _process(self, deadline: float, max_msgs: int) -> int:
+        inbox, outbox, merger = self.inbox, self.outbox, self._merger
         consumed = 0
         monotonic = time.monotonic
-
-        def flush() -> None:
-            nonlocal run, run_rows, run_bytes
-            if not run:
-                return
-            if len(run) == 1:
-                self._emit(ReadyItem(CHUNK, run[0], 1, run_t, run_src), run[0].nbytes)
-            else:
-                self._wait_for_ui()  # a merge is the longest step: not during a UI frame
-                try:
-                    if traced:
-                        with TRACER.scope("merge", "worker", {"store": str(self.store_id),
-                                                              "chunks": len(run)}):
-                            merged = Chunk.concat(run)
-                    else:
-                        merged = Chunk.concat(run)
-                except Exception:  # merging is an optimisation: fall back to the parts
-                    for c in run:
-                        self._emit(ReadyItem(CHUNK, c, 1, run_t, run_src), c.nbytes)
-                else:
-                    self.merged_chunks += len(run)
-                    self._emit(ReadyItem(CHUNK, merged, len(run), run_t, run_src), merged.nbytes)
-            run = []
-            run_rows = 0
-            run_bytes = 0
-
         while consumed < max_msgs and not self.aborted:
             self._wait_for_ui()  # the UI thread is in its frame: let it have the GIL
             if self.aborted:
                 break
             if outbox.is_full():
                 break
-            entry = inbox.take()
+            entry: InboxEntry | None = inbox.take()
             if entry is None:
                 break
             consumed += 1
-            msg, source, t_read, offset = entry[:4]
+            msg = entry.msg
             if isinstance(msg, ArrowMsg):
-                out = entry[4] if len(entry) > 4 else None  # hub._route: prepare_output
-                if traced:
-                    chunk = self._decode_traced(msg, source, t_read, offset, out)
-                else:
-                    chunk = self._decode(msg, source, t_read, offset, out)
+                chunk = self._decode(entry, msg)
                 if chunk is None:
-                    flush()
-                    continue
-                rows = chunk.num_rows
-                nbytes = chunk.nbytes
-                # Only small chunks are merged: merging copies, and for big chunks (images,
-                # large point clouds) the per-chunk apply cost is already negligible.
-                if merge_max and rows < merge_max and nbytes < merge_max_bytes:
-                    if run and (run_rows + rows > merge_max or run_bytes + nbytes > merge_max_bytes
-                                or run_src is not source or not Chunk.can_concat(run[0], chunk)):
-                        flush()
-                    if not run:
-                        run_t, run_src = t_read, source
-                    run.append(chunk)
-                    run_rows += rows
-                    run_bytes += nbytes
-                    if run_rows >= merge_max:
-                        flush()
-                else:
-                    flush()
-                    self._emit(ReadyItem(CHUNK, chunk, 1, t_read, source), chunk.nbytes)
+                    continue  # the error item was emitted after the run before it
+                self._emit_all(merger.add(chunk, entry.t_read, entry.source))
             else:
-                flush()
+                self._emit_all(merger.flush())
                 if isinstance(msg, SetStoreInfo):
-                    self._emit(ReadyItem(STORE_INFO, msg.info, 1, t_read, source),
-                               _SMALL_ITEM_BYTES)
+                    self._emit(ReadyItem(ItemKind.STORE_INFO, msg.info, 1, entry.t_read,
+                                         entry.source))
                 elif isinstance(msg, BlueprintActivationCommand):
-                    self._emit(ReadyItem(ACTIVATION, msg, 1, t_read, source), _SMALL_ITEM_BYTES)
+                    self._emit(ReadyItem(ItemKind.ACTIVATION, msg, 1, entry.t_read,
+                                         entry.source))
                 else:
-                    self._emit_error(source, t_read, offset,
-                                     f"unknown message type {type(msg).__name__}")
+                    self._emit_error(entry, f"unknown message type {type(msg).__name__}")
             if monotonic() >= deadline:
                 break
-        flush()
+        self._emit_all(merger.flush())
         return consumed
 
-    def _decode(self, msg: ArrowMsg, source: Source | None, t_read: float, offset: int,
-                out: Any = None) -> Any:
-        try:
-            return chunk_from_msg(msg, out)
-        except Exception as exc:  # ArrowDecodeError, ChunkError, or anything unexpected
-            what = f"chunk {msg.chunk_id}" if msg.chunk_id is not None else "chunk"
-            self._emit_error(source, t_read, offset, f"{what}: {exc}")
-            return None
-
-    def _decode_traced(self, msg: ArrowMsg, source: Source | None, t_read: float,
-                       offset: int, out: Any = None) -> Any:
-        """`_decode` inside a "decode" scope (store, payload bytes, rows) for --profile."""
-        args: dict[str, Any] = {"store": str(self.store_id), "bytes": msg.payload_size}
-        with TRACER.scope("decode", "worker", args):
-            chunk = self._decode(msg, source, t_read, offset, out)
-            args["rows"] = chunk.num_rows if chunk is not None else 0
+    def _decode(self, entry: InboxEntry, msg: ArrowMsg) -> Chunk | None:
+        """The entry's chunk, or None after emitting an error item in its place."""
+        with TRACER.scope("decode", "worker",
+                          lambda: {"store": str(self.store_id), "bytes": msg.payload_size}) as sc:
+            try:
+                chunk = chunk_from_msg(msg, entry.out)
+            except Exception as exc:  # ArrowDecodeError, ChunkError, or anything unexpected
+                self._emit_all(self._merger.flush())  # the error takes its place in order
+                what = f"chunk {msg.chunk_id}" if msg.chunk_id is not None else "chunk"
+                self._emit_error(entry, f"{what}: {exc}")
+                chunk = None
+            sc.note(rows=chunk.num_rows if chunk is not None else 0)
         return chunk
 
-    def _emit(self, item: ReadyItem, nbytes: int) -> None:
-        if item.kind == CHUNK:
+    def _emit_all(self, items: list[ReadyItem]) -> None:
+        for item in items:
+            self._emit(item)
+
+    def _emit(self, item: ReadyItem) -> None:
+        if item.kind is ItemKind.CHUNK:
             self.chunks_out += 1
+            nbytes = item.payload.nbytes
+        else:
+            nbytes = _SMALL_ITEM_BYTES
         self.outbox.force_put(item, nbytes)
 
-    def _emit_error(self, source: Source | None, t_read: float, offset: int, reason: str) -> None:
+    def _emit_error(self, entry: InboxEntry, reason: str) -> None:
         self.decode_errors += 1
+        source: ItemSource | None = entry.source
         name = source.name if source is not None else "?"
-        err = ReadError(name, offset, f"store {self.store_id}: {reason}")
-        self._emit(ReadyItem(ERROR, err, 1, t_read, source), _SMALL_ITEM_BYTES)
+        err = ReadError(name, entry.offset, f"store {self.store_id}: {reason}")
+        self._emit(ReadyItem(ItemKind.ERROR, err, 1, entry.t_read, source))
