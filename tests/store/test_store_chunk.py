@@ -7,7 +7,8 @@ import pyarrow as pa
 import pytest
 
 from viewer.log.messages import Tuid
-from viewer.store.chunk import ROW_ID_COLUMN, Chunk, ChunkError, TimelineKind, parse_chunk_id
+from viewer.log.sorbet import parse_chunk_id
+from viewer.store.chunk import ROW_ID_COLUMN, Chunk, ChunkError, TimelineKind
 from viewer.store.entity_path import EntityPath
 
 KINDS = {
@@ -229,3 +230,20 @@ def test_batch_read_back_from_ipc_builds_the_same_chunk(mixed_chunks) -> None:
             k: v.times.tolist() for k, v in b.timelines.items()
         }
         assert all(a.components[k].equals(b.components[k]) for k in a.components)
+
+
+def test_rows_sorted_is_lexicographic_over_its_keys() -> None:
+    from viewer.store.chunk import rows_sorted
+
+    rng = np.random.default_rng(3)
+    for _ in range(2000):
+        n = int(rng.integers(0, 6))
+        t, hi, lo = (rng.integers(0, 3, n) for _ in range(3))
+        rows = list(zip(t.tolist(), hi.tolist(), lo.tolist(), strict=True))
+        assert rows_sorted(t, hi, lo) == (rows == sorted(rows))
+        pairs = [r[1:] for r in rows]
+        assert rows_sorted(hi, lo) == (pairs == sorted(pairs))
+    # a tie on the first key is decided by the second, a tie on both by the third
+    assert rows_sorted(np.array([1, 1, 2]), np.array([5, 4, 0]), np.array([0, 0, 0])) is False
+    assert rows_sorted(np.array([1, 1]), np.array([4, 4]), np.array([1, 0])) is False
+    assert rows_sorted(np.array([1, 1]), np.array([4, 4]), np.array([0, 0])) is True

@@ -85,7 +85,7 @@ def test_duplicate_chunk_is_ignored() -> None:
     assert db.generation == gen + 1
     assert db.entity_generation(EntityPath.parse("/a")) == entity_gen + 1
     assert db.entity_generation(EntityPath.parse("/b")) == -1
-    db.remove_chunk(chunk.id)
+    db.remove_chunks([chunk.id])
     assert db.generation == gen + 2
     assert db.num_rows == 1 and db.num_chunks == 1
 
@@ -112,15 +112,15 @@ def test_out_of_order_inserts_and_removal() -> None:
     assert not times.flags.writeable
 
     assert [c.id for c in db.chunks_by_age()] == [chunks[i].id for i in [3, 0, 5, 1, 4, 2]]
-    assert db.remove_chunk(chunks[5].id) is chunks[5]
-    assert db.remove_chunk(chunks[5].id) is None
+    assert db.remove_chunks([chunks[5].id]) == [chunks[5]]
+    assert db.remove_chunks([chunks[5].id]) == []  # already gone
     assert db.time_range("frame") == (0, 49)
     times, _ = db.scalar_series(path, "Scalars:scalars", "frame")
     assert times.tolist() == list(range(50))
     assert db.latest_at(path, "Scalars:scalars", "frame", 100).time == 49
     assert db.num_rows == 50 and db.tree.node(path).own_rows == 50
 
-    dropped = db.drop_oldest(chunks[3].nbytes + 1)
+    dropped = db.remove_chunks(c.id for c in list(db.chunks_by_age())[:2])  # the oldest two
     assert [c.id for c in dropped] == [chunks[3].id, chunks[0].id]
     assert db.time_range("frame") == (10, 49)
     assert db.latest_at(path, "Scalars:scalars", "frame", 5) is None
@@ -128,7 +128,7 @@ def test_out_of_order_inserts_and_removal() -> None:
     assert res.times.tolist() == [t for t in range(10, 50) if not 30 <= t < 40]
 
     for chunk in list(db.chunks_by_age()):
-        db.remove_chunk(chunk.id)
+        db.remove_chunks([chunk.id])
     assert db.entities() == [] and db.num_rows == 0 and db.nbytes == 0
     assert db.time_range("frame") is None
     assert path in db.tree  # nodes stay for the UI

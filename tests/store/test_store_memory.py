@@ -278,7 +278,7 @@ def test_remove_chunks_matches_one_by_one_removal() -> None:
     removed = a.remove_chunks(victims + [b"\0" * 16])
     assert [c.id for c in removed] == victims
     for cid in victims:
-        b.remove_chunk(cid)
+        b.remove_chunks([cid])
     for db in (a, b):
         assert db.num_chunks == 60 - len(victims)
     assert (a.nbytes, a.num_rows, a.num_source_chunks) == (b.nbytes, b.num_rows,

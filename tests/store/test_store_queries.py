@@ -173,7 +173,7 @@ def test_queries_stay_right_while_inserting_and_removing(scenario, data) -> None
         rows.extend(chunk_rows)
         check_all(db, rows)
     victim, victim_rows = scenario[data.draw(st.integers(0, len(scenario) - 1))]
-    assert db.remove_chunk(victim.id) is victim
+    assert db.remove_chunks([victim.id]) == [victim]
     rows = [r for r in rows if r not in victim_rows]
     check_all(db, rows)
     assert db.num_rows == len(rows)

@@ -14,8 +14,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from viewer.log.libc import madvise as libc_madvise
 from viewer.log.messages import ArrowMsg, Compression, StoreId, Tuid
 from viewer.log.protobuf import as_byte_view
+from viewer.log.sorbet import CHUNK_ID_KEY, KIND_KEY, parse_chunk_id
 
 __all__ = [
     "MAX_UNCOMPRESSED_SIZE",
@@ -59,13 +61,13 @@ def _native_calls() -> Any:
         if sys.platform.startswith("linux"):
             try:
                 lz4 = ctypes.CDLL("liblz4.so.1").LZ4_decompress_safe
-                madvise = ctypes.CDLL(None, use_errno=True).madvise
             except (OSError, AttributeError):
+                return _native
+            madvise = libc_madvise()
+            if madvise is None:
                 return _native
             lz4.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int)
             lz4.restype = ctypes.c_int
-            madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-            madvise.restype = ctypes.c_int
             _native = (lz4, madvise)
     return _native
 
@@ -196,24 +198,15 @@ def _decode(msg: ArrowMsg, want_key: bool, out: pa.Buffer | None = None
 
 def chunk_id_from_schema(schema: pa.Schema) -> Tuid | None:
     """The chunk id from the ``rerun:id`` schema metadata (``chunk_<32 hex digits>``)."""
-    meta = schema.metadata or {}
-    raw = meta.get(b"rerun:id")
-    if raw is None:
-        return None
-    text = raw.decode("ascii", "replace").removeprefix("chunk_")
-    if len(text) != 32:
-        return None
-    try:
-        return Tuid(int(text[:16], 16), int(text[16:], 16))
-    except ValueError:
-        return None
+    raw = parse_chunk_id((schema.metadata or {}).get(CHUNK_ID_KEY))
+    return Tuid.from_bytes(raw) if raw is not None else None
 
 
 def is_static_batch(schema: pa.Schema) -> bool:
     """A chunk is static when none of its columns is an index (timeline) column."""
     for fld in schema:
         meta = fld.metadata
-        if meta is not None and meta.get(b"rerun:kind") == b"index":
+        if meta is not None and meta.get(KIND_KEY) == b"index":
             return False
     return True
 

@@ -17,13 +17,22 @@ import pyarrow.compute as pc
 
 from viewer.log.messages import StoreId
 from viewer.log.protobuf import encode_store_id, len_field, varint_field
+from viewer.log.sorbet import (
+    ARCHETYPE_KEY,
+    COMPONENT_KEY,
+    COMPONENT_TYPE_KEY,
+    ENTITY_PATH_KEY,
+    INDEX_NAME_KEY,
+    IS_SORTED_KEY,
+    KIND_KEY,
+)
 
 __all__ = ["ChunkEntry", "chunk_entry", "encode_footer_index"]
 
 _LZ4 = pa.Codec("lz4_raw")
 _PB_COMPRESSION_LZ4 = 2  # same numbering as ArrowMsg.compression
 _PROPERTIES = "/__properties"
-_COMPONENT_META_KEYS = (b"rerun:archetype", b"rerun:component", b"rerun:component_type")
+_COMPONENT_META_KEYS = (ARCHETYPE_KEY, COMPONENT_KEY, COMPONENT_TYPE_KEY)
 
 
 @dataclass(slots=True)
@@ -68,7 +77,7 @@ def chunk_entry(
 ) -> ChunkEntry:
     """Summarize a decoded chunk for the footer index (min/max per timeline and component)."""
     meta = batch.schema.metadata or {}
-    entity = meta.get(b"rerun:entity_path", b"/").decode("utf-8", "replace")
+    entity = meta.get(ENTITY_PATH_KEY, b"/").decode("utf-8", "replace")
     entry = ChunkEntry(
         entity, chunk_id, is_static, batch.num_rows, byte_offset, byte_size,
         byte_size_uncompressed,
@@ -77,19 +86,19 @@ def chunk_entry(
     data: list[tuple[str, pa.Array]] = []
     for fld, column in zip(batch.schema, batch.columns, strict=True):
         fmeta = fld.metadata or {}
-        kind = fmeta.get(b"rerun:kind")
+        kind = fmeta.get(KIND_KEY)
         if kind == b"index":
-            name = fmeta.get(b"rerun:index_name", fld.name.encode()).decode()
+            name = fmeta.get(INDEX_NAME_KEY, fld.name.encode()).decode()
             start, end = _min_max(column)
-            index_field = pa.field(name, fld.type, fld.nullable, _strip(fmeta, b"rerun:is_sorted"))
+            index_field = pa.field(name, fld.type, fld.nullable, _strip(fmeta, IS_SORTED_KEY))
             entry.timelines[name] = (index_field, start, end)
             indexes.append((name, column))
         elif kind == b"control":
-            entry.control = pa.field(fld.name, fld.type, fld.nullable, _strip(fmeta, b"rerun:is_sorted"))
+            entry.control = pa.field(fld.name, fld.type, fld.nullable, _strip(fmeta, IS_SORTED_KEY))
         elif kind == b"data":
-            component = fmeta.get(b"rerun:component", fld.name.encode()).decode()
+            component = fmeta.get(COMPONENT_KEY, fld.name.encode()).decode()
             column_meta = dict(fmeta)
-            column_meta[b"rerun:entity_path"] = entity.encode()
+            column_meta[ENTITY_PATH_KEY] = entity.encode()
             if is_static:
                 column_meta[b"rerun:is_static"] = b"true"
             if entity == _PROPERTIES:

@@ -18,11 +18,9 @@ each problem becomes a `ReadError` and reading goes on with whatever is still in
 
 from __future__ import annotations
 
-import ctypes
 import mmap
 import os
 import stat
-import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,23 +30,25 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from viewer.log.framing import (
+    FOOTER_COUNT,
+    FOOTER_ENTRY,
+    FOOTER_ENTRY_SIZE,
+    FOOTER_MAGIC,
+    MAGIC,
+    MESSAGE_HEADER,
+    MESSAGE_HEADER_SIZE,
+    SERIALIZER_PROTOBUF,
+    STREAM_HEADER_SIZE,
+)
 from viewer.log.inputs import STDIN
+from viewer.log.libc import madvise as libc_madvise
 from viewer.log.messages import LogMsg
 from viewer.log.protobuf import ProtobufError, as_byte_view, decode_log_msg_span
 from viewer.log.xxhash32 import FOOTER_SEED, xxh32
 
 __all__ = ["ReadError", "RrdReader", "read_rrd"]
 
-MAGIC = b"RRF2"
-FOOTER_MAGIC = b"RRF2FOOT"
-STREAM_HEADER_SIZE = 12
-MESSAGE_HEADER_SIZE = 16
-FOOTER_ENTRY_SIZE = 20
-SERIALIZER_PROTOBUF = 2
-
-_HEADER = struct.Struct("<QQ")
-_FOOTER_ENTRY = struct.Struct("<QQI")
-_U32 = struct.Struct("<I")
 _KIND_NAMES = {1: "SetStoreInfo", 2: "ArrowMsg", 3: "BlueprintActivationCommand"}
 _MAX_FOOTER_ENTRIES = 64
 _MAX_CHECKSUM_BYTES = 256 * 1024  # pure-Python xxh32 is ~2 µs per 16 bytes: verify small footers only
@@ -68,13 +68,9 @@ def _make_page_releaser() -> Any:
     advice = getattr(mmap, "MADV_DONTNEED", None)
     if not sys.platform.startswith("linux") or advice is None:
         return None  # elsewhere DONTNEED semantics differ; pages then stay until close()
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        madvise = libc.madvise
-    except (OSError, AttributeError):
+    madvise = libc_madvise()
+    if madvise is None:
         return None
-    madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    madvise.restype = ctypes.c_int
 
     def release(address: int, length: int) -> None:
         madvise(address, length, advice)  # advisory: a failure only leaves pages resident
@@ -214,7 +210,7 @@ class RrdReader:
         buf = self._view
         n = len(buf)
         pos = 0
-        unpack = _HEADER.unpack_from
+        unpack = MESSAGE_HEADER.unpack_from
         decode = decode_log_msg_span
         self._stream_start = 0
         self._good = 0  # end of the last message or header known to be intact
@@ -287,7 +283,7 @@ class RrdReader:
         """
         head = bytes(self._view[pos : pos + STREAM_HEADER_SIZE])
         magic = head[:4]
-        if magic == MAGIC and head[4:8] == b"FOOT":
+        if magic == MAGIC and head[4:8] == FOOTER_MAGIC[4:]:
             # a stream footer without its End message: nothing to read in it
             return pos + STREAM_HEADER_SIZE if n - pos >= STREAM_HEADER_SIZE else -1
         if magic == MAGIC:
@@ -327,11 +323,11 @@ class RrdReader:
         at = window.find(FOOTER_MAGIC)
         if at < 0 or at % FOOTER_ENTRY_SIZE or len(window) < at + 12:
             return end  # an End without a stream footer
-        (count,) = _U32.unpack_from(window, at + 8)
+        (count,) = FOOTER_COUNT.unpack_from(window, at + 8)
         if count * FOOTER_ENTRY_SIZE != at:
             return end
         if count == 1:
-            start, length, checksum = _FOOTER_ENTRY.unpack_from(window, 0)
+            start, length, checksum = FOOTER_ENTRY.unpack_from(window, 0)
             if start != body - self._stream_start or length != end - body:
                 self._error(end, "stream footer does not point at its End message")
             elif self.verify_footer and length <= _MAX_CHECKSUM_BYTES:
@@ -417,7 +413,7 @@ class RrdReader:
         buf = self._view
         head = bytes(buf[cand : cand + STREAM_HEADER_SIZE])
         if head[:4] == MAGIC:
-            if head[4:8] == b"FOOT" or len(head) < STREAM_HEADER_SIZE:
+            if head[4:8] == FOOTER_MAGIC[4:] or len(head) < STREAM_HEADER_SIZE:
                 return -1
             if head[9] != SERIALIZER_PROTOBUF:
                 return -1
@@ -425,7 +421,7 @@ class RrdReader:
             return cand + STREAM_HEADER_SIZE
         if n - cand < MESSAGE_HEADER_SIZE:
             return -1
-        kind, length = _HEADER.unpack_from(buf, cand)
+        kind, length = MESSAGE_HEADER.unpack_from(buf, cand)
         end = cand + MESSAGE_HEADER_SIZE + length
         if not 1 <= kind <= 3 or end > n or length < _MIN_BODY:
             return -1
@@ -439,7 +435,7 @@ class RrdReader:
             return cand
         if n - end < MESSAGE_HEADER_SIZE:
             return -1
-        next_kind, next_len = _HEADER.unpack_from(buf, end)
+        next_kind, next_len = MESSAGE_HEADER.unpack_from(buf, end)
         if next_kind <= 3 and next_len <= n - end - MESSAGE_HEADER_SIZE:
             return cand
         return -1

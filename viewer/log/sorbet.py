@@ -1,14 +1,16 @@
-"""Building chunks in the shape rerun-sdk 0.41.0 writes them ("sorbet" 0.1.4 batches).
+"""The chunk shape rerun-sdk 0.41.0 writes ("sorbet" 0.1.4 batches): its metadata keys, and
+builders for chunks in that shape.
 
-Used by our own producers (the demo recording, the live sender's demo stream, benchmarks),
-so everything we generate is read by rerun-sdk's reader exactly like the SDK's own files.
+The keys below are the one definition the reader side (`viewer.store.chunk`, the footer,
+`viewer.log.arrow`) and the writer side share. The builders are used by our own producers
+(the demo recording, the live sender's demo stream, benchmarks), so everything we generate
+is read by rerun-sdk's reader exactly like the SDK's own files.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
-import uuid
 from collections.abc import Sequence
 
 import numpy as np
@@ -16,15 +18,29 @@ import pyarrow as pa
 
 from viewer.log.messages import Tuid
 
+# -- schema metadata (of the whole batch)
+ENTITY_PATH_KEY = b"rerun:entity_path"
+CHUNK_ID_KEY = b"rerun:id"  # "chunk_" + 32 hex digits (the chunk's Tuid)
+SORBET_VERSION_KEY = b"sorbet:version"
+# -- field metadata (of one column)
+KIND_KEY = b"rerun:kind"  # b"control" (row ids), b"index" (a timeline) or b"data"
+INDEX_NAME_KEY = b"rerun:index_name"
+IS_SORTED_KEY = b"rerun:is_sorted"
+COMPONENT_KEY = b"rerun:component"
+ARCHETYPE_KEY = b"rerun:archetype"
+COMPONENT_TYPE_KEY = b"rerun:component_type"
+#: The column holding each row's RowId.
+ROW_ID_COLUMN = "rerun.controls.RowId"
+
 SORBET_VERSION = b"0.1.4"
 #: store_version bits as rerun-sdk 0.41.0 writes them (version bytes 00 29 00 00 as a LE i32).
 STORE_VERSION_0_41 = 0x2900
 #: StoreSource kind "other": the official viewer accepts it when ``extra`` is non-empty.
 SOURCE_KIND_OTHER = 6
 
-ROW_ID_FIELD = pa.field("rerun.controls.RowId", pa.binary(16), nullable=False, metadata={
-    "rerun:kind": "control",
-    "rerun:is_sorted": "true",
+ROW_ID_FIELD = pa.field(ROW_ID_COLUMN, pa.binary(16), nullable=False, metadata={
+    KIND_KEY: b"control",
+    IS_SORTED_KEY: b"true",
     "ARROW:extension:name": "rerun.datatypes.TUID",
     "ARROW:extension:metadata": '{"namespace":"row"}',
 })
@@ -36,9 +52,9 @@ Component = tuple[str, str, str, pa.Array]
 def index_field(name: str, arrow_type: pa.DataType) -> pa.Field:
     """A timeline column (int64 sequence, timestamp[ns] or duration[ns]), sorted."""
     return pa.field(name, arrow_type, metadata={
-        "rerun:kind": "index",
-        "rerun:index_name": name,
-        "rerun:is_sorted": "true",
+        KIND_KEY: b"index",
+        INDEX_NAME_KEY: name.encode(),
+        IS_SORTED_KEY: b"true",
     })
 
 
@@ -46,10 +62,10 @@ def data_field(archetype: str, field_name: str, component_type: str,
                arrow_type: pa.DataType) -> pa.Field:
     column = f"{archetype}:{field_name}"
     return pa.field(column, arrow_type, metadata={
-        "rerun:kind": "data",
-        "rerun:archetype": f"rerun.archetypes.{archetype}",
-        "rerun:component": column,
-        "rerun:component_type": f"rerun.components.{component_type}",
+        KIND_KEY: b"data",
+        ARCHETYPE_KEY: f"rerun.archetypes.{archetype}".encode(),
+        COMPONENT_KEY: column.encode(),
+        COMPONENT_TYPE_KEY: f"rerun.components.{component_type}".encode(),
     })
 
 
@@ -62,6 +78,8 @@ class TuidGenerator:
 
     def __init__(self, start_ns: int | None = None) -> None:
         if start_ns is None:
+            import uuid  # ~10 ms to import: only producers that want random ids pay it
+
             self._time_ns = time.time_ns()
             first = int.from_bytes(uuid.uuid4().bytes[:6], "big") << 16
         else:
@@ -99,9 +117,27 @@ def chunk_batch(entity_path: str, chunk_id: Tuid, row_ids: pa.Array,
         fields.append(data_field(archetype, field_name, component_type, array.type))
         arrays.append(array)
     metadata = {
-        b"rerun:entity_path": entity_path.encode(),
-        b"rerun:id": f"chunk_{chunk_id}".encode(),
-        b"sorbet:version": SORBET_VERSION,
+        ENTITY_PATH_KEY: entity_path.encode(),
+        CHUNK_ID_KEY: f"chunk_{chunk_id}".encode(),
+        SORBET_VERSION_KEY: SORBET_VERSION,
         **(extra_metadata or {}),
     }
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=metadata))
+
+
+def parse_chunk_id(raw: bytes | str | None) -> bytes | None:
+    """The 16 id bytes of a ``rerun:id`` value: rerun-sdk writes ``chunk_`` + 32 hex digits
+    (time_ns, inc); a raw 16-byte value is accepted too. None when it cannot be parsed."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = raw.encode()
+    if len(raw) == 16 and not raw.startswith(b"chunk_"):
+        return bytes(raw)
+    text = raw[6:] if raw.startswith(b"chunk_") else raw
+    if len(text) != 32:
+        return None
+    try:
+        return bytes.fromhex(text.decode("ascii"))
+    except (ValueError, UnicodeDecodeError):
+        return None

@@ -8,26 +8,30 @@ its chunks) followed by the stream footer with the End body's xxHash32.
 from __future__ import annotations
 
 import os
-import struct
 from typing import BinaryIO
 
 from viewer.log.arrow import chunk_id_from_schema, decode_arrow_payload, is_static_batch
 from viewer.log.footer import ChunkEntry, chunk_entry, encode_footer_index
+from viewer.log.framing import (
+    COMPRESSION_LZ4,
+    FOOTER_COUNT,
+    FOOTER_ENTRY,
+    FOOTER_MAGIC,
+    MAGIC,
+    MESSAGE_HEADER,
+    SERIALIZER_PROTOBUF,
+)
 from viewer.log.messages import ArrowMsg, LogMsg, MsgKind, StoreId
 from viewer.log.protobuf import encode_log_msg
 from viewer.log.xxhash32 import FOOTER_SEED, xxh32
 
 __all__ = ["RrdWriter", "stream_header"]
 
-_HEADER = struct.Struct("<QQ")
-_FOOTER_ENTRY = struct.Struct("<QQI")
-_SERIALIZER_PROTOBUF = 2
-_HEADER_COMPRESSION_LZ4 = 1
 
 
 def stream_header(version: tuple[int, int, int, int] = (0, 41, 0, 0)) -> bytes:
     """The 12-byte stream header: magic, version, compression (LZ4), serializer (protobuf)."""
-    return b"RRF2" + bytes(version) + bytes((_HEADER_COMPRESSION_LZ4, _SERIALIZER_PROTOBUF, 0, 0))
+    return MAGIC + bytes(version) + bytes((COMPRESSION_LZ4, SERIALIZER_PROTOBUF, 0, 0))
 
 
 class RrdWriter:
@@ -66,13 +70,13 @@ class RrdWriter:
             raise ValueError("write to a closed RrdWriter")
         kind, body = encode_log_msg(msg)
         if self._footer and isinstance(msg, ArrowMsg):
-            self._remember_chunk(msg, self._pos + _HEADER.size, len(body))
+            self._remember_chunk(msg, self._pos + MESSAGE_HEADER.size, len(body))
         self._write_framed(kind, body)
 
     def _write_framed(self, kind: MsgKind, body: bytes) -> None:
-        self._file.write(_HEADER.pack(int(kind), len(body)))
+        self._file.write(MESSAGE_HEADER.pack(int(kind), len(body)))
         self._file.write(body)
-        self._pos += _HEADER.size + len(body)
+        self._pos += MESSAGE_HEADER.size + len(body)
 
     def _remember_chunk(self, msg: ArrowMsg, offset: int, size: int) -> None:
         batch = decode_arrow_payload(msg)
@@ -96,10 +100,10 @@ class RrdWriter:
         try:
             if self._footer:
                 body = encode_footer_index(self._chunks)
-                start = self._pos + _HEADER.size
+                start = self._pos + MESSAGE_HEADER.size
                 self._write_framed(MsgKind.END, body)
-                self._file.write(_FOOTER_ENTRY.pack(start, len(body), xxh32(body, FOOTER_SEED)))
-                self._file.write(b"RRF2FOOT" + struct.pack("<I", 1))
+                self._file.write(FOOTER_ENTRY.pack(start, len(body), xxh32(body, FOOTER_SEED)))
+                self._file.write(FOOTER_MAGIC + FOOTER_COUNT.pack(1))
             self._file.flush()
         finally:
             if self._owns_file:

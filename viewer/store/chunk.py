@@ -17,18 +17,21 @@ import numpy as np
 import pyarrow as pa
 
 from viewer.log.messages import Tuid
+from viewer.log.sorbet import (
+    ARCHETYPE_KEY,
+    CHUNK_ID_KEY,
+    COMPONENT_KEY,
+    COMPONENT_TYPE_KEY,
+    ENTITY_PATH_KEY,
+    INDEX_NAME_KEY,
+    IS_SORTED_KEY,
+    KIND_KEY,
+    ROW_ID_COLUMN,
+    SORBET_VERSION,
+    SORBET_VERSION_KEY,
+    parse_chunk_id,
+)
 from viewer.store.entity_path import EntityPath
-
-ROW_ID_COLUMN = "rerun.controls.RowId"
-
-_KIND = b"rerun:kind"
-_INDEX_NAME = b"rerun:index_name"
-_IS_SORTED = b"rerun:is_sorted"
-_ENTITY_PATH = b"rerun:entity_path"
-_CHUNK_ID = b"rerun:id"
-_COMPONENT = b"rerun:component"
-_ARCHETYPE = b"rerun:archetype"
-_COMPONENT_TYPE = b"rerun:component_type"
 
 _NS_PER_UNIT = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1}
 
@@ -118,24 +121,6 @@ class TimeColumn:
 _fallback_ids = itertools.count(1)
 
 
-def parse_chunk_id(raw: bytes | str | None) -> bytes | None:
-    """Parse ``rerun:id``: rerun-sdk writes ``chunk_`` + 32 hex digits (time_ns, inc);
-    a raw 16-byte value is accepted too. Returns None when it cannot be parsed."""
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        raw = raw.encode()
-    if len(raw) == 16 and not raw.startswith(b"chunk_"):
-        return bytes(raw)
-    text = raw[6:] if raw.startswith(b"chunk_") else raw
-    if len(text) != 32:
-        return None
-    try:
-        return bytes.fromhex(text.decode("ascii"))
-    except (ValueError, UnicodeDecodeError):
-        return None
-
-
 def chunk_id_to_str(chunk_id: bytes) -> str:
     """The ``chunk_<TIME><inc>`` spelling rerun-sdk uses."""
     if len(chunk_id) == 16:  # same text as str(Tuid.from_bytes(...)), without the object
@@ -203,13 +188,23 @@ def _row_ids_in_place(array: pa.Array, owned: pa.Buffer) -> np.ndarray | None:
     return view.reshape(n, 2)
 
 
-def row_ids_sorted(row_ids: np.ndarray) -> bool:
-    if len(row_ids) < 2:
+def rows_sorted(*keys: np.ndarray) -> bool:
+    """True if the rows are in lexicographic order of ``keys`` (equal rows allowed), e.g.
+    ``rows_sorted(times, row_ids[:, 0], row_ids[:, 1])`` for (time, RowId) order. Later
+    keys are compared only where all earlier ones tie."""
+    first = keys[0]
+    if len(first) < 2:
         return True
-    hi, lo = row_ids[:, 0], row_ids[:, 1]
-    gt = hi[1:] > hi[:-1]
-    eq = hi[1:] == hi[:-1]
-    return bool((gt | (eq & (lo[1:] >= lo[:-1]))).all())
+    ok = first[1:] > first[:-1]
+    ties = first[1:] == first[:-1]
+    for key in keys[1:]:
+        if not (ok | ties).all():
+            return False
+        if not ties.any():
+            return True
+        ok |= ties & (key[1:] > key[:-1])
+        ties &= key[1:] == key[:-1]
+    return bool((ok | ties).all())
 
 
 def _times_from_arrow(array: pa.Array, kind: TimelineKind) -> np.ndarray:
@@ -254,13 +249,13 @@ class _SchemaPlan:
     def share(self, schema: pa.Schema, meta: dict[bytes, bytes]) -> None:
         self.meta_keys = tuple(meta)
         self.shared_schema = schema.with_metadata(
-            {k: v for k, v in meta.items() if k != _CHUNK_ID})
+            {k: v for k, v in meta.items() if k != CHUNK_ID_KEY})
 
     def metadata_with_id(self, raw_id: bytes | None) -> dict[bytes, bytes]:
         """The schema metadata of the chunk whose ``rerun:id`` was ``raw_id``."""
         shared = self.shared_schema.metadata or {}  # type: ignore[union-attr]
-        return {k: (raw_id if k == _CHUNK_ID else shared[k]) for k in self.meta_keys
-                if k != _CHUNK_ID or raw_id is not None}
+        return {k: (raw_id if k == CHUNK_ID_KEY else shared[k]) for k in self.meta_keys
+                if k != CHUNK_ID_KEY or raw_id is not None}
 
 
 # Schema message bytes without the chunk's ``rerun:id`` -> plan. Chunks of one entity share
@@ -274,12 +269,12 @@ _PLAN_CACHE_MAX = 4096
 
 def _schema_plan(schema: pa.Schema, meta: dict[bytes, bytes],
                  schema_key: bytes | None) -> _SchemaPlan:
-    raw_path = meta.get(_ENTITY_PATH)
+    raw_path = meta.get(ENTITY_PATH_KEY)
     if raw_path is None:
         raise ChunkError("chunk schema has no 'rerun:entity_path' metadata")
     if schema_key is None:
         return _build_plan(schema, raw_path)
-    raw_id = meta.get(_CHUNK_ID)
+    raw_id = meta.get(CHUNK_ID_KEY)
     if raw_id:
         if schema_key.count(raw_id) != 1:  # the id text elsewhere too: no unambiguous key
             return _build_plan(schema, raw_path)
@@ -310,7 +305,7 @@ def _build_plan(schema: pa.Schema, raw_path: bytes) -> _SchemaPlan:
     for idx, field in enumerate(schema):
         name = field.name
         fmeta = field.metadata
-        kind = fmeta.get(_KIND) if fmeta else None
+        kind = fmeta.get(KIND_KEY) if fmeta else None
         if kind is None:
             kind = _infer_kind(name, field.type)
         if kind == b"data":
@@ -318,9 +313,9 @@ def _build_plan(schema: pa.Schema, raw_path: bytes) -> _SchemaPlan:
                 raise ChunkError(f"data column {name!r} must be a list array, got {field.type}")
             components.append((idx, name))
             if fmeta:
-                comp = fmeta.get(_COMPONENT)
-                arch = fmeta.get(_ARCHETYPE)
-                ctype = fmeta.get(_COMPONENT_TYPE)
+                comp = fmeta.get(COMPONENT_KEY)
+                arch = fmeta.get(ARCHETYPE_KEY)
+                ctype = fmeta.get(COMPONENT_TYPE_KEY)
                 descriptors[name] = ComponentDescriptor(
                     name,
                     _text(comp) if comp else name,
@@ -336,7 +331,7 @@ def _build_plan(schema: pa.Schema, raw_path: bytes) -> _SchemaPlan:
                     f"index column {name!r} has type {field.type}; expected int64, "
                     "timestamp or duration"
                 )
-            raw_tl = fmeta.get(_INDEX_NAME) if fmeta else None
+            raw_tl = fmeta.get(INDEX_NAME_KEY) if fmeta else None
             try:
                 tl_name = raw_tl.decode() if raw_tl else name
             except UnicodeDecodeError:
@@ -427,7 +422,7 @@ class Chunk:
         plan = _schema_plan(schema, meta, schema_key)  # once per distinct schema if keyed
         entity_path = plan.entity_path
 
-        parsed_id = parse_chunk_id(meta.get(_CHUNK_ID))
+        parsed_id = parse_chunk_id(meta.get(CHUNK_ID_KEY))
         if parsed_id is None:
             if isinstance(chunk_id, Tuid):
                 chunk_id = chunk_id.to_bytes()
@@ -480,7 +475,7 @@ class Chunk:
             self._batch = None
             self._columns = columns
             self._plan = plan
-            self._raw_id = meta.get(_CHUNK_ID)
+            self._raw_id = meta.get(CHUNK_ID_KEY)
         else:
             self._batch = batch
             self._columns = None
@@ -583,21 +578,21 @@ class Chunk:
         arrays: list[pa.Array] = []
 
         rid_meta = {
-            b"rerun:kind": b"control",
+            KIND_KEY: b"control",
             b"ARROW:extension:name": b"rerun.datatypes.TUID",
             b"ARROW:extension:metadata": b'{"namespace":"row"}',
         }
-        if row_ids_sorted(row_ids):
-            rid_meta[_IS_SORTED] = b"true"
+        if rows_sorted(row_ids[:, 0], row_ids[:, 1]):
+            rid_meta[IS_SORTED_KEY] = b"true"
         fields.append(pa.field(ROW_ID_COLUMN, pa.binary(16), nullable=False, metadata=rid_meta))
         arrays.append(row_ids_to_arrow(row_ids))
 
         for name in sorted(first.timelines):
             kind = first.timelines[name].kind
             times = np.concatenate([c.timelines[name].times for c in chunks])
-            tl_meta = {b"rerun:kind": b"index", _INDEX_NAME: name.encode()}
+            tl_meta = {KIND_KEY: b"index", INDEX_NAME_KEY: name.encode()}
             if len(times) < 2 or bool((times[1:] >= times[:-1]).all()):
-                tl_meta[_IS_SORTED] = b"true"
+                tl_meta[IS_SORTED_KEY] = b"true"
             fields.append(pa.field(name, kind.arrow_type(), metadata=tl_meta))
             arrays.append(pa.array(times, type=pa.int64()).view(kind.arrow_type()))
 
@@ -610,9 +605,9 @@ class Chunk:
             arrays.append(pa.concat_arrays(parts))
 
         meta = dict(first.schema.metadata or {})
-        meta[_ENTITY_PATH] = str(first.entity_path).encode()
-        meta[_CHUNK_ID] = first.chunk_id_str.encode()
-        meta.setdefault(b"sorbet:version", b"0.1.4")
+        meta[ENTITY_PATH_KEY] = str(first.entity_path).encode()
+        meta[CHUNK_ID_KEY] = first.chunk_id_str.encode()
+        meta.setdefault(SORBET_VERSION_KEY, SORBET_VERSION)
         batch = pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=meta))
         merged = cls.from_record_batch(batch, is_static=first.is_static)
         merged.source_chunks = sum(c.source_chunks for c in chunks)
@@ -629,11 +624,11 @@ class Chunk:
         batch = self.to_record_batch().take(pa.array(order))
         schema = batch.schema
         for i, field in enumerate(schema):
-            if (field.metadata or {}).get(_INDEX_NAME, b"").decode() == timeline or (
+            if (field.metadata or {}).get(INDEX_NAME_KEY, b"").decode() == timeline or (
                 field.name == timeline and not field.metadata
             ):
                 meta = dict(field.metadata or {})
-                meta[_IS_SORTED] = b"true"
+                meta[IS_SORTED_KEY] = b"true"
                 schema = schema.set(i, field.with_metadata(meta))
         batch = pa.RecordBatch.from_arrays(batch.columns, schema=schema)
         out = Chunk.from_record_batch(batch, is_static=self.is_static)

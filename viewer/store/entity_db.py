@@ -3,6 +3,8 @@
 Inserting runs on the UI thread once per chunk, so it only appends to Python lists (bisect
 when a chunk arrives out of time order). Anything costlier (numpy views of the index, plot
 series) is built lazily at query time and kept until the next insert into that entity.
+The per-timeline index is `time_index.TimelineIndex`; the plot series cache is
+`scalar_series`.
 
 Query semantics follow Rerun:
 - `latest_at`: static data of the component wins over all temporal data; otherwise the row
@@ -24,10 +26,14 @@ import numpy as np
 import pyarrow as pa
 
 from viewer.log.messages import SetStoreInfo, StoreId, StoreInfo, Tuid
-from viewer.store.append_buffer import AppendBuffer
-from viewer.store.chunk import Chunk, TimelineKind
+from viewer.store.chunk import Chunk, TimelineKind, rows_sorted
 from viewer.store.entity_path import EntityPath
 from viewer.store.entity_tree import EntityTree
+from viewer.store.scalar_series import ScalarSeries, extend_series, list_width
+from viewer.store.time_index import TimelineIndex, delete_positions, positions
+
+# list_width: plot code asks the store module how wide a list column is.
+__all__ = ["ChunkAdded", "EntityDb", "LatestAtResult", "RangeResult", "list_width"]
 
 _I64_MIN = np.iinfo(np.int64).min
 _I64_MAX = np.iinfo(np.int64).max
@@ -71,121 +77,6 @@ class RangeResult:
         return len(self.times)
 
 
-class _TimelineIndex:
-    """Chunks of one entity on one timeline, ordered by their min time."""
-
-    __slots__ = ("_np_maxs", "_np_prefmax", "chunks", "maxs", "mins")
-
-    def __init__(self) -> None:
-        self.mins: list[int] = []
-        self.maxs: list[int] = []
-        self.chunks: list[Chunk] = []
-        self._np_maxs: np.ndarray | None = None
-        self._np_prefmax: np.ndarray | None = None
-
-    def add(self, chunk: Chunk, lo: int, hi: int) -> None:
-        mins = self.mins
-        if not mins or lo >= mins[-1]:
-            mins.append(lo)
-            self.maxs.append(hi)
-            self.chunks.append(chunk)
-        else:
-            i = bisect.bisect_right(mins, lo)
-            mins.insert(i, lo)
-            self.maxs.insert(i, hi)
-            self.chunks.insert(i, chunk)
-        self._np_maxs = None
-
-    def remove(self, chunk: Chunk, lo: int) -> None:
-        i = bisect.bisect_left(self.mins, lo)
-        while i < len(self.chunks) and self.chunks[i] is not chunk:
-            i += 1
-        if i < len(self.chunks):
-            del self.mins[i], self.maxs[i], self.chunks[i]
-            self._np_maxs = None
-
-    def remove_many(self, gone: set[int], count: int) -> None:
-        """Remove the ``count`` chunks of this index whose ``id()`` is in ``gone`` (batch
-        eviction). Costs O(position of the last one): evicted chunks are the oldest, so
-        usually near the front, and the rest of the lists is only moved, not visited."""
-        pos = _positions(self.chunks, gone, count)
-        if pos:
-            _delete_positions(self.mins, pos)
-            _delete_positions(self.maxs, pos)
-            _delete_positions(self.chunks, pos)
-            self._np_maxs = None
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """(maxs, running max of maxs) as numpy, rebuilt after inserts."""
-        if self._np_maxs is None:
-            self._np_maxs = np.array(self.maxs, dtype=np.int64)
-            self._np_prefmax = np.maximum.accumulate(self._np_maxs)
-        assert self._np_prefmax is not None
-        return self._np_maxs, self._np_prefmax
-
-
-def _positions(items: list[Chunk], gone: set[int], count: int) -> list[int]:
-    """Indices of the first ``count`` items whose ``id()`` is in ``gone`` (scan stops there)."""
-    out: list[int] = []
-    if count <= 0:
-        return out
-    for i, item in enumerate(items):
-        if id(item) in gone:
-            out.append(i)
-            if len(out) == count:
-                break
-    return out
-
-
-def _delete_positions(items: list, positions: list[int]) -> None:
-    """Delete sorted ``positions``: rebuild only the prefix up to the last one (one memmove
-    for the tail instead of one per deleted item)."""
-    end = positions[-1] + 1
-    drop = set(positions)
-    items[:end] = [x for i, x in enumerate(items[:end]) if i not in drop]
-
-
-class _Series:
-    """A cached (time, row id)-sorted scalar series of one component on one timeline.
-
-    Only times and values are kept; `last_key` (time, RowId) of the final row decides whether
-    newly inserted chunks can simply be appended (the live-streaming case) or whether the
-    series must be rebuilt and sorted from all chunks."""
-
-    __slots__ = ("_tbuf", "_vbuf", "consumed", "epoch", "last_key", "serial", "times", "values",
-                 "width")
-
-    _serials = itertools.count()
-
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-        # Changes whenever earlier rows may differ (a rebuild); appends keep it.
-        self.serial = next(_Series._serials)
-        self.consumed = 0
-        self.width = 0  # most values in one row of the chunks consumed so far
-        # Growing columns: appends copy only the new rows (and, spread over the appends,
-        # the move to a bigger buffer); `times`/`values` are read-only views.
-        self._tbuf = AppendBuffer(np.int64)
-        self._vbuf = AppendBuffer(np.float64)
-        self.times = self._tbuf.view()
-        self.values = self._vbuf.view()
-        self.last_key: tuple[int, int, int] | None = None
-
-    def replace(self, times: np.ndarray, values: np.ndarray) -> None:
-        self.serial = next(_Series._serials)
-        self._tbuf, self._vbuf = AppendBuffer.of(times), AppendBuffer.of(values)
-        self._publish()
-
-    def append(self, times: np.ndarray, values: np.ndarray) -> None:
-        self._tbuf.append(times)
-        self._vbuf.append(values)
-        self._publish()
-
-    def _publish(self) -> None:
-        # Earlier views stay valid: appends only write past their end.
-        self.times, self.values = self._tbuf.view(), self._vbuf.view()
-
-
 class _EntityData:
     __slots__ = (
         "chunks",
@@ -204,14 +95,16 @@ class _EntityData:
     def __init__(self) -> None:
         self.chunks: dict[bytes, Chunk] = {}
         self.static_chunks: list[Chunk] = []
-        self.timelines: dict[str, _TimelineIndex] = {}
+        self.timelines: dict[str, TimelineIndex] = {}
         self.components: dict[str, int] = {}  # column -> number of chunks holding it
         self.rows = 0
         self.source_chunks = 0
         self.log: list[Chunk] = []  # temporal chunks in insertion order (for series caches)
         self.epoch = 0  # bumped on removal: caches rebuild from scratch
-        self.generation = 0  # bumped on every insert/removal (for UI change detection)
-        self.series: dict[tuple[str, str, int], _Series] = {}
+        # bumped on every insert/removal: `entity_generation`, which the transform resolver
+        # and the dataframe view compare to skip unchanged entities
+        self.generation = 0
+        self.series: dict[tuple[str, str, int], ScalarSeries] = {}
         # ids of the chunks eviction must keep (see EntityDb.protected_chunk_ids); None =
         # recompute. Reset by inserts and by removing a protected chunk only.
         self.protected: frozenset[bytes] | None = None
@@ -233,7 +126,9 @@ class EntityDb:
         self.num_rows = 0
         self.nbytes = 0
         self.num_source_chunks = 0
-        self.generation = 0  # bumped on every change: views redraw only when it moved
+        # bumped on every change: the transform resolver skips its per-entity checks while
+        # it is unchanged
+        self.generation = 0
         # When data last arrived, on a process-wide clock (larger = more recent): memory
         # limiting evicts from the least recently active store first.
         self.last_active = 0
@@ -279,7 +174,7 @@ class EntityDb:
                 lo, hi = tc.min, tc.max
                 idx = ed.timelines.get(name)
                 if idx is None:
-                    idx = ed.timelines[name] = _TimelineIndex()
+                    idx = ed.timelines[name] = TimelineIndex()
                 idx.add(chunk, lo, hi)
                 rng = ranges.get(name)
                 if rng is None:
@@ -298,11 +193,6 @@ class EntityDb:
         self.num_source_chunks += chunk.source_chunks
         created = self.tree.add(path, chunk.num_rows)
         return ChunkAdded(chunk, created, new_timelines)
-
-    def remove_chunk(self, chunk_id: bytes) -> Chunk | None:
-        """Remove a chunk (memory limiting). Tree nodes and timeline kinds stay."""
-        removed = self.remove_chunks((chunk_id,))
-        return removed[0] if removed else None
 
     def remove_chunks(self, chunk_ids: Iterable[bytes]) -> list[Chunk]:
         """Remove many chunks at once (memory limiting): each touched entity's lists are
@@ -351,18 +241,18 @@ class EntityDb:
         self.num_rows -= rows
         ed.generation += 1
         if n_static:
-            pos = _positions(ed.static_chunks, gone, n_static)
+            pos = positions(ed.static_chunks, gone, n_static)
             if pos:
-                _delete_positions(ed.static_chunks, pos)
+                delete_positions(ed.static_chunks, pos)
         if n_temporal:
             for name, count in per_timeline.items():
                 idx = ed.timelines[name]
                 idx.remove_many(gone, count)
                 if not idx.chunks:
                     del ed.timelines[name]
-            pos = _positions(ed.log, gone, n_temporal)
+            pos = positions(ed.log, gone, n_temporal)
             if pos:
-                _delete_positions(ed.log, pos)
+                delete_positions(ed.log, pos)
             ed.epoch += 1
             ed.series.clear()
             self._time_ranges_dirty = True
@@ -373,20 +263,6 @@ class EntityDb:
     def chunks_by_age(self) -> Iterator[Chunk]:
         """Chunks in insertion order, oldest first (a snapshot: safe to remove while iterating)."""
         return iter(list(self._chunks.values()))
-
-    def drop_oldest(self, nbytes_to_free: int, *, keep_static: bool = True) -> list[Chunk]:
-        """Remove the oldest chunks until `nbytes_to_free` bytes are freed."""
-        dropped: list[Chunk] = []
-        freed = 0
-        for chunk in self.chunks_by_age():
-            if freed >= nbytes_to_free:
-                break
-            if keep_static and chunk.is_static:
-                continue
-            self.remove_chunk(chunk.id)
-            dropped.append(chunk)
-            freed += chunk.nbytes
-        return dropped
 
     def evictable_chunks(self) -> Iterator[Chunk]:
         """Temporal chunks, oldest (first inserted) first. A live view: do not add or remove
@@ -532,7 +408,7 @@ class EntityDb:
 
     @staticmethod
     def _latest_temporal(
-        idx: _TimelineIndex, component: str, timeline: str, t: int
+        idx: TimelineIndex, component: str, timeline: str, t: int
     ) -> tuple[Chunk, int, int] | None:
         """(chunk, row, time) of the greatest (time <= t, RowId) non-null temporal row."""
         k = bisect.bisect_right(idx.mins, t)
@@ -562,7 +438,7 @@ class EntityDb:
             return None
         return best_hit[0], best_hit[1], best_key[0]
 
-    def _overlapping(self, idx: _TimelineIndex, t0: int, t1: int) -> list[Chunk]:
+    def _overlapping(self, idx: TimelineIndex, t0: int, t1: int) -> list[Chunk]:
         k = bisect.bisect_right(idx.mins, t1)
         if k == 0:
             return []
@@ -612,7 +488,7 @@ class EntityDb:
         times = np.concatenate(times_parts)
         row_ids = np.concatenate(rid_parts)
         values = value_parts[0] if len(value_parts) == 1 else _concat_values(value_parts)
-        if not _is_sorted_key(times, row_ids[:, 0], row_ids[:, 1]):
+        if not rows_sorted(times, row_ids[:, 0], row_ids[:, 1]):
             order = np.lexsort((row_ids[:, 1], row_ids[:, 0], times))
             times, row_ids = times[order], row_ids[order]
             values = values.take(pa.array(order))
@@ -679,9 +555,9 @@ class EntityDb:
         key = (component, timeline, instance)
         series = ed.series.get(key)
         if series is None or series.epoch != ed.epoch:
-            series = ed.series[key] = _Series(ed.epoch)
+            series = ed.series[key] = ScalarSeries(ed.epoch)
         if series.consumed < len(ed.log):
-            _extend_series(series, ed.log, component, timeline, instance, max_chunks)
+            extend_series(series, ed.log, component, timeline, instance, max_chunks)
         times, values = series.times, series.values
         lo = 0 if t0 is None else int(np.searchsorted(times, t0, side="left"))
         hi = len(times) if t1 is None else int(np.searchsorted(times, t1, side="right"))
@@ -724,179 +600,3 @@ def _concat_values(parts: list[pa.Array]) -> pa.Array:
     return pa.concat_arrays(parts)
 
 
-def _is_sorted_key(times: np.ndarray, hi: np.ndarray, lo: np.ndarray) -> bool:
-    """True if rows are in (time, hi, lo) order."""
-    if len(times) < 2:
-        return True
-    gt_t = times[1:] > times[:-1]
-    eq_t = times[1:] == times[:-1]
-    if not (gt_t | eq_t).all():
-        return False
-    if not eq_t.any():
-        return True
-    gt_h = hi[1:] > hi[:-1]
-    eq_h = hi[1:] == hi[:-1]
-    ok = gt_t | (eq_t & (gt_h | (eq_h & (lo[1:] >= lo[:-1]))))
-    return bool(ok.all())
-
-
-class _Part:
-    """Times and values of the selected rows of a run of chunks; row ids are gathered only
-    when the order cannot be decided from times alone (ties or out-of-order times)."""
-
-    __slots__ = ("_rid_blocks", "_rows", "times", "values")
-
-    def __init__(
-        self,
-        times: np.ndarray,
-        values: np.ndarray,
-        rid_blocks: list[np.ndarray],
-        rows: np.ndarray | None,
-    ) -> None:
-        self.times = times
-        self.values = values
-        self._rid_blocks = rid_blocks
-        self._rows = rows
-
-    def row_ids(self) -> np.ndarray:
-        rid = self._rid_blocks[0] if len(self._rid_blocks) == 1 else np.concatenate(
-            self._rid_blocks
-        )
-        return rid if self._rows is None else rid[self._rows]
-
-    def edge_row_id(self, last: bool) -> tuple[int, int]:
-        if self._rows is None:
-            block = self._rid_blocks[-1 if last else 0]
-            r = block[-1 if last else 0]
-        else:
-            r = self.row_ids()[-1 if last else 0]
-        return int(r[0]), int(r[1])
-
-
-def list_width(arr: pa.Array) -> int:
-    """Longest list in a list array, null rows excluded (numpy on the offsets: ~20x cheaper
-    than pyarrow compute)."""
-    if isinstance(arr, (pa.ListArray, pa.LargeListArray)):
-        if not arr.null_count and len(arr):
-            # The offsets buffer read in place: ~3x cheaper again than ``arr.offsets``.
-            dtype = np.int64 if isinstance(arr, pa.LargeListArray) else np.int32
-            offsets = np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr) + 1,
-                                    offset=arr.offset * np.dtype(dtype).itemsize)
-            return int((offsets[1:] - offsets[:-1]).max())
-        lengths = np.diff(arr.offsets.to_numpy())
-        if arr.null_count:
-            lengths = lengths[arr.is_valid().to_numpy(zero_copy_only=False)]
-        return int(lengths.max()) if len(lengths) else 0
-    import pyarrow.compute as pc  # other list types only: not worth loading at start-up
-
-    m = pc.max(pc.list_value_length(arr)).as_py()
-    return int(m or 0)
-
-
-def _scalar_part(
-    chunks: list[Chunk], component: str, timeline: str, instance: int
-) -> tuple[_Part | None, int]:
-    """Instance `instance` of each row of `chunks` holding one, batched: one concat of the
-    list columns and vectorized numpy, so many small chunks cost little Python each. Also
-    the most values any of those rows holds (a plot draws one curve per instance)."""
-    arrays: list[pa.Array] = []
-    time_blocks: list[np.ndarray] = []
-    rid_blocks: list[np.ndarray] = []
-    for chunk in chunks:
-        tc = chunk.timelines.get(timeline)
-        arr = chunk.components.get(component)
-        if tc is None or arr is None or chunk.num_rows == 0:
-            continue
-        arrays.append(arr)
-        time_blocks.append(tc.times)
-        rid_blocks.append(chunk.row_ids)
-    if not arrays:
-        return None, 0
-    list_type = arrays[0].type
-    if not (pa.types.is_list(list_type) or pa.types.is_large_list(list_type)):
-        raise ValueError(f"{component} is not a list column")
-    child_type = list_type.value_type
-    if not (pa.types.is_floating(child_type) or pa.types.is_integer(child_type)):
-        raise ValueError(f"{component} holds {child_type}, not numbers: no scalar series")
-    if len(arrays) == 1:
-        arr, times = arrays[0], time_blocks[0]
-    else:
-        if any(a.type != list_type for a in arrays):
-            target = pa.list_(pa.float64())
-            arrays = [a if a.type == target else a.cast(target) for a in arrays]
-            child_type = pa.float64()
-        arr = pa.concat_arrays(arrays)
-        times = np.concatenate(time_blocks)
-    n = len(arr)
-    width = list_width(arr)
-    offsets = arr.offsets.to_numpy()
-    starts = offsets[:-1]
-    child = arr.values
-    first, last = int(offsets[0]), int(offsets[-1])
-    one_each = (
-        instance == 0
-        and arr.null_count == 0
-        and last - first == n
-        and bool((offsets[1:] - starts == 1).all())
-    )
-    if one_each:  # exactly one value per row: a plain slice of the child
-        child = child.slice(first, n)
-        if child_type != pa.float64():
-            child = child.cast(pa.float64())
-        return _Part(times, child.to_numpy(zero_copy_only=False), rid_blocks, None), width
-    has = (offsets[1:] - starts) > instance
-    if arr.null_count:
-        has &= arr.is_valid().to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(has)
-    if len(rows) == 0:
-        return None, width
-    if child_type != pa.float64():
-        child = child.cast(pa.float64())
-    flat = child.to_numpy(zero_copy_only=False)
-    return _Part(times[rows], flat[starts[rows] + instance], rid_blocks, rows), width
-
-
-def _sorted_part(
-    part: _Part,
-) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int], tuple[int, int, int]]:
-    """New arrays sorted by (time, RowId): (times, values, first key, last key)."""
-    times, values = part.times, part.values
-    if len(times) > 1:
-        steps = times[1:] >= times[:-1]
-        needs_rids = not steps.all() or bool((times[1:] == times[:-1]).any())
-    else:
-        needs_rids = False
-    if needs_rids:
-        rid = part.row_ids()
-        hi, lo = rid[:, 0], rid[:, 1]
-        if not _is_sorted_key(times, hi, lo):
-            order = np.lexsort((lo, hi, times))
-            times, hi, lo, values = times[order], hi[order], lo[order], values[order]
-        first = (int(times[0]), int(hi[0]), int(lo[0]))
-        last = (int(times[-1]), int(hi[-1]), int(lo[-1]))
-    else:
-        first = (int(times[0]), *part.edge_row_id(last=False))
-        last = (int(times[-1]), *part.edge_row_id(last=True))
-    # Views are fine: they alias immutable arrow buffers or arrays made just for us.
-    return times.view(), values.view(), first, last
-
-
-def _extend_series(
-    series: _Series, log: list[Chunk], component: str, timeline: str, instance: int,
-    max_chunks: int | None = None,
-) -> None:
-    end = len(log) if max_chunks is None else min(len(log), series.consumed + max(1, max_chunks))
-    part, width = _scalar_part(log[series.consumed : end], component, timeline, instance)
-    series.consumed = end
-    series.width = max(series.width, width)
-    if part is None:
-        return
-    times, values, first_key, last_key = _sorted_part(part)
-    if series.last_key is None or first_key > series.last_key:
-        series.append(times, values)  # after the cached rows (live streaming): no re-sort
-    else:  # an insert in the past: rebuild from all chunks consumed so far
-        whole, series.width = _scalar_part(log[:end], component, timeline, instance)
-        assert whole is not None
-        times, values, _, last_key = _sorted_part(whole)
-        series.replace(times, values)
-    series.last_key = last_key
