@@ -113,10 +113,15 @@ class OrbitCamera:
         lo, hi = finite.min(axis=0), finite.max(axis=0)
         self.fit_bounds(lo, hi)
 
-    def fit_bounds(self, lo: np.ndarray, hi: np.ndarray) -> None:
-        """Center on the box (lo, hi) and back off until its bounding sphere fits."""
+    def fit_bounds(self, lo: np.ndarray, hi: np.ndarray, aspect: float = 1.0) -> None:
+        """Center on the box (lo, hi) and back off until its bounding sphere fits, in both
+        directions of a view ``aspect`` (width / height) wide: a tall view's horizontal
+        field of view is the narrower one."""
         lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
         self.target = (lo + hi) / 2.0
         radius = float(np.linalg.norm(hi - lo)) / 2.0
         radius = max(radius, 1e-3)
-        self.distance = radius / math.sin(self.fov_y / 2.0) * 1.1
+        half = self.fov_y / 2.0
+        if 0.0 < aspect < 1.0:
+            half = math.atan(math.tan(half) * aspect)
+        self.distance = radius / math.sin(half) * 1.1
