@@ -105,23 +105,27 @@ def decode_values(buffer: np.ndarray, fmt: ImageFormat) -> np.ndarray:
     return values
 
 
-def value_range(values: np.ndarray) -> tuple[float, float]:
-    """The range a colour image's values are shown over, Rerun's rule: float data within
-    0..1 -> 0..1; any data within 0..255 -> 0..255; constant data c -> c-1..c+1; else the
-    finite min..max (a u16 image reaching 57 300 spans 0..57 300, not 0..65 535)."""
-    if values.dtype == np.uint8:
-        return 0.0, 255.0
-    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
-    if finite.size == 0:
-        return 0.0, 1.0
-    lo, hi = float(finite.min()), float(finite.max())
-    if values.dtype.kind == "f" and lo >= 0.0 and hi <= 1.0:
+def shown_range(lo: float, hi: float, is_float: bool) -> tuple[float, float]:
+    """Rerun's rule for the range data of finite extent ``lo..hi`` is shown over (images and
+    tensors alike): float data within 0..1 -> 0..1; any data within 0..255 -> 0..255;
+    constant data c -> c-1..c+1; else lo..hi (a u16 image reaching 57 300 spans that)."""
+    if is_float and lo >= 0.0 and hi <= 1.0:
         return 0.0, 1.0
     if lo >= 0.0 and hi <= 255.0:
         return 0.0, 255.0
     if lo == hi:
         return lo - 1.0, hi + 1.0
     return lo, hi
+
+
+def value_range(values: np.ndarray) -> tuple[float, float]:
+    """The range a colour image's values are shown over (`shown_range` of its finite data)."""
+    if values.dtype == np.uint8:
+        return 0.0, 255.0
+    finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+    if finite.size == 0:
+        return 0.0, 1.0
+    return shown_range(float(finite.min()), float(finite.max()), values.dtype.kind == "f")
 
 
 def to_u8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from viewer.scene.colors import COLORMAPS, colormap
+from viewer.scene.images import shown_range
 
 #: The colormap a tensor view starts with (Rerun's default for tensors).
 DEFAULT_COLORMAP = "viridis"
@@ -48,13 +49,7 @@ def value_range(array: np.ndarray, logged: tuple[float, float] | None = None
         return float(logged[0]), float(logged[1])
     found = finite_range(array)
     lo, hi = found if found is not None else _dtype_range(array.dtype)
-    if array.dtype.kind == "f" and lo >= 0.0 and hi <= 1.0:
-        return 0.0, 1.0
-    if lo >= 0.0 and hi <= 255.0:
-        return 0.0, 255.0
-    if lo == hi:
-        return lo - 1.0, hi + 1.0
-    return lo, hi
+    return shown_range(lo, hi, array.dtype.kind == "f")
 
 
 def normalize(values: np.ndarray, lo: float, hi: float, gamma: float = 1.0) -> np.ndarray:
