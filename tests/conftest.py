@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,24 @@ DATA_DIR = Path(__file__).parent / "data"
 @pytest.fixture
 def data_dir() -> Path:
     return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def rerun_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """rerun-sdk writes config under $HOME: point HOME and XDG_* at a temp folder and turn
+    telemetry off while a test uses it."""
+    home = tmp_path_factory.mktemp("rerun_home")
+    keys = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "RERUN_TELEMETRY")
+    saved = {k: os.environ.get(k) for k in keys}
+    for k in keys[:-1]:
+        os.environ[k] = str(home)
+    os.environ["RERUN_TELEMETRY"] = "0"
+    yield home
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 @pytest.fixture(autouse=True)

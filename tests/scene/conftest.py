@@ -7,31 +7,13 @@ rerun-sdk writes config under $HOME, so every test using it gets an isolated HOM
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from viewer.log.messages import StoreKind
 from viewer.store.entity_db import EntityDb
-
-
-@pytest.fixture(scope="session")
-def rerun_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Point HOME and XDG_* at a temp folder and turn telemetry off while rerun-sdk runs."""
-    home = tmp_path_factory.mktemp("rerun_home")
-    keys = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "RERUN_TELEMETRY")
-    saved = {k: os.environ.get(k) for k in keys}
-    for k in keys[:-1]:
-        os.environ[k] = str(home)
-    os.environ["RERUN_TELEMETRY"] = "0"
-    yield home
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
 
 
 def write_rrd(path: Path, log_fn: Callable[[object], None]) -> EntityDb:

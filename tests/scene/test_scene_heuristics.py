@@ -4,8 +4,7 @@ recordings written by rerun-sdk, including the cases Rerun's own heuristics are 
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -46,25 +45,8 @@ def camera() -> EntityDb:
     return load(DATA / "camera.rrd")
 
 
-@pytest.fixture(scope="module")
-def sdk_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """rerun-sdk writes config under $HOME: give it a temp one, telemetry off."""
-    home = tmp_path_factory.mktemp("rerun_home")
-    keys = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "RERUN_TELEMETRY")
-    saved = {k: os.environ.get(k) for k in keys}
-    for k in keys[:-1]:
-        os.environ[k] = str(home)
-    os.environ["RERUN_TELEMETRY"] = "0"
-    yield home
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
-
-
 @pytest.fixture
-def record(sdk_home: Path, tmp_path: Path) -> Callable[[Callable[[object], None]], EntityDb]:
+def record(rerun_home: Path, tmp_path: Path) -> Callable[[Callable[[object], None]], EntityDb]:
     """``record(log_fn)``: log with rerun-sdk into a file, return it loaded by our reader."""
     import rerun as rr
 
