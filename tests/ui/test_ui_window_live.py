@@ -76,3 +76,67 @@ def test_ui_window_live_stream_is_followed_and_marked(qtbot, tmp_path):
         server.stop()
         hub.shutdown()
         window.cleanup()
+
+
+BLUEPRINT_SCRIPT = """
+import sys
+import rerun as rr
+import rerun.blueprint as rrb
+rec = rr.RecordingStream("ui_live_bp", recording_id="live-bp")
+rec.connect_grpc(sys.argv[1])
+for i in range(20):
+    rec.set_time("frame", sequence=i)
+    rec.log("plots/a", rr.Scalars(float(i)))
+    rec.log("plots/b", rr.Scalars(float(-i)))
+    rec.log("logs", rr.TextLog(f"step {i}"))
+rec.flush()
+sys.stdin.readline()  # the test has seen the heuristic layout
+rec.send_blueprint(rrb.Blueprint(rrb.TimeSeriesView(origin="/plots", name="Only a",
+                                                    contents=["+ $origin/**", "- /plots/b"])))
+rec.flush()
+sys.stdin.readline()
+rec.disconnect()
+"""
+
+
+def test_ui_window_blueprint_sent_live_relays_out_the_window(qtbot, tmp_path):
+    """rr.send_blueprint over rr.connect_grpc(): the window leaves its heuristic layout
+    for the blueprint's views, names and contents as soon as it arrives."""
+    hub = IngestHub()
+    server = LiveServer(hub, "127.0.0.1", 0).start()
+    window = MainWindow(hub, AppSettings(tmp_path / "s.ini"), listen_url=server.url,
+                        restore_geometry=False)
+    qtbot.addWidget(window)
+    window.show()
+    hub.start()
+    env = dict(os.environ, HOME=str(tmp_path), RERUN_TELEMETRY="0",
+               XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_DATA_HOME=str(tmp_path / "d"),
+               XDG_CACHE_HOME=str(tmp_path / "e"))
+    proc = subprocess.Popen([sys.executable, "-c", BLUEPRINT_SCRIPT, server.url], env=env,
+                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def shown() -> dict[str, list[str]]:
+        host = window.views_area.host(window.active) if window.active else None
+        if host is None:
+            return {}
+        window.views_area.flush_pending()
+        return {v.title: sorted(map(str, v.entities)) for v in host.all_views()}
+
+    try:
+        qtbot.waitUntil(lambda: window.active is not None
+                        and window.active.recording_id == "live-bp", timeout=20000)
+        qtbot.waitUntil(lambda: "/plots/b" in sum(shown().values(), [])
+                        and "/logs" in sum(shown().values(), []), timeout=20000)
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        qtbot.waitUntil(lambda: shown() == {"Only a": ["/plots/a"]}, timeout=20000)
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        assert proc.wait(30) == 0, proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        server.stop()
+        hub.shutdown()
+        window.cleanup()
