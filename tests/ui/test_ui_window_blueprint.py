@@ -29,7 +29,7 @@ bp = rrb.Blueprint(
     rrb.Vertical(rrb.TimeSeriesView(origin="/plots", name="Only plots",
                                     contents=["+ $origin/**", "- /plots/b"]),
                  rrb.TextLogView(origin="/logs", name="The log"), row_shares=[3, 1]),
-    collapse_panels=False,
+    rrb.SelectionPanel(state="hidden"),
 )
 rec = rr.RecordingStream("bp_window", recording_id="carried")
 rec.save(f"{out}/carried.rrd", default_blueprint=bp)
@@ -74,6 +74,8 @@ def test_a_recording_saved_with_its_blueprint_is_laid_out_by_it(qtbot, tmp_path,
     try:
         _load(window, qtbot, [files / "carried.rrd"], "carried")
         qtbot.waitUntil(lambda: _shown(window) == BLUEPRINT_VIEWS, timeout=5000)
+        assert window.selection_dock.isHidden()  # the blueprint hides the selection panel
+        assert window.tree_dock.isVisible()
         # /other/c and /plots/b are outside every view's contents: not shown anywhere
         host = window.views_area.host(window.active)
         log = next(d for k, d in host.docks.items() if k[0] == "TextLogView")
