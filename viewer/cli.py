@@ -59,6 +59,9 @@ def build_gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="PNG", default=None,
                    help="load everything, draw the views, save a PNG of the window and exit")
     p.add_argument("--window-size", metavar="WxH", default=None, help="window size, e.g. 1600x900")
+    p.add_argument("--compare", action="store_true",
+                   help="compare runs: each recording's plots also draw the other open "
+                   "recordings of its application (View › Compare runs)")
     return p
 
 

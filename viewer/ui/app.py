@@ -236,6 +236,8 @@ def run_gui(args: argparse.Namespace) -> int:
                             restore_geometry=size is None and not screenshot)
         window.tree_panel.exported.connect(
             lambda path, rows, error: _show_export(window, path, rows, error))
+        if getattr(args, "compare", False):
+            window.set_compare_on_open(True)
         if not screenshot and server is not None:
             handover, _receiver = start_handover(window, args.port)
         if size is not None:

@@ -46,6 +46,7 @@ from viewer.ui.settings import AppSettings
 from viewer.ui.time_control import TimeControl
 from viewer.ui.time_panel import TimePanel
 from viewer.ui.views.base import data_redraw_queue
+from viewer.ui.views.plot.compare import RunComparisons, fill_compare_menu, short_id
 from viewer.ui.views_area import ViewsArea
 
 FILE_FILTER = "Rerun recordings (*.rrd *.rbl);;All files (*)"
@@ -102,6 +103,12 @@ class MainWindow(QMainWindow):
         self.views_area.entity_failed.connect(
             lambda title, text: self.notifications.error(f"View {title}", text))
         self.setCentralWidget(self.views_area)
+        # Compare runs: which recordings each recording's time-series views also draw.
+        self.runs = RunComparisons(lambda: {s: ui.db for s, ui in self.stores.items()},
+                                   self.run_label, self)
+        self.runs.changed.connect(self._apply_comparison)
+        self.views_area.compare_menu_filler = (
+            lambda menu: fill_compare_menu(menu, self.runs, self.active))
         self.recordings_panel = RecordingsPanel()
         self.tree_panel = EntityTreePanel()
         self.selection_panel = SelectionPanel()
@@ -187,6 +194,9 @@ class MainWindow(QMainWindow):
         self.reset_layout_action = QAction("&Reset to default layout", self,
                                            triggered=self.reset_layout)
         view_menu.addAction(self.reset_layout_action)
+        self.compare_menu = view_menu.addMenu("&Compare runs")
+        self.compare_menu.aboutToShow.connect(
+            lambda: fill_compare_menu(self.compare_menu, self.runs, self.active))
         view_menu.addSeparator()
         for dock in (self.recordings_dock, self.tree_dock, self.selection_dock, self.time_dock,
                      self.notifications_dock):
@@ -357,6 +367,7 @@ class MainWindow(QMainWindow):
         if store_id.kind != StoreKind.BLUEPRINT:
             self.views_area.add_store(db, tc)
         self.blueprints.add_store(store_id)
+        self.runs.store_added(store_id)
         if store_id.kind != StoreKind.BLUEPRINT:
             # The newest recording becomes active, with its tree built, in a turn of the
             # redraw queue of its own: the frame that found the store is busy enough
@@ -415,6 +426,7 @@ class MainWindow(QMainWindow):
         if ui is None:
             return
         ui.time_control.set_playback(playing=False)
+        self.runs.store_removed(store_id)
         if self.selection_panel.db is ui.db:
             self.selection_panel.clear()
         self.recordings_panel.remove_store(store_id)
@@ -495,6 +507,8 @@ class MainWindow(QMainWindow):
                     host.sync(limit=0)
                     host.stale = False
                 host.on_data_changed(changed)
+        if changed:
+            self.views_area.on_store_data(sid, changed)  # views comparing with this run
         if sc.timelines_changed or sc.new_timelines:
             if tc.timeline is None:
                 tc.set_timeline(default_timeline(db.timelines()))
@@ -505,6 +519,28 @@ class MainWindow(QMainWindow):
                 self.time_panel.on_data()
         if changed:
             self.selection_panel.on_data_changed(db, changed)
+
+    # -- comparing runs -----------------------------------------------------------------------
+    def run_label(self, store_id: StoreId) -> str:
+        """How legends and menus name a run: its file's name when it came from one file,
+        else its (shortened) recording id."""
+        files = {Path(src.name).stem for src in self.hub.sources()
+                 if src.kind == "file" and store_id in src.store_ids}
+        return files.pop() if len(files) == 1 else short_id(store_id.recording_id)
+
+    def set_compare_on_open(self, on: bool) -> None:
+        """Every recording opened (and each open one) compares with the other runs of its
+        application (``rrd-viewer --compare``)."""
+        self.runs.compare_on_open = on
+        if on:
+            for sid in self.runs.recordings():
+                if not self.runs.is_comparing(sid):
+                    self.runs.set_enabled(sid, True)
+
+    def _apply_comparison(self, store_id: StoreId) -> None:
+        host = self.views_area.host(store_id)
+        if host is not None:
+            host.set_compare(self.runs.runs(store_id), self.runs.align(store_id))
 
     def _on_user_moved_cursor(self) -> None:
         if self.active in self.stores:

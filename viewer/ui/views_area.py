@@ -72,6 +72,13 @@ class ViewsHost(QMainWindow):
         self._plan_source: object = None  # the source of the plan the docks are laid out for
         self._plan: LayoutPlan | None = None
         self._tree_placed = False  # a blueprint tree's docks were placed as it says
+        # Compared runs (other recordings) its time-series views also draw, and how they
+        # are aligned; set by the window (``set_compare``), given to views made later too.
+        self.compare_runs: list = []
+        self.compare_align: object = None
+        self.compared_ids: set[StoreId] = set()
+        #: Fills a plot's "Compare runs" context submenu (the window's; None: no submenu).
+        self.compare_menu_filler: Callable | None = None
 
     def sync(self, limit: int | None = None, dock_later: bool = False) -> list[View]:
         """Give existing views their new entities and create views for new suggestions:
@@ -128,6 +135,7 @@ class ViewsHost(QMainWindow):
             view.entity_failed.connect(
                 lambda entity, message, title=planned.title:
                 self.entity_failed.emit(title, f"{entity}: {message}"))
+            self._compare_view(view)
             return view
         except Exception as exc:  # one broken view must not stop the others
             self.placeholder.setText(f"Could not create view {planned.title!r}: {exc}")
@@ -246,6 +254,31 @@ class ViewsHost(QMainWindow):
         for view in self.views.values():
             view.on_data_changed(changed)
 
+    def set_compare(self, runs: list, align: object) -> None:
+        """Time-series views also draw these other recordings (`CompareRun`s; none: one
+        run), aligned as ``align`` says (a plot `Align`)."""
+        self.compare_runs = list(runs)
+        self.compare_align = align
+        self.compared_ids = {run.db.store_id for run in self.compare_runs}
+        for view in self.views.values():
+            self._compare_view(view)
+
+    def _compare_view(self, view: View) -> None:
+        set_runs = getattr(view, "set_compare_runs", None)
+        if set_runs is None:
+            return  # not a plot of runs
+        set_runs(self.compare_runs)
+        if self.compare_align is not None:
+            view.set_align(self.compare_align)
+        view.set_compare_menu_filler(self.compare_menu_filler)
+
+    def on_compared_data_changed(self, store_id: StoreId, changed: list[EntityPath]) -> None:
+        """A recording these views compare with got new data."""
+        for view in self.views.values():
+            notify = getattr(view, "on_store_data_changed", None)
+            if notify is not None:
+                notify(store_id, changed)
+
     def all_views(self) -> list[View]:
         return list(self.views.values())
 
@@ -269,6 +302,8 @@ class ViewsArea(QStackedWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.hosts: dict[StoreId, ViewsHost] = {}
+        #: Given to every host: fills a plot's "Compare runs" context submenu.
+        self.compare_menu_filler: Callable | None = None
         self.empty = QLabel()
         self.empty.setObjectName("welcome")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -285,6 +320,7 @@ class ViewsArea(QStackedWidget):
         host = self.hosts.get(db.store_id)
         if host is None:
             host = self.hosts[db.store_id] = ViewsHost(db, tc)
+            host.compare_menu_filler = self.compare_menu_filler
             host.entity_failed.connect(self.entity_failed)
             self.addWidget(host)
         return host
@@ -301,6 +337,13 @@ class ViewsArea(QStackedWidget):
 
     def host(self, store_id: StoreId) -> ViewsHost | None:
         return self.hosts.get(store_id)
+
+    def on_store_data(self, store_id: StoreId, changed: list[EntityPath]) -> None:
+        """Route a store's changes to the views of other stores that compare with it
+        (a host's own changes reach it through the window as before)."""
+        for host in self.hosts.values():
+            if store_id in host.compared_ids:
+                host.on_compared_data_changed(store_id, changed)
 
     def flush_pending(self) -> None:
         """Create every view still waiting for its turn, in every host."""

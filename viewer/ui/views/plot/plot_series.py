@@ -82,10 +82,12 @@ class PeakEnvelope:
 
 class PlotSeries:
     """One curve: plot x for every row, the value range and a min/max envelope, updated
-    from the store's series by converting only appended rows."""
+    from the store's series by converting only appended rows. ``offset`` (timeline units)
+    is subtracted from every time first: a compared run shown as time since its start."""
 
-    def __init__(self, kind: TimelineKind | None) -> None:
+    def __init__(self, kind: TimelineKind | None, offset: int = 0) -> None:
         self.kind = kind
+        self.offset = offset
         self.serial: int | None = None
         self._xbuf = AppendBuffer(np.float64)
         self.x = self._xbuf.view()
@@ -102,10 +104,10 @@ class PlotSeries:
             return False
         new = values[n_old:] if appended else values
         if appended:
-            self._xbuf.append(time_to_x(times[n_old:], self.kind))
+            self._xbuf.append(self._to_x(times[n_old:]))
             lo, hi = self.y_range
         else:
-            self._xbuf = AppendBuffer.of(time_to_x(times, self.kind))
+            self._xbuf = AppendBuffer.of(self._to_x(times))
             self._envelope = None  # earlier rows may differ: rebuild
             lo = hi = np.nan
         if len(new):
@@ -116,6 +118,9 @@ class PlotSeries:
         self.serial = serial
         self.values = values
         return True
+
+    def _to_x(self, times: np.ndarray) -> np.ndarray:
+        return time_to_x(times - self.offset if self.offset else times, self.kind)
 
     def envelope(self, max_buckets: int) -> tuple[np.ndarray, np.ndarray]:
         """All rows as a min/max envelope of at most ``max_buckets`` runs (plus a short raw

@@ -11,19 +11,26 @@ its clipped, downsampled copy of *every* curve on each view-range change, and wh
 streams in and the range follows the data that is every setData (measured: ~2 ms per 500 k-point curve
 per change, the largest UI cost of a 2 M-row load, docs/benchmarks/gui.md). When the user
 zooms or pans (the x range stops following) the envelope is rebuilt for the new range.
+
+Comparing runs: the view may also draw the same entities of other recordings (`runs.py`:
+one `PlotRun` per recording, the view's own store first). Every run is read on the same
+incremental, budgeted path (one `PlotSeries` per recording, entity and instance); an update
+cycle walks (run, entity) pairs, and the window reports a compared store's new data with
+`on_store_data_changed`.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainterPath, QTransform
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMenu, QWidget
 
 from viewer.store.chunk import TimelineKind
 from viewer.store.entity_db import EntityDb
@@ -34,10 +41,18 @@ from viewer.ui.views.base import View
 from viewer.ui.views.plot.follow_range import FollowRange
 from viewer.ui.views.plot.plot_axes import FastAxisItem, FastDateAxisItem, embed_plot
 from viewer.ui.views.plot.plot_series import PlotSeries, SeriesStyle, series_style
+from viewer.ui.views.plot.runs import (
+    Align,
+    CompareRun,
+    CurveKey,
+    PlotRun,
+    Shown,
+    family_color,
+)
+
+_log = logging.getLogger(__name__)
 
 SCALARS = "Scalars:scalars"
-#: What a curve is handed: x, y, whether all finite, pyqtgraph's ``connect`` mode.
-Shown = tuple[np.ndarray, np.ndarray, bool, str]
 
 #: Distinct, readable-on-dark colours; an entity keeps its colour across runs (path hash).
 PALETTE = [
@@ -108,7 +123,11 @@ def peak_envelope(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarra
 
 
 class TimeSeriesView(View):
-    """One curve per (entity, scalar instance); a draggable line marks the time cursor."""
+    """One curve per (entity, scalar instance); a draggable line marks the time cursor.
+
+    With runs compared (`set_compare_runs`), the same entities of other recordings are drawn
+    too, each recording in shades of its own hue and named in the legend, aligned on the
+    shared timeline or on time since each recording's start (`set_align`)."""
 
     kind_name = "Time series"
 
@@ -127,44 +146,157 @@ class TimeSeriesView(View):
         self.cursor_line.setVisible(False)
         self.plot_item.addItem(self.cursor_line, ignoreBounds=True)
         self.cursor_line.sigDragged.connect(self._on_cursor_dragged)
-        self.curves: dict[tuple[EntityPath, int], pg.PlotDataItem] = {}
-        # x and envelope per curve, updated by converting only appended rows.
-        self._series: dict[tuple[EntityPath, int], PlotSeries] = {}
-        self._decimated: set[tuple[EntityPath, int]] = set()  # keys shown as an envelope
+        # Run 0 is this view's own store; compared recordings follow (``set_compare_runs``).
+        # Each run keeps x and envelope per curve, updated by converting only appended rows.
+        self._runs: list[PlotRun] = [PlotRun(db, dirty=set(self.entities))]
+        #: How compared runs share the x axis (only while comparing).
+        self.align = Align.TIMELINE
         self._range_pending = False
         # The range follows the data as set here (not pyqtgraph's auto-range: follow_range.py).
         self.follow = FollowRange(self.plot_item.getViewBox(), self._on_follow_again)
         self.plot_item.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
-        self._dirty: set[EntityPath] = set(self.entities)
-        self._cycle: list[EntityPath] = []  # entities of the update cycle still to read
-        self._backlog: dict[EntityPath, int] = {}  # chunks left of the cycle's backlog
+        # (run, entity) of the update cycle still to read.
+        self._cycle: list[tuple[PlotRun, EntityPath]] = []
         self._chunk_cost = READ_SLICE_S / 96  # seconds per chunk read (measured, smoothed)
-        # Read and reduced, not handed to pyqtgraph yet (see ``_display_data``).
-        self._unshown: dict[tuple[EntityPath, int], Shown] = {}
-        self._axis_state: tuple[str | None, TimelineKind | None] | None = None
+        self._axis_state: tuple[str | None, TimelineKind | None, Align] | None = None
         self._kind: TimelineKind | None = None
-        # Series styles by the rows they were read from; curves drawn as markers.
-        self._styles: dict[EntityPath, tuple[tuple, SeriesStyle]] = {}
-        self._scatter: set[tuple[EntityPath, int]] = set()
+        #: Fills the plot context menu's "Compare runs" submenu (the window sets it).
+        self.compare_menu_filler: Callable[[QMenu], None] | None = None
+        self._compare_menu: QMenu | None = None
 
     @classmethod
     def accepts(cls, db: EntityDb, entity: EntityPath) -> bool:
         return SCALARS in db.components(entity)
+
+    @property
+    def curves(self) -> dict[CurveKey, pg.PlotDataItem]:
+        """The curves of the view's own store, by (entity, instance)."""
+        return self._runs[0].curves
+
+    # ------------------------------------------------------------------ comparing runs
+
+    @property
+    def comparing(self) -> bool:
+        return len(self._runs) > 1
+
+    @property
+    def compared_runs(self) -> list[PlotRun]:
+        """The other recordings drawn in this view, in the order given."""
+        return self._runs[1:]
+
+    @property
+    def effective_align(self) -> Align:
+        return self.align if self.comparing else Align.TIMELINE
+
+    def set_compare_runs(self, runs: Sequence[CompareRun]) -> None:
+        """Draw these other recordings' curves of the same entities too (none: one run
+        again). Runs compared already keep what they read; dropped ones lose their curves."""
+        old = {id(r.db): r for r in self._runs[1:]}
+        runs_now = [self._runs[0]]
+        renamed = False
+        for spec in runs:
+            if spec.db is self.db or any(r.db is spec.db for r in runs_now):
+                continue
+            run = old.pop(id(spec.db), None) or PlotRun(spec.db, dirty=set(self.entities))
+            family = len(runs_now)
+            renamed |= (run.label, run.family) != (spec.label, family)
+            run.label, run.family = spec.label, family
+            runs_now.append(run)
+        if not renamed and not old and len(runs_now) == len(self._runs):
+            return  # the same runs as now
+        for run in old.values():
+            for curve in run.curves.values():
+                self.plot_item.removeItem(curve)
+        self._runs = runs_now
+        self._cycle = [(r, e) for r, e in self._cycle if any(r is x for x in runs_now)]
+        self._runs[0].label = self._own_label()
+        self._restyle_all()
+        if old:
+            self._apply_range()
+        self._request_redraw()
+
+    def set_align(self, align: Align) -> None:
+        """Compared runs on the shared timeline or on time since each one's start."""
+        if align is not self.align:
+            self.align = align
+            self._request_redraw()
+
+    def set_compare_menu_filler(self, filler: Callable[[QMenu], None] | None) -> None:
+        """Add a "Compare runs" submenu to the plot's context menu, filled by ``filler``
+        each time it opens (the window knows which recordings there are)."""
+        self.compare_menu_filler = filler
+        if self._compare_menu is None and filler is not None:
+            menu = self._compare_menu = QMenu("Compare runs", self)
+            menu.aboutToShow.connect(self._fill_compare_menu)
+            self.plot_widget.scene().contextMenu.append(menu)
+
+    @property
+    def compare_menu(self) -> QMenu | None:
+        return self._compare_menu
+
+    def _fill_compare_menu(self) -> None:
+        menu = self._compare_menu
+        if menu is None:
+            return
+        menu.clear()
+        if self.compare_menu_filler is not None:
+            self.compare_menu_filler(menu)
+
+    def on_store_data_changed(self, store_id: object, entities: Iterable[EntityPath]) -> None:
+        """A compared recording got new (or lost) data for ``entities``."""
+        for run in self._runs[1:]:
+            if run.db.store_id == store_id:
+                mine = [e for e in entities if e in self.entities]
+                if mine:
+                    run.dirty.update(mine)
+                    self._request_redraw(urgent=False)
+
+    def _own_label(self) -> str:
+        sid = self.db.store_id
+        return getattr(sid, "recording_id", "") or str(sid)
+
+    def _legend_name(self, run: PlotRun, base: str) -> str:
+        return f"{base} · {run.label}" if self.comparing else base
+
+    def _restyle_all(self) -> None:
+        """Colours and legend names follow whether runs are compared (families) or not."""
+        for run in self._runs:
+            for key, curve in run.curves.items():
+                style = run.styles[key[0]][1] if key[0] in run.styles else SeriesStyle()
+                self._apply_style(run, curve, key, style)
+                name = self._legend_name(run, run.names.get(key, str(key[0])))
+                curve.opts["name"] = name
+                for sample, label in self.legend.items:
+                    if sample.item is curve:
+                        label.setText(name)
 
     # ------------------------------------------------------------------ updates
 
     def invalidate(self, entities: Iterable[EntityPath]) -> None:
         # Dirty entities re-read their series; setData follows only if the store's cached
         # series is a new array (so a spurious report costs a lookup, not a setData).
-        self._dirty.update(entities)
+        self._runs[0].dirty.update(entities)
+
+    def schedule_redraw(self) -> None:
+        for run in self._runs[1:]:  # compared runs re-check their data too
+            run.dirty.update(self.entities)
+        super().schedule_redraw()
+
+    def _any_dirty(self) -> bool:
+        return any(run.dirty for run in self._runs)
+
+    def _any_unshown(self) -> bool:
+        return any(run.unshown for run in self._runs)
 
     def redraw(self) -> None:
         timeline = self.time_control.timeline
         kind = self.db.timelines().get(timeline) if timeline else None
-        if self._axis_state != (timeline, kind):
-            self._set_timeline(timeline, kind)
+        align = self.effective_align
+        if self._axis_state != (timeline, kind, align):
+            self._set_timeline(timeline, kind, align)
+        self._sync_offsets(timeline, align)
         budget = self.work_budget_s()
-        if budget is None or not (self._cycle or self._unshown):
+        if budget is None or not (self._cycle or self._any_unshown()):
             self._start_cycle(timeline, budgeted=budget is not None)
         deadline = None if budget is None else time.perf_counter() + budget
         prepared = 0
@@ -172,70 +304,105 @@ class TimeSeriesView(View):
             if prepared and deadline is not None and time.perf_counter() >= deadline:
                 self.continue_next_frame()  # the other curves next frame
                 return
-            entity = self._cycle.pop(0)
+            run, entity = self._cycle.pop(0)
             if entity not in self.entities:
                 continue
             try:
                 if budget is None:
-                    self._refresh_entity(entity, timeline)
+                    self._refresh_entity(run, entity, timeline)
                 else:
-                    self._read_slice(entity, timeline)
+                    self._read_slice(run, entity, timeline)
             except Exception as exc:  # one entity's bad data must not blank the others
-                self.report_entity_error(entity, f"{type(exc).__name__}: {exc}")
+                self._report(run, entity, f"{type(exc).__name__}: {exc}")
             else:
-                self.report_entity_error(entity, None)
+                self._report(run, entity, None)
             prepared += 1
-        if prepared and deadline is not None and self._unshown \
+        if prepared and deadline is not None and self._any_unshown() \
                 and time.perf_counter() >= deadline - budget / 2:
             # Hand the curves over (setData, range, and the repaint that follows: 10-15 ms
             # for long series) in a frame of its own, not on top of this frame's reading.
             self.continue_next_frame()
             return
         # All curves of the cycle change in one go: one repaint of the plot per cycle.
-        handed = [k for k in self.curves if k in self._unshown and k in self._series]
-        for key in handed:
-            self._show(key, self._unshown[key])
-        self._unshown.clear()
+        handed = False
+        for run in self._runs:
+            keys = [k for k in run.curves if k in run.unshown and k in run.series]
+            for key in keys:
+                self._show(run, key, run.unshown[key])
+            run.unshown.clear()
+            handed = handed or bool(keys)
         if handed:
             self._apply_range()
-        self._dirty.intersection_update(self.entities)
+        for run in self._runs:
+            run.dirty.intersection_update(self.entities)
         if self._range_pending:
             self._range_pending = False
-            for key in [k for k in self._decimated if k in self._series]:
-                self._show(key)
+            for run in self._runs:
+                for key in [k for k in run.decimated if k in run.series]:
+                    self._show(run, key)
         self._move_cursor()
         self._settle_for_paint()
-        if self._dirty:
+        if self._any_dirty():
             # Backlog left for the next cycle (or data that arrived during this one): a
             # throttled redraw picks it up even if no more data comes.
             self._request_redraw(urgent=False)
+
+    def _report(self, run: PlotRun, entity: EntityPath, message: str | None) -> None:
+        """Errors of the view's own store are the view's; a compared run's are kept on the
+        run (and logged once) so they never clear or mask the view's own."""
+        if run is self._runs[0]:
+            self.report_entity_error(entity, message)
+        elif message is None:
+            run.errors.pop(entity, None)
+        elif run.errors.get(entity) != message:
+            run.errors[entity] = message
+            _log.warning("%s %r, run %s: %s: %s", self.kind_name, self.title, run.label,
+                         entity, message)
+
+    def _sync_offsets(self, timeline: str | None, align: Align) -> None:
+        """Each run's x shift: its first time on the timeline when aligned on the start of
+        each recording (a run whose first time moved, e.g. older data arrived, is read
+        again), else none."""
+        for run in self._runs:
+            offset = 0
+            if align is Align.START and timeline is not None:
+                rng = run.db.time_range(timeline)
+                offset = rng[0] if rng is not None else 0
+            if offset != run.offset:
+                run.offset = offset
+                run.forget_series()
+                run.dirty.update(self.entities)
+                self._cycle = [(r, e) for r, e in self._cycle if r is not run]
 
     def _start_cycle(self, timeline: str | None, budgeted: bool) -> None:
         """A new update cycle takes the entities dirty now; ones that get data while the
         cycle is split over frames wait for the next (throttled) cycle, so a stream does
         not keep the plot redrawing every frame."""
-        self._cycle.extend(e for e in self.entities if e in self._dirty and e not in self._cycle)
-        self._dirty.difference_update(self._cycle)
-        self._backlog.clear()
+        queued = {(id(r), e) for r, e in self._cycle}
+        for run in self._runs:
+            run.backlog.clear()
+            taken = [e for e in self.entities if e in run.dirty and (id(run), e) not in queued]
+            self._cycle.extend((run, e) for e in taken)
+            run.dirty.difference_update(taken)
         if budgeted and timeline is not None:
-            for e in self._cycle:  # the backlog each entity has now
-                self._backlog[e] = self._pending(e, timeline)
+            for run, e in self._cycle:  # the backlog each entity has now
+                run.backlog[e] = self._pending(run, e, timeline)
 
-    def _read_slice(self, entity: EntityPath, timeline: str | None) -> None:
+    def _read_slice(self, run: PlotRun, entity: EntityPath, timeline: str | None) -> None:
         """One budgeted read: ~``READ_SLICE_S`` worth of ``entity``'s new chunks (from the
         measured cost per chunk); the entity stays in the cycle until the backlog it had
         when the cycle began is read."""
         limit = min(READ_CHUNKS_MAX, max(READ_CHUNKS_MIN, int(READ_SLICE_S / self._chunk_cost)))
-        before, t0 = self._pending(entity, timeline), time.perf_counter()
-        more = self._refresh_entity(entity, timeline, limit)
-        done = before - self._pending(entity, timeline)
+        before, t0 = self._pending(run, entity, timeline), time.perf_counter()
+        more = self._refresh_entity(run, entity, timeline, limit)
+        done = before - self._pending(run, entity, timeline)
         if done > 0:  # cost per chunk read, smoothed
             self._chunk_cost = 0.7 * self._chunk_cost + 0.3 * (time.perf_counter() - t0) / done
-        left = self._backlog[entity] = self._backlog.get(entity, 0) - done
+        left = run.backlog[entity] = run.backlog.get(entity, 0) - done
         if more and left > 0:
-            self._cycle.insert(0, entity)  # the rest of its backlog, next slice
+            self._cycle.insert(0, (run, entity))  # the rest of its backlog, next slice
         elif more:
-            self._dirty.add(entity)  # left for the next cycle
+            run.dirty.add(entity)  # left for the next cycle
 
     def _settle_for_paint(self) -> None:
         """Apply a new view range's transform now. pyqtgraph applies it at the start of the
@@ -244,115 +411,130 @@ class TimeSeriesView(View):
         self.plot_item.getViewBox().prepareForPaint()
         self.cursor_line.boundingRect()
 
-    def _set_timeline(self, timeline: str | None, kind: TimelineKind | None) -> None:
-        self._axis_state = (timeline, kind)
+    def _set_timeline(self, timeline: str | None, kind: TimelineKind | None,
+                      align: Align) -> None:
+        """New x axis: timestamps as dates on the shared timeline; time since the start
+        (and durations) in seconds."""
+        self._axis_state = (timeline, kind, align)
         self._kind = kind
-        if kind is TimelineKind.TIMESTAMP:
+        if kind is TimelineKind.TIMESTAMP and align is Align.TIMELINE:
             axis: pg.AxisItem = FastDateAxisItem(orientation="bottom")
         else:
             axis = FastAxisItem(orientation="bottom")
-            if kind is TimelineKind.DURATION:
+            if kind in (TimelineKind.DURATION, TimelineKind.TIMESTAMP):
                 axis.setLabel(units="s")
         self.plot_item.setAxisItems({"bottom": axis})
-        self.plot_item.setLabel("bottom", timeline or "")
-        self._series.clear()
-        self._decimated.clear()
+        label = timeline or ""
+        if timeline and align is Align.START:
+            label = f"{timeline} since each run's start"
+        self.plot_item.setLabel("bottom", label)
+        for run in self._runs:
+            run.forget_series()
+            run.dirty.update(self.entities)
         self._cycle.clear()
-        self._unshown.clear()
-        self._dirty.update(self.entities)
         self.follow.reset()
 
-    def _pending(self, entity: EntityPath, timeline: str | None) -> int:
+    def _pending(self, run: PlotRun, entity: EntityPath, timeline: str | None) -> int:
         """New chunks of ``entity`` not read into its (first) series yet."""
-        return self.db.scalar_series_pending(entity, SCALARS, timeline) if timeline else 0
+        return run.db.scalar_series_pending(entity, SCALARS, timeline) if timeline else 0
 
-    def _style(self, entity: EntityPath) -> tuple[SeriesStyle, bool]:
+    def _style(self, run: PlotRun, entity: EntityPath) -> tuple[SeriesStyle, bool]:
         """The entity's series style, and whether it changed since its curves were styled
         (a few lookups, only for entities with SeriesLines / SeriesPoints components)."""
-        key, style = series_style(self.db, entity, self.time_control.timeline)
-        old = self._styles.get(entity)
+        key, style = series_style(run.db, entity, self.time_control.timeline)
+        old = run.styles.get(entity)
         if old is not None and old[0] == key:
             return old[1], False
-        self._styles[entity] = (key, style)
+        run.styles[entity] = (key, style)
         return style, old is not None
 
-    def _new_curve(self, entity: EntityPath, i: int, count: int,
+    def _new_curve(self, run: PlotRun, entity: EntityPath, i: int, count: int,
                    style: SeriesStyle) -> pg.PlotDataItem:
-        label = style.name(i) or (str(entity) if count == 1 else f"{entity}[{i}]")
-        curve = pg.PlotDataItem(name=label)
-        self._apply_style(curve, (entity, i), style)
+        base = style.name(i) or (str(entity) if count == 1 else f"{entity}[{i}]")
+        run.names[(entity, i)] = base
+        curve = pg.PlotDataItem(name=self._legend_name(run, base))
+        self._apply_style(run, curve, (entity, i), style)
         self.plot_item.addItem(curve)
         return curve
 
-    def _apply_style(self, curve: pg.PlotDataItem, key: tuple[EntityPath, int],
+    def _apply_style(self, run: PlotRun, curve: pg.PlotDataItem, key: CurveKey,
                      style: SeriesStyle) -> None:
         """Lines: the logged width in pixels; points: markers of the logged shape and size
         (a radius in UI points, so twice that across) and no line between them; a hidden
-        series (``visible_series`` false) is not drawn but keeps its legend entry."""
+        series (``visible_series`` false) is not drawn but keeps its legend entry. While
+        runs are compared the colour is a shade of the run's family (a logged colour would
+        paint every run the same)."""
         entity, i = key
         rgba = style.color(i)
-        rgb = tuple(int(c) for c in rgba[:3]) if rgba is not None else auto_color(entity, i)
+        if self.comparing:
+            shade = (self.entities.index(entity) if entity in self.entities else 0) + i
+            rgb = family_color(run.family, shade)
+        elif rgba is not None:
+            rgb = tuple(int(c) for c in rgba[:3])
+        else:
+            rgb = auto_color(entity, i)
         if style.points:
-            self._scatter.add(key)
+            run.scatter.add(key)
             curve.setPen(None)
             curve.setSymbol(marker_symbol(style.marker(i)))
             curve.setSymbolSize(2.0 * style.marker_size(i))
             curve.setSymbolBrush(pg.mkBrush(rgb))
             curve.setSymbolPen(None)
         else:
-            self._scatter.discard(key)
+            run.scatter.discard(key)
             curve.setSymbol(None)
             curve.setPen(pg.mkPen(rgb, width=style.width(i)))
         curve.setVisible(style.is_visible(i))
 
-    def _refresh_entity(self, entity: EntityPath, timeline: str | None,
+    def _refresh_entity(self, run: PlotRun, entity: EntityPath, timeline: str | None,
                         limit: int | None = None) -> bool:
         """Read the entity's new data (at most ``limit`` new chunks); True if more is left."""
+        db = run.db
         first: tuple[np.ndarray, np.ndarray] | None = None
         count = 0
         if timeline is not None:  # instance 0 first: its read counts the values per row
-            first = self.db.scalar_series(entity, SCALARS, timeline, max_chunks=limit)
-            count = self.db.scalar_series_width(entity, SCALARS, timeline)
+            first = db.scalar_series(entity, SCALARS, timeline, max_chunks=limit)
+            count = db.scalar_series_width(entity, SCALARS, timeline)
         more = False
-        style, restyle = self._style(entity)
+        style, restyle = self._style(run, entity)
         for i in range(max(count, 1)):
             key = (entity, i)
-            curve = self.curves.get(key)
+            curve = run.curves.get(key)
             if timeline is None or i >= count:
                 if curve is not None:
                     curve.setData([], [])
-                    self._series.pop(key, None)
-                    self._decimated.discard(key)
-                    self._unshown.pop(key, None)
+                    run.series.pop(key, None)
+                    run.decimated.discard(key)
+                    run.unshown.pop(key, None)
                 continue
-            times, values = first if i == 0 else self.db.scalar_series(
+            times, values = first if i == 0 else db.scalar_series(
                 entity, SCALARS, timeline, instance=i, max_chunks=limit)
-            if limit is not None and self.db.scalar_series_pending(
+            if limit is not None and db.scalar_series_pending(
                     entity, SCALARS, timeline, instance=i):
                 more = True
             if curve is None:
-                curve = self.curves[key] = self._new_curve(entity, i, count, style)
+                curve = run.curves[key] = self._new_curve(run, entity, i, count, style)
             elif restyle:
-                self._apply_style(curve, key, style)
-            series = self._series.get(key)
+                self._apply_style(run, curve, key, style)
+            series = run.series.get(key)
             if series is None:
-                series = self._series[key] = PlotSeries(self._kind)
-            serial = self.db.scalar_series_serial(entity, SCALARS, timeline, instance=i)
+                series = run.series[key] = PlotSeries(self._kind, run.offset)
+            serial = db.scalar_series_serial(entity, SCALARS, timeline, instance=i)
             if not series.update(serial, times, values):
                 continue  # the store's cached series did not change
-            self._unshown[key] = self._display_data(key)
+            run.unshown[key] = self._display_data(run, key)
         return more
 
-    def _display_data(self, key: tuple[EntityPath, int]) -> Shown:
+    def _display_data(self, run: PlotRun, key: CurveKey) -> Shown:
         """What the curve is given: all of its data, or the envelope of the shown x range
         (whether that is all finite, and how to connect the points)."""
-        series = self._series[key]
+        series = run.series[key]
         x, y = series.x, series.values
         if len(x) > DECIMATE_ABOVE:
             vb = self.plot_item.getViewBox()
             width = max(1, int(vb.width()) if vb.width() else 0)
             buckets = max(MIN_BUCKETS, 2 * width)
-            if self.follow.follow[0] and key not in self._scatter:  # extend the envelope
+            if self.follow.follow[0] and key not in run.scatter:  # extend the envelope
                 x, y = series.envelope(buckets)
                 if bool(np.isfinite(y).all()):
                     return x, y, True, "pairs"  # vertical segments (PeakEnvelope.segments)
@@ -368,20 +550,20 @@ class TimeSeriesView(View):
         finite = bool(np.isfinite(y).all())
         return x, y, finite, "all" if finite else "finite"
 
-    def _show(self, key: tuple[EntityPath, int],
-              shown: Shown | None = None) -> None:
+    def _show(self, run: PlotRun, key: CurveKey, shown: Shown | None = None) -> None:
         """Give the curve its data (``shown``: prepared by ``_display_data`` before)."""
-        x, y, finite, connect = shown if shown is not None else self._display_data(key)
-        if len(self._series[key].x) > DECIMATE_ABOVE:
-            self._decimated.add(key)
+        x, y, finite, connect = shown if shown is not None else self._display_data(run, key)
+        if len(run.series[key].x) > DECIMATE_ABOVE:
+            run.decimated.add(key)
         else:
-            self._decimated.discard(key)
-        self.curves[key].setData(x, y, skipFiniteCheck=finite, connect=connect)
+            run.decimated.discard(key)
+        run.curves[key].setData(x, y, skipFiniteCheck=finite, connect=connect)
 
     def _apply_range(self) -> None:
         """Followed axes show the bounds of all curves (before anything paints)."""
         shown = [(s.x[0], s.x[-1], *s.y_range)
-                 for k, s in self._series.items() if k in self.curves and len(s.x)]
+                 for run in self._runs for k, s in run.series.items()
+                 if k in run.curves and len(s.x)]
         if not shown:
             return
         b = np.array(shown)
@@ -391,14 +573,14 @@ class TimeSeriesView(View):
     def _on_follow_again(self) -> None:
         """The auto button / menu switched following back on: fit, and rebuild envelopes."""
         self._apply_range()
-        if self._decimated:
+        if any(run.decimated for run in self._runs):
             self._range_pending = True
             self._request_redraw()
 
     def _on_x_range_changed(self, *_args: object) -> None:
         """The user zoomed or panned: rebuild the envelopes for the new range (coalesced).
         While x follows the data the envelope covers all of it already: nothing to do."""
-        if not self._decimated or self.follow.follow[0]:
+        if self.follow.follow[0] or not any(run.decimated for run in self._runs):
             return
         self._range_pending = True
         self._request_redraw()
@@ -411,7 +593,7 @@ class TimeSeriesView(View):
             self.cursor_line.setVisible(False)
             return
         self.cursor_line.setVisible(True)
-        self.cursor_line.setPos(scalar_to_x(t, self._kind))
+        self.cursor_line.setPos(scalar_to_x(t - self._runs[0].offset, self._kind))
 
     def _on_time_changed(self, _t: object) -> None:
         # Only the line moves: no redraw of curves, no coalescing delay. A cursor that only
@@ -419,7 +601,8 @@ class TimeSeriesView(View):
         # the whole plot: axes and curves, ~20 ms for millions of points).
         if self.time_control.moved_by_data:
             self._request_redraw(urgent=False)
-        elif self._axis_state == (self.time_control.timeline, self._kind) and not self._dirty:
+        elif self._axis_state == (self.time_control.timeline, self._kind, self.effective_align) \
+                and not self._any_dirty():
             self._move_cursor()
         else:
             self._request_redraw()
@@ -430,11 +613,25 @@ class TimeSeriesView(View):
             t = int(round(x * 1e9))
         else:
             t = int(round(x))
-        self.time_control.set_time(t)
+        self.time_control.set_time(t + self._runs[0].offset)
 
-    def curve_data(self, entity: EntityPath, instance: int = 0) -> tuple[np.ndarray, np.ndarray]:
-        """The full (x, y) data of a curve (before downsampling), for tests and tooltips."""
-        series = self._series.get((entity, instance))
-        if series is None or (entity, instance) not in self.curves:
+    def curve_data(self, entity: EntityPath, instance: int = 0,
+                   store_id: object = None) -> tuple[np.ndarray, np.ndarray]:
+        """The full (x, y) data of a curve (before downsampling), for tests and tooltips:
+        of the view's own store, or of the compared recording ``store_id``."""
+        run = self._run_of(store_id)
+        key = (entity, instance)
+        series = run.series.get(key) if run is not None else None
+        if series is None or key not in run.curves:
             return np.empty(0), np.empty(0)
         return series.x, series.values
+
+    def run_curves(self, store_id: object = None) -> dict[CurveKey, pg.PlotDataItem]:
+        """The curves of one recording drawn here (default: the view's own store)."""
+        run = self._run_of(store_id)
+        return dict(run.curves) if run is not None else {}
+
+    def _run_of(self, store_id: object) -> PlotRun | None:
+        if store_id is None:
+            return self._runs[0]
+        return next((r for r in self._runs if r.db.store_id == store_id), None)
