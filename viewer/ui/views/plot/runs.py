@@ -47,11 +47,11 @@ class CompareRun:
 
 #: Hue (degrees) of each recording's colour family, in the order runs are added; far
 #: enough apart that shades of neighbouring families never meet.
-FAMILY_HUES = (210.0, 28.0, 125.0, 350.0, 275.0, 185.0, 55.0, 320.0)
-#: Shades within a family: (lightness, saturation, hue shift in degrees). Light enough to
-#: read on the dark plot background.
-SHADES = ((0.55, 0.85, 0.0), (0.74, 0.80, 6.0), (0.42, 0.90, -6.0), (0.84, 0.70, 3.0),
-          (0.63, 0.60, -3.0))
+FAMILY_HUES = (210.0, 28.0, 125.0, 350.0, 275.0, 180.0, 55.0, 315.0)
+#: Shades within a family: (lightness, saturation, hue shift in degrees); neighbours differ
+#: clearly in lightness, and all are light enough to read on the dark plot background.
+SHADES = ((0.55, 0.90, 0.0), (0.80, 0.75, 9.0), (0.40, 0.95, -9.0), (0.90, 0.60, 4.0),
+          (0.67, 0.55, -4.0))
 #: Largest hue shift of a shade (families are tested to stay apart by at least twice this).
 MAX_SHADE_SHIFT = max(abs(s[2]) for s in SHADES)
 
