@@ -223,7 +223,9 @@ def test_window_compare_runs_menu_live_data_and_off(window, qtbot, runs):
     times, values = b.scalar_series(SIN, SCALARS, "frame")
     np.testing.assert_array_equal(plot.curve_data(SIN, store_id=sid_b)[0], times - 100.0)
     np.testing.assert_array_equal(plot.curve_data(SIN, store_id=sid_b)[1], values)
-    assert "run_b" in plot.run_curves(sid_b)[(SIN, 0)].name()
+    # The legend names both runs by their files.
+    assert plot.run_curves(sid_b)[(SIN, 0)].name() == "/plots/sin · run_b"
+    assert plot.run_curves()[(SIN, 0)].name() == "/plots/sin · run_a"
     # The plot's context menu offers the same menu, now checked.
     assert plot.compare_menu in plot.plot_widget.scene().contextMenu
     plot.compare_menu.aboutToShow.emit()

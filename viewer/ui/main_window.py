@@ -540,7 +540,8 @@ class MainWindow(QMainWindow):
     def _apply_comparison(self, store_id: StoreId) -> None:
         host = self.views_area.host(store_id)
         if host is not None:
-            host.set_compare(self.runs.runs(store_id), self.runs.align(store_id))
+            host.set_compare(self.runs.runs(store_id), self.runs.align(store_id),
+                             self.run_label(store_id))
 
     def _on_user_moved_cursor(self) -> None:
         if self.active in self.stores:

@@ -9,6 +9,10 @@ New views are created one per frame tick (a turn of the redraw queue), not all i
 that found them: building a pyqtgraph plot and its first layout cost 10-30 ms each under the
 app style sheet, and a store's first frame with five of them blocked the UI for ~100 ms
 (docs/benchmarks/gui.md).
+
+Compare runs: a host's time-series views may also draw other recordings
+(`ViewsHost.set_compare`, given to views made later too); `ViewsArea.on_store_data` routes a
+store's changes to the hosts that compare with it.
 """
 
 from __future__ import annotations
@@ -76,6 +80,7 @@ class ViewsHost(QMainWindow):
         # are aligned; set by the window (``set_compare``), given to views made later too.
         self.compare_runs: list = []
         self.compare_align: object = None
+        self.compare_label = ""  # how legends name this store's own run
         self.compared_ids: set[StoreId] = set()
         #: Fills a plot's "Compare runs" context submenu (the window's; None: no submenu).
         self.compare_menu_filler: Callable | None = None
@@ -254,11 +259,13 @@ class ViewsHost(QMainWindow):
         for view in self.views.values():
             view.on_data_changed(changed)
 
-    def set_compare(self, runs: list, align: object) -> None:
+    def set_compare(self, runs: list, align: object, own_label: str = "") -> None:
         """Time-series views also draw these other recordings (`CompareRun`s; none: one
-        run), aligned as ``align`` says (a plot `Align`)."""
+        run), aligned as ``align`` says (a plot `Align`); legends name this store's own
+        run ``own_label``."""
         self.compare_runs = list(runs)
         self.compare_align = align
+        self.compare_label = own_label
         self.compared_ids = {run.db.store_id for run in self.compare_runs}
         for view in self.views.values():
             self._compare_view(view)
@@ -267,7 +274,7 @@ class ViewsHost(QMainWindow):
         set_runs = getattr(view, "set_compare_runs", None)
         if set_runs is None:
             return  # not a plot of runs
-        set_runs(self.compare_runs)
+        set_runs(self.compare_runs, self.compare_label)
         if self.compare_align is not None:
             view.set_align(self.compare_align)
         view.set_compare_menu_filler(self.compare_menu_filler)

@@ -23,17 +23,9 @@ from PySide6.QtWidgets import QMenu
 
 from viewer.log.messages import StoreId, StoreKind
 from viewer.store.entity_db import EntityDb
-from viewer.ui.views.plot.runs import Align, CompareRun
+from viewer.ui.views.plot.runs import Align, CompareRun, short_id
 
-#: Recording ids longer than this are shortened in legends and menus (rerun-sdk's default
-#: ids are 36-character UUIDs).
-SHORT_ID = 12
-
-
-def short_id(recording_id: str) -> str:
-    if len(recording_id) <= SHORT_ID:
-        return recording_id or "(no recording id)"
-    return recording_id[:8] + "…"
+__all__ = ["Comparison", "RunComparisons", "fill_compare_menu", "short_id"]
 
 
 @dataclass

@@ -56,6 +56,17 @@ SHADES = ((0.55, 0.90, 0.0), (0.80, 0.75, 9.0), (0.40, 0.95, -9.0), (0.90, 0.60,
 MAX_SHADE_SHIFT = max(abs(s[2]) for s in SHADES)
 
 
+#: Recording ids longer than this are shortened in legends and menus (rerun-sdk's default
+#: ids are 36-character UUIDs).
+SHORT_ID = 12
+
+
+def short_id(recording_id: str) -> str:
+    if len(recording_id) <= SHORT_ID:
+        return recording_id or "(no recording id)"
+    return recording_id[:8] + "…"
+
+
 def family_hue(family: int) -> float:
     return FAMILY_HUES[family % len(FAMILY_HUES)]
 

@@ -48,6 +48,7 @@ from viewer.ui.views.plot.runs import (
     PlotRun,
     Shown,
     family_color,
+    short_id,
 )
 
 _log = logging.getLogger(__name__)
@@ -188,12 +189,16 @@ class TimeSeriesView(View):
     def effective_align(self) -> Align:
         return self.align if self.comparing else Align.TIMELINE
 
-    def set_compare_runs(self, runs: Sequence[CompareRun]) -> None:
+    def set_compare_runs(self, runs: Sequence[CompareRun], own_label: str = "") -> None:
         """Draw these other recordings' curves of the same entities too (none: one run
-        again). Runs compared already keep what they read; dropped ones lose their curves."""
+        again), the view's own named ``own_label`` in the legend (default: its recording
+        id). Runs compared already keep what they read; dropped ones lose their curves."""
+        if not runs and not self.comparing:
+            return  # one run, as before (no restyle, no redraw of a view just made)
         old = {id(r.db): r for r in self._runs[1:]}
         runs_now = [self._runs[0]]
-        renamed = False
+        own_label = own_label or short_id(self.db.store_id.recording_id)
+        renamed = own_label != runs_now[0].label
         for spec in runs:
             if spec.db is self.db or any(r.db is spec.db for r in runs_now):
                 continue
@@ -209,16 +214,23 @@ class TimeSeriesView(View):
                 self.plot_item.removeItem(curve)
         self._runs = runs_now
         self._cycle = [(r, e) for r, e in self._cycle if any(r is x for x in runs_now)]
-        self._runs[0].label = self._own_label()
+        self._runs[0].label = own_label
         self._restyle_all()
         if old:
             self._apply_range()
-        self._request_redraw()
+        self._redraw_if_drawn()
 
     def set_align(self, align: Align) -> None:
         """Compared runs on the shared timeline or on time since each one's start."""
         if align is not self.align:
             self.align = align
+            if self.comparing:
+                self._redraw_if_drawn()
+
+    def _redraw_if_drawn(self) -> None:
+        """Redraw promptly after a change of runs; a view not drawn yet draws in its own
+        turn (as any new view: not in the frame that made it)."""
+        if self.redraw_count > 0:
             self._request_redraw()
 
     def set_compare_menu_filler(self, filler: Callable[[QMenu], None] | None) -> None:
@@ -251,10 +263,6 @@ class TimeSeriesView(View):
                     run.dirty.update(mine)
                     self._request_redraw(urgent=False)
 
-    def _own_label(self) -> str:
-        sid = self.db.store_id
-        return getattr(sid, "recording_id", "") or str(sid)
-
     def _legend_name(self, run: PlotRun, base: str) -> str:
         return f"{base} · {run.label}" if self.comparing else base
 
@@ -276,6 +284,12 @@ class TimeSeriesView(View):
         # Dirty entities re-read their series; setData follows only if the store's cached
         # series is a new array (so a spurious report costs a lookup, not a setData).
         self._runs[0].dirty.update(entities)
+
+    def add_entity(self, entity: EntityPath) -> None:
+        if entity not in self.entities:
+            for run in self._runs[1:]:  # compared runs draw it too
+                run.dirty.add(entity)
+        super().add_entity(entity)
 
     def schedule_redraw(self) -> None:
         for run in self._runs[1:]:  # compared runs re-check their data too
