@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage
 from ui_views_support import write_recording
 
 from viewer.ingest import IngestHub
@@ -121,13 +121,24 @@ def test_shared_timeline_and_time_since_start_switch(qtbot, runs):
     assert view.cursor_line.value() == pytest.approx(ta[5] / 1e9)
 
 
+def _pixels_of(view: TimeSeriesView, rgb: tuple[int, int, int]) -> int:
+    """How many pixels of the rendered view have exactly this colour."""
+    image = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    raw = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1)
+    bgra = raw[:, :4 * image.width()].reshape(image.height(), image.width(), 4)
+    return int(np.all(bgra[:, :, 2::-1] == rgb, axis=2).sum())
+
+
 def test_stop_comparing_removes_the_other_run(qtbot, runs):
     _, a, b = runs
     view = _compared_view(qtbot, a, b)
     other = list(view.run_curves(b.store_id).values())
     assert all(c in view.plot_item.items for c in other)
+    b_sin = QColor(view.run_curves(b.store_id)[(SIN, 0)].opts["pen"].color()).getRgb()[:3]
+    assert _pixels_of(view, b_sin) > 100  # run B's sine is on screen
     view.set_compare_runs([])
     view.redraw_now()
+    assert _pixels_of(view, b_sin) == 0
     assert not any(c in view.plot_item.items for c in other)
     assert view.run_curves(b.store_id) == {}
     names = [label.text for _sample, label in view.legend.items]
@@ -237,7 +248,20 @@ def test_window_compare_runs_menu_live_data_and_off(window, qtbot, runs):
     x, y = plot.curve_data(SIN, store_id=sid_b)
     assert x[-1] == 99.0 and y[-1] == pytest.approx(3.0 * np.sin(199 / 5.0))
     assert window.active == sid_a
-    # Off: back to one run.
+    # The list in the plot's menu: unchecking run_b leaves one run, checking brings it back.
+    plot.compare_menu.aboutToShow.emit()
+    _menu_action(plot.compare_menu, "run_b").trigger()
+    assert window.runs.compared(sid_a) == [] and not plot.comparing
+    plot.compare_menu.aboutToShow.emit()
+    _menu_action(plot.compare_menu, "run_b").trigger()
+    assert plot.compared_runs[0].db is window.stores[sid_b].db
+    # Aligned on the shared timeline instead: B keeps its own frame numbers.
+    plot.compare_menu.aboutToShow.emit()
+    _menu_action(plot.compare_menu, "The shared timeline").trigger()
+    assert plot.effective_align is Align.TIMELINE
+    qtbot.waitUntil(lambda: plot.curve_data(SIN, store_id=sid_b)[0][:1].tolist() == [100.0],
+                    timeout=5000)
+    # Off (View › Compare runs): back to one run.
     window.compare_menu.aboutToShow.emit()
     _menu_action(window.compare_menu, "Compare with other runs").trigger()
     assert not plot.comparing and plot.run_curves(sid_b) == {}
