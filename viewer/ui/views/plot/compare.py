@@ -143,7 +143,10 @@ class RunComparisons(QObject):
 def fill_compare_menu(menu: QMenu, comparisons: RunComparisons, sid: StoreId | None) -> None:
     """The "Compare runs" menu of recording ``sid``: the on/off toggle for its
     application's runs, a checkable list of every other open recording, and the alignment."""
-    menu.clear()
+    menu.clear()  # deletes the actions it owns; the alignment group of the last fill too:
+    for group in menu.findChildren(QActionGroup):
+        group.setParent(None)
+        group.deleteLater()
     if sid is None:
         menu.addAction("No recording open").setEnabled(False)
         return
