@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Paint time of the 3D view while orbiting, and whether OpenGL draws anything here.
 
-The scene: a 1 M-point terrain scan (Rerun's default radius, -2.5 UI points), 10 000 wireframe
-boxes (120 000 segments, -0.75 UI points) and a 50-link transform chain (axes and a link
-line per joint, a label each). The camera orbits in ``--steps`` steps of 6 px of mouse drag;
+The scene: a 1 M-point terrain scan (Rerun's default radius, -2.5 UI points), 10 000 boxes
+and a 50-link transform chain (axes and a link line per joint, a label each). ``--box-fill``
+draws the boxes as ``Boxes3D`` does: ``wireframe`` (12 edges each: 120 000 segments, -0.75
+UI points), ``transparent`` (Rerun's default fill: the edges plus 12 see-through triangles
+at a quarter of the colour's alpha) or ``solid`` (12 opaque triangles). The camera orbits in ``--steps`` steps of 6 px of mouse drag;
 each step is painted and timed.
 
 - ``raster``: ``raster3d.render`` alone (no widget), full frames, with the stage breakdown.
@@ -38,7 +40,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
-from viewer.scene.draw import EntityDraw, Label, LineBatch, PointBatch, Scene  # noqa: E402
+from viewer.scene.draw import (  # noqa: E402
+    EntityDraw,
+    Label,
+    LineBatch,
+    PointBatch,
+    Scene,
+    TriangleBatch,
+)
 from viewer.store.entity_path import EntityPath  # noqa: E402
 
 WIDTH, HEIGHT = 1000, 700
@@ -47,9 +56,14 @@ WIDTH, HEIGHT = 1000, 700
 ZOOM_STEPS = 2
 _CORNERS = np.array([[x, y, z] for x in (-1, 1) for y in (-1, 1) for z in (-1, 1)], float)
 _EDGES = [(i, j) for i in range(8) for j in range(i + 1, 8) if bin(i ^ j).count("1") == 1]
+#: The 12 triangles of a box over ``_CORNERS``, wound outwards (as the Boxes3D template).
+_TRIS = np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1],
+                  [2, 3, 7], [2, 7, 6], [0, 2, 6], [0, 6, 4], [1, 5, 7], [1, 7, 3]])
+BOX_FILLS = ("wireframe", "transparent", "solid")
 
 
-def bench_scene(points: int = 1_000_000, boxes: int = 10_000, links: int = 50) -> Scene:
+def bench_scene(points: int = 1_000_000, boxes: int = 10_000, links: int = 50,
+                box_fill: str = "wireframe") -> Scene:
     rng = np.random.default_rng(7)
     scene = Scene(dims=3, origin=EntityPath.root())
 
@@ -78,8 +92,16 @@ def bench_scene(points: int = 1_000_000, boxes: int = 10_000, links: int = 50) -
                     axis=2).reshape(-1, 2, 3)
     colors = np.tile(rng.integers(60, 255, (boxes, 1, 4)).astype(np.uint8), (1, 12, 1))
     colors[..., 3] = 255
-    box.lines.append(LineBatch(box.entity, "Boxes3D", segs, colors.reshape(-1, 4),
-                               np.full(len(segs), -0.75)))
+    if box_fill in ("wireframe", "transparent"):
+        box.lines.append(LineBatch(box.entity, "Boxes3D", segs, colors.reshape(-1, 4),
+                                   np.full(len(segs), -0.75)))
+    if box_fill in ("transparent", "solid"):
+        fill = colors[:, 0].copy()
+        if box_fill == "transparent":
+            fill[:, 3] //= 4  # Rerun's see-through fill: a quarter of the alpha
+        tris = (_TRIS[None] + 8 * np.arange(boxes)[:, None, None]).reshape(-1, 3)
+        box.triangles.append(TriangleBatch(box.entity, "Boxes3D", corners.reshape(-1, 3),
+                                           tris, np.repeat(fill, 8, axis=0)))
     # A chain of links, each posed relative to its parent: axes and the link to the parent.
     pose = np.eye(4)
     pose[:3, 3] = [0.0, 0.0, 3.0]
@@ -251,16 +273,19 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--mode", choices=["raster", "view", "both"], default="both")
     ap.add_argument("--gl-check", action="store_true")
+    ap.add_argument("--box-fill", choices=BOX_FILLS, default="wireframe",
+                    help="how the 10 000 boxes are drawn (transparent: Rerun's default)")
     args = ap.parse_args()
     from bench_machine import cpu_name
 
     print(json.dumps({"cpu": cpu_name(), "cores": os.cpu_count(),
                       "platform_env": os.environ.get("QT_QPA_PLATFORM", "(default)"),
                       "display": os.environ.get("DISPLAY"), "size": [WIDTH, HEIGHT],
+                      "box_fill": args.box_fill,
                       "loadavg_before": [round(x, 2) for x in os.getloadavg()]}))
     if args.gl_check:
         print(json.dumps({"gl_check": gl_check()}))
-    scene = bench_scene()
+    scene = bench_scene(box_fill=args.box_fill)
     for run in range(args.runs):
         result: dict = {"run": run}
         if args.mode in ("raster", "both"):

@@ -28,25 +28,27 @@ import numpy as np
 
 from viewer.scene.draw import Scene
 from viewer.store.entity_path import EntityPath
+from viewer.ui.views.spatial.raster_buffer import EMPTY, LOW_WORD, KeyBuffer, transform
+from viewer.ui.views.spatial.raster_triangles import (
+    SeeThrough,
+    TriangleArrays,
+    batch_arrays,
+    blend_see_through,
+    draw_opaque,
+    triangle_arrays,
+)
 
-#: The key of a pixel nothing covers.
-EMPTY = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+__all__ = ["EMPTY", "Frame", "PreparedScene", "decimated", "prepare", "project_labels",
+           "render"]
+
 #: Widest disc radius in pixels (bigger points and lines are drawn this wide).
 MAX_RADIUS_PX = 48
 #: Packed 0xAARRGGBB background (the layout of ``QImage.Format_RGB32``).
 BACKGROUND = 0xFF181A1E
-#: Lighting of triangles: ambient part + headlight (Lambert, two-sided) part.
-AMBIENT = 0.3
-DIFFUSE = 0.7
-#: Triangles of these archetypes keep their colours (an image lifted into 3D is not lit).
-UNLIT_ARCHETYPES = frozenset({"Image", "EncodedImage", "DepthImage", "SegmentationImage"})
 #: Segment sample counts are rounded up to one of these (fewer shapes to broadcast).
 _SAMPLE_BUCKETS = np.array([1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96,
                             128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1280, 1536,
                             2048, 2560, 3072, 4096, 6144, 8192])
-_U32 = np.uint64(0xFFFF_FFFF)
-#: Barycentric slack of the inside test of triangles.
-_EDGE_EPS = np.float32(1e-4)
 
 
 class Camera(Protocol):
@@ -96,13 +98,9 @@ class PreparedScene:
     l_radius: np.ndarray
     l_ui_radius: float | None
     l_ids: np.ndarray  # (m,) uint32 row of each segment in the colour and entity tables
-    # triangles, one row per corner k: (3, 4, t) positions, (3, t, 3) rgb 0..1, normals
-    t_xyz: np.ndarray
-    t_rgb: np.ndarray
-    t_normal: np.ndarray
-    t_entity: np.ndarray  # (t,) int32
-    t_alpha: np.ndarray  # (t,) float32 opacity 0..1 (1: opaque; below: blended over)
-    t_unlit: np.ndarray  # (t,) bool: drawn in its own colours (images lifted into 3D)
+    # triangles: the opaque ones (depth-tested) and the see-through ones (blended over)
+    opaque: TriangleArrays
+    see_through: TriangleArrays
     point_slots: int  # rows of the tables below that are points (all n, even when decimated)
     colors: np.ndarray  # (n + m,) packed colours of points then segments
     entity_of: np.ndarray  # (n + m,) int32 entity index of points then segments
@@ -133,7 +131,7 @@ class PreparedScene:
 
     @property
     def n_triangles(self) -> int:
-        return self.t_entity.shape[0]
+        return len(self.opaque) + len(self.see_through)
 
     def entity_bounds(self, entity: EntityPath) -> tuple[np.ndarray, np.ndarray] | None:
         """(lo, hi) in scene coordinates of what ``entity`` draws."""
@@ -194,7 +192,7 @@ def prepare(scene: Scene) -> PreparedScene:
     entities = list(scene.entities)
     p_pos, p_col, p_rad, p_ent = [], [], [], []
     l_seg, l_col, l_rad, l_ent = [], [], [], []
-    t_pos, t_rgb, t_nrm, t_ent, t_alp, t_unl = [], [], [], [], [], []
+    tris: list[dict[str, np.ndarray]] = []
     labels = []
     for ei, ed in enumerate(scene.entities.values()):
         for b in ed.points:
@@ -210,25 +208,7 @@ def prepare(scene: Scene) -> PreparedScene:
             l_rad.append(np.broadcast_to(np.asarray(b.radii, np.float32), (m,)))
             l_ent.append(np.full(m, ei, np.int32))
         for b in ed.triangles:
-            tri = np.asarray(b.triangles, dtype=np.int64).reshape(-1, 3)
-            verts = np.asarray(b.vertices, dtype=np.float64)[:, :3]
-            ok = ((tri >= 0) & (tri < len(verts))).all(axis=1)
-            tri = tri[ok]
-            corners = verts[tri]  # (t, 3, 3)
-            face = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-            if b.normals is not None and len(b.normals) == len(verts):
-                normals = np.asarray(b.normals, dtype=np.float64)[tri]
-            else:
-                normals = np.repeat(face[:, None, :], 3, axis=1)
-            norm = np.linalg.norm(normals, axis=2, keepdims=True)
-            normals = np.divide(normals, norm, out=np.zeros_like(normals), where=norm > 0)
-            t_pos.append(corners)
-            rgba = np.asarray(b.colors, dtype=np.float32)[tri] / 255.0  # (t, 3, 4)
-            t_rgb.append(rgba[:, :, :3])
-            t_alp.append(rgba[:, :, 3].mean(axis=1))
-            t_unl.append(np.full(len(tri), b.archetype in UNLIT_ARCHETYPES))
-            t_nrm.append(normals)
-            t_ent.append(np.full(len(tri), ei, np.int32))
+            tris.append(batch_arrays(b, ei))
         for lab in ed.labels:
             labels.append((np.asarray(lab.position, np.float64)[:3], lab.text, lab.color))
 
@@ -237,7 +217,7 @@ def prepare(scene: Scene) -> PreparedScene:
 
     pos = cat(p_pos, (0, 3), np.float64)
     seg = cat(l_seg, (0, 2, 3), np.float64)
-    corners = cat(t_pos, (0, 3, 3), np.float64)
+    corners = cat([t["corners"] for t in tris], (0, 3, 3), np.float64)
     p_cols = _columns(pos)
     l_cols = _columns(np.concatenate([seg[:, 0], seg[:, 1]]))
     t_cols = [_columns(corners[:, k]) for k in range(3)]
@@ -259,17 +239,17 @@ def prepare(scene: Scene) -> PreparedScene:
         l_ab=_homogeneous(l_cols, center),
         l_radius=l_radius, l_ui_radius=_common_ui_radius(l_radius),
         l_ids=np.arange(n, n + len(seg), dtype=np.uint32),
-        t_xyz=np.stack([_homogeneous(c, center) for c in t_cols]),
-        t_rgb=np.ascontiguousarray(cat(t_rgb, (0, 3, 3), np.float32).transpose(1, 0, 2)),
-        t_normal=np.ascontiguousarray(cat(t_nrm, (0, 3, 3), np.float32).transpose(1, 0, 2)),
-        t_entity=cat(t_ent, (0,), np.int32),
-        t_alpha=cat(t_alp, (0,), np.float32),
-        t_unlit=cat(t_unl, (0,), np.bool_),
+        opaque=triangle_arrays([_part(t, t["alpha"] >= 1.0) for t in tris], center),
+        see_through=triangle_arrays([_part(t, t["alpha"] < 1.0) for t in tris], center),
         point_slots=n,
         colors=np.concatenate([cat(p_col, (0,), np.uint32), cat(l_col, (0,), np.uint32)]),
         entity_of=np.concatenate([cat(p_ent, (0,), np.int32), cat(l_ent, (0,), np.int32)]),
         labels=labels,
     )
+
+
+def _part(arrays: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: v[keep] for k, v in arrays.items()}
 
 
 #: ``decimated`` keeps every segment of an entity with at most this many.
@@ -308,12 +288,21 @@ class Frame:
     keys: np.ndarray  # (h, w) uint64: nearest opaque fragment per pixel (EMPTY: nothing)
     entity_table: np.ndarray  # low word of a key -> entity index (-1: background)
     entities: list[EntityPath]
-    #: Nearest see-through surface in front of the opaque one: (h, w) uint64, the low word
-    #: is the entity index itself (None: no see-through surface in this frame).
-    overlay: np.ndarray | None = None
+    #: The see-through fragments in front of the opaque surface (None: none shows).
+    see_through: SeeThrough | None = None
     #: CPU seconds of each stage on the rendering thread (thread time: unlike wall time, not
     #: inflated by waiting for a core on a busy machine).
     timings: dict[str, float] = field(default_factory=dict)
+    _overlay: np.ndarray | None = None
+
+    @property
+    def overlay(self) -> np.ndarray | None:
+        """Nearest see-through surface in front of the opaque one: (h, w) uint64, the low
+        word is the entity index itself (None: no see-through surface in this frame).
+        Worked out on first use (picking), not for every frame drawn."""
+        if self._overlay is None and self.see_through is not None:
+            self._overlay = self.see_through.nearest()
+        return self._overlay
 
     def depth_order(self) -> np.ndarray:
         """(h, w) uint32 that grows with depth (0xFFFFFFFF: empty), for tests."""
@@ -324,11 +313,11 @@ class Frame:
         return self._ids(self.keys, self.overlay)
 
     def _ids(self, keys: np.ndarray, overlay: np.ndarray | None) -> np.ndarray:
-        low = np.minimum(keys & _U32, len(self.entity_table) - 1).astype(np.intp)
+        low = np.minimum(keys & LOW_WORD, len(self.entity_table) - 1).astype(np.intp)
         ids = self.entity_table[low]
         if overlay is not None:
             nearer = overlay < keys
-            ids[nearer] = (overlay[nearer] & _U32).astype(np.int32)
+            ids[nearer] = (overlay[nearer] & LOW_WORD).astype(np.int32)
         return ids
 
     def entity_at(self, x: float, y: float, reach: int = 3) -> EntityPath | None:
@@ -348,81 +337,11 @@ class Frame:
         return self.entities[int(ids[yy[k], xx[k]])]
 
 
-class _Target:
-    """The key buffer of one frame: a padded image (discs near the border are drawn whole)
-    plus one spare slot at the end that swallows every rejected fragment."""
-
-    def __init__(self, width: int, height: int, pad: int) -> None:
-        self.w, self.h, self.pad = width, height, pad
-        self.wb, self.hb = width + 2 * pad, height + 2 * pad
-        self.sentinel = self.wb * self.hb
-        self.base = np.full(self.sentinel + 1, EMPTY, np.uint64)
-        # Fragments of discs of radius r > 0, drawn as their centres then eroded.
-        self.groups: dict[int, np.ndarray] = {}
-
-    def buffer(self, r: int) -> np.ndarray:
-        if r <= 0:
-            return self.base
-        buf = self.groups.get(r)
-        if buf is None:
-            buf = self.groups[r] = np.full(self.sentinel + 1, EMPTY, np.uint64)
-        return buf
-
-    def image(self, buf: np.ndarray) -> np.ndarray:
-        return buf[:-1].reshape(self.hb, self.wb)
-
-    def finish(self) -> np.ndarray:
-        """Erode every disc group into the base image; returns the visible (h, w) keys."""
-        base = self.image(self.base)
-        for r, buf in sorted(self.groups.items()):
-            _erode_disc_into(self.image(buf), r, base)
-        o = self.pad
-        return base[o:o + self.h, o:o + self.w]
-
-
-def _disc_half_widths(r: int) -> np.ndarray:
-    """Half width of each row dy = -r..r of the pixel disc of radius r."""
-    dy = np.arange(-r, r + 1)
-    return np.floor(np.sqrt(np.maximum((r + 0.5) ** 2 - dy * dy, 0.0))).astype(int)
-
-
-def _erode_disc_into(img: np.ndarray, r: int, out: np.ndarray) -> None:
-    """out = min(out, min of img over a disc of radius r around each pixel), only over the
-    rows and columns img uses (plus r)."""
-    rows = np.flatnonzero((img != EMPTY).any(axis=1))
-    if not len(rows):
-        return
-    cols = np.flatnonzero((img[rows[0]:rows[-1] + 1] != EMPTY).any(axis=0))
-    y0, y1 = max(rows[0] - r, 0), min(rows[-1] + r + 1, img.shape[0])
-    x0, x1 = max(cols[0] - r, 0), min(cols[-1] + r + 1, img.shape[1])
-    src = img[y0:y1, x0:x1]
-    dst = out[y0:y1, x0:x1]
-    hh = src.shape[0]
-    half = _disc_half_widths(r)
-    # Running horizontal minimum of growing width 2k+1; rows whose half width is k take it.
-    cur = src
-    for k in range(0, int(half.max()) + 1):
-        if k > 0:
-            nxt = np.empty_like(cur)
-            nxt[:, 0] = EMPTY
-            nxt[:, 1:] = cur[:, :-1]
-            np.minimum(nxt[:, :-1], cur[:, 1:], out=nxt[:, :-1])
-            if k == 1:
-                np.minimum(nxt, cur, out=nxt)
-            cur = nxt
-        for i in np.flatnonzero(half == k):
-            dy = int(i) - r  # dst row y takes src row y + dy
-            if dy >= 0:
-                np.minimum(dst[:hh - dy], cur[dy:], out=dst[:hh - dy])
-            else:
-                np.minimum(dst[-dy:], cur[:hh + dy], out=dst[-dy:])
-
-
 def _view_matrix(prepared: PreparedScene, camera: Camera, height: int
-                 ) -> tuple[np.ndarray, np.ndarray, float]:
+                 ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """(3, 4) float32 matrix from homogeneous prepared coordinates to (f*x, -f*y, z) camera
     coordinates (x right, y up, z forward): pixel = (row0 / z + cx, row1 / z + cy). Also
-    the eye (prepared coordinates) and f."""
+    the eye (prepared coordinates), f and the view direction."""
     right, up, forward = (np.asarray(v, np.float64) for v in camera.basis())
     eye = np.asarray(camera.eye(), np.float64) - prepared.center
     f = float(camera.focal_px(height))
@@ -430,23 +349,7 @@ def _view_matrix(prepared: PreparedScene, camera: Camera, height: int
     m = np.empty((3, 4))
     m[:, :3] = rot
     m[:, 3] = -rot @ eye
-    return m.astype(np.float32), eye, f
-
-
-#: Columns per matrix product: small enough that BLAS runs it on this thread (its worker
-#: threads, spinning on a busy 2-core machine, made one 1 M-point product 2-4x slower).
-_MATMUL_COLUMNS = 32768
-
-
-def _transform(m: np.ndarray, xyz1: np.ndarray) -> np.ndarray:
-    """``m @ xyz1`` for (4, n) homogeneous columns, one block of columns at a time."""
-    n = xyz1.shape[1]
-    if n <= _MATMUL_COLUMNS:
-        return m @ xyz1
-    out = np.empty((m.shape[0], n), np.float32)
-    for s in range(0, n, _MATMUL_COLUMNS):
-        np.matmul(m, xyz1[:, s:s + _MATMUL_COLUMNS], out=out[:, s:s + _MATMUL_COLUMNS])
-    return out
+    return m.astype(np.float32), eye, f, forward
 
 
 def render(prepared: PreparedScene, camera: Camera, width: int, height: int, *,
@@ -463,10 +366,10 @@ def _render(prepared: PreparedScene, camera: Camera, width: int, height: int,
     width, height = max(int(width), 1), max(int(height), 1)
     timings: dict[str, float] = {}
     t0 = time.thread_time()
-    m, eye, f = _view_matrix(prepared, camera, height)
+    m, eye, f, forward = _view_matrix(prepared, camera, height)
     near = _near(prepared)
     pad = _max_disc_radius(prepared, px_per_point, f)
-    target = _Target(width, height, pad)
+    target = KeyBuffer(width, height, pad)
     cx, cy = width / 2.0 + pad, height / 2.0 + pad
     if prepared.n_points:
         _draw_points(prepared, target, m, near, cx, cy, f, px_per_point)
@@ -476,16 +379,18 @@ def _render(prepared: PreparedScene, camera: Camera, width: int, height: int,
         _draw_lines(prepared, target, m, near, cx, cy, f, px_per_point)
     t2 = time.thread_time()
     timings["lines"] = t2 - t1
-    tri_colors = np.empty(0, np.uint32)
-    tri_entity = np.empty(0, np.int32)
-    if prepared.n_triangles:
-        tri_colors, tri_entity = _draw_triangles(prepared, target, m, eye, near, cx, cy)
+    opaque = None
+    if len(prepared.opaque):
+        opaque = draw_opaque(prepared.opaque, target, m, eye, forward, near, cx, cy,
+                             prepared.point_slots + prepared.n_segments)
     t3 = time.thread_time()
     timings["triangles"] = t3 - t2
     keys = np.ascontiguousarray(target.finish())
     t4 = time.thread_time()
     timings["discs"] = t4 - t3
-    if len(tri_colors) or background != BACKGROUND:
+    if opaque is not None or background != BACKGROUND:
+        tri_colors = opaque.colors if opaque is not None else np.empty(0, np.uint32)
+        tri_entity = opaque.entity if opaque is not None else np.empty(0, np.int32)
         color_table = np.concatenate([prepared.colors, tri_colors,
                                       np.array([background], np.uint32)])
         entity_table = np.concatenate([prepared.entity_of, tri_entity,
@@ -495,14 +400,18 @@ def _render(prepared: PreparedScene, camera: Camera, width: int, height: int,
     low = np.minimum(keys.view(np.uint32).reshape(height, width, 2)[:, :, 0],
                      np.uint32(len(color_table) - 1))
     rgb32 = color_table[low]
+    if opaque is not None:
+        opaque.shade(low, rgb32, pad)
     t5 = time.thread_time()
     timings["resolve"] = t5 - t4
-    overlay = _blend_see_through(prepared, target, m, eye, near, cx, cy, keys, rgb32) \
-        if prepared.n_triangles else None
+    see_through = None
+    if len(prepared.see_through):
+        see_through = blend_see_through(prepared.see_through, target, m, eye, forward, near,
+                                    cx, cy, rgb32)
     timings["see_through"] = time.thread_time() - t5
     timings["total"] = time.thread_time() - t0
     return Frame(width, height, rgb32, keys, entity_table, prepared.entities,
-                 overlay=overlay, timings=timings)
+                 see_through=see_through, timings=timings)
 
 
 def _near(prepared: PreparedScene) -> np.float32:
@@ -536,7 +445,7 @@ def _radius_px(radii: np.ndarray, ui: float | None, iz: np.ndarray | None, f: fl
     return px_radius(radii * scale)
 
 
-def _scatter(target: _Target, r: np.ndarray | int, pix: np.ndarray, keys: np.ndarray) -> None:
+def _scatter(target: KeyBuffer, r: np.ndarray | int, pix: np.ndarray, keys: np.ndarray) -> None:
     """Keep the nearest key per pixel, in the buffer of each fragment's disc radius."""
     if isinstance(r, int):
         np.minimum.at(target.buffer(r), pix, keys)
@@ -547,7 +456,7 @@ def _scatter(target: _Target, r: np.ndarray | int, pix: np.ndarray, keys: np.nda
         np.minimum.at(target.buffer(radius), pix[sel], keys[sel])
 
 
-def _pixels(sx: np.ndarray, sy: np.ndarray, target: _Target) -> np.ndarray:
+def _pixels(sx: np.ndarray, sy: np.ndarray, target: KeyBuffer) -> np.ndarray:
     """Flat int32 pixel index of screen positions; outside (or NaN) -> the sentinel slot.
     (Truncation puts (-1, 0) in column 0: a sub-pixel error at the padded border.)"""
     with np.errstate(invalid="ignore"):
@@ -561,9 +470,9 @@ def _pixels(sx: np.ndarray, sy: np.ndarray, target: _Target) -> np.ndarray:
     return iy
 
 
-def _draw_points(prepared: PreparedScene, target: _Target, m: np.ndarray, near: np.float32,
+def _draw_points(prepared: PreparedScene, target: KeyBuffer, m: np.ndarray, near: np.float32,
                  cx: float, cy: float, f: float, px_per_point: float) -> None:
-    cam = _transform(m, prepared.p_xyz)  # (3, n): f*x, -f*y, z
+    cam = transform(m, prepared.p_xyz)  # (3, n): f*x, -f*y, z
     z = cam[2]
     iz = np.divide(np.float32(1.0), z)
     np.copyto(iz, np.float32(np.nan), where=z <= near)  # behind the camera: rejected below
@@ -605,10 +514,10 @@ def _bucket_lut() -> np.ndarray:
 _BUCKET_OF_STEPS = _bucket_lut()
 
 
-def _draw_lines(prepared: PreparedScene, target: _Target, m: np.ndarray, near: np.float32,
+def _draw_lines(prepared: PreparedScene, target: KeyBuffer, m: np.ndarray, near: np.float32,
                 cx: float, cy: float, f: float, px_per_point: float) -> None:
     n_seg = prepared.n_segments
-    ab = _transform(m, prepared.l_ab)  # (3, 2m): starts then ends
+    ab = transform(m, prepared.l_ab)  # (3, 2m): starts then ends
     a, b = ab[:, :n_seg], ab[:, n_seg:]
     za, zb = a[2], b[2]
     seg_id = None  # index of each kept segment (None: all, in order)
@@ -684,262 +593,13 @@ def _draw_lines(prepared: PreparedScene, target: _Target, m: np.ndarray, near: n
         np.minimum.at(target.buffer(radius), iy.reshape(-1), keys.view(np.uint64).reshape(-1))
 
 
-@dataclass(slots=True)
-class _TriangleFragments:
-    """Covered pixels of some triangles: padded pixel index, 1/z, lit rgb 0..1, triangle."""
-
-    pix: np.ndarray  # (k,) int64
-    iz: np.ndarray  # (k,) float32
-    rgb: np.ndarray  # (k, 3) float32
-    tri: np.ndarray  # (k,) int64 index into the prepared triangles
-
-
-def _clip_near(cam: np.ndarray, lit: np.ndarray, which: np.ndarray, near: np.float32
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cut triangles at the near plane: wholly behind ones go, one corner in front leaves a
-    smaller triangle, two in front a quad (two triangles). ``cam`` (corner, xyz, t) camera
-    coordinates, ``lit`` (corner, t, rgb); returns them for the kept triangles and the
-    prepared index of each."""
-    plane = np.float32(near * 1.001)  # new corners land just in front of the near plane
-    behind = cam[:, 2, :] <= near  # (3, t)
-    count = behind.sum(axis=0)
-    whole = count == 0
-    if whole.all():
-        return cam, lit, which
-    outs = [(cam[:, :, whole], lit[:, whole], which[whole])]
-    for n_behind in (1, 2):
-        sel = np.flatnonzero(count == n_behind)
-        if not len(sel):
-            continue
-        # Roll each triangle so its odd corner (the one behind, or the one in front) is first.
-        odd = np.argmax(behind[:, sel] if n_behind == 1 else ~behind[:, sel], axis=0)
-        order = (odd[None, :] + np.arange(3)[:, None]) % 3  # (3, k)
-        c = np.take_along_axis(cam[:, :, sel], order[:, None, :], axis=0)
-        col = np.take_along_axis(lit[:, sel], order[:, :, None], axis=0)
-
-        def cut(i: int, j: int, c=c, col=col) -> tuple[np.ndarray, np.ndarray]:
-            """Where edge i -> j meets the plane (camera xyz, colour)."""
-            t = (plane - c[i, 2]) / (c[j, 2] - c[i, 2])
-            return c[i] + (c[j] - c[i]) * t, col[i] + (col[j] - col[i]) * t[:, None]
-
-        p1, q1 = cut(0, 1)
-        p2, q2 = cut(0, 2)
-        if n_behind == 2:  # corner 0 in front: (0, p1, p2)
-            outs.append((np.stack([c[0], p1, p2]), np.stack([col[0], q1, q2]), which[sel]))
-        else:  # corner 0 behind: the quad (p1, 1, 2, p2) as (p1, 1, 2) and (p1, 2, p2)
-            outs.append((np.stack([p1, c[1], c[2]]), np.stack([q1, col[1], col[2]]),
-                         which[sel]))
-            outs.append((np.stack([p1, c[2], p2]), np.stack([q1, col[2], q2]), which[sel]))
-    return (np.concatenate([o[0] for o in outs], axis=2),
-            np.concatenate([o[1] for o in outs], axis=1),
-            np.concatenate([o[2] for o in outs]))
-
-
-def _triangle_fragments(prepared: PreparedScene, target: _Target, m: np.ndarray,
-                        eye: np.ndarray, near: np.float32, cx: float, cy: float,
-                        which: np.ndarray) -> list[_TriangleFragments]:
-    """Rasterize the triangles ``which`` (cut at the near plane): pixel centres inside each
-    triangle, in chunks of triangles with bounding boxes of one size."""
-    cam = np.stack([_transform(m, prepared.t_xyz[k][:, which]) for k in range(3)])  # (3, 3, t)
-    # Headlight Lambert, two-sided, per corner.
-    lit = np.empty((3, len(which), 3), np.float32)
-    eye32 = eye.astype(np.float32)
-    for k in range(3):
-        d = prepared.t_xyz[k][:3, which] - eye32[:, None]  # (3, t) eye to corner
-        d /= np.maximum(np.linalg.norm(d, axis=0), np.float32(1e-30))
-        ndotl = np.abs((prepared.t_normal[k, which] * d.T).sum(axis=1))
-        shade = np.where(prepared.t_unlit[which], np.float32(1.0), AMBIENT + DIFFUSE * ndotl)
-        lit[k] = prepared.t_rgb[k, which] * shade[:, None]
-    cam, lit, idx = _clip_near(cam, lit, which, near)
-    xs, ys, izs = [], [], []
-    for c in cam:
-        iz = np.float32(1.0) / c[2]
-        izs.append(iz)
-        xs.append(c[0] * iz + np.float32(cx))
-        ys.append(c[1] * iz + np.float32(cy))
-    return _scan(xs, ys, izs, lit, idx, target)
-
-
-def _planes(xs: list[np.ndarray], ys: list[np.ndarray], values: list[np.ndarray]
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Screen-space planes through the corners: for every triangle, (A, B, C) with
-    value = A x + B y + C for the two barycentric weights w0, w1 and each value; also the
-    doubled signed area. ``values``: (t, c) per corner. Returns A, B, C of shape (t, 2 + c)
-    and the area."""
-    x0, x1, x2 = (x.astype(np.float64) for x in xs)
-    y0, y1, y2 = (y.astype(np.float64) for y in ys)
-    area = (x1 - x0) * (y2 - y0) - (x2 - x0) * (y1 - y0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = 1.0 / area
-    # w0 = ((x2 - x1)(y - y1) - (x - x1)(y2 - y1)) / area, w1 likewise from corner 2 to 0.
-    a = np.stack([-(y2 - y1) * inv, -(y0 - y2) * inv], axis=1)
-    b = np.stack([(x2 - x1) * inv, (x0 - x2) * inv], axis=1)
-    c = np.stack([(x1 * (y2 - y1) - y1 * (x2 - x1)) * inv,
-                  (x2 * (y0 - y2) - y2 * (x0 - x2)) * inv], axis=1)
-    v0, v1, v2 = (v.astype(np.float64) for v in values)
-    # value = w0 v0 + w1 v1 + (1 - w0 - w1) v2 = v2 + w0 (v0 - v2) + w1 (v1 - v2)
-    d0, d1 = v0 - v2, v1 - v2
-    va = a[:, :1] * d0 + a[:, 1:] * d1
-    vb = b[:, :1] * d0 + b[:, 1:] * d1
-    vc = v2 + c[:, :1] * d0 + c[:, 1:] * d1
-    return (np.concatenate([a, va], axis=1), np.concatenate([b, vb], axis=1),
-            np.concatenate([c, vc], axis=1), area)
-
-
-def _scan(xs: list[np.ndarray], ys: list[np.ndarray], izs: list[np.ndarray],
-          lit: np.ndarray, idx: np.ndarray, target: _Target) -> list[_TriangleFragments]:
-    """Scanline fill: per triangle the rows its pixel centres span, per row the columns
-    where all three barycentric weights are >= 0 (a hair of slack: pixel centres on a
-    shared edge leave no cracks), then every value (1/z, rgb) from its screen-space plane.
-    Work is proportional to the covered pixels, not to bounding boxes."""
-    values = [np.column_stack([izs[k], lit[k]]) for k in range(3)]  # (t, 4) per corner
-    a, b, c, area = _planes(xs, ys, values)
-    ylo = np.minimum(np.minimum(ys[0], ys[1]), ys[2]).astype(np.float64)
-    yhi = np.maximum(np.maximum(ys[0], ys[1]), ys[2]).astype(np.float64)
-    xlo = np.minimum(np.minimum(xs[0], xs[1]), xs[2]).astype(np.float64)
-    xhi = np.maximum(np.maximum(xs[0], xs[1]), xs[2]).astype(np.float64)
-    r0 = np.clip(np.ceil(ylo - 0.5), 0, target.hb)
-    r1 = np.clip(np.floor(yhi - 0.5), -1, target.hb - 1)
-    rows = np.where(np.isfinite(area) & (np.abs(area) > 1e-12) & (xhi >= 0)
-                    & (xlo < target.wb), np.maximum(r1 - r0 + 1, 0), 0).astype(np.int64)
-    # Chunks of triangles of at most ~4 M estimated fragments (bounded memory).
-    est = rows * np.clip(xhi - xlo + 2, 1, target.wb + 2)
-    cum = np.cumsum(est)
-    out: list[_TriangleFragments] = []
-    eps = float(_EDGE_EPS)
-    a_w = [a[:, 0], a[:, 1], -a[:, 0] - a[:, 1]]  # x slope of w0, w1, w2
-    start = 0
-    while start < len(rows):
-        done = float(cum[start - 1]) if start else 0.0
-        stop = max(int(np.searchsorted(cum, done + (1 << 22), side="right")), start + 1)
-        tri = np.arange(start, stop)
-        start = stop
-        tri = tri[rows[tri] > 0]
-        if not len(tri):
-            continue
-        n_rows = rows[tri]
-        row_tri = np.repeat(tri, n_rows)  # one entry per (triangle, row)
-        y = r0[row_tri] + (np.arange(len(row_tri)) - np.repeat(np.cumsum(n_rows) - n_rows,
-                                                                n_rows))
-        qy = y + 0.5
-        # Per row, w_i = slope_i x + offset_i; the span is where all three are >= -eps.
-        off0 = b[row_tri, 0] * qy + c[row_tri, 0]
-        off1 = b[row_tri, 1] * qy + c[row_tri, 1]
-        lo = np.full(len(row_tri), -np.inf)
-        hi = np.full(len(row_tri), np.inf)
-        for slope, offset in ((a_w[0][row_tri], off0), (a_w[1][row_tri], off1),
-                              (a_w[2][row_tri], 1.0 - off0 - off1)):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                edge = (-eps - offset) / slope  # x >= edge (slope > 0), x <= edge (< 0)
-            lo = np.where(slope > 0, np.maximum(lo, edge), lo)
-            hi = np.where(slope < 0, np.minimum(hi, edge), hi)
-            hi = np.where((slope == 0) & (offset < -eps), -np.inf, hi)
-        c0 = np.clip(np.ceil(lo - 0.5), 0, target.wb)
-        c1 = np.clip(np.floor(hi - 0.5), -1, target.wb - 1)
-        count = np.maximum(c1 - c0 + 1, 0).astype(np.int64)
-        total = int(count.sum())
-        if not total:
-            continue
-        # Fragments run along each row: values start at the row's first pixel and step by
-        # their x slope (np.repeat of per-row values reads sequentially, unlike gathers).
-        k = (np.arange(total) - np.repeat(np.cumsum(count) - count, count)).astype(np.float32)
-        pix = np.repeat(y.astype(np.int64) * target.wb + c0.astype(np.int64), count)
-        pix += k.astype(np.int64)
-        x0 = c0 + 0.5
-        vals = []
-        for v in range(2, a.shape[1]):  # 1/z, r, g, b
-            slope = a[row_tri, v]
-            first = slope * x0 + b[row_tri, v] * qy + c[row_tri, v]
-            val = np.repeat(first.astype(np.float32), count)
-            val += np.repeat(slope.astype(np.float32), count) * k
-            vals.append(val)
-        out.append(_TriangleFragments(pix, vals[0], np.column_stack(vals[1:]),
-                                      np.repeat(idx[row_tri], count)))
-    return out
-
-
-def _draw_triangles(prepared: PreparedScene, target: _Target, m: np.ndarray, eye: np.ndarray,
-                    near: np.float32, cx: float, cy: float) -> tuple[np.ndarray, np.ndarray]:
-    """Fill the opaque triangles into the depth buffer; returns the colour and entity of
-    every fragment, which the fragments' keys index."""
-    frag_colors: list[np.ndarray] = []
-    frag_entity: list[np.ndarray] = []
-    first = prepared.point_slots + prepared.n_segments
-    for fr in _triangle_fragments(prepared, target, m, eye, near, cx, cy,
-                                  np.flatnonzero(prepared.t_alpha >= 1.0)):
-        c8 = np.clip(fr.rgb * 255.0 + 0.5, 0, 255).astype(np.uint32)
-        frag_colors.append(0xFF000000 | (c8[:, 0] << 16) | (c8[:, 1] << 8) | c8[:, 2])
-        frag_entity.append(prepared.t_entity[fr.tri])
-        k = len(fr.pix)
-        keys = np.empty((k, 2), np.uint32)
-        keys[:, 0] = np.arange(first, first + k, dtype=np.uint32)
-        np.invert(fr.iz.view(np.uint32), out=keys[:, 1])
-        np.minimum.at(target.base, fr.pix, keys.view(np.uint64).reshape(-1))
-        first += k
-    if not frag_colors:
-        return np.empty(0, np.uint32), np.empty(0, np.int32)
-    return (np.concatenate(frag_colors).astype(np.uint32),
-            np.concatenate(frag_entity).astype(np.int32))
-
-
-def _blend_see_through(prepared: PreparedScene, target: _Target, m: np.ndarray,
-                       eye: np.ndarray, near: np.float32, cx: float, cy: float,
-                       keys: np.ndarray, rgb32: np.ndarray) -> np.ndarray | None:
-    """Blend the see-through triangles (alpha < 255, e.g. Rerun's default box fill) over
-    the opaque image, in place: every layer in front of the opaque surface counts, in any
-    order (a weighted average of their colours, covering 1 - prod(1 - alpha)). Returns
-    the nearest see-through surface per pixel for picking ((h, w) uint64 keys whose low
-    word is the entity index), or None when there is none."""
-    which = np.flatnonzero(prepared.t_alpha < 1.0)
-    if not len(which):
-        return None
-    frags = _triangle_fragments(prepared, target, m, eye, near, cx, cy, which)
-    if not frags:
-        return None
-    h, w = keys.shape
-    pix = np.concatenate([f.pix for f in frags])
-    px = pix % target.wb - target.pad
-    py = pix // target.wb - target.pad
-    iz = np.concatenate([f.iz for f in frags])
-    hi = ~iz.view(np.uint32)
-    flat = np.where((px >= 0) & (px < w) & (py >= 0) & (py < h), py * w + px, 0)
-    front = ((px >= 0) & (px < w) & (py >= 0) & (py < h)
-             & (hi.astype(np.uint64) < (keys.reshape(-1)[flat] >> np.uint64(32))))
-    if not front.any():
-        return None
-    flat = flat[front]
-    tri = np.concatenate([f.tri for f in frags])[front]
-    rgb = np.concatenate([f.rgb for f in frags])[front]
-    alpha = prepared.t_alpha[tri].astype(np.float64)
-    n = h * w
-    weight = np.bincount(flat, alpha, minlength=n)
-    keep = np.log1p(-np.minimum(alpha, 0.999))
-    through = np.exp(np.bincount(flat, keep, minlength=n))  # what shows of the opaque
-    touched = np.flatnonzero(weight > 0)
-    out = rgb32.reshape(-1)
-    base = out[touched]
-    t = through[touched]
-    mixed = []
-    for ch, shift in enumerate((16, 8, 0)):
-        layer = np.bincount(flat, alpha * rgb[:, ch], minlength=n)[touched] / weight[touched]
-        below = ((base >> shift) & 255).astype(np.float64)
-        mixed.append(np.clip(below * t + 255.0 * layer * (1.0 - t) + 0.5, 0, 255)
-                     .astype(np.uint32))
-    out[touched] = 0xFF000000 | (mixed[0] << 16) | (mixed[1] << 8) | mixed[2]
-    overlay = np.full(n, EMPTY, np.uint64)
-    pick = (hi[front].astype(np.uint64) << np.uint64(32)) | \
-        prepared.t_entity[tri].astype(np.uint64)
-    np.minimum.at(overlay, flat, pick)
-    return overlay.reshape(h, w)
-
-
 def project_labels(prepared: PreparedScene, camera: Camera, width: int, height: int,
                    limit: int = 200) -> list[tuple[float, float, str, tuple[int, int, int, int]]]:
     """(x, y, text, colour) of the labels whose anchor is in front and on screen (at most
     ``limit``, the first ones)."""
     if not prepared.labels:
         return []
-    m, _eye, _f = _view_matrix(prepared, camera, height)
+    m, _eye, _f, _fwd = _view_matrix(prepared, camera, height)
     pos = _homogeneous(_columns(np.stack([p for p, _, _ in prepared.labels])), prepared.center)
     cam = m.astype(np.float64) @ pos
     out = []
