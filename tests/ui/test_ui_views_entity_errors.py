@@ -71,7 +71,8 @@ def test_the_window_notifies_which_entity_failed(qtbot, tmp_path) -> None:
                                     for n in window.notifications.notifications), timeout=10000)
         host = window.views_area.host(window.active)
         (plot,) = host.all_views()
-        assert GOOD not in plot.entity_errors and len(plot.curve_data(GOOD)[1]) == 20
+        qtbot.waitUntil(lambda: len(plot.curve_data(GOOD)[1]) == 20, timeout=5000)
+        assert GOOD not in plot.entity_errors
     finally:
         window.hub.shutdown()
         window.cleanup()
