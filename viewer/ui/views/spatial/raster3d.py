@@ -105,6 +105,9 @@ class PreparedScene:
     colors: np.ndarray  # (n + m,) packed colours of points then segments
     entity_of: np.ndarray  # (n + m,) int32 entity index of points then segments
     labels: list[tuple[np.ndarray, str, tuple[int, int, int, int]]] = field(default_factory=list)
+    #: See-through closed shapes drawn by their front faces only, at the opacity of front
+    #: and back together (a preview: about half the work, a slightly different shading).
+    silhouette: bool = False
     _color_table: np.ndarray | None = None
     _entity_table: np.ndarray | None = None
 
@@ -260,8 +263,9 @@ def decimated(prepared: PreparedScene, stride: int, segment_stride: int = 1
               ) -> PreparedScene:
     """The same scene with one point in ``stride`` and one line segment in
     ``segment_stride`` of the entities with more than ``KEEP_SEGMENTS`` (a preview while
-    the camera moves: a small entity keeps its shape); triangles, labels and the colour
-    and entity tables are shared, so what is drawn keeps its colour and entity."""
+    the camera moves: a small entity keeps its shape); see-through closed shapes are drawn
+    by their silhouette; triangles, labels and the colour and entity tables are shared, so
+    what is drawn keeps its colour and entity."""
     keep = np.arange(0, prepared.n_points, max(int(stride), 1))
     m = prepared.n_segments
     entity = prepared.entity_of[prepared.l_ids]
@@ -272,7 +276,7 @@ def decimated(prepared: PreparedScene, stride: int, segment_stride: int = 1
                    p_keys=prepared.p_keys[keep].copy(),
                    l_ab=np.ascontiguousarray(prepared.l_ab[:, np.concatenate([seg, m + seg])]),
                    l_radius=np.ascontiguousarray(prepared.l_radius[seg]),
-                   l_ids=np.ascontiguousarray(prepared.l_ids[seg]))
+                   l_ids=np.ascontiguousarray(prepared.l_ids[seg]), silhouette=True)
 
 
 # ---------------------------------------------------------------------------------- render
@@ -407,7 +411,7 @@ def _render(prepared: PreparedScene, camera: Camera, width: int, height: int,
     see_through = None
     if len(prepared.see_through):
         see_through = blend_see_through(prepared.see_through, target, m, eye, forward, near,
-                                    cx, cy, rgb32)
+                                    cx, cy, rgb32, silhouette=prepared.silhouette)
     timings["see_through"] = time.thread_time() - t5
     timings["total"] = time.thread_time() - t0
     return Frame(width, height, rgb32, keys, entity_table, prepared.entities,

@@ -57,7 +57,7 @@ class TriangleArrays:
     entity: np.ndarray  # (t,) int32
     alpha: np.ndarray  # (t,) float32 opacity 0..1
     unlit: np.ndarray  # (t,) bool: drawn in its own colours (images lifted into 3D)
-    cull: np.ndarray  # (t,) bool: an opaque triangle of a closed shape (back face hidden)
+    closed: np.ndarray  # (t,) bool: a triangle of a closed shape wound outwards
 
     def __len__(self) -> int:
         return len(self.entity)
@@ -67,7 +67,7 @@ class TriangleArrays:
             np.ascontiguousarray(self.xyz[:, :, keep]), np.ascontiguousarray(self.face[:, keep]),
             np.ascontiguousarray(self.rgb[:, :, keep]),
             np.ascontiguousarray(self.normal[:, :, keep]),
-            self.entity[keep], self.alpha[keep], self.unlit[keep], self.cull[keep])
+            self.entity[keep], self.alpha[keep], self.unlit[keep], self.closed[keep])
 
 
 def batch_arrays(b: TriangleBatch, entity: int) -> dict[str, np.ndarray]:
@@ -92,7 +92,7 @@ def batch_arrays(b: TriangleBatch, entity: int) -> dict[str, np.ndarray]:
     return {"corners": corners, "face": face, "rgb": rgba[:, :, :3] / np.float32(255.0),
             "normal": normals, "entity": np.full(n, entity, np.int32), "alpha": alpha,
             "unlit": np.full(n, b.archetype in UNLIT_ARCHETYPES),
-            "cull": (alpha >= 1.0) & (b.archetype in CLOSED_ARCHETYPES)}
+            "closed": np.full(n, b.archetype in CLOSED_ARCHETYPES)}
 
 
 def triangle_arrays(parts: list[dict[str, np.ndarray]], center: np.ndarray
@@ -111,7 +111,7 @@ def triangle_arrays(parts: list[dict[str, np.ndarray]], center: np.ndarray
         rgb=np.ascontiguousarray(cat("rgb", (0, 3, 3), np.float32).transpose(1, 2, 0)),
         normal=np.ascontiguousarray(cat("normal", (0, 3, 3), np.float32).transpose(1, 2, 0)),
         entity=cat("entity", (0,), np.int32), alpha=cat("alpha", (0,), np.float32),
-        unlit=cat("unlit", (0,), np.bool_), cull=cat("cull", (0,), np.bool_))
+        unlit=cat("unlit", (0,), np.bool_), closed=cat("closed", (0,), np.bool_))
 
 
 # ------------------------------------------------------------------------------ per frame
@@ -139,18 +139,18 @@ class Projected:
 
 
 def project(tris: TriangleArrays, m: np.ndarray, eye: np.ndarray, forward: np.ndarray,
-            near: np.float32, cx: float, cy: float) -> Projected:
+            near: np.float32, cx: float, cy: float, cull: bool = True) -> Projected:
     """Light, cut and project ``tris`` for the view ``m`` ((3, 4): prepared coordinates to
     (f x, f y, z)); ``eye`` and ``forward`` in prepared coordinates. Back faces of closed
     shapes are marked dead, not removed (no gathers)."""
     n = len(tris)
     live = np.ones(n, bool)
-    if tris.cull.any():
+    if cull and tris.closed.any():
         to_corner = tris.xyz[0, :3] - eye.astype(np.float32)[:, None]
         dot = tris.face[0] * to_corner[0]
         dot += tris.face[1] * to_corner[1]
         dot += tris.face[2] * to_corner[2]
-        live &= ~(tris.cull & (dot > 0))
+        live &= ~(tris.closed & (dot > 0))
     cam = np.stack([transform(m, tris.xyz[k]) for k in range(3)])  # (3, 3, t)
     # Headlight: a light at the eye, Lambert (two-sided) per corner.
     lit = np.empty((3, 3, n), np.float32)
@@ -542,11 +542,12 @@ class SeeThrough:
 
 def blend_see_through(tris: TriangleArrays, target: KeyBuffer, m: np.ndarray,
                       eye: np.ndarray, forward: np.ndarray, near: np.float32, cx: float,
-                      cy: float, rgb32: np.ndarray) -> SeeThrough | None:
+                      cy: float, rgb32: np.ndarray, silhouette: bool = False
+                      ) -> SeeThrough | None:
     """Blend see-through triangles over the opaque image ``rgb32`` ((h, w), in place),
     depth-tested against the finished key buffer ``target``. Returns the fragments that
     show (None when none does)."""
-    p = project(tris, m, eye, forward, near, cx, cy)
+    p = project(tris, m, eye, forward, near, cx, cy, cull=silhouette)
     frags = fragments(p, target)
     if not frags:
         return None
@@ -560,33 +561,33 @@ def blend_see_through(tris: TriangleArrays, target: KeyBuffer, m: np.ndarray,
         return None
     n = target.sentinel + 1
     count = np.bincount(pix, minlength=n)
-    rgb = _fragment_colors(p, slot, pix, target)  # (k, 3) float32 0..1, or None: flat
     slot_alpha = tris.alpha[p.idx]
+    if silhouette:  # a closed shape's front face stands for its back face too
+        slot_alpha = np.where(tris.closed[p.idx], 1.0 - (1.0 - slot_alpha) ** 2, slot_alpha)
     alpha = slot_alpha[slot]
     uniform = alpha.min() == alpha.max()
     touched = np.flatnonzero(count)
+    varying = np.flatnonzero(~p.flat[slot])  # fragments whose colour is interpolated
     if uniform and int(count.max()) <= _PACKED_LAYERS:
         # One alpha: the layer colour is the plain mean, coverage 1 - (1 - a)^layers; the
         # three channel sums are one bincount of 8-bit colours packed 17 bits apart.
-        if rgb is None:
-            c8 = np.clip(p.colors() * 255.0 + 0.5, 0, 255).astype(np.int64)
-            packed = (c8[0] | (c8[1] << 17) | (c8[2] << 34)).astype(np.float64)
-            weights = packed[slot]
-        else:
-            c8 = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.int64)
-            weights = (c8[:, 0] | (c8[:, 1] << 17) | (c8[:, 2] << 34)).astype(np.float64)
+        weights = _packed(p.colors())[slot]
+        if len(varying):
+            weights[varying] = _packed(_fragment_colors(p, slot[varying], pix[varying],
+                                                        target))
         sums = np.bincount(pix, weights, minlength=n)[touched].astype(np.int64)
         layers = count[touched].astype(np.float64)
         mean = [((sums >> shift) & 0x1FFFF) / layers for shift in (0, 17, 34)]
         through = (1.0 - float(alpha[0])) ** layers
     else:
         a = alpha.astype(np.float64)
-        if rgb is None:
-            rgb = p.colors()[:, slot].T
+        rgb = p.colors()[:, slot]
+        if len(varying):
+            rgb[:, varying] = _fragment_colors(p, slot[varying], pix[varying], target)
         weight = np.bincount(pix, a, minlength=n)[touched]
         keep = np.log1p(-np.minimum(a, 0.999))
         through = np.exp(np.bincount(pix, keep, minlength=n)[touched])
-        mean = [np.bincount(pix, a * rgb[:, ch], minlength=n)[touched] * 255.0 / weight
+        mean = [np.bincount(pix, a * rgb[ch], minlength=n)[touched] * 255.0 / weight
                 for ch in range(3)]
     # Back to the visible image (fragments in the padding are dropped).
     x = touched % target.wb - target.pad
@@ -606,21 +607,19 @@ def blend_see_through(tris: TriangleArrays, target: KeyBuffer, m: np.ndarray,
     return SeeThrough(pix, pick, target)
 
 
+def _packed(rgb: np.ndarray) -> np.ndarray:
+    """(3, k) colours 0..1 -> 8-bit channels packed 17 bits apart, as float64 (exact)."""
+    c8 = np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.int64)
+    return (c8[0] | (c8[1] << 17) | (c8[2] << 34)).astype(np.float64)
+
+
 def _fragment_colors(p: Projected, slot: np.ndarray, pix: np.ndarray, target: KeyBuffer
-                     ) -> np.ndarray | None:
-    """(k, 3) lit colour of each fragment, interpolated over the triangles whose corners
-    differ; None when every triangle is one colour (look it up per triangle)."""
-    varying = ~p.flat[slot]
-    if not varying.any():
-        return None
-    rgb = np.ascontiguousarray(p.colors()[:, slot].T)
-    sub = np.flatnonzero(~p.flat)
+                     ) -> np.ndarray:
+    """(3, k) lit colour at the fragments ``pix`` of triangles ``slot``, interpolated
+    over each triangle's corners."""
+    sub, row = np.unique(slot, return_inverse=True)
     a, b, c, _ = _planes([x[sub] for x in p.xs], [y[sub] for y in p.ys],
                          [p.lit[k][:, sub].T for k in range(3)])
-    row_of = np.full(len(p), -1, np.int64)
-    row_of[sub] = np.arange(len(sub))
-    r = row_of[slot[varying]]
-    x = (pix[varying] % target.wb + 0.5).astype(np.float64)
-    y = (pix[varying] // target.wb + 0.5).astype(np.float64)
-    rgb[varying] = a[r, 2:] * x[:, None] + b[r, 2:] * y[:, None] + c[r, 2:]
-    return rgb
+    x = (pix % target.wb + 0.5).astype(np.float64)
+    y = (pix // target.wb + 0.5).astype(np.float64)
+    return (a[row, 2:] * x[:, None] + b[row, 2:] * y[:, None] + c[row, 2:]).T
