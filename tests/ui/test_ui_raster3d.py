@@ -316,3 +316,148 @@ def test_images_lifted_into_3d_are_not_shaded():
     assert tuple(seen["Image"]) == (200, 200, 200)
     # Lambert at ~60 degrees: 0.3 + 0.7 * cos(60) = 0.65 of the colour.
     assert abs(int(seen["Mesh3D"][0]) - 200 * 0.65) <= 6
+
+
+def _rotation(yaw: float, pitch: float) -> np.ndarray:
+    cy, sy, cp, sp = math.cos(yaw), math.sin(yaw), math.cos(pitch), math.sin(pitch)
+    rz = np.array([[cy, -sy, 0.0], [sy, cy, 0.0], [0.0, 0.0, 1.0]])
+    ry = np.array([[cp, 0.0, sp], [0.0, 1.0, 0.0], [-sp, 0.0, cp]])
+    return rz @ ry
+
+
+def _turned_box(name: str, center, half: float, color, rot: np.ndarray) -> EntityDraw:
+    """A cube turned by ``rot`` (three faces towards the camera), wound outwards."""
+    ed = _solid_box(name, [0.0, 0.0, 0.0], half, color)
+    b = ed.triangles[0]
+    b.vertices = b.vertices @ rot.T + np.asarray(center, float)
+    return ed
+
+
+def _hull(pts: np.ndarray) -> np.ndarray:
+    """Convex hull of 2D points, counter-clockwise (monotone chain)."""
+    pts = sorted(map(tuple, pts))
+
+    def half(seq):
+        out = []
+        for p in seq:
+            while len(out) >= 2 and ((out[-1][0] - out[-2][0]) * (p[1] - out[-2][1])
+                                     - (out[-1][1] - out[-2][1]) * (p[0] - out[-2][0])) <= 0:
+                out.pop()
+            out.append(p)
+        return out
+
+    lower, upper = half(pts), half(reversed(pts))
+    return np.array(lower[:-1] + upper[:-1])
+
+
+def _signed_distance_to_hull(hull: np.ndarray) -> np.ndarray:
+    """(H, W) distance of each pixel centre inside the hull (> 0) or outside (< 0)."""
+    ys, xs = np.mgrid[0:H, 0:W] + 0.5
+    d = np.full((H, W), np.inf)
+    for p, q in zip(hull, np.roll(hull, -1, axis=0), strict=True):
+        e = q - p
+        # Counter-clockwise in (x, y-down) pixels: inside is to the left of each edge.
+        d = np.minimum(d, ((xs - p[0]) * e[1] - (ys - p[1]) * e[0]) / -np.hypot(*e))
+    return d
+
+
+@pytest.mark.parametrize("half", [0.25, 1.2])  # ~15 px (grid path) and ~70 px (scanlines)
+def test_solid_box_fills_its_projected_silhouette_and_nothing_else(half):
+    rot = _rotation(0.6, 0.4)
+    center = np.array([0.0, 0.3, -0.2])
+    frame = render(prepare(_scene(_turned_box("/box", center, half, RED, rot))), _camera(),
+                   W, H)
+    corners = np.array([_screen(center + rot @ (half * c)) for c in _CORNERS])
+    hull = _hull(corners)
+    d = _signed_distance_to_hull(hull)
+    if d[int(H / 2), int(W / 2)] < 0:  # the hull came out clockwise: flip the sign
+        d = -d
+    rgb = _rgb(frame)
+    covered = _covered(frame)
+    assert (d > 1).sum() > (60 if half < 1 else 2000)
+    assert covered[d > 1].all()
+    assert not covered[d < -1].any()
+    # Red only, lit: every visible face is shaded between ambient and full.
+    assert rgb[covered][:, 1:].max() == 0
+    assert rgb[covered][:, 0].min() >= int(255 * 0.3)
+    area = 0.5 * abs(np.dot(hull[:, 0], np.roll(hull[:, 1], -1))
+                     - np.dot(hull[:, 1], np.roll(hull[:, 0], -1)))
+    perimeter = np.hypot(*(np.roll(hull, -1, axis=0) - hull).T).sum()
+    assert abs(int(covered.sum()) - area) < perimeter
+
+
+@pytest.mark.parametrize("half", [0.3, 1.5])
+def test_see_through_box_blends_at_its_alpha(half):
+    """Front and back faces of a see-through box each let (1 - alpha) through: over an
+    opaque wall the inside of its silhouette is wall * (1 - a)^2 + colour * (1 - (1 - a)^2);
+    the drag preview's silhouette (front faces at the opacity of both) gives the same."""
+    a = 64
+    glass = _solid_box("/glass", [2.0, 0.0, 0.0], [half, half, half], (0, 255, 0, a))
+    wall = _solid_box("/wall", [-3.0, 0.0, 0.0], [0.1, 3.0, 3.0], RED)
+    prepared = prepare(_scene(glass, wall))
+    through = (1 - a / 255) ** 2
+    x, y = (int(v) for v in _screen([2.0 + half, 0.05, -0.05]))  # the face's middle
+    wall_only = _rgb(render(prepare(_scene(wall)), _camera(), W, H)).astype(int)
+    behind = wall_only[y, x]
+    assert behind[0] > 240 and behind[1:].max() == 0  # the wall, lit ~1
+    for p in (prepared, decimated(prepared, 1)):  # full frame, then the preview's way
+        rgb = _rgb(render(p, _camera(), W, H)).astype(int)
+        assert abs(rgb[y, x, 0] - behind[0] * through) <= 2
+        # Green at the glass's coverage, lit by the headlight (~1 where it faces the eye).
+        assert 0.93 * 255 * (1 - through) - 2 <= rgb[y, x, 1] <= 255 * (1 - through) + 2
+        assert rgb[y, x, 2] == 0
+        x0, y0 = (int(v) for v in _screen([2.0 + half, 0.0, half]))  # top edge of the box
+        assert (rgb[y0 - 3, x0] == wall_only[y0 - 3, x0]).all()  # nothing of it above
+        # Everywhere inside the silhouette the same blend (flat faces, uniform alpha).
+        x1, y1 = (int(v) for v in _screen([2.0 + half, -0.6 * half, 0.6 * half]))
+        assert np.abs(rgb[y1, x1] - rgb[y, x]).max() <= 3
+
+
+def test_triangles_and_points_hide_each_other_by_depth():
+    """Points in front of a solid box show over it, points behind it are hidden where it
+    covers them; a see-through box tints the points behind it, not those in front."""
+    box = _solid_box("/box", [0.0, 0.0, 0.0], [0.5, 0.5, 0.5], BLUE)
+    # (Off the faces' diagonals, where a pixel centre could sit on two triangles' edge.)
+    pts = _points("/pts", [[3.0, 0.2, 0.2], [-3.0, -0.25, 0.1], [-3.0, 1.5, 0.0]], RED, -2.0)
+    frame = render(prepare(_scene(box, pts)), _camera(), W, H)
+    rgb = _rgb(frame)
+    for p, color in (([3.0, 0.2, 0.2], RED), ([-3.0, -0.25, 0.1], None),
+                     ([-3.0, 1.5, 0.0], RED)):
+        x, y = (int(v) for v in _screen(p))
+        if color is None:  # behind the box: its face shows (lit blue)
+            assert rgb[y, x, 2] > 200 and rgb[y, x, 0] == 0
+        else:
+            assert _is(rgb[y, x], color)
+    assert frame.entity_at(*_screen([3.0, 0.2, 0.2]), reach=0) == EntityPath.parse("/pts")
+    assert frame.entity_at(*_screen([-3.0, -0.25, 0.1]), reach=0) == EntityPath.parse("/box")
+    glass = _solid_box("/glass", [0.0, 0.0, 0.0], [0.5, 0.5, 0.5], (0, 0, 255, 128))
+    frame = render(prepare(_scene(glass, pts)), _camera(), W, H)
+    rgb = _rgb(frame).astype(int)
+    x, y = (int(v) for v in _screen([3.0, 0.2, 0.2]))
+    assert tuple(rgb[y, x]) == (255, 0, 0)  # in front of the glass: untouched
+    x, y = (int(v) for v in _screen([-3.0, -0.25, 0.1]))
+    through = (1 - 128 / 255) ** 2
+    assert abs(rgb[y, x, 0] - 255 * through) <= 3  # behind it: tinted by both faces
+    assert abs(rgb[y, x, 2] - 255 * (1 - through)) <= 4
+
+
+def test_open_meshes_show_both_sides_closed_shapes_cull_back_faces():
+    """A Mesh3D triangle is drawn whichever way it is wound; the back faces of a closed
+    opaque shape are skipped (they are hidden), so a box wound inside out shows its far
+    faces, as a GPU culling back faces would."""
+    a, b, c = np.array([0.0, -2.0, -1.5]), np.array([0.0, 2.5, -1.0]), np.array([0.0, 0.0, 2.0])
+    seen = []
+    for order in ([0, 1, 2], [0, 2, 1]):
+        ed = EntityDraw(EntityPath.parse("/tri"))
+        ed.triangles.append(TriangleBatch(ed.entity, "Mesh3D", np.stack([a, b, c]),
+                                          np.array([order]), np.array([BLUE] * 3, np.uint8)))
+        seen.append(_covered(render(prepare(_scene(ed)), _camera(), W, H)))
+    assert seen[0].sum() > 1500
+    np.testing.assert_array_equal(seen[0], seen[1])
+    box = _solid_box("/box", [0.0, 0.0, 0.0], [0.5, 0.5, 0.5], RED)
+    inside_out = _solid_box("/box", [0.0, 0.0, 0.0], [0.5, 0.5, 0.5], RED)
+    inside_out.triangles[0].triangles = inside_out.triangles[0].triangles[:, ::-1].copy()
+    near = render(prepare(_scene(box)), _camera(), W, H).depth_order()
+    far = render(prepare(_scene(inside_out)), _camera(), W, H).depth_order()
+    x, y = W // 2, H // 2
+    assert near[y, x] < far[y, x] < 0xFFFFFFFF

@@ -220,10 +220,9 @@ def prepare(scene: Scene) -> PreparedScene:
 
     pos = cat(p_pos, (0, 3), np.float64)
     seg = cat(l_seg, (0, 2, 3), np.float64)
-    corners = cat([t["corners"] for t in tris], (0, 3, 3), np.float64)
     p_cols = _columns(pos)
     l_cols = _columns(np.concatenate([seg[:, 0], seg[:, 1]]))
-    t_cols = [_columns(corners[:, k]) for k in range(3)]
+    t_cols = [t["corners"][k] for t in tris for k in range(3)]
     bounds = _bounds([p_cols, l_cols, *t_cols])
     if bounds is None:
         center, radius = np.zeros(3), 1.0
@@ -252,7 +251,9 @@ def prepare(scene: Scene) -> PreparedScene:
 
 
 def _part(arrays: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarray]:
-    return {k: v[keep] for k, v in arrays.items()}
+    if keep.all():
+        return arrays
+    return {k: v[..., keep] for k, v in arrays.items()}
 
 
 #: ``decimated`` keeps every segment of an entity with at most this many.

@@ -9,8 +9,8 @@ Left-drag orbits, right/middle-drag pans, the wheel zooms, double-click focuses 
 under the cursor (empty space: reset), R / Home or the right-click menu reset the view.
 The camera follows the scene's bounds until the user moves it. A scene too heavy to draw
 in full at interactive rates is drawn as a preview (half resolution, a quarter of the
-points, half of the segments when there are over 20 000) while the mouse moves, then in
-full once it rests.
+points, half of the segments when there are over 20 000, see-through closed shapes by
+their silhouette) while the mouse moves, then in full once it rests.
 """
 
 from __future__ import annotations
@@ -216,7 +216,8 @@ class Spatial3DView(View):
     def frame(self, preview: bool = False) -> Frame:
         """The scene rendered at the widget's size (cached until the camera, size or scene
         change); ``preview``: half resolution, a quarter of the points (and half of the
-        segments of a scene with very many)."""
+        segments of a scene with very many), see-through closed shapes by their front
+        faces at the opacity of front and back."""
         dpr = self.devicePixelRatioF()
         scale = 0.5 if preview else 1.0
         w = max(1, int(round(self.width() * dpr * scale)))
