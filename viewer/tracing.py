@@ -6,10 +6,10 @@ Perfetto / chrome://tracing. Counters (``"ph": "C"``) track queue depth and memo
 
 When tracing is off, ``scope()`` returns one shared no-op context manager and ``counter()``
 returns at once: one attribute check per call site, so call sites never branch on
-``enabled`` themselves. Arguments that cost something to build are passed as a callable
-(called only when tracing is on); results known only at the end of a scope are added with
-``note()``. Appending to a list is atomic under the GIL, so worker threads record without
-a lock.
+``enabled`` themselves. Arguments that cost something to build are passed as a callable:
+it is called only when tracing is on, at the end of the scope, so it may also report
+results of the scope's work (``lambda: {"rows": chunk.num_rows}``). Appending to a list is
+atomic under the GIL, so worker threads record without a lock.
 
 Lives at the top of the package (imports nothing from it) so that every layer may use it.
 """
@@ -42,9 +42,6 @@ class _NullScope(AbstractContextManager):
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def note(self, **values: Any) -> None:
-        """Add arguments known only inside the scope (ignored: tracing is off)."""
-
 
 _NULL = _NullScope()
 
@@ -52,22 +49,19 @@ _NULL = _NullScope()
 class _Scope(AbstractContextManager):
     __slots__ = ("_tracer", "_name", "_cat", "_args", "_t0")
 
-    def __init__(self, tracer: Tracer, name: str, cat: str, args: dict[str, Any] | None) -> None:
+    def __init__(self, tracer: Tracer, name: str, cat: str, args: ScopeArgs) -> None:
         self._tracer, self._name, self._cat, self._args = tracer, name, cat, args
 
     def __enter__(self) -> _Scope:
         self._t0 = time.perf_counter_ns()
         return self
 
-    def note(self, **values: Any) -> None:
-        """Add arguments known only inside the scope (e.g. rows decoded)."""
-        if self._args is None:
-            self._args = {}
-        self._args.update(values)
-
     def __exit__(self, *exc: object) -> None:
         t1 = time.perf_counter_ns()
-        self._tracer._complete(self._name, self._cat, self._t0, t1, self._args)
+        args = self._args
+        if callable(args):
+            args = args()
+        self._tracer._complete(self._name, self._cat, self._t0, t1, args)
 
 
 class Tracer:
@@ -96,12 +90,10 @@ class Tracer:
         self.enabled = False
 
     def scope(self, name: str, cat: str = "viewer", args: ScopeArgs = None) -> _NullScope | _Scope:
-        """``with TRACER.scope("apply", "ui", lambda: {"store": str(s)}) as sc:`` — a no-op
-        when disabled (a callable ``args`` is then never called)."""
+        """``with TRACER.scope("apply", "ui", lambda: {"store": str(s)}):`` — a no-op when
+        disabled (a callable ``args`` is then never called; else at the scope's end)."""
         if not self.enabled:
             return _NULL
-        if callable(args):
-            args = args()
         return _Scope(self, name, cat, args)
 
     def counter(self, name: str, values: dict[str, float]) -> None:

@@ -173,3 +173,24 @@ def test_tracer_stops_recording_at_its_event_cap(monkeypatch, tmp_path):
     doc = json.loads(out.read_text())
     assert len(doc["traceEvents"]) == 50
     assert doc["otherData"]["truncated"] is True
+
+
+def test_scope_args_callable_runs_at_the_end_and_only_when_tracing():
+    t = Tracer()
+    calls = []
+
+    def args() -> dict:
+        calls.append(1)
+        return {"rows": rows}
+
+    rows = 0
+    with t.scope("off", "test", args):  # disabled: the callable is never called
+        rows = 5
+    assert calls == [] and t.events() == []
+    t.start()
+    rows = 0
+    with t.scope("decode", "test", args):
+        rows = 7  # known only inside the scope: still reported
+    t.stop()
+    (ev,) = [e for e in t.events() if e["ph"] == "X"]
+    assert ev["name"] == "decode" and ev["args"] == {"rows": 7} and calls == [1]

@@ -175,9 +175,10 @@ class FileSource(Source):
     # -- web mode ------------------------------------------------------------------------
     def pump(self, deadline: float) -> int:
         """Route messages until ``deadline`` or a full inbox; never blocks. Returns how many."""
-        with TRACER.scope("read slice", "source", lambda: {"file": self.path.name}) as sc:
+        n = 0
+        with TRACER.scope("read slice", "source", lambda: {"file": self.path.name,
+                                                          "messages": n}):
             n = self._pump(deadline)
-            sc.note(messages=n)
         return n
 
     def _pump(self, deadline: float) -> int:
