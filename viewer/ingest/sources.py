@@ -55,8 +55,6 @@ class Source:
         self._ignored: set[StoreId] = set()  # stores closed while this source was open
         self.messages_sent = 0
         self.dropped_messages = 0  # sent to a store that was closed meanwhile
-        self.started_at = time.monotonic()
-        self.finished_at: float | None = None
 
     @property
     def store_ids(self) -> list[StoreId]:
@@ -82,7 +80,6 @@ class Source:
         if self.finished:
             return  # terminal states stay
         self.state = state
-        self.finished_at = time.monotonic()
 
     def abort(self) -> None:
         """Stop sending (hub shutdown). Overridden by sources with a thread."""

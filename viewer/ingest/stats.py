@@ -68,7 +68,6 @@ class IngestStats:
     """Series in milliseconds; per-store rows computed from the workers at snapshot time."""
 
     def __init__(self, window_frames: int = 600, window_samples: int = 8192) -> None:
-        self.window_frames = window_frames
         self.frame_interval_ms = Ring(window_frames)
         self.ui_ingest_ms = Ring(window_frames)  # all ingest work on the UI thread per frame
         # the same on the UI thread's CPU clock: wall minus this = preempted / waiting for

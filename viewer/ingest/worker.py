@@ -54,7 +54,6 @@ class IngestionWorker:
     def __init__(self, store_id: StoreId, settings: IngestSettings,
                  ui_gate: UiGate | None = None) -> None:
         self.store_id = store_id
-        self.settings = settings
         # Threaded mode: cleared while the UI thread runs its frame, so the worker pauses
         # between messages and the UI thread has the GIL to itself (see frame_driver.py).
         self.ui_gate = ui_gate
