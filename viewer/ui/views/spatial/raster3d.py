@@ -10,8 +10,9 @@ nearest key of every pixel: a depth buffer, a colour buffer and an entity-id buf
 with no sort. Wide points and lines are drawn as one fragment at their centre, then the key
 image of all fragments of one pixel radius is eroded with a disc (a running minimum over
 rows, then columns): a disc per fragment at the fragment's depth for a cost that depends on
-the image, not on the number of points. Triangles are filled by scanlines and lit by a
-headlight; see-through ones (alpha < 255) are blended over the finished opaque image.
+the image, not on the number of points (``raster_buffer``). Triangles (``raster_triangles``):
+small ones rasterized many at once in grids of candidate pixels, big ones by scanlines, lit
+by a headlight; see-through ones (alpha < 255) are blended over the finished opaque image.
 Points and lines are opaque (their alpha is ignored).
 
 Radii follow Rerun: positive in scene units (pixels by depth), negative in UI points.
