@@ -114,11 +114,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         for path in paths:
             hub.open_file(path)
         if getattr(args, "serve", False):
-            try:
-                from viewer.net.server import ListenError, LiveServer
-            except ImportError as exc:
-                print(f"viewer ingest: --serve is unavailable: {exc}", file=sys.stderr)
-                return EXIT_USAGE
+            from viewer.net.server import ListenError, LiveServer
             try:
                 server = LiveServer(hub, args.bind, args.port)
             except ValueError as exc:  # e.g. --port out of range

@@ -224,7 +224,7 @@ def test_schedule_redraw_catches_up_on_unreported_changes(qtbot, tmp_path):
 def test_max_list_length_matches_pyarrow_on_slices_nulls_and_large_lists():
     import pyarrow.compute as pc
 
-    from viewer.store.entity_db import list_width as _max_list_length
+    from viewer.store.scalar_series import list_width as _max_list_length
 
     rows = [[1.0], [1.0, 2.0, 3.0], [], [4.0, 5.0], [6.0]]
     for typ in (pa.list_(pa.float64()), pa.large_list(pa.float64())):

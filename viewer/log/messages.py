@@ -1,7 +1,8 @@
 """Log message types shared by files and the live stream.
 
-These mirror the protobuf messages of rerun-sdk 0.41.0 (see ``shared/docs/rrd-format.md``)
-as plain frozen dataclasses, so every layer above can use them without protobuf or Qt.
+These mirror the protobuf messages of rerun-sdk 0.41.0 (field numbers in
+``viewer/log/protobuf.py``) as plain frozen dataclasses, so every layer above can use them
+without protobuf or Qt.
 """
 
 from __future__ import annotations

@@ -29,11 +29,10 @@ from viewer.log.messages import SetStoreInfo, StoreId, StoreInfo, Tuid
 from viewer.store.chunk import Chunk, TimelineKind, rows_sorted
 from viewer.store.entity_path import EntityPath
 from viewer.store.entity_tree import EntityTree
-from viewer.store.scalar_series import ScalarSeries, extend_series, list_width
+from viewer.store.scalar_series import ScalarSeries, extend_series
 from viewer.store.time_index import TimelineIndex, delete_positions, positions
 
-# list_width: plot code asks the store module how wide a list column is.
-__all__ = ["ChunkAdded", "EntityDb", "LatestAtResult", "RangeResult", "list_width"]
+__all__ = ["ChunkAdded", "EntityDb", "LatestAtResult", "RangeResult"]
 
 _I64_MIN = np.iinfo(np.int64).min
 _I64_MAX = np.iinfo(np.int64).max

@@ -452,10 +452,7 @@ class MainWindow(QMainWindow):
 
     # -- per-frame updates --------------------------------------------------------------------
     def _on_frame(self, changes: FrameChanges) -> None:
-        if TRACER.enabled:  # --profile
-            with TRACER.scope("window frame", "ui", {"stores": len(changes.stores)}):
-                self._handle_frame(changes)
-        else:
+        with TRACER.scope("window frame", "ui", lambda: {"stores": len(changes.stores)}):
             self._handle_frame(changes)
 
     def _handle_frame(self, changes: FrameChanges) -> None:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from viewer.log.messages import StoreId, StoreKind
 from viewer.store.entity_db import EntityDb
-from viewer.ui.time_format import format_bytes
+from viewer.store.memory import format_bytes
 
 STORE_ROLE = Qt.ItemDataRole.UserRole + 1
 ERROR_COLOR = QColor("#ff6b6b")

@@ -45,11 +45,3 @@ def format_span(kind: TimelineKind | None, start: int | None, end: int | None) -
     if kind is TimelineKind.SEQUENCE or kind is None:
         return f"{end - start + 1} steps"
     return format_duration(end - start).lstrip("+")
-
-
-def format_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"

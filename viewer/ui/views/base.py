@@ -102,10 +102,8 @@ class DataRedrawQueue(QObject):
         while self._jobs:
             owner, job, rest_after = self._jobs.pop(0)
             if shiboken6.isValid(owner):
-                if TRACER.enabled:  # --profile
-                    with TRACER.scope("ui job", "ui", {"job": getattr(job, "__name__", "?")}):
-                        job()
-                else:
+                with TRACER.scope("ui job", "ui",
+                                  lambda job=job: {"job": getattr(job, "__name__", "?")}):
                     job()
                 self._rest = rest_after
                 if not self._jobs and not self._waiting:
@@ -296,10 +294,8 @@ class View(QWidget):
         if self._hidden_in_window():
             return  # stays stale; showEvent redraws
         try:
-            if TRACER.enabled:  # --profile
-                with TRACER.scope("redraw", "ui", {"view": self.kind_name, "title": self.title}):
-                    self.redraw_now()
-            else:
+            with TRACER.scope("redraw", "ui",
+                              lambda: {"view": self.kind_name, "title": self.title}):
                 self.redraw_now()
             self.last_error = None
         except Exception as exc:  # bad data must not take the viewer down
