@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from viewer.net.protocol import DEFAULT_ADDRESS  # noqa: E402
 from viewer.net.sender import SendError, stream_demo, stream_file  # noqa: E402
 
 
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--file", metavar="F", help="an .rrd/.rbl file to replay")
     what.add_argument("--demo", action="store_true", help="a generated Scalars recording")
-    p.add_argument("--address", default="127.0.0.1:9876", help="host:port (default 127.0.0.1:9876)")
+    p.add_argument("--address", default=DEFAULT_ADDRESS, help=f"host:port (default {DEFAULT_ADDRESS})")
     p.add_argument("--rate", type=float, default=None, metavar="HZ",
                    help="messages per second (default: as fast as possible)")
     p.add_argument("--chunks", type=int, default=200, metavar="N", help="demo: number of chunks")

@@ -17,9 +17,8 @@ from collections.abc import Sequence
 
 from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE
 from viewer.exit_codes import HELP as EXIT_HELP
+from viewer.net.protocol import DEFAULT_BIND, DEFAULT_PORT
 
-DEFAULT_PORT = 9876
-DEFAULT_BIND = "127.0.0.1"
 PROG = "rrd-viewer"
 
 

@@ -89,13 +89,8 @@ def run_ingest(args: argparse.Namespace) -> int:
         from viewer.tracing import TRACER
 
         TRACER.start()
-    from viewer.store.memory import parse_memory_limit
-
-    try:
-        limit = parse_memory_limit(getattr(args, "memory_limit", None))
-    except ValueError as exc:
-        print(f"viewer ingest: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+    # --memory-limit was parsed (and a bad value refused) by the command line: cli.py
+    limit = args.memory_limit_bytes
     hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
                                    memory_limit_bytes=limit))
     hub.stats = IngestStats(window_frames=1 << 16, window_samples=1 << 16)  # the whole run

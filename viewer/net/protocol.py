@@ -7,6 +7,8 @@ from __future__ import annotations
 
 __all__ = [
     "CHANNEL_OPTIONS",
+    "DEFAULT_ADDRESS",
+    "DEFAULT_BIND",
     "DEFAULT_PORT",
     "SERVICE_NAME",
     "WRITE_MESSAGES",
@@ -18,7 +20,10 @@ __all__ = [
 SERVICE_NAME = "rerun.sdk_comms.v1alpha1.MessageProxyService"
 WRITE_MESSAGES = "WriteMessages"
 WRITE_MESSAGES_METHOD = f"/{SERVICE_NAME}/{WRITE_MESSAGES}"
+#: Where rerun-sdk's ``rr.connect_grpc()`` sends by default, and so where the viewer listens.
 DEFAULT_PORT = 9876
+DEFAULT_BIND = "127.0.0.1"
+DEFAULT_ADDRESS = f"{DEFAULT_BIND}:{DEFAULT_PORT}"
 
 # The default 4 MiB limit kills a stream on its first large chunk, and the SDK never
 # reconnects: no limit on either side.

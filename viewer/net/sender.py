@@ -17,7 +17,7 @@ import grpc
 
 from viewer.log.messages import LogMsg, SetStoreInfo, StoreSource
 from viewer.log.protobuf import encode_write_request
-from viewer.net.protocol import CHANNEL_OPTIONS, WRITE_MESSAGES_METHOD, identity
+from viewer.net.protocol import CHANNEL_OPTIONS, DEFAULT_ADDRESS, WRITE_MESSAGES_METHOD, identity
 
 __all__ = [
     "SENDER_EXTRA",
@@ -70,7 +70,7 @@ def stamp_store_source(msg: LogMsg) -> LogMsg:
 class LiveSender:
     """A gRPC client for ``MessageProxyService/WriteMessages`` sending raw protobuf bytes."""
 
-    def __init__(self, address: str = "127.0.0.1:9876", *, connect_timeout_s: float = 5.0) -> None:
+    def __init__(self, address: str = DEFAULT_ADDRESS, *, connect_timeout_s: float = 5.0) -> None:
         self.address = address.removeprefix("rerun+http://").removesuffix("/proxy")
         self.connect_timeout_s = connect_timeout_s
         self._channel = grpc.insecure_channel(self.address, options=CHANNEL_OPTIONS)
@@ -133,7 +133,7 @@ class LiveSender:
 
 
 def stream_file(
-    path: str | Path, address: str = "127.0.0.1:9876", rate_hz: float | None = None
+    path: str | Path, address: str = DEFAULT_ADDRESS, rate_hz: float | None = None
 ) -> SendStats:
     """Replay a recording file into a listening viewer as one live stream.
 
@@ -146,7 +146,7 @@ def stream_file(
 
 
 def stream_demo(
-    address: str = "127.0.0.1:9876",
+    address: str = DEFAULT_ADDRESS,
     rate_hz: float | None = None,
     *,
     chunks: int = 200,

@@ -26,6 +26,7 @@ from viewer.ingest.hub import SourceClosed
 from viewer.log.protobuf import ProtobufError, decode_write_request
 from viewer.net.protocol import (
     CHANNEL_OPTIONS,
+    DEFAULT_PORT,
     SERVICE_NAME,
     WRITE_MESSAGES,
     WRITE_MESSAGES_METHOD,
@@ -117,7 +118,7 @@ class LiveServer:
         self,
         hub: StreamHub,
         bind: str = "127.0.0.1",
-        port: int = 9876,
+        port: int = DEFAULT_PORT,
         max_workers: int = 64,
         idle_timeout_s: float | None = None,
     ) -> None:
