@@ -461,3 +461,26 @@ def test_open_meshes_show_both_sides_closed_shapes_cull_back_faces():
     far = render(prepare(_scene(inside_out)), _camera(), W, H).depth_order()
     x, y = W // 2, H // 2
     assert near[y, x] < far[y, x] < 0xFFFFFFFF
+
+
+def test_preview_leaves_out_the_see_through_fill_of_an_entity_with_many_shapes():
+    """10 000 default-fill boxes: while the camera moves their fill waits for the full frame
+    (most of a preview's time), a small entity keeps its fill, and the lines stay."""
+    def fill(name: str, n_tri: int) -> EntityDraw:
+        path = EntityPath.parse(name)
+        verts = np.random.default_rng(0).normal(size=(3 * n_tri, 3))
+        tris = np.arange(3 * n_tri).reshape(-1, 3)
+        colors = np.tile(np.array([[200, 40, 40, 80]], np.uint8), (3 * n_tri, 1))
+        segs = np.array([[[0.0, 0, 0], [1, 1, 1]]])
+        return EntityDraw(path, ["Boxes3D"], n_tri, triangles=[
+            TriangleBatch(path, "Boxes3D", verts, tris, colors)],
+            lines=[LineBatch(path, "Boxes3D", segs, np.array([[255, 0, 0, 255]], np.uint8),
+                             np.array([-1.0]))])
+
+    many = raster3d.KEEP_SEE_THROUGH + 1
+    prepared = prepare(_scene(fill("/many", many), fill("/few", 12)))
+    assert len(prepared.see_through) == many + 12
+    preview = decimated(prepared, 4, 2)
+    kept = {prepared.entities[i] for i in np.unique(preview.see_through.entity)}
+    assert kept == {EntityPath.parse("/few")}
+    assert preview.l_ids.size == prepared.l_ids.size  # every line still drawn

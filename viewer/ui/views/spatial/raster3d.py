@@ -259,6 +259,9 @@ def _part(arrays: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarr
 
 #: ``decimated`` keeps every segment of an entity with at most this many.
 KEEP_SEGMENTS = 10_000
+#: ``decimated`` keeps the see-through fill of an entity with at most this many triangles
+#: (1 000 default-fill boxes; scripts/bench_spatial.py --box-fill transparent).
+KEEP_SEE_THROUGH = 12_000
 
 
 def decimated(prepared: PreparedScene, stride: int, segment_stride: int = 1
@@ -266,14 +269,25 @@ def decimated(prepared: PreparedScene, stride: int, segment_stride: int = 1
     """The same scene with one point in ``stride`` and one line segment in
     ``segment_stride`` of the entities with more than ``KEEP_SEGMENTS`` (a preview while
     the camera moves: a small entity keeps its shape); see-through closed shapes are drawn
-    by their silhouette; triangles, labels and the colour and entity tables are shared, so
+    by their silhouette, and not at all for entities with more than ``KEEP_SEE_THROUGH``
+    see-through triangles; triangles, labels and the colour and entity tables are shared, so
     what is drawn keeps its colour and entity."""
     keep = np.arange(0, prepared.n_points, max(int(stride), 1))
     m = prepared.n_segments
     entity = prepared.entity_of[prepared.l_ids]
     big = np.bincount(entity, minlength=len(prepared.entities))[entity] > KEEP_SEGMENTS
     seg = np.flatnonzero(~big | (np.arange(m) % max(int(segment_stride), 1) == 0))
-    return replace(prepared, p_xyz=np.ascontiguousarray(prepared.p_xyz[:, keep]),
+    see_through = prepared.see_through
+    if len(see_through):
+        # The see-through fill of entities with many shapes (10 000 default-fill boxes:
+        # 120 000 triangles, most of a preview's time) waits for the full frame; their
+        # wireframe still shows where they are while the camera moves.
+        many = np.bincount(see_through.entity, minlength=len(prepared.entities))
+        kept = np.flatnonzero(many[see_through.entity] <= KEEP_SEE_THROUGH)
+        if len(kept) < len(see_through):
+            see_through = see_through.subset(kept)
+    return replace(prepared, see_through=see_through,
+                   p_xyz=np.ascontiguousarray(prepared.p_xyz[:, keep]),
                    p_radius=np.ascontiguousarray(prepared.p_radius[keep]),
                    p_keys=prepared.p_keys[keep].copy(),
                    l_ab=np.ascontiguousarray(prepared.l_ab[:, np.concatenate([seg, m + seg])]),
