@@ -269,3 +269,23 @@ def test_unchanged_draws_are_not_prepared_again(qtbot):
     view.redraw_now()
     assert view.prepared is not prepared
     assert view.prepared.bounds[1][1] == 5.5
+
+
+def test_a_tall_view_fits_the_whole_scene_across(qtbot):
+    """The fit backs off for the narrower horizontal field of a tall view (and again when
+    the view is resized), so nothing of the scene is cut at the sides."""
+    scene = _scene(_box("/a", [0.0, -4.0, 0.0], 0.5, RED), _box("/b", [0.0, 4.0, 0.0], 0.5, GREEN),
+                   _box("/c", [-4.0, 0.0, 0.0], 0.5, RED), _box("/d", [4.0, 0.0, 0.0], 0.5, GREEN))
+    view = _view(qtbot, scene)
+    for size in ((160, 480), (480, 160)):
+        view.resize(*size)
+        qtbot.waitUntil(lambda size=size: (view.width(), view.height()) == size, timeout=3000)
+        image = view.grab().toImage()
+        bg = ((BACKGROUND >> 16) & 255, (BACKGROUND >> 8) & 255, BACKGROUND & 255)
+        w, h = image.width(), image.height()
+        edges = [QPoint(x, y) for x in (0, w - 1) for y in range(0, h, 4)] + \
+                [QPoint(x, y) for y in (0, h - 1) for x in range(0, w, 4)]
+        assert all(_color_at(image, p) == bg for p in edges), size  # nothing touches an edge
+        drawn = [QPoint(x, y) for x in range(0, w, 4) for y in range(0, h, 4)
+                 if _color_at(image, QPoint(x, y)) != bg]
+        assert drawn  # and the scene is there

@@ -31,6 +31,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPaintEvent,
+    QResizeEvent,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QMenu, QWidget
@@ -164,9 +165,12 @@ class Spatial3DView(View):
         self.seen_bounds = (np.minimum(lo, old_lo), np.maximum(hi, old_hi))
         return True
 
+    def _aspect(self) -> float:
+        return self.width() / max(self.height(), 1)
+
     def _fit_seen(self) -> None:
         if self.seen_bounds is not None:
-            self.camera.fit_bounds(*self.seen_bounds)
+            self.camera.fit_bounds(*self.seen_bounds, aspect=self._aspect())
 
     # -- camera -------------------------------------------------------------------------
 
@@ -188,7 +192,7 @@ class Spatial3DView(View):
         # A single point (or a flat thing) gets a frame of a few % of the scene around it.
         least = FOCUS_LEAST_FRACTION * self.prepared.radius
         grow = np.maximum(least - (hi - lo), 0.0) / 2.0
-        self.camera.fit_bounds(lo - grow, hi + grow)
+        self.camera.fit_bounds(lo - grow, hi + grow, aspect=self._aspect())
         self.auto_fit = False
         self.update()
         return True
@@ -250,6 +254,11 @@ class Spatial3DView(View):
         """(x, y, text, colour) in widget coordinates of the labels drawn now."""
         return project_labels(self.prepared, self.camera, self.width(), self.height(),
                               limit=MAX_LABELS)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.auto_fit:  # a narrower view needs the camera further back to show it all
+            self._fit_seen()
 
     def paintEvent(self, _event: QPaintEvent) -> None:
         t0 = time.perf_counter()
