@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-
-@pytest.fixture(scope="session")
-def rerun_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """rerun-sdk writes config under $HOME: point it (and XDG_*) at a temp folder."""
-    home = tmp_path_factory.mktemp("rerun_home")
-    keys = ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "RERUN_TELEMETRY")
-    saved = {k: os.environ.get(k) for k in keys}
-    for k in keys[:-1]:
-        os.environ[k] = str(home)
-    os.environ["RERUN_TELEMETRY"] = "0"
-    yield home
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
 
 
 def _write_recording(path: Path, log: Callable[[object], None], rows_per_chunk: int) -> None:

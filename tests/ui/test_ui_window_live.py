@@ -33,7 +33,8 @@ rec.disconnect()
 """
 
 
-def test_ui_window_live_stream_is_followed_and_marked(qtbot, tmp_path):
+def _live_window(qtbot, tmp_path, script: str):  # noqa: ANN202
+    """(hub, server, window, SDK process running ``script`` against the window's server)."""
     hub = IngestHub()
     server = LiveServer(hub, "127.0.0.1", 0).start()
     window = MainWindow(hub, AppSettings(tmp_path / "s.ini"), listen_url=server.url,
@@ -44,8 +45,13 @@ def test_ui_window_live_stream_is_followed_and_marked(qtbot, tmp_path):
     env = dict(os.environ, HOME=str(tmp_path), RERUN_TELEMETRY="0",
                XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_DATA_HOME=str(tmp_path / "d"),
                XDG_CACHE_HOME=str(tmp_path / "e"))
-    proc = subprocess.Popen([sys.executable, "-c", SCRIPT, server.url], env=env,
+    proc = subprocess.Popen([sys.executable, "-c", script, server.url], env=env,
                             stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return hub, server, window, proc
+
+
+def test_ui_window_live_stream_is_followed_and_marked(qtbot, tmp_path):
+    hub, server, window, proc = _live_window(qtbot, tmp_path, SCRIPT)
     try:
         assert server.url in window.server_label.text()
         qtbot.waitUntil(lambda: any(s.recording_id == "live" for s in window.stores), timeout=20000)
@@ -102,18 +108,7 @@ rec.disconnect()
 def test_ui_window_blueprint_sent_live_relays_out_the_window(qtbot, tmp_path):
     """rr.send_blueprint over rr.connect_grpc(): the window leaves its heuristic layout
     for the blueprint's views, names and contents as soon as it arrives."""
-    hub = IngestHub()
-    server = LiveServer(hub, "127.0.0.1", 0).start()
-    window = MainWindow(hub, AppSettings(tmp_path / "s.ini"), listen_url=server.url,
-                        restore_geometry=False)
-    qtbot.addWidget(window)
-    window.show()
-    hub.start()
-    env = dict(os.environ, HOME=str(tmp_path), RERUN_TELEMETRY="0",
-               XDG_CONFIG_HOME=str(tmp_path / "c"), XDG_DATA_HOME=str(tmp_path / "d"),
-               XDG_CACHE_HOME=str(tmp_path / "e"))
-    proc = subprocess.Popen([sys.executable, "-c", BLUEPRINT_SCRIPT, server.url], env=env,
-                            stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    hub, server, window, proc = _live_window(qtbot, tmp_path, BLUEPRINT_SCRIPT)
 
     def shown() -> dict[str, list[str]]:
         host = window.views_area.host(window.active) if window.active else None

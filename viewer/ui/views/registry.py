@@ -29,6 +29,7 @@ from viewer.ui.views.document.text_document import TextDocumentView
 from viewer.ui.views.graph.graph_view import GraphView
 from viewer.ui.views.map.map_view import MapView
 from viewer.ui.views.plot.timeseries import TimeSeriesView
+from viewer.ui.views.spatial.scene_view import SceneView
 from viewer.ui.views.spatial.view2d import Spatial2DView
 from viewer.ui.views.spatial.view3d import Spatial3DView
 from viewer.ui.views.tensor.tensor_view import TensorView
@@ -112,9 +113,9 @@ def transform_resolver(db: EntityDb) -> TransformResolver:
 def create_view(planned: PlannedView, db: EntityDb, time_control: TimeControl) -> View:
     """The widget of a planned view; spatial views get their scene from the scene layer."""
     cls = planned.cls
-    if cls is Spatial3DView or cls is Spatial2DView:
+    if issubclass(cls, SceneView):
         view = cls(db, planned.entities, time_control, planned.title, origin=planned.origin)
-        dims = 3 if cls is Spatial3DView else 2
+        dims = cls.dims
         resolver = transform_resolver(db)
         cache = SceneCache()
 

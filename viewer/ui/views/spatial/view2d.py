@@ -10,7 +10,7 @@ painted by ``view2d_paint``; pan (drag), zoom around the cursor (wheel) and fit
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -27,7 +27,7 @@ from viewer.scene.draw import Scene
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.base import View
+from viewer.ui.views.spatial.scene_view import SceneView
 from viewer.ui.views.spatial.view2d_camera import Camera2D, Rect
 from viewer.ui.views.spatial.view2d_hover import pixel_report
 from viewer.ui.views.spatial.view2d_paint import (
@@ -58,18 +58,14 @@ def _union(a: Rect | None, b: Rect | None) -> Rect | None:
 #: Behind the images (and where there is none).
 BACKGROUND = QColor(24, 26, 30)
 
-class Spatial2DView(View):
+class Spatial2DView(SceneView):
+    dims = 2
     kind_name = "2D"
 
     def __init__(self, db: EntityDb, entities: Iterable[EntityPath], time_control: TimeControl,
                  title: str = "", parent: QWidget | None = None, *,
                  origin: EntityPath | None = None) -> None:
-        super().__init__(db, entities, time_control, title, parent)
-        self.origin = origin if origin is not None else EntityPath.root()
-        if not title:
-            self.title = str(self.origin)
-        #: Gives the scene at the current cursor; set by whoever creates the view.
-        self.scene_source: Callable[[], Scene] = lambda: Scene(dims=2, origin=self.origin)
+        super().__init__(db, entities, time_control, title, parent, origin=origin)
         self.scene = Scene(dims=2, origin=self.origin)
         self.images: list[DrawnImage] = []  # the scene's image layers, in scene order
         self.image_cache = ImageCache()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
@@ -40,7 +40,6 @@ from viewer.scene.draw import Scene
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.base import View
 from viewer.ui.views.spatial.orbit_camera import OrbitCamera, up_vector
 from viewer.ui.views.spatial.raster3d import (
     Frame,
@@ -50,6 +49,7 @@ from viewer.ui.views.spatial.raster3d import (
     project_labels,
     render,
 )
+from viewer.ui.views.spatial.scene_view import SceneView
 
 #: Archetypes a 3D view shows (an entity with a component of one of them is accepted).
 ARCHETYPES_3D = frozenset({
@@ -74,7 +74,8 @@ ERROR_COLOR = QColor(255, 120, 120)
 LABEL_BACKGROUND = QColor(0, 0, 0, 170)
 
 
-class Spatial3DView(View):
+class Spatial3DView(SceneView):
+    dims = 3
     kind_name = "3D"
     #: The entity a double-click focused (None: empty space, the view was reset).
     focused = Signal(object)
@@ -82,12 +83,7 @@ class Spatial3DView(View):
     def __init__(self, db: EntityDb, entities: Iterable[EntityPath], time_control: TimeControl,
                  title: str = "", parent: QWidget | None = None, *,
                  origin: EntityPath | None = None) -> None:
-        super().__init__(db, entities, time_control, title, parent)
-        self.origin = origin if origin is not None else EntityPath.root()
-        if not title:
-            self.title = str(self.origin)
-        #: Gives the scene at the current cursor; set by whoever creates the view.
-        self.scene_source: Callable[[], Scene] = lambda: Scene(dims=3, origin=self.origin)
+        super().__init__(db, entities, time_control, title, parent, origin=origin)
         self.camera = OrbitCamera()
         self.auto_fit = True  # until the user moves the camera
         #: Bounds of everything shown so far: the camera backs off only when they grow,
