@@ -14,38 +14,17 @@ because a transform elsewhere moved).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 
-from viewer.scene.annotations import Annotations, annotations_for
 from viewer.scene.draw import EntityDraw, Scene
 from viewer.scene.query import LatestAt, result_index
 from viewer.scene.transforms import EntityTransform, TransformResolver
+from viewer.scene.visualizer_context import VisualizerContext
 from viewer.scene.visualizers import REGISTRY, REQUIRED, SPACE
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
-
-
-@dataclass
-class VisualizerContext:
-    """What a visualizer needs besides its entity: the query, the view's dims, and the
-    entity's transform (`transform`) and the archetype being drawn (`archetype`), both
-    set per call by `build_scene`."""
-
-    query: LatestAt
-    dims: int
-    origin: EntityPath
-    transform: EntityTransform
-    archetype: str = ""
-    _annotations: dict[EntityPath, Annotations] = field(default_factory=dict)
-
-    def annotations_for(self, entity: EntityPath) -> Annotations:
-        """The nearest annotation context of ``entity`` (memoized for this build)."""
-        ann = self._annotations.get(entity)
-        if ann is None:
-            ann = self._annotations[entity] = annotations_for(self.query, entity)
-        return ann
 
 
 class SceneCache:

@@ -19,7 +19,7 @@ from viewer.scene.draw import EntityDraw, Label
 from viewer.store.entity_path import EntityPath
 
 if TYPE_CHECKING:
-    from viewer.scene.build import VisualizerContext
+    from viewer.scene.visualizer_context import VisualizerContext
 
 RGBA = tuple[int, int, int, int]
 

@@ -29,7 +29,7 @@ from viewer.scene.visualizers._common import (
 from viewer.store.entity_path import EntityPath
 
 if TYPE_CHECKING:
-    from viewer.scene.build import VisualizerContext
+    from viewer.scene.visualizer_context import VisualizerContext
 
 # FillMode
 MAJOR_WIREFRAME, DENSE_WIREFRAME, SOLID, TRANSPARENT_FILL = 1, 2, 3, 4

@@ -12,7 +12,7 @@ from viewer.scene.visualizers._common import apply, cell, mono, origin_from_inst
 from viewer.store.entity_path import EntityPath
 
 if TYPE_CHECKING:
-    from viewer.scene.build import VisualizerContext
+    from viewer.scene.visualizer_context import VisualizerContext
 
 ARCHETYPES = ("TransformAxes3D",)
 AXIS_COLORS = np.array([[255, 0, 0, 255], [0, 255, 0, 255], [0, 0, 255, 255]], np.uint8)

@@ -31,7 +31,7 @@ from viewer.scene.visualizers._procedural import (
 from viewer.store.entity_path import EntityPath
 
 if TYPE_CHECKING:
-    from viewer.scene.build import VisualizerContext
+    from viewer.scene.visualizer_context import VisualizerContext
 
 ARCHETYPES = ("Capsules3D", "Cylinders3D")
 

@@ -27,7 +27,7 @@ from viewer.scene.visualizers._procedural import (
 from viewer.store.entity_path import EntityPath
 
 if TYPE_CHECKING:
-    from viewer.scene.build import VisualizerContext
+    from viewer.scene.visualizer_context import VisualizerContext
 
 ARCHETYPES = ("Ellipsoids3D",)
 

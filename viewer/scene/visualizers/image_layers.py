@@ -34,7 +34,7 @@ from viewer.scene.visualizers._common import (
 from viewer.store.entity_path import EntityPath
 
 if TYPE_CHECKING:
-    from viewer.scene.build import VisualizerContext
+    from viewer.scene.visualizer_context import VisualizerContext
 
 ARCHETYPES = ("Image", "EncodedImage", "DepthImage", "SegmentationImage")
 #: Rerun's draw orders for image kinds (higher draws on top).

@@ -21,7 +21,7 @@ from viewer.scene.visualizers._common import (
 from viewer.store.entity_path import EntityPath
 
 if TYPE_CHECKING:
-    from viewer.scene.build import VisualizerContext
+    from viewer.scene.visualizer_context import VisualizerContext
 
 ARCHETYPES = ("Pinhole",)
 FRUSTUM_COLOR = (128, 128, 128, 255)

@@ -26,7 +26,7 @@ from viewer.scene.visualizers._common import (
 from viewer.store.entity_path import EntityPath
 
 if TYPE_CHECKING:
-    from viewer.scene.build import VisualizerContext
+    from viewer.scene.visualizer_context import VisualizerContext
 
 ARCHETYPES = ("Points3D", "Points2D")
 #: Rerun draws keypoint connections 1.5 UI points wide.
