@@ -593,3 +593,30 @@ def test_grid_cells_sample_each_cell_centre() -> None:
     left = centres[:, 0] < 100
     assert (quad_cols[left, 0] == [255, 0, 0, 100]).all()
     assert (quad_cols[~left, 0] == [0, 0, 255, 100]).all()
+
+
+def test_scene_unit_radii_scale_with_the_transform_ui_points_do_not(rrd) -> None:
+    """As Rerun: a radius in scene units is in the entity's own units (a 10x scale makes a
+    0.1 radius 1.0), pixels of an image space become lengths on the image plane, and UI
+    points (negative) stay as they are."""
+    def log(rec):
+        import rerun as rr
+
+        rec.set_time("frame", sequence=0)
+        rec.log("big", rr.Transform3D(scale=10))
+        rec.log("big/pts", rr.Points3D([[0, 0, 0]], radii=[0.1]))
+        rec.log("big/ui", rr.Points3D([[1, 0, 0]], radii=[rr.Radius.ui_points(3.0)]))
+        rec.log("big/line", rr.LineStrips3D([[[0, 0, 0], [1, 0, 0]]], radii=0.05))
+        rec.log("cam", rr.Pinhole(focal_length=100.0, width=64, height=48,
+                                  image_plane_distance=2.0))
+        rec.log("cam/kp", rr.Points2D([[32, 24]], radii=3.0))
+
+    scene = scene_of(rrd(log))
+    assert scene.entities[P("big/pts")].points[0].radii.tolist() == pytest.approx([1.0])
+    assert scene.entities[P("big/ui")].points[0].radii.tolist() == [-3.0]
+    assert scene.entities[P("big/line")].lines[0].radii.tolist() == pytest.approx([0.5])
+    # 3 pixels on an image plane 2 units away at a 100-pixel focal length: 3 * 2 / 100
+    assert scene.entities[P("cam/kp")].points[0].radii.tolist() == pytest.approx([0.06])
+    # in the camera's own 2D view the same radius stays 3 pixels
+    flat = scene_of(rrd(log), dims=2, origin="/cam")
+    assert flat.entities[P("cam/kp")].points[0].radii.tolist() == pytest.approx([3.0])

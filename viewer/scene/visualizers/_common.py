@@ -153,13 +153,29 @@ def instance_colors(ctx: VisualizerContext, entity: EntityPath, archetype: str, 
     return np.broadcast_to(np.array(colors.entity_color(entity), np.uint8), (n, 4))
 
 
+def radius_scale(ctx: VisualizerContext, archetype: str) -> float:
+    """How much the entity's transform scales a length: the mean length of the columns of
+    its linear part (the first two for 2D archetypes, which a pinhole lifts onto its image
+    plane). Rerun scales radii in scene units by it; UI-point radii stay as they are."""
+    linear = np.asarray(ctx.transform.origin_from_entity, np.float64)[:3, :3]
+    k = 2 if archetype.endswith("2D") else 3
+    norms = np.sqrt((linear[:, :k] ** 2).sum(axis=0))
+    scale = float(norms.mean())
+    return scale if np.isfinite(scale) and scale > 0.0 else 1.0
+
+
 def instance_radii(ctx: VisualizerContext, entity: EntityPath, archetype: str, n: int,
                    default: float, field: str = "radii") -> np.ndarray:
-    """(n,) float64 in Rerun's convention (negative = UI points)."""
+    """(n,) float64 in Rerun's convention (negative = UI points); a positive radius is in
+    the entity's own units, so it is scaled like the entity (`radius_scale`)."""
     radii = scalars(cell(ctx, entity, f"{archetype}:{field}"))
     if radii is None:
         return np.broadcast_to(np.float64(default), (n,))
-    return clamped(radii, n)
+    radii = clamped(radii, n)
+    scale = radius_scale(ctx, archetype)
+    if scale != 1.0 and (radii > 0).any():
+        radii = np.where(radii > 0, radii * scale, radii)
+    return radii
 
 
 def class_ids_of(ctx: VisualizerContext, entity: EntityPath, archetype: str,
