@@ -27,7 +27,8 @@ def data(rec):
         rec.log("logs", rr.TextLog(f"line {f}"))
 bp = rrb.Blueprint(
     rrb.Vertical(rrb.TimeSeriesView(origin="/plots", name="Only plots",
-                                    contents=["+ $origin/**", "- /plots/b"]),
+                                    contents=["+ $origin/**", "- /plots/b"],
+                                    plot_legend=rrb.PlotLegend(visible=False)),
                  rrb.TextLogView(origin="/logs", name="The log"), row_shares=[3, 1]),
     rrb.SelectionPanel(state="hidden"),
 )
@@ -75,6 +76,11 @@ def test_a_recording_saved_with_its_blueprint_is_laid_out_by_it(qtbot, tmp_path,
         _load(window, qtbot, [files / "carried.rrd"], "carried")
         qtbot.waitUntil(lambda: _shown(window) == BLUEPRINT_VIEWS, timeout=5000)
         assert window.selection_dock.isHidden()  # the blueprint hides the selection panel
+        # what it sets and the window does not apply yet is said, once
+        qtbot.waitUntil(lambda: any("not applied yet" in n.text and "PlotLegend" in n.text
+                                    for n in window.notifications.notifications), timeout=5000)
+        said = [n for n in window.notifications.notifications if "not applied yet" in n.text]
+        assert len(said) == 1
         assert window.tree_dock.isVisible()
         # /other/c and /plots/b are outside every view's contents: not shown anywhere
         host = window.views_area.host(window.active)

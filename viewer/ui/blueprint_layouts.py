@@ -33,6 +33,8 @@ class BlueprintLayouts:
         self._panels = panels  # "blueprint" / "selection" / "time" -> the dock it sets
         self._notify = notify
         self._reported: set[StoreId] = set()
+        #: Blueprints whose activation command arrived: complete (it follows their chunks).
+        self._complete: set[StoreId] = set()
 
     def blueprint_for(self, app_id: str) -> tuple[StoreId, Blueprint] | None:
         sid = self.choice.store_for(app_id)
@@ -70,6 +72,7 @@ class BlueprintLayouts:
             self.relayout(store_id.application_id)
 
     def on_activation(self, cmd: BlueprintActivationCommand) -> None:
+        self._complete.add(cmd.blueprint_id)
         self.choice.on_activation(cmd)
         self.relayout(cmd.blueprint_id.application_id)
 
@@ -102,7 +105,9 @@ class BlueprintLayouts:
             dock = self._panels.get(name)
             if dock is not None:
                 dock.setVisible(state != "hidden")
-        if sid not in self._reported:
+        # What a blueprint lacks is said once it is complete (a half-loaded one names
+        # containers whose chunks have not arrived yet).
+        if sid not in self._reported and sid in self._complete:
             self._reported.add(sid)
             notes = list(bp.problems)
             if bp.unapplied:
