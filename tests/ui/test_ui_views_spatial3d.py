@@ -4,8 +4,6 @@ and repaints in full after."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
@@ -90,8 +88,13 @@ def test_view_fits_the_scene_until_the_user_moves(qtbot):
     assert view.auto_fit
     np.testing.assert_allclose(view.camera.target, [0.0, 0.0, 0.0], atol=1e-9)
     lo, hi = np.array([-0.5, -3.5, -0.5]), np.array([0.5, 3.5, 0.5])
-    fitted = np.linalg.norm(hi - lo) / 2 / math.sin(view.camera.fov_y / 2) * 1.1
-    assert math.isclose(view.camera.distance, fitted)
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                        for z in (lo[2], hi[2])])
+    xy = view.camera.project(corners, view.width(), view.height()).xy
+    # every corner inside the view, and the tightest one near an edge (a snug fit)
+    inside = np.minimum(np.minimum(xy[:, 0], view.width() - xy[:, 0]) / view.width(),
+                        np.minimum(xy[:, 1], view.height() - xy[:, 1]) / view.height())
+    assert inside.min() > 0.0 and inside.min() < 0.1
     yaw, distance = view.camera.yaw, view.camera.distance
     qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=QPoint(100, 100))
     qtbot.mouseMove(view, QPoint(150, 110))

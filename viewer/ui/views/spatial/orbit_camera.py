@@ -13,6 +13,8 @@ import numpy as np
 
 _UP = np.array([0.0, 0.0, 1.0])
 _MAX_PITCH = math.radians(89.0)
+#: The fitted scene spans at most 1 / _FIT_MARGIN of the view's width or height.
+_FIT_MARGIN = 1.1
 _AXES = {"X": 0, "Y": 1, "Z": 2}
 
 
@@ -114,14 +116,19 @@ class OrbitCamera:
         self.fit_bounds(lo, hi)
 
     def fit_bounds(self, lo: np.ndarray, hi: np.ndarray, aspect: float = 1.0) -> None:
-        """Center on the box (lo, hi) and back off until its bounding sphere fits, in both
-        directions of a view ``aspect`` (width / height) wide: a tall view's horizontal
-        field of view is the narrower one."""
+        """Center on the box (lo, hi) and back off just enough that its eight corners are
+        inside a view ``aspect`` (width / height) wide, seen from the current angles, with
+        a small margin: a tight fit in wide and tall views alike (a bounding sphere left a
+        tall view's scene at half its width)."""
         lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
         self.target = (lo + hi) / 2.0
-        radius = float(np.linalg.norm(hi - lo)) / 2.0
-        radius = max(radius, 1e-3)
-        half = self.fov_y / 2.0
-        if 0.0 < aspect < 1.0:
-            half = math.atan(math.tan(half) * aspect)
-        self.distance = radius / math.sin(half) * 1.1
+        radius = max(float(np.linalg.norm(hi - lo)) / 2.0, 1e-3)
+        right, up, forward = self.basis()
+        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                            for z in (lo[2], hi[2])]) - self.target
+        t_v = math.tan(self.fov_y / 2.0) / _FIT_MARGIN
+        t_h = t_v * (aspect if aspect > 0.0 else 1.0)
+        x, y, z = corners @ right, corners @ up, corners @ forward
+        # a corner at depth D + z is inside when |x| <= t_h (D + z) and |y| <= t_v (D + z)
+        need = np.maximum(np.abs(x) / t_h, np.abs(y) / t_v) - z
+        self.distance = max(float(need.max()), radius * 1e-3, 1e-6)
