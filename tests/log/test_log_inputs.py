@@ -67,3 +67,14 @@ def test_ingest_accepts_a_folder_like_inspect(tmp_path: Path) -> None:
     run = _viewer("ingest", "--json", str(empty))
     assert run.returncode == 1
     assert "holds no .rrd" in json.loads(run.stdout)["errors"][0]["message"]
+
+
+def test_ingest_reads_standard_input_and_names_it() -> None:
+    data = (DATA / "scalars.rrd").read_bytes()
+    run = _viewer("ingest", "--json", "-", stdin=data)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert [s["recording_id"] for s in report["stores"]] == ["fixture-scalars"]
+    bad = _viewer("ingest", "--json", "-", stdin=data[: len(data) // 2])
+    assert bad.returncode == 1
+    assert all(e["source"] == "standard input" for e in json.loads(bad.stdout)["errors"])

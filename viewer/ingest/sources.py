@@ -18,6 +18,7 @@ from PySide6.QtCore import QThread
 
 from viewer.ingest import thread_registry
 from viewer.ingest.state import IngestState, SourceClosed
+from viewer.log.inputs import STDIN
 from viewer.log.messages import LogMsg, StoreId, message_nbytes
 from viewer.log.reader import ReadError, RrdReader
 from viewer.tracing import TRACER
@@ -93,7 +94,8 @@ class FileSource(Source):
     kind = "file"
 
     def __init__(self, state: IngestState, path: str | Path, release_behind: int) -> None:
-        super().__init__(state, str(path))
+        # "-" is standard input (viewer/log/inputs.py): named so in panels and errors
+        super().__init__(state, "standard input" if str(path) == STDIN else str(path))
         self.path = Path(path)
         self._reader: RrdReader | None = None
         self._entries: Iterator[tuple[int, LogMsg]] | None = None
