@@ -136,7 +136,7 @@ class RrdReader:
             except (OSError, ValueError, AttributeError) as exc:
                 self.errors.append(ReadError(self.source, 0, f"cannot read standard input: {exc}"))
                 data = b""
-            self.source = "<stdin>"
+            self.source = "standard input"
             self._view = memoryview(data)
             self._open_errors = list(self.errors)
             self.total_bytes = len(self._view)
