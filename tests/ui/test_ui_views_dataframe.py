@@ -1,5 +1,6 @@
-"""DataframeView on a recording written by rerun-sdk: one row per logged row, timeline
-columns then component columns, sorting, time range, Ctrl+C copies tab-separated cells,
+"""DataframeView on a recording written by rerun-sdk: one row per distinct time (Rerun's
+rule; entities side by side, static values in every row), timeline columns then component
+columns, sorting, time range, Ctrl+C copies tab-separated cells,
 only visible cells converted."""
 
 from __future__ import annotations
@@ -72,13 +73,47 @@ def test_several_entities_and_static_rows(qtbot, df_db):
     assert heads[:3] == ["frame", "log_time", "other"]
     assert heads[3:] == ["/pts\nPoints2D:colors", "/pts\nPoints2D:positions",
                          "/val\nScalars:scalars"]
-    # 1 static + 3 point rows + 5 scalar rows; the static one first.
-    assert view.model.rowCount() == 9
-    assert _column(view, "frame")[0] == "static"
-    assert _column(view, "/pts\nPoints2D:colors")[0] == "#FF0000FF"
-    positions = _column(view, "/pts\nPoints2D:positions")
-    assert positions[1:3] == ["", "[(0, 1), (0, 2)]"]  # frame 10: the scalar came first
-    assert sum(p != "" for p in positions) == 4
+    # One row per frame 10..14 (was: a static row + 3 point rows + 5 scalar rows).
+    assert _column(view, "frame") == [f"#{10 + i}" for i in range(len(VALUES))]
+    # Static data fills every row, and overrides the positions logged later on "frame".
+    assert _column(view, "/pts\nPoints2D:colors") == ["#FF0000FF"] * len(VALUES)
+    assert _column(view, "/pts\nPoints2D:positions") == ["(0, 0)"] * len(VALUES)
+    assert _column(view, "/val\nScalars:scalars") == ["3.5", "-1", "7.25", "0", "2"]
+
+
+def _log_samples(rr, rec):
+    for step in range(3):
+        rec.set_time("step", sequence=step)
+        rec.set_time("other", sequence=2 * step)
+        rec.log("samples/mean", rr.Scalars(10.0 + step))
+        rec.set_time("other", sequence=2 * step + 1)
+        rec.log("samples/std", rr.Scalars(0.5 * step))
+    rec.set_time("step", sequence=1)
+    rec.set_time("other", sequence=50)
+    rec.log("samples/mean", rr.Scalars(-4.0))  # again at step 1: the later one is shown
+    rec.set_time("step", sequence=7)
+    rec.set_time("other", sequence=70)
+    rec.log("samples/std", rr.Scalars(9.0))  # only std at step 7
+
+
+def test_two_entities_at_the_same_steps_share_one_row_per_step(qtbot, tmp_path):
+    db = write_recording(tmp_path / "samples.rrd", tmp_path, _log_samples)
+    tc = TimeControl()
+    tc.set_timeline("step")
+    view = DataframeView(db, [EntityPath.parse("/samples/mean"),
+                              EntityPath.parse("/samples/std")], tc)
+    qtbot.addWidget(view)
+    view.redraw_now()
+    assert _column(view, "step") == ["#0", "#1", "#2", "#7"]
+    assert _column(view, "/samples/mean\nScalars:scalars") == ["10", "-4", "12", ""]
+    assert _column(view, "/samples/std\nScalars:scalars") == ["0", "0.5", "1", "9"]
+    # Another timeline shows the greatest of the row's cells' times on it.
+    assert _column(view, "other") == ["#1", "#50", "#5", "#70"]
+    # Sorting by a column of the second entity reorders whole rows.
+    col = _headers(view).index("/samples/std\nScalars:scalars")
+    view.table_view.sortByColumn(col, Qt.SortOrder.DescendingOrder)
+    assert _column(view, "step") == ["#7", "#2", "#1", "#0"]
+    assert _column(view, "/samples/mean\nScalars:scalars") == ["", "12", "-4", "10"]
 
 
 def test_sort_by_value_both_ways_and_by_time(qtbot, df_db):
@@ -139,3 +174,12 @@ def test_cursor_moves_do_not_rebuild(qtbot, df_db):
     tc.set_time(12)
     view.redraw_now()
     assert view.model.table is table
+
+
+def test_without_a_timeline_one_row_of_static_values(df_db):
+    table = FrameTable(df_db, [EntityPath.parse("/pts"), EntityPath.parse("/val")], None)
+    titles = [c.title for c in table.columns]
+    assert len(table) == 1
+    assert table.cell_text(0, titles.index("frame")) == "static"
+    assert table.cell_text(0, titles.index("/pts\nPoints2D:colors")) == "#FF0000FF"
+    assert table.cell_text(0, titles.index("/val\nScalars:scalars")) == ""

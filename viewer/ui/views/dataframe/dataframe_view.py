@@ -1,5 +1,8 @@
 """The Dataframe view: entities' component values over a time range as a sortable table.
 
+Rows follow Rerun: one per distinct time on the current timeline, the entities' component
+columns side by side (see ``frame_table``).
+
 A ``QAbstractTableModel`` over a ``FrameTable`` (numpy indices into the store's chunks): Qt
 asks only for the visible cells, and only those are converted to text. Sorting reorders a
 numpy permutation of the rows (``FrameTable.sort_key``); Ctrl+C copies the selected cells
@@ -89,7 +92,7 @@ class DataframeModel(QAbstractTableModel):
 
 
 class DataframeView(View):
-    """A table of every logged row of the view's entities on the current timeline."""
+    """A table of the view's entities, one row per time on the current timeline."""
 
     kind_name = "Dataframe"
 

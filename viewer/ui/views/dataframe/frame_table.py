@@ -1,21 +1,29 @@
 """The rows of a dataframe view as numpy indices into the store's chunks (no Qt).
 
-One table row per logged row (chunk row) of the view's entities: static rows first, then
-rows on the selected timeline within the time range, ordered by (time, RowId). Rows logged
-without the selected timeline are not in its range and are left out. A row keeps only its
-chunk and its index in it, so building the table touches no cell; a cell becomes text
+Rows follow Rerun's dataframe view: one row per distinct value of the selected timeline
+(within the time range) at which any of the view's entities logged something, in
+ascending order. In that row, each entity's component column shows that component's value
+logged at exactly that time (the one with the greatest RowId when several rows share the
+time), or nothing: values are not carried forward from earlier times. A component that has
+static data shows its static value in every row (static data overrides temporal data).
+Rows logged without the selected timeline are left out. Without a timeline, the table is
+one row of static values.
+
+Building the table only collects and dedupes times. Which chunk row supplies a column's
+cells is worked out the first time that column is shown or sorted, and a cell becomes text
 only when asked for (``cell_text``), i.e. when the table shows it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from viewer.store.chunk import Chunk, TimelineKind
+from viewer.store.chunk import Chunk, TimelineKind, rows_sorted
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_format import format_time
@@ -36,6 +44,14 @@ class Column:
     component: str | None = None
 
 
+@dataclass(slots=True)
+class _Source:
+    """Which chunk row supplies each table row of a column (-1: none)."""
+
+    chunk: np.ndarray  # (rows,) int32 index into FrameTable.chunks, -1 for no value
+    row: np.ndarray  # (rows,) int64 row within that chunk
+
+
 class FrameTable:
     """Rows of ``entities`` on ``timeline`` with lo <= time <= hi (None: unbounded)."""
 
@@ -52,98 +68,174 @@ class FrameTable:
                                       for name, kind in sorted(timelines.items())]
         self.columns += [Column(f"{e}\n{c}" if multi else c, entity=e, component=c)
                          for e, c in comps]
+        #: Temporal chunks on the timeline, with their rows in the time range.
         self.chunks: list[Chunk] = []
-        chunk_idx, rows, static_parts = [], [], []
+        self._picked: list[np.ndarray | None] = []  # None: every row of the chunk
+        statics: list[Chunk] = []
+        parts: list[np.ndarray] = []
         lo, hi = time_range
         for entity in entities:
             for chunk in db.chunks_of(entity):
-                if chunk.is_static or timeline is None:
-                    picked = np.arange(chunk.num_rows, dtype=np.int64)
-                else:
-                    tc = chunk.timelines.get(timeline)
-                    if tc is None:
-                        continue
+                if chunk.is_static:
+                    statics.append(chunk)
+                    continue
+                tc = chunk.timelines.get(timeline) if timeline is not None else None
+                if tc is None or chunk.num_rows == 0:
+                    continue
+                times = tc.times
+                picked = None
+                if (lo is not None and tc.min < lo) or (hi is not None and tc.max > hi):
                     keep = np.ones(chunk.num_rows, dtype=bool)
                     if lo is not None:
-                        keep &= tc.times >= lo
+                        keep &= times >= lo
                     if hi is not None:
-                        keep &= tc.times <= hi
+                        keep &= times <= hi
                     picked = np.flatnonzero(keep)
-                if not len(picked):
-                    continue
-                static_parts.append(np.full(len(picked), chunk.is_static))
-                chunk_idx.append(np.full(len(picked), len(self.chunks), dtype=np.int32))
-                rows.append(picked)
+                    if not len(picked):
+                        continue
+                    times = times[picked]
                 self.chunks.append(chunk)
-        if rows:
-            self.chunk_idx = np.concatenate(chunk_idx)
-            self.row = np.concatenate(rows)
-            is_static = np.concatenate(static_parts)
+                self._picked.append(picked)
+                parts.append(times)
+        #: The static value of each component column that has one (it fills every row).
+        self._static: dict[int, pa.Array] = {}
+        for col, column in enumerate(self.columns):
+            if column.component is not None:
+                value = _static_value(statics, column.entity, column.component)
+                if value is not None:
+                    self._static[col] = value
+        self.static_only = timeline is None
+        if self.static_only:
+            self.index = np.full(1 if self._static else 0, NO_TIME, dtype=np.int64)
+        elif parts:
+            self.index = _unique_sorted(np.concatenate(parts) if len(parts) > 1 else parts[0])
         else:
-            self.chunk_idx = np.empty(0, dtype=np.int32)
-            self.row = np.empty(0, dtype=np.int64)
-            is_static = np.empty(0, dtype=bool)
-        self.is_static = is_static
-        #: Rows of chunk i are rows bounds[i]:bounds[i + 1] before ordering (contiguous).
-        self.bounds = np.concatenate([[0], np.cumsum([len(r) for r in rows])]).astype(np.int64)
-        #: Times per timeline column (NO_TIME where a row lacks that timeline).
-        self.times: dict[str, np.ndarray] = {c.timeline: self._times(c.timeline)
-                                             for c in self.columns if c.timeline}
-        rid = self._row_ids()
-        main = self.times.get(timeline) if timeline else None
-        key_t = main if main is not None else np.zeros(len(self.row), dtype=np.int64)
-        #: The natural order: static first, then (time, RowId). Chunks usually arrive in
-        #: that order already: checking is O(n), sorting 500 k rows took ~40 ms.
-        keys = (~is_static, key_t, rid[:, 0], rid[:, 1])
-        if _lex_sorted(keys):
-            self.order = np.arange(len(self.row), dtype=np.int64)
-        else:
-            self.order = np.lexsort(keys[::-1]).astype(np.int64)
+            self.index = np.empty(0, dtype=np.int64)
+        self.is_static = np.full(len(self.index), self.static_only)
+        #: The natural order: ascending time (the index is sorted).
+        self.order = np.arange(len(self.index), dtype=np.int64)
+        self._sources: dict[int, _Source] = {}
+        self._other_times: dict[str, np.ndarray] = {}
 
     def __len__(self) -> int:
-        return len(self.row)
+        return len(self.index)
 
-    def _times(self, timeline: str) -> np.ndarray:
-        out = np.full(len(self.row), NO_TIME, dtype=np.int64)
-        for i, chunk in enumerate(self.chunks):
+    # ------------------------------------------------------------------ sources
+
+    def _source(self, col: int) -> _Source:
+        """The chunk rows of a component column: per index value, the latest (by RowId)
+        non-null cell logged at exactly that time."""
+        src = self._sources.get(col)
+        if src is None:
+            column = self.columns[col]
+            src = self._sources[col] = self._latest_per_time(
+                lambda c: c.entity_path == column.entity and column.component in c.components,
+                column.component)
+        return src
+
+    def _times_on(self, timeline: str) -> np.ndarray:
+        """Per row, its time on another timeline: the greatest one among the cells the row
+        shows (cells found at one time on the selected timeline may differ on another;
+        NO_TIME: none of them has that timeline)."""
+        out = self._other_times.get(timeline)
+        if out is not None:
+            return out
+        sizes = np.array([c.num_rows for c in self.chunks], dtype=np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        flat = np.full(int(offsets[-1]) + 1, NO_TIME, dtype=np.int64)  # last: no cell
+        for ci, chunk in enumerate(self.chunks):
             tc = chunk.timelines.get(timeline)
             if tc is not None:
-                out[self.bounds[i]:self.bounds[i + 1]] = self._rows_of(i, tc.times)
+                flat[offsets[ci]:offsets[ci + 1]] = tc.times
+        out = np.full(len(self.index), NO_TIME, dtype=np.int64)
+        for col, column in enumerate(self.columns):
+            if column.component is None or col in self._static:
+                continue
+            src = self._source(col)
+            at = np.where(src.chunk >= 0, offsets[np.maximum(src.chunk, 0)] + src.row,
+                          offsets[-1])
+            np.maximum(out, flat[at], out=out)
+        self._other_times[timeline] = out
         return out
 
-    def _rows_of(self, i: int, column: np.ndarray) -> np.ndarray:
-        """``column`` (a per-row array of chunk i) at the table's rows of that chunk: the
-        whole column when every row is in the table (a copy, not a gather)."""
-        lo, hi = self.bounds[i], self.bounds[i + 1]
-        if hi - lo == self.chunks[i].num_rows:
-            return column
-        return column[self.row[lo:hi]]
-
-    def _row_ids(self) -> np.ndarray:
-        out = np.zeros((len(self.row), 2), dtype=np.uint64)
-        for i, chunk in enumerate(self.chunks):
-            out[self.bounds[i]:self.bounds[i + 1]] = self._rows_of(i, chunk.row_ids)
+    def _latest_per_time(self, wanted: Callable[[Chunk], bool], component: str) -> _Source:
+        n = len(self.index)
+        out = _Source(np.full(n, -1, dtype=np.int32), np.zeros(n, dtype=np.int64))
+        if n == 0 or self.timeline is None:
+            return out
+        times, rid0, rid1, cidx, rows = [], [], [], [], []
+        for ci, chunk in enumerate(self.chunks):
+            if not wanted(chunk):
+                continue
+            picked = self._picked[ci]
+            r = np.arange(chunk.num_rows, dtype=np.int64) if picked is None else picked
+            valid = chunk.valid_rows(component)
+            if valid is not None:
+                r = r[valid[r]]
+            if not len(r):
+                continue
+            whole = len(r) == chunk.num_rows
+            t = chunk.timelines[self.timeline].times
+            ids = chunk.row_ids
+            times.append(t if whole else t[r])
+            rid0.append(ids[:, 0] if whole else ids[r, 0])
+            rid1.append(ids[:, 1] if whole else ids[r, 1])
+            cidx.append(np.full(len(r), ci, dtype=np.int32))
+            rows.append(r)
+        if not times:
+            return out
+        t, c, r = np.concatenate(times), np.concatenate(cidx), np.concatenate(rows)
+        step = t[1:] > t[:-1]
+        if not step.all():  # equal or decreasing times: order by (time, RowId)
+            a, b = np.concatenate(rid0), np.concatenate(rid1)
+            if not rows_sorted(t, a, b):
+                order = np.lexsort((b, a, t))
+                t, c, r = t[order], c[order], r[order]
+            step = t[1:] != t[:-1]
+            last = np.append(step, True)
+            t, c, r = t[last], c[last], r[last]
+        if len(t) == len(self.index):  # a value at every index value
+            out.chunk, out.row = c, r
+            return out
+        at = np.searchsorted(self.index, t)
+        out.chunk[at] = c
+        out.row[at] = r
         return out
 
-    def entity_of(self, i: int) -> EntityPath:
-        return self.chunks[int(self.chunk_idx[i])].entity_path
+    # ------------------------------------------------------------------ cells
 
-    def cell(self, i: int, column: Column) -> pa.Array | None:
+    def cell(self, i: int, column: Column | int) -> pa.Array | None:
         """The instances of table row ``i`` in a component column (None: not logged)."""
-        chunk = self.chunks[int(self.chunk_idx[i])]
-        if column.entity != chunk.entity_path or column.component not in chunk.components:
+        col = column if isinstance(column, int) else self.columns.index(column)
+        static = self._static.get(col)
+        if static is not None:
+            return static
+        if self.columns[col].component is None:
             return None
-        scalar = chunk.components[column.component][int(self.row[i])]
+        src = self._source(col)
+        ci = int(src.chunk[i])
+        if ci < 0:
+            return None
+        scalar = self.chunks[ci].components[self.columns[col].component][int(src.row[i])]
         return scalar.values if scalar.is_valid else None
+
+    def time_of(self, i: int, col: int) -> int:
+        """Row ``i``'s time on a timeline column (NO_TIME: none)."""
+        column = self.columns[col]
+        if self.static_only:
+            return NO_TIME
+        if column.timeline == self.timeline:
+            return int(self.index[i])
+        return int(self._times_on(column.timeline or "")[i])
 
     def cell_text(self, i: int, col: int) -> str:
         column = self.columns[col]
         if column.timeline is not None:
             if self.is_static[i]:
                 return "static"
-            t = int(self.times[column.timeline][i])
+            t = self.time_of(i, col)
             return "" if t == NO_TIME else format_time(column.kind, t)
-        value = self.cell(i, column)
+        value = self.cell(i, col)
         return "" if value is None else format_value(column.component or "", value)
 
     def sort_key(self, col: int) -> tuple[np.ndarray, np.ndarray]:
@@ -152,17 +244,24 @@ class FrameTable:
         column = self.columns[col]
         n = len(self)
         if column.timeline is not None:
-            t = self.times[column.timeline]
-            return (t == NO_TIME) & ~self.is_static, t
+            if column.timeline == self.timeline or self.static_only:
+                return np.zeros(n, dtype=bool), self.index.copy()
+            t = self._times_on(column.timeline)
+            return t == NO_TIME, t
+        if col in self._static:  # the same value in every row
+            return np.zeros(n, dtype=bool), np.zeros(n)
         missing = np.ones(n, dtype=bool)
         key = np.zeros(n, dtype=np.float64)
         texts: list[str | None] = [None] * n
         numeric = True
+        src = self._source(col)
+        by_chunk = np.argsort(src.chunk, kind="stable")
+        bounds = np.searchsorted(src.chunk[by_chunk], np.arange(-1, len(self.chunks) + 1))
         for ci, chunk in enumerate(self.chunks):
-            if chunk.entity_path != column.entity or column.component not in chunk.components:
+            idx = by_chunk[bounds[ci + 1]:bounds[ci + 2]]
+            if not len(idx):
                 continue
-            idx = np.arange(self.bounds[ci], self.bounds[ci + 1])
-            arr = chunk.components[column.component].take(pa.array(self.row[idx]))
+            arr = chunk.components[column.component or ""].take(pa.array(src.row[idx]))
             first = _first_values(arr)
             if first is not None and _is_number(first.type):
                 vals = first.to_numpy(zero_copy_only=False).astype(np.float64)
@@ -182,17 +281,32 @@ class FrameTable:
         return missing, ranks.astype(np.float64)
 
 
-def _lex_sorted(keys: tuple[np.ndarray, ...]) -> bool:
-    """Whether rows are already in lexicographic order of ``keys`` (primary key first)."""
-    if len(keys[0]) < 2:
-        return True
-    before = np.zeros(len(keys[0]) - 1, dtype=bool)  # decided: strictly before the next
-    tied = np.ones(len(keys[0]) - 1, dtype=bool)
-    for key in keys:
-        a, b = key[:-1], key[1:]
-        before |= tied & (a < b)
-        tied &= a == b
-    return bool((before | tied).all())
+def _unique_sorted(times: np.ndarray) -> np.ndarray:
+    """The distinct values of ``times`` ascending: O(n) when already sorted (chunks
+    usually arrive in time order, so the values are a few sorted runs)."""
+    if len(times) > 1 and not (times[1:] >= times[:-1]).all():
+        times = np.sort(times, kind="stable")  # merges sorted runs (one per chunk) fast
+    keep = np.ones(len(times), dtype=bool)
+    keep[1:] = times[1:] != times[:-1]
+    return times[keep]
+
+
+def _static_value(statics: list[Chunk], entity: EntityPath | None,
+                  component: str) -> pa.Array | None:
+    """The latest static cell of ``entity``'s ``component`` (None: no static data)."""
+    best: tuple[tuple[int, int], pa.Array] | None = None
+    for chunk in statics:
+        if chunk.entity_path != entity or component not in chunk.components:
+            continue
+        row = chunk.latest_static_row(component)
+        if row is None:
+            continue
+        rid = (int(chunk.row_ids[row, 0]), int(chunk.row_ids[row, 1]))
+        if best is None or rid > best[0]:
+            scalar = chunk.components[component][row]
+            if scalar.is_valid:
+                best = (rid, scalar.values)
+    return None if best is None else best[1]
 
 
 def _first_values(arr: pa.Array) -> pa.Array | None:
