@@ -62,11 +62,13 @@ Single runs on the same machine, before -> after each change:
   middle of its frame. Threaded, 1 store: UI ingest p99 4.5 ms / max 14 ms -> 0.4-0.7 ms.
 - **GIL switch interval 1 ms** in threaded mode (`gil_switch_interval_ms`): bounds how long
   the UI thread waits for the GIL when its timer fires; frame p99 ~30-40 ms -> ~18-22 ms.
-- **GC pacing** (`gc_freeze_every_chunks = 500`, `freeze_gc_at_start`): full collections
+- **GC pacing** (`gc_freeze_every_chunks = 500`, and `viewer.runtime.freeze_startup_objects`
+  once at start-up): full collections
   scanned every loaded chunk's objects; with 10 stores they stalled frames for 100-300 ms.
   Collecting the young generations and freezing survivors every 500 applied chunks:
   threaded 10 stores frame max 314 ms -> 20-36 ms.
-- **System allocator for pyarrow** (`arrow_system_allocator`): with the bundled jemalloc
+- **System allocator for pyarrow** (`viewer.runtime.use_system_arrow_allocator`, applied
+  once at start-up by every entry point): with the bundled jemalloc
   about 1 % of chunk decodes took ~5 ms instead of ~0.09 ms (also with mimalloc); with
   malloc the slowest of 4 000 was 0.5 ms. Web mode UI ingest p99 12.1-12.9 ms -> 9.6 ms.
 
@@ -86,23 +88,13 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     from viewer.ingest import IngestHub, IngestSettings
     from viewer.ingest.stats import IngestStats
     from viewer.ingest_cmd import _peak_rss_bytes
+    from viewer.runtime import apply_process_settings
 
     app = QCoreApplication.instance() or QCoreApplication(["bench"])
-    import gc
-
-    if config.get("gc") == "off":
-        gc.disable()
-    elif config.get("gc") == "freeze":
-        gc.freeze()
-    elif config.get("gc") == "tuned":
-        from viewer.ingest.gc_tuning import tune_gc_for_frames
-
-        tune_gc_for_frames()
-    if config.get("switch_ms"):
-        sys.setswitchinterval(config["switch_ms"] / 1000.0)
     settings = IngestSettings(**config["settings"])
     hub = IngestHub(settings)
     hub.stats = IngestStats(window_frames=1 << 17, window_samples=1 << 17)
+    apply_process_settings(gui=False)  # as `viewer ingest` does
     hub.start()
     # a few idle frames first so the first measured interval is a real one
     hub.run_until_idle(0.05)

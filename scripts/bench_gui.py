@@ -140,9 +140,9 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
 
     ablate = set(config.get("ablate") or ())
     if "small-pages" in ablate:  # numpy keeps asking for transparent huge pages
-        import viewer.ui.app as app_module
+        import viewer.runtime
 
-        app_module.no_numpy_huge_pages = lambda: None
+        viewer.runtime.no_numpy_huge_pages = lambda: None
     if "gate" in ablate:  # background threads never pause for the UI thread
         from viewer.ingest.ui_gate import UiGate
 
@@ -150,6 +150,7 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
 
     from viewer.ingest import IngestHub, IngestSettings
     from viewer.ingest.stats import IngestStats
+    from viewer.runtime import apply_process_settings
     from viewer.ui.app import make_application
     from viewer.ui.main_window import MainWindow
     from viewer.ui.overlay import ring_tail
@@ -162,6 +163,7 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     window = MainWindow(hub, AppSettings(os.environ["RRD_VIEWER_SETTINGS"]), restore_geometry=False)
     window.resize(*WINDOW_SIZE)
     window.show()
+    apply_process_settings(gui=True)  # as run_gui does, right before its hub starts
     hub.start()
     window.set_overlay_visible(True)
 

@@ -194,6 +194,7 @@ def run_cell(cfg: dict[str, Any]) -> dict[str, Any]:
     from viewer.ingest import IngestHub, IngestSettings
     from viewer.ingest.stats import IngestStats
     from viewer.ingest_cmd import _peak_rss_bytes
+    from viewer.runtime import apply_process_settings
 
     app = QCoreApplication.instance() or QCoreApplication(["bench"])
     hub = IngestHub(IngestSettings(**cfg["settings"]))
@@ -213,6 +214,7 @@ def run_cell(cfg: dict[str, Any]) -> dict[str, Any]:
             QTimer.singleShot(0, ui_load)
 
     hub.frame_applied.connect(on_frame)
+    apply_process_settings(gui=False)  # as `viewer ingest` does
     hub.start()
     hub.run_until_idle(0.05)  # a few idle frames first so the first interval is a real one
     hub.stats.reset()

@@ -47,6 +47,7 @@ from viewer.ingest.items import ItemKind, ReadyItem  # noqa: E402
 from viewer.ingest.stats import IngestStats  # noqa: E402
 from viewer.net.demo_stream import SENT_NS_KEY  # noqa: E402
 from viewer.net.server import LiveServer  # noqa: E402
+from viewer.runtime import apply_process_settings  # noqa: E402
 
 SDK_STAMP_KEY = b"rerun:timestamp_sdk_ipc_encoded"
 
@@ -357,6 +358,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     app = QCoreApplication.instance() or QCoreApplication(["bench_live"])
+    apply_process_settings(gui=False)  # as `viewer ingest` does, once for all scenarios
     load_at_start = os.getloadavg()[0]
     q = 10 if args.quick else 1
     n_scalars, n_images = 25_000 // q, 60 // q

@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     import viewer.ingest.memory_governor as governor_mod
     import viewer.log.reader as reader_mod
     from viewer.ingest import IngestHub, IngestSettings
+    from viewer.runtime import apply_process_settings
     from viewer.store.memory import parse_memory_limit
 
     limit = parse_memory_limit(args.limit)
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         governor_mod.pa = SimpleNamespace(default_memory_pool=lambda: no_trim)  # type: ignore[assignment]
 
     app = QCoreApplication.instance() or QCoreApplication([])
+    apply_process_settings(gui=False)  # as `viewer ingest` does
     base = _status()
     hub = IngestHub(IngestSettings(web_mode=args.web, memory_limit_bytes=limit))
     peak_store = 0

@@ -82,6 +82,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     from viewer.ingest.stats import IngestStats
     from viewer.log.inputs import expand_inputs
     from viewer.progress import track_sources
+    from viewer.runtime import apply_process_settings
 
     app = QCoreApplication.instance() or QCoreApplication(["viewer ingest"])
     profile = getattr(args, "profile", None)
@@ -104,6 +105,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     server = None
     t0 = time.perf_counter()
     try:
+        apply_process_settings(gui=False)
         hub.start()
         paths, problems = expand_inputs(args.files)
         for path in paths:

@@ -1,31 +1,18 @@
-"""Process-wide runtime settings that keep frame times even while ingesting.
+"""Runtime tweaks tied to a running hub: the hub applies them while it runs and undoes them
+when it shuts down. Process-wide settings applied once at start-up (``gc.freeze`` of the
+start-up objects, pyarrow's allocator, numpy's page size) are in `viewer.runtime`.
 
-All are measured in docs/benchmarks/ingest-frames.md (and the allocator below):
-
-- **GC pauses.** A full (generation 2) collection scans every tracked object — after
-  importing PySide6, pyarrow and numpy that alone is tens of thousands — and stops whichever
-  thread triggered it, mid-frame, for 10–30 ms. `gc.freeze()` once after start-up moves the
-  start-up objects out of the scans. Ingested chunks are freed by reference counting.
 - **GIL hand-off.** The UI thread waits for the GIL up to the switch interval (5 ms by
   default) each time it re-enters Python while a worker thread decodes; a 1 ms interval
-  bounds that wait. Only set in threaded mode (web mode has no competing threads).
+  bounds that wait (frame p99 ~30-40 ms -> ~18-22 ms, docs/benchmarks/ingest-frames.md).
+  Only set in threaded mode (web mode has no competing threads).
+- **GC pacing** (`GcPacer`) and **collection on the UI thread only** (`UiThreadGc`): below.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
-
-_frozen = False
-
-
-def freeze_startup_objects() -> None:
-    """Move everything alive now to the permanent generation (once per process)."""
-    global _frozen
-    if not _frozen:
-        gc.collect()
-        gc.freeze()
-        _frozen = True
 
 
 class SwitchInterval:
@@ -78,29 +65,11 @@ class GcPacer:
 
     def full_collect(self) -> None:
         """Collect everything, frozen objects included (one pause; on user actions only)."""
-        if self.every_chunks <= 0 and not _frozen:
+        if self.every_chunks <= 0 and gc.get_freeze_count() == 0:
             return
         gc.unfreeze()
         gc.collect()
         gc.freeze()
-
-
-def use_system_arrow_allocator() -> None:
-    """Make pyarrow allocate with malloc instead of its bundled jemalloc/mimalloc.
-
-    Measured (docs/benchmarks/ingest-frames.md): with jemalloc about 1 % of chunk decodes
-    stall ~5 ms (the allocator returning and re-faulting memory), which alone breaks a
-    per-frame budget in web mode; with the system allocator the slowest decode was 0.5 ms.
-    Buffers allocated before the switch stay valid. Respects ARROW_DEFAULT_MEMORY_POOL if set.
-    """
-    import os
-
-    import pyarrow as pa
-
-    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        return
-    if pa.default_memory_pool().backend_name != "system":
-        pa.set_memory_pool(pa.system_memory_pool())
 
 
 class UiThreadGc:

@@ -21,7 +21,8 @@ Guarantees (see docs/architecture.md):
 
 What the hub shares with its frame driver and sources is one `IngestState` (`state.py`);
 the hub itself owns the threads (worker pools, reader threads) and the process tweaks tied
-to a running hub (`gc_tuning`).
+to a running hub (`gc_tuning`). Process-wide settings are not the hub's: entry points apply
+them once (`viewer.runtime.apply_process_settings`) before they start a hub.
 """
 
 from __future__ import annotations
@@ -33,13 +34,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
 from viewer.ingest.changes import FrameChanges
 from viewer.ingest.frame_driver import FrameDriver
-from viewer.ingest.gc_tuning import (
-    GcPacer,
-    SwitchInterval,
-    UiThreadGc,
-    freeze_startup_objects,
-    use_system_arrow_allocator,
-)
+from viewer.ingest.gc_tuning import GcPacer, SwitchInterval, UiThreadGc
 from viewer.ingest.memory_governor import MemoryGovernor
 from viewer.ingest.pool import WorkerPool
 from viewer.ingest.settings import IngestSettings
@@ -92,10 +87,6 @@ class IngestHub(QObject):
         """Start the frame timer (call on the UI thread, with a Qt application)."""
         if self._stopped or self.frame_driver.active:
             return
-        if self.settings.arrow_system_allocator:
-            use_system_arrow_allocator()
-        if self.settings.freeze_gc_at_start:
-            freeze_startup_objects()
         if not self.settings.web_mode:
             self._switch_interval.apply()
         self.ui_gc.acquire()

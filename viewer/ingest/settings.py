@@ -59,17 +59,11 @@ class IngestSettings:
     # Threaded mode: the GIL switch interval while the hub runs (None: leave Python's 5 ms).
     # Benchmark: frame interval p99 with one decoding thread (ingest-frames.md).
     gil_switch_interval_ms: float | None = 1.0
-    # gc.freeze() the start-up objects when the hub starts, so full collections stay short.
-    # Benchmark: frame max and web-mode UI ingest p99 (ingest-frames.md).
-    freeze_gc_at_start: bool = True
     # After this many applied chunks, collect the young GC generations and freeze the
     # survivors (gc_tuning.GcPacer), so full collections do not stall frames for 100+ ms
     # once many chunks are loaded; 0 = leave the GC alone. Benchmark: frame max with
     # 5-10 stores (ingest-frames.md).
     gc_freeze_every_chunks: int = 500
-    # pyarrow allocates with malloc, not jemalloc: jemalloc stalled ~1 % of decodes for ~5 ms.
-    # Benchmark: web-mode UI ingest p99 (ingest-frames.md).
-    arrow_system_allocator: bool = True
 
     # Stores + queues are kept under this many bytes by evicting the oldest chunks
     # (memory_governor.py); None = no limit. `--memory-limit` (default 75 % of RAM).

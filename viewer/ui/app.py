@@ -17,13 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE
 from viewer.ingest import IngestHub, IngestSettings
+from viewer.runtime import apply_process_settings
 from viewer.store.memory import parse_memory_limit
 from viewer.ui.main_window import MainWindow
 from viewer.ui.settings import AppSettings
@@ -46,20 +46,7 @@ def load_style(app: QApplication) -> None:
         app.setWindowIcon(QIcon(str(icon)))
 
 
-def no_numpy_huge_pages() -> None:
-    """Big numpy arrays in 4 KB pages. numpy asks Linux for transparent huge pages on large
-    arrays; the first touch of each huge page can then stall while the kernel compacts
-    memory, and growing a plot's series took 10-19 ms on the UI thread instead of 4-5 ms
-    (docs/benchmarks/gui.md). A viewer wants no such stalls more than it wants fewer TLB
-    misses. (The public switch, NUMPY_MADVISE_HUGEPAGE=0, only works before numpy loads.)"""
-    setter = getattr(getattr(np, "_core", None), "multiarray", None)
-    setter = getattr(setter, "_set_madvise_hugepage", None)
-    if setter is not None:
-        setter(False)
-
-
 def make_application() -> QApplication:
-    no_numpy_huge_pages()
     app = QApplication.instance()
     if app is None:
         app = QApplication([sys.argv[0] if sys.argv else "viewer"])
@@ -244,6 +231,7 @@ def run_gui(args: argparse.Namespace) -> int:
             window.resize(*size)
         elif screenshot or settings.geometry() is None:
             window.resize(*DEFAULT_SIZE)
+        apply_process_settings(gui=True)  # once, now that start-up objects exist
         hub.start()
         files = list(getattr(args, "files", []) or [])
         if files:
