@@ -6,7 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from viewer.scene.graph_data import ARROW_SIZE, collect_graph, edge_geometry
+from viewer.scene.graph_data import (
+    ARROW_SIZE,
+    approx_text_size,
+    collect_graph,
+    collision_radii,
+    edge_geometry,
+    label_box_size,
+)
 from viewer.scene.graph_layout import (
     COOLING_TICKS,
     EXACT_PAIRS_MAX,
@@ -85,15 +92,52 @@ def test_coincident_starting_points_are_separated():
 
 def test_edge_geometry_ends_at_the_rim_with_arrow_heads_for_directed_edges():
     pos = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 50.0]])
-    radii = np.array([4.0, 10.0, 5.0])
+    sizes = np.array([[8.0, 8.0], [20.0, 20.0], [10.0, 10.0]])  # circles r = 4, 10, 5
+    boxed = np.zeros(3, dtype=bool)
     edges = np.array([[0, 1], [0, 2], [1, 1]])
-    segs, heads = edge_geometry(pos, radii, edges, np.array([True, False, True]))
+    segs, heads = edge_geometry(pos, sizes, boxed, edges, np.array([True, False, True]))
     assert segs.shape == (2, 2, 2)  # the self-edge is left out
-    np.testing.assert_allclose(segs[0], [[0, 0], [90, 0]])  # stops at node 1's rim
-    np.testing.assert_allclose(segs[1], [[0, 0], [0, 45]])
+    # From the source's rim (was: its centre) to the target's rim.
+    np.testing.assert_allclose(segs[0], [[4, 0], [90, 0]])
+    np.testing.assert_allclose(segs[1], [[0, 4], [0, 45]])
     assert heads.shape == (1, 3, 2)  # only the directed edge 0 -> 1 has a head
     np.testing.assert_allclose(heads[0], [[90, 0], [90 - ARROW_SIZE, ARROW_SIZE / 2],
                                           [90 - ARROW_SIZE, -ARROW_SIZE / 2]])
+
+
+def test_edge_geometry_meets_label_boxes_on_their_sides():
+    # A 40 x 20 box at the origin, a 30 x 10 box at (100, 50), a circle r = 5 at (0, 100).
+    pos = np.array([[0.0, 0.0], [100.0, 50.0], [0.0, 100.0], [30.0, 5.0]])
+    sizes = np.array([[40.0, 20.0], [30.0, 10.0], [10.0, 10.0], [30.0, 10.0]])
+    boxed = np.array([True, True, False, True])
+    edges = np.array([[0, 1], [0, 2], [0, 3]])
+    segs, heads = edge_geometry(pos, sizes, boxed, edges, np.array([True, True, True]))
+    # 0 -> 1 along (2, 1): leaves box 0 through its right side (x = 20, y = 10) and enters
+    # box 1 through its top (y = 45, x = 90).
+    np.testing.assert_allclose(segs[0], [[20, 10], [90, 45]])
+    np.testing.assert_allclose(heads[0][0], [90, 45])
+    # 0 -> 2 straight down: the box's bottom (y = 10) to the circle's rim (y = 95).
+    np.testing.assert_allclose(segs[1], [[0, 10], [0, 95]])
+    # 0 and 3 overlap (|dx| 30 < 35, |dy| 5 < 15): no edge.
+    assert len(segs) == 2 and len(heads) == 2
+
+
+def test_collision_radius_encloses_the_label_box():
+    sizes = np.array([[30.0, 40.0], [8.0, 8.0]])
+    np.testing.assert_allclose(collision_radii(sizes, np.array([True, False])), [25.0, 4.0])
+
+
+def test_labelled_nodes_settle_without_overlapping_boxes():
+    texts = ["start", "a rather long label", "x", "middle node", "end", "loop back"]
+    sizes = np.array([label_box_size(approx_text_size(t)) for t in texts])
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 0], [1, 4]])
+    layout = ForceLayout(_free(len(texts)), edges, collision_radii(sizes, np.ones(6, bool)))
+    assert layout.step(10_000)
+    p, half = layout.positions, 0.5 * sizes
+    for i in range(len(texts)):
+        for j in range(i + 1, len(texts)):
+            gap = np.abs(p[i] - p[j]) - (half[i] + half[j])
+            assert gap.max() > 0, (texts[i], texts[j])  # apart along x or y
 
 
 def test_collect_graph_scopes_ids_per_entity(rrd):
@@ -117,6 +161,12 @@ def test_collect_graph_scopes_ids_per_entity(rrd):
     assert g.labels == ["A", "A", None, None, None, None]  # one label repeats (clamped)
     assert g.colors[:2].tolist() == [[255, 0, 0, 255]] * 2
     assert g.radii[:2].tolist() == [6.0, 6.0]
+    # Labelled nodes are label boxes (text + margins + border), the rest 2r circles;
+    # a fixed-width measure: "A" is 10 x 12, so its box is 24 x 22.
+    g = collect_graph(LatestAt(db, "frame", 1), [net, other, hidden],
+                      measure=lambda text: (10.0 * len(text), 12.0))
+    assert g.boxed.tolist() == [True, True, False, False, False, False]
+    assert g.sizes.tolist() == [[24, 22], [24, 22], [8, 8], [8, 8], [8, 8], [8, 8]]
     assert g.explicit.tolist() == [True, True, True, False, False, False]
     assert g.edges.tolist() == [[0, 1], [1, 3], [4, 5]]
     assert g.directed.tolist() == [True, True, False]

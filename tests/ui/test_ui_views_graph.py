@@ -1,5 +1,6 @@
-"""GraphView on graphs written by rerun-sdk: logged positions, arrow heads, a layout that
-settles over several redraws, entities sharing the view, Clear."""
+"""GraphView on graphs written by rerun-sdk: logged positions, arrow heads, labelled nodes
+drawn as label boxes with edges ending at their sides, a layout that settles over several
+redraws without overlapping labels, entities sharing the view, Clear."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ui_views_support import write_recording
 from viewer.scene.graph_data import ARROW_SIZE
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
+from viewer.ui.views.graph.graph_labels import LABEL_FILL
 from viewer.ui.views.graph.graph_view import GraphView
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 200, 0), (0, 0, 255)
@@ -30,6 +32,9 @@ def _log(rr, rec):
             rr.GraphEdges([("r", "s")], graph_type="undirected"))
     rec.log("free", rr.GraphNodes(["a", "b", "c", "d"], labels=["A", "B", "C", "D"]),
             rr.GraphEdges([("a", "b"), ("b", "c"), ("c", "d"), ("d", "a")]))
+    rec.log("boxes", rr.GraphNodes(["l", "r"], positions=[[0, 0], [200, 0]],
+                                   labels=["left", "right"], colors=[RED, GREEN]),
+            rr.GraphEdges([("l", "r")], graph_type="directed"))
     rec.set_time("frame", sequence=5)
     rec.log("free", rr.Clear(recursive=False))
 
@@ -110,17 +115,41 @@ def test_free_nodes_settle_over_several_redraws_and_separate(qtbot, graph_db):
     qtbot.waitUntil(lambda: view.layout_converged, timeout=5000)
     assert view.layout.ticks > first_ticks  # finished in later redraws
     assert view.redraw_count > 1
-    p = np.array(list(view.node_positions().values()))
-    d = np.hypot(p[:, None, 0] - p[None, :, 0], p[:, None, 1] - p[None, :, 1])
-    np.fill_diagonal(d, np.inf)
-    assert d.min() > 8.0  # no two overlap (radius 4)
-    # Labels are drawn next to their nodes.
-    labels = {item.toPlainText() for item in view._labels if item.isVisible()}
-    assert labels == {"A", "B", "C", "D"}
+    # Labelled nodes are their label boxes (was: circles with the text beside them), and
+    # no two boxes overlap once settled.
+    assert len(view.node_item.data) == 0
+    assert sorted(view.labels_item.texts) == ["A", "B", "C", "D"]
+    rects = view.labels_item.rects()
+    for i, a in enumerate(rects):
+        for b in rects[i + 1:]:
+            assert not a.intersects(b), (a, b)
     # A converged layout with unchanged data does not move on redraw.
     before = dict(view.node_positions())
     view.redraw_now()
     assert view.node_positions() == before
+
+
+def test_labelled_nodes_are_boxes_with_edges_ending_at_their_sides(qtbot, graph_db):
+    view, _ = _view(qtbot, graph_db, ["/boxes"])
+    _settle(qtbot, view)
+    (wl, hl), (wr, _) = view.graph.sizes
+    assert wl > hl > 10 and wr > wl  # boxes around "left" and "right"
+    # The edge runs from the right side of "left" to the left side of "right".
+    np.testing.assert_allclose(view.segments[0], [[wl / 2, 0], [200 - wr / 2, 0]])
+    np.testing.assert_allclose(view.arrow_heads[0][0], (200 - wr / 2, 0))
+    img = view.grab().toImage()
+    assert _brightest_near(img, _pixel(view, 100, 0)) > 100  # the edge between the boxes
+    # Inside the box, between the text and the side the edge meets: box fill, no line.
+    assert _rgb(img, _pixel(view, wl / 2 - 3, 0)) == LABEL_FILL
+    assert _rgb(img, _pixel(view, 0, hl / 2 - 2.5)) == LABEL_FILL
+    # The outline is drawn in the light text colour, the text in the node's colour.
+    assert _brightest_near(img, _pixel(view, 0, -hl / 2)) > 120
+    x0, y0 = _pixel(view, -wl / 2 + 7, -hl / 2 + 5)
+    x1, y1 = _pixel(view, wl / 2 - 7, hl / 2 - 5)
+    text = [_rgb(img, (x, y)) for x in range(x0, x1) for y in range(y0, y1)]
+    assert sum(r > 150 and g < 80 and b < 80 for r, g, b in text) > 10  # red text
+    # Not a red circle at the centre any more.
+    assert sum(c == RED for c in text) < len(text) // 4
 
 
 def test_clear_empties_the_graph(qtbot, graph_db):

@@ -81,7 +81,8 @@ class ForceLayout:
 
     ``fixed``: (n, 2) logged positions, NaN rows for nodes the layout places.
     ``edges``: (m, 2) node indices (self-edges are ignored by the forces).
-    ``radii``: (n,) node sizes for the collision force.
+    ``radii``: (n,) collision radii (``graph_data.collision_radii``: a circle around each
+    node's shape, so a label box keeps others off its whole extent).
     ``initial``: (n, 2) where free nodes start (e.g. where a previous layout left them),
     NaN rows start on the spiral.
     """

@@ -10,6 +10,11 @@ graph settles over a few frames instead of blocking the UI (a tick: ~1 ms for 20
 changes (nodes, logged positions, edges, sizes), from where the nodes are now; new colours
 or labels only repaint.
 
+Like Rerun, a labelled node is drawn as its label (a box around the text, centred on the
+node; ``graph_labels.py``) and only a node without a shown label as a circle; edges end at
+the boxes' outlines, and the layout's collision radius encloses each box, so labels do not
+overlap once it settles. The boxes are measured with the labels' font.
+
 Coordinates are scene units with y down, like Rerun's graph view; the view keeps one unit
 equally long on both axes and fits the graph until the user pans or zooms.
 """
@@ -31,6 +36,7 @@ from viewer.scene.graph_data import (
     NODE_IDS,
     GraphData,
     collect_graph,
+    collision_radii,
     edge_geometry,
 )
 from viewer.scene.graph_layout import ForceLayout
@@ -39,6 +45,7 @@ from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.base import View
+from viewer.ui.views.graph.graph_labels import GraphLabelsItem, TextMeasure, label_font
 from viewer.ui.views.plot.plot_axes import embed_plot
 
 #: Layout time per redraw when the redraw has no budget of its own (a prompt redraw).
@@ -46,9 +53,8 @@ LAYOUT_SLICE_S = 0.004
 #: Layout ticks per redraw at most (a small graph settles over a few frames too, so the
 #: user sees it unfold rather than jump).
 MAX_TICKS_PER_REDRAW = 50
-#: Labels drawn at most (each is a text item; beyond this the graph shows none).
+#: Label texts painted at most (beyond this the boxes show bars, as when zoomed out).
 MAX_LABELS = 500
-LABEL_COLOR = (220, 220, 220)
 
 
 class GraphView(View):
@@ -73,7 +79,10 @@ class GraphView(View):
         self.plot_item.addItem(self.edge_item)
         self.plot_item.addItem(self.arrow_item)
         self.plot_item.addItem(self.node_item)
-        self._labels: list[pg.TextItem] = []
+        font = label_font()
+        self._measure = TextMeasure(font)
+        self.labels_item = GraphLabelsItem(font)
+        self.plot_item.addItem(self.labels_item)
         self._brushes: dict[tuple[int, ...], QBrush] = {}
         self.graph = GraphData()
         self.layout: ForceLayout | None = None
@@ -101,7 +110,7 @@ class GraphView(View):
 
     def redraw(self) -> None:
         query = LatestAt(self.db, self.time_control.timeline, self.time_control.time)
-        graph = collect_graph(query, self.entities)
+        graph = collect_graph(query, self.entities, self._measure)
         key = graph.layout_key()
         if key != self._layout_key:
             initial = None
@@ -109,7 +118,8 @@ class GraphView(View):
                 old = dict(zip(self.graph.keys, self.layout.positions, strict=True))
                 initial = np.array([old.get(k, (np.nan, np.nan)) for k in graph.keys],
                                    dtype=np.float64).reshape(-1, 2)
-            self.layout = ForceLayout(graph.positions, graph.edges, graph.radii, initial)
+            self.layout = ForceLayout(graph.positions, graph.edges,
+                                      collision_radii(graph.sizes, graph.boxed), initial)
             self._layout_key = key
         self.graph = graph
         assert self.layout is not None
@@ -137,12 +147,14 @@ class GraphView(View):
         graph, layout = self.graph, self.layout
         assert layout is not None
         pos = layout.positions
-        if len(graph):
-            self.node_item.setData(pos=pos, size=2.0 * graph.radii,
-                                   brush=[self._brush(c) for c in graph.colors])
+        boxed = graph.boxed
+        circles = np.flatnonzero(~boxed)
+        if len(circles):
+            self.node_item.setData(pos=pos[circles], size=graph.sizes[circles, 0],
+                                   brush=[self._brush(graph.colors[i]) for i in circles])
         else:
             self.node_item.setData([], [])
-        self.segments, self.arrow_heads = edge_geometry(pos, graph.radii, graph.edges,
+        self.segments, self.arrow_heads = edge_geometry(pos, graph.sizes, boxed, graph.edges,
                                                         graph.directed)
         if len(self.segments):
             self.edge_item.setData(self.segments[:, :, 0].ravel(),
@@ -156,23 +168,8 @@ class GraphView(View):
         else:
             path = QPainterPath()
         self.arrow_item.setPath(path)
-        self._draw_labels(pos)
-
-    def _draw_labels(self, pos: np.ndarray) -> None:
-        shown = [i for i, text in enumerate(self.graph.labels) if text is not None]
-        if len(shown) > MAX_LABELS:
-            shown = []
-        while len(self._labels) < len(shown):
-            item = pg.TextItem(anchor=(0.0, 0.5))
-            self.plot_item.addItem(item, ignoreBounds=True)
-            self._labels.append(item)
-        for item, i in zip(self._labels, shown, strict=False):
-            text = self.graph.labels[i] or ""
-            if item.toPlainText() != text:
-                item.setText(text)
-            rgba = self.graph.colors[i] if self.graph.explicit[i] else LABEL_COLOR
-            item.setColor(tuple(int(c) for c in rgba[:3]))
-            item.setPos(float(pos[i, 0] + self.graph.radii[i]), float(pos[i, 1]))
-            item.setVisible(True)
-        for item in self._labels[len(shown):]:
-            item.setVisible(False)
+        shown = np.flatnonzero(boxed)
+        self.labels_item.set_labels(
+            [graph.labels[i] or "" for i in shown], pos[shown], graph.sizes[shown],
+            [tuple(int(c) for c in graph.colors[i][:3]) for i in shown],
+            bars=len(shown) > MAX_LABELS)
