@@ -7,13 +7,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtWidgets import QStyleOptionGraphicsItem
 from ui_views_support import write_recording
 
 from viewer.scene.graph_data import ARROW_SIZE
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
-from viewer.ui.views.graph.graph_labels import LABEL_FILL
+from viewer.ui.views.graph.graph_labels import LABEL_FILL, GraphLabelsItem, label_font
 from viewer.ui.views.graph.graph_view import GraphView
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 200, 0), (0, 0, 255)
@@ -166,3 +167,20 @@ def test_accepts_graph_entities_only(graph_db):
     assert GraphView.accepts(graph_db, EntityPath.parse("/pinned"))
     assert GraphView.accepts(graph_db, EntityPath.parse("/free"))
     assert not GraphView.accepts(graph_db, EntityPath.parse("/nothing"))
+
+
+def test_zoomed_out_labels_show_bars_instead_of_text(qapp):
+    item = GraphLabelsItem(label_font())
+    item.set_labels(["a wide label"], np.array([[0.0, 0.0]]), np.array([[100.0, 30.0]]),
+                    [RED])
+    img = QImage(200, 100, QImage.Format.Format_RGB32)
+    img.fill(QColor(0, 0, 0))
+    painter = QPainter(img)
+    painter.translate(100, 50)
+    painter.scale(0.3, 0.3)  # 13 px text would be ~4 px high: unreadable
+    item.paint(painter, QStyleOptionGraphicsItem())
+    painter.end()
+    # The box's middle is a half-transparent red bar over the box fill.
+    r, g, b = _rgb(img, (100, 50))
+    assert r > 120 and g < 40 and b < 40, (r, g, b)
+    assert _rgb(img, (86, 50)) == LABEL_FILL  # the margin between outline and bar

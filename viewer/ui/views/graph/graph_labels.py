@@ -6,14 +6,16 @@ outlined in the default text colour, and its text is in the node's colour (the d
 text colour when none was logged). When the view is zoomed out so far that text would be
 unreadable (less than ``MIN_READABLE_PX`` pixels high), a box shows a filled bar in the
 text's colour instead, the way Rerun's graph view does at low zoom. One item paints all
-boxes, so a few hundred labels cost one paint call, not one item each.
+boxes, so a few hundred labels cost one paint call, not one item each; texts are laid out
+once (``QStaticText``) and pens made once per colour (500 labels: ~9 ms a paint, ~40
+with a text layout and a pen per label per paint).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPen, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from viewer.scene.graph_data import LABEL_BORDER, LABEL_MARGIN
@@ -58,8 +60,10 @@ class GraphLabelsItem(QGraphicsItem):
         self.texts: list[str] = []
         self.centres = np.empty((0, 2))
         self.sizes = np.empty((0, 2))
-        self._colors: list[QColor] = []
+        self._pens: list[QPen] = []
         self._bars = False
+        self._rects: list[QRectF] = []
+        self._texts: dict[str, QStaticText] = {}
         self._bounds = QRectF()
         self._fill = QBrush(QColor(*LABEL_FILL))
         self._border = QPen(QColor(*LABEL_TEXT), LABEL_BORDER)
@@ -74,9 +78,15 @@ class GraphLabelsItem(QGraphicsItem):
         self.texts = list(texts)
         self.centres = np.asarray(centres, dtype=np.float64).reshape(-1, 2)
         self.sizes = np.asarray(sizes, dtype=np.float64).reshape(-1, 2)
-        self._colors = [QColor(*c) for c in colors]
+        pens: dict[tuple[int, int, int], QPen] = {}
+        self._pens = [pens.get(c) or pens.setdefault(c, QPen(QColor(*c))) for c in colors]
+        corner = self.centres - 0.5 * self.sizes
+        self._rects = [QRectF(x, y, w, h) for (x, y), (w, h)
+                       in zip(corner.tolist(), self.sizes.tolist(), strict=True)]
+        if len(self._texts) > 4 * len(self.texts) + 64:  # forget texts no longer shown
+            self._texts = {}
         if len(self.texts):
-            lo = (self.centres - 0.5 * self.sizes).min(axis=0)
+            lo = corner.min(axis=0)
             hi = (self.centres + 0.5 * self.sizes).max(axis=0)
             self._bounds = QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]).adjusted(
                 -1.0, -1.0, 1.0, 1.0)
@@ -84,10 +94,16 @@ class GraphLabelsItem(QGraphicsItem):
             self._bounds = QRectF()
         self.update()
 
+    def _static(self, text: str) -> QStaticText:
+        st = self._texts.get(text)
+        if st is None:
+            st = self._texts[text] = QStaticText(text)
+            st.prepare(font=self._font)
+        return st
+
     def rects(self) -> list[QRectF]:
         """Each label's box (scene units)."""
-        return [QRectF(c[0] - 0.5 * s[0], c[1] - 0.5 * s[1], s[0], s[1])
-                for c, s in zip(self.centres, self.sizes, strict=True)]
+        return list(self._rects)
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt API)
         return self._bounds
@@ -102,15 +118,18 @@ class GraphLabelsItem(QGraphicsItem):
         scale = abs(painter.worldTransform().m22()) or 1.0
         readable = FONT_PIXELS * scale >= MIN_READABLE_PX and not self._bars
         mx, my = LABEL_MARGIN[0] + LABEL_BORDER, LABEL_MARGIN[1] + LABEL_BORDER
-        for rect, text, color in zip(self.rects(), self.texts, self._colors, strict=True):
-            painter.setPen(self._border)
-            painter.setBrush(self._fill)
+        painter.setPen(self._border)
+        painter.setBrush(self._fill)
+        for rect in self._rects:
             painter.drawRoundedRect(rect, CORNER, CORNER)
-            inner = rect.adjusted(mx, my, -mx, -my)
+        for rect, text, pen in zip(self._rects, self.texts, self._pens, strict=True):
             if readable:
-                painter.setPen(QPen(color))
-                painter.drawText(inner, Qt.AlignmentFlag.AlignCenter, text)
+                st = self._static(text)
+                size = st.size()
+                painter.setPen(pen)
+                painter.drawStaticText(QPointF(rect.center().x() - 0.5 * size.width(),
+                                               rect.center().y() - 0.5 * size.height()), st)
             else:
-                faded = QColor(color)
+                faded = QColor(pen.color())
                 faded.setAlphaF(0.5)
-                painter.fillRect(inner, faded)
+                painter.fillRect(rect.adjusted(mx, my, -mx, -my), faded)
