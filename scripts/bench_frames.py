@@ -85,9 +85,9 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
 
     import viewer.log.arrow  # noqa: F401 - import cost is not part of the measurement
     import viewer.store.entity_db  # noqa: F401
+    from viewer.commands.ingest import _peak_rss_bytes
     from viewer.ingest import IngestHub, IngestSettings
     from viewer.ingest.stats import IngestStats
-    from viewer.ingest_cmd import _peak_rss_bytes
     from viewer.runtime import apply_process_settings
 
     app = QCoreApplication.instance() or QCoreApplication(["bench"])

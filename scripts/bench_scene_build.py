@@ -42,7 +42,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from viewer.inspect_cmd import inspect_paths  # noqa: E402
+from viewer.commands.inspect import inspect_paths  # noqa: E402
 from viewer.scene.build import SceneCache, build_scene  # noqa: E402
 from viewer.scene.query import LatestAt  # noqa: E402
 from viewer.scene.transforms import TransformResolver  # noqa: E402

@@ -187,10 +187,10 @@ def check_native(run: Run, stderr: str) -> tuple[Run, int]:
 
 STARTUP_SNIPPETS = {
     "`python -c pass` (bare interpreter)": "pass",
-    "`python -c \"import viewer.ingest_cmd\"`": "import viewer.ingest_cmd",
-    "imports `viewer ingest` really needs (cli, ingest_cmd, ingest, store.summary, "
+    "`python -c \"import viewer.commands.ingest\"`": "import viewer.commands.ingest",
+    "imports `viewer ingest` really needs (commands.cli, commands.ingest, ingest, store.summary, "
     "PySide6.QtCore, pyarrow)": (
-        "import viewer.cli, viewer.ingest_cmd, viewer.ingest, viewer.store.summary, "
+        "import viewer.commands.cli, viewer.commands.ingest, viewer.ingest, viewer.store.summary, "
         "PySide6.QtCore, pyarrow"),
 }
 
@@ -244,7 +244,7 @@ def profile_one(path: Path, prefix: Path) -> None:
 
     sys.path.insert(0, str(ROOT))
     import viewer.ingest
-    from viewer import cli
+    from viewer.commands import cli
 
     for mod in pkgutil.walk_packages(viewer.ingest.__path__, "viewer.ingest."):
         importlib.import_module(mod.name)
@@ -420,7 +420,7 @@ def rss_split_one(path: Path) -> None:
     import threading
 
     sys.path.insert(0, str(ROOT))
-    from viewer import cli
+    from viewer.commands import cli
 
     peak = dict.fromkeys(RSS_KEYS, 0)
     done = threading.Event()

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from viewer import desktop
-from viewer.cli import main
-from viewer.desktop import (
+from viewer.commands import desktop
+from viewer.commands.cli import main
+from viewer.commands.desktop import (
     MIME_TYPES,
     PNG_SIZES,
     desktop_entry_text,
@@ -118,4 +118,4 @@ def test_shipped_resources_are_complete() -> None:
     for mime_type in MIME_TYPES:
         assert f'type="{mime_type}"' in mime
     # the package carries the same folder (a wheel gets copies through this link)
-    assert (Path(desktop.__file__).parent / "desktop_resources" / "rrd-viewer.desktop").is_file()
+    assert (Path(desktop.__file__).parents[1] / "desktop_resources" / "rrd-viewer.desktop").is_file()

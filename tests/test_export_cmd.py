@@ -14,9 +14,9 @@ import pyarrow.feather as feather
 import pyarrow.parquet as pq
 import pytest
 
-from viewer.cli import main
-from viewer.export_cmd import csv_column
-from viewer.inspect_cmd import inspect_paths
+from viewer.commands.cli import main
+from viewer.commands.export import csv_column
+from viewer.commands.inspect import inspect_paths
 from viewer.store.entity_path import EntityPath
 
 rr = pytest.importorskip("rerun", reason="rerun-sdk (the oracle) is not importable")

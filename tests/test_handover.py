@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from viewer.commands.inspect import inspect_paths
 from viewer.handover import HandoverListener, hand_over, port_listening, request_open, socket_path
-from viewer.inspect_cmd import inspect_paths
 
 REPO = Path(__file__).resolve().parent.parent
 SCALARS = REPO / "tests" / "data" / "scalars.rrd"
@@ -145,7 +145,7 @@ def test_new_window_flag_skips_hand_over(runtime_dir: Path, monkeypatch: pytest.
                                          ) -> None:
     """--new-window opens another window even with a viewer on the port."""
     import viewer.ui.app
-    from viewer.cli import main
+    from viewer.commands.cli import main
 
     got: list[list[str]] = []
     listener = HandoverListener(6543, got.append).start()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from viewer.cli import main
+from viewer.commands.cli import main
 
 rr_chunk = pytest.importorskip(
     "rerun.chunk", reason="rerun-sdk (the oracle) is not importable in this environment"
@@ -225,7 +225,7 @@ def test_human_output_lists_stores_and_entities(capsys) -> None:
 def test_inspect_does_not_import_qt() -> None:
     code = (
         "import sys, io, contextlib\n"
-        "from viewer.cli import main\n"
+        "from viewer.commands.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         f"    rc = main(['inspect', '--json', {str(DATA_DIR)!r}])\n"
         "qt = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'pyqtgraph'))\n"
@@ -253,7 +253,7 @@ def test_folder_without_recordings_is_an_error(capsys, tmp_path: Path) -> None:
 
 def test_every_command_states_the_same_exit_code_rule(capsys):
     """One rule, written in every --help (viewer/exit_codes.py)."""
-    from viewer.cli import main
+    from viewer.commands.cli import main
     from viewer.exit_codes import HELP
 
     for command in ([], ["inspect"], ["ingest"], ["layout"]):

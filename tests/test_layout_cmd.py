@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from viewer.cli import main
+from viewer.commands.cli import main
 from viewer.scene.layout import TimeParseError, default_timeline, parse_time
 from viewer.store.chunk import TimelineKind
 
@@ -212,7 +212,7 @@ def test_no_files_is_a_usage_error(capsys) -> None:
 def test_layout_does_not_import_qt() -> None:
     code = (
         "import sys\n"
-        "from viewer.cli import main\n"
+        "from viewer.commands.cli import main\n"
         f"rc = main(['layout', '--json', {ROBOT!r}])\n"
         "assert rc == 0, rc\n"
         "assert not [m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph'))]\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from types import SimpleNamespace
 
-from viewer.progress import progress, track_entries, track_sources
+from viewer.commands.progress import progress, track_entries, track_sources
 
 
 class FakeTerminal(io.StringIO):

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from viewer import qt_platform
-from viewer.cli import main
-from viewer.qt_platform import (
+from viewer.commands import qt_platform
+from viewer.commands.cli import main
+from viewer.commands.qt_platform import (
     debian_package,
     missing_libraries,
     platform_problem,

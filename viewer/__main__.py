@@ -1,5 +1,5 @@
 """Allow ``python -m viewer``."""
 
-from viewer.cli import main
+from viewer.commands.cli import main
 
 raise SystemExit(main())

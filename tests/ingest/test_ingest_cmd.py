@@ -53,7 +53,7 @@ def test_ingest_cmd_json_matches_direct_summary(web):
     assert stats["peak_rss_bytes"] > 10_000_000 and stats["wall_s"] > 0
 
 
-@pytest.mark.skipif(importlib.util.find_spec("viewer.inspect_cmd") is None,
+@pytest.mark.skipif(importlib.util.find_spec("viewer.commands.inspect") is None,
                     reason="viewer inspect not written yet")
 def test_ingest_cmd_stores_equal_inspect_stores():
     files = [str(DATA_DIR / f) for f in FILES]

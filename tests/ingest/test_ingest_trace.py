@@ -125,9 +125,9 @@ def test_gui_screenshot_profile_writes_trace(tmp_path):
 
 
 def test_tracer_off_records_nothing_and_in_process_load(tmp_path, qtbot):
-    """The process-wide tracer is off by default; `viewer.cli.main` with --profile turns it
+    """The process-wide tracer is off by default; `viewer.commands.cli.main` with --profile turns it
     on for the run only and writes the file."""
-    from viewer.cli import main
+    from viewer.commands.cli import main
 
     assert not TRACER.enabled
     before = len(TRACER.events())

@@ -20,7 +20,7 @@ def write_rrd(path: Path, log_fn: Callable[[object], None]) -> EntityDb:
     """Log with rerun-sdk into ``path`` and return the recording's store, read back by us."""
     import rerun as rr
 
-    from viewer.inspect_cmd import inspect_paths
+    from viewer.commands.inspect import inspect_paths
 
     rec = rr.RecordingStream("scene_tests", recording_id=Path(path).stem)
     rec.save(str(path))

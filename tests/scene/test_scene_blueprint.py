@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from viewer.inspect_cmd import inspect_paths
+from viewer.commands.inspect import inspect_paths
 from viewer.log.messages import StoreKind
 from viewer.scene.blueprint import (
     BlueprintContainer,

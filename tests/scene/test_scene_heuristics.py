@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from viewer.inspect_cmd import inspect_paths
+from viewer.commands.inspect import inspect_paths
 from viewer.log.messages import StoreKind
 from viewer.scene.heuristics import (
     ViewSpec,

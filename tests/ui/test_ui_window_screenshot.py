@@ -19,7 +19,7 @@ def run_viewer(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_CACHE_HOME=str(tmp_path / "cache"),
                XDG_DATA_HOME=str(tmp_path / "data"),
                RRD_VIEWER_SETTINGS=str(tmp_path / "settings.ini"))
-    code = "import sys; from viewer.cli import main; sys.exit(main(sys.argv[1:]))"
+    code = "import sys; from viewer.commands.cli import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 

@@ -151,7 +151,8 @@ def _quit_on_signals(app: QApplication) -> dict[int, object]:
 
 def gui_memory_limit(args: argparse.Namespace, settings: AppSettings) -> int | None:
     """``--memory-limit`` wins; else the value chosen in the window last time; else the
-    default (75 % of RAM), which cli.py already parsed into ``args.memory_limit_bytes``."""
+    default (75 % of RAM), which the command line (`viewer.commands.cli`) already parsed
+    into ``args.memory_limit_bytes``."""
     saved = settings.memory_limit()
     if getattr(args, "memory_limit", None) is None and saved:
         try:

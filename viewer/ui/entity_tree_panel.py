@@ -9,7 +9,7 @@ One model + view per store in a stack, so switching stores keeps each store's ex
 and scroll state.
 
 The context menu exports an entity (or its subtree) to Parquet, CSV or Arrow with the same
-code as ``rrd-viewer export`` (`viewer.export_cmd`).
+code as ``rrd-viewer export`` (`viewer.commands.export`).
 """
 
 from __future__ import annotations
@@ -373,7 +373,7 @@ class EntityTreePanel(QWidget):
     def export_entity(self, store_id: StoreId, pattern: str) -> str | None:
         """Ask for a file and export ``pattern`` (``/a`` or ``/a/**``) of the store into it;
         returns the path written (None: cancelled or failed, ``exported`` says why)."""
-        from viewer.export_cmd import ExportError, export_dbs
+        from viewer.commands.export import ExportError, export_dbs
 
         tree = self._trees.get(store_id)
         if tree is None:

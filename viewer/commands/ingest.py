@@ -78,10 +78,10 @@ def _print_text(report: dict[str, Any]) -> None:
 def run_ingest(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QCoreApplication
 
+    from viewer.commands.progress import track_sources
     from viewer.ingest import IngestHub, IngestSettings
     from viewer.ingest.stats import IngestStats
     from viewer.log.inputs import expand_inputs
-    from viewer.progress import track_sources
     from viewer.runtime import apply_process_settings
 
     app = QCoreApplication.instance() or QCoreApplication(["viewer ingest"])
@@ -90,7 +90,7 @@ def run_ingest(args: argparse.Namespace) -> int:
         from viewer.tracing import TRACER
 
         TRACER.start()
-    # --memory-limit was parsed (and a bad value refused) by the command line: cli.py
+    # --memory-limit was parsed (and a bad value refused) by the command line (cli.py)
     limit = args.memory_limit_bytes
     hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
                                    memory_limit_bytes=limit))

@@ -35,8 +35,8 @@ Runner = Callable[[Sequence[str]], "subprocess.CompletedProcess[str]"]
 def resources_dir() -> Path:
     """The shipped ``resources/``: beside the package in a checkout or an editable install,
     inside it (``viewer/desktop_resources``) in a built wheel."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "resources", here / "desktop_resources"):
+    package = Path(__file__).resolve().parents[1]  # viewer/
+    for candidate in (package.parent / "resources", package / "desktop_resources"):
         if (candidate / DESKTOP_FILE).is_file():
             return candidate
     raise FileNotFoundError("the desktop resources (rrd-viewer.desktop) are not installed")

@@ -19,12 +19,12 @@ from typing import Any, TextIO
 
 import pyarrow as pa
 
+from viewer.commands.progress import track_entries
 from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE
 from viewer.log.arrow import ArrowDecodeError
 from viewer.log.inputs import expand_inputs as expand_paths
 from viewer.log.messages import ArrowMsg, BlueprintActivationCommand, SetStoreInfo, StoreId
 from viewer.log.reader import RrdReader
-from viewer.progress import track_entries
 from viewer.store.chunk import ChunkError
 from viewer.store.decode import chunk_from_msg
 from viewer.store.entity_db import EntityDb

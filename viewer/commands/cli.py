@@ -1,11 +1,11 @@
 """The command line: ``rrd-viewer [FILES]``, ``rrd-viewer inspect``, ``ingest``, ``layout``,
 ``export`` (``viewer`` is the same program under its first name).
 
-Only argument parsing lives here; each command's work is in its own module so that
-``inspect``, ``layout`` and ``export`` never import Qt and the GUI is imported only when it
-is started: after the files were offered to a viewer already running (`viewer.handover`)
-and after Qt's platform plugin was checked (`viewer.qt_platform`), since a missing system
-library makes Qt abort the process without a word on what to install.
+Only argument parsing lives here; each command's work is in its own module of this package
+so that ``inspect``, ``layout`` and ``export`` never import Qt and the GUI is imported only
+when it is started: after the files were offered to a viewer already running
+(`viewer.handover`) and after Qt's platform plugin was checked (`qt_platform`), since a
+missing system library makes Qt abort the process without a word on what to install.
 """
 
 from __future__ import annotations
@@ -165,7 +165,7 @@ def hand_over_files(args: argparse.Namespace) -> int | None:
 def check_display(args: argparse.Namespace) -> str | None:
     """Why Qt could not open a window here, or None. A screenshot needs no display: it is
     drawn offscreen when the display (or a library it needs) is missing."""
-    from viewer.qt_platform import platform_problem
+    from viewer.commands.qt_platform import platform_problem
 
     no_display = (sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM")
                   and not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"))
@@ -185,12 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args_list[:1] == ["inspect"]:
             args = build_inspect_parser().parse_args(args_list[1:])
-            from viewer.inspect_cmd import run_inspect
+            from viewer.commands.inspect import run_inspect
 
             return run_inspect(args)
         if args_list[:1] == ["layout"]:
             args = build_layout_parser().parse_args(args_list[1:])
-            from viewer.layout_cmd import run_layout
+            from viewer.commands.layout import run_layout
 
             return run_layout(args)
         if args_list[:1] == ["export"]:
@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(args_list[1:])
             if (args.t_from is not None or args.t_to is not None) and args.timeline is None:
                 parser.error("--from/--to need --timeline")
-            from viewer.export_cmd import run_export
+            from viewer.commands.export import run_export
 
             return run_export(args)
         if args_list[:1] == ["ingest"]:
@@ -207,7 +207,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.files and not args.serve:
                 parser.error("give at least one file, or --serve")
             _check_memory_limit(parser, args)
-            from viewer.ingest_cmd import run_ingest
+            from viewer.commands.ingest import run_ingest
 
             return run_ingest(args)
         parser = build_gui_parser()
@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.install_desktop or args.uninstall_desktop:
             if args.install_desktop and args.uninstall_desktop:
                 parser.error("--install-desktop and --uninstall-desktop exclude each other")
-            from viewer.desktop import run_desktop
+            from viewer.commands.desktop import run_desktop
 
             return run_desktop("install" if args.install_desktop else "uninstall")
         handed = hand_over_files(args)

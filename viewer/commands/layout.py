@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from viewer.commands.inspect import Inspection, inspect_paths
 from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE
-from viewer.inspect_cmd import Inspection, inspect_paths
 from viewer.log.messages import StoreKind
 from viewer.scene.blueprint import Blueprint, read_blueprint
 from viewer.scene.blueprint_choice import BlueprintChoice

@@ -29,9 +29,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from viewer.commands.progress import progress
 from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE
 from viewer.log.messages import StoreKind
-from viewer.progress import progress
 from viewer.store.chunk import Chunk, TimelineKind, row_ids_to_arrow
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
@@ -334,7 +334,7 @@ def export_dbs(dbs: list[EntityDb], pattern: str, out: str | Path,
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from viewer.inspect_cmd import Inspection, expand_inputs, inspect_file
+    from viewer.commands.inspect import Inspection, expand_inputs, inspect_file
 
     try:
         format_of(args.output)
