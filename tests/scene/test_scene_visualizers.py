@@ -221,8 +221,9 @@ def test_boxes2d_become_four_edges_at_the_right_pixels(rrd) -> None:
     assert seg_set(lines.segments) == seg_set(np.array([
         [[10, 20], [40, 20]], [[40, 20], [40, 60]], [[40, 60], [10, 60]], [[10, 60], [10, 20]],
     ], float))
-    (label,) = ed.labels
-    assert label.text == "car" and label.position.tolist() == [10, 20]
+    (label,) = ed.labels  # Rerun hangs a box's label under the middle of its bottom edge
+    assert label.text == "car" and label.position.tolist() == [25, 60]
+    assert label.wrap_width == 30.0  # wrapped to the box's width
 
 
 # ------------------------------------------------------------------ lines and arrows
@@ -395,6 +396,77 @@ def test_2d_content_under_a_pinhole_is_lifted_onto_the_image_plane(rrd) -> None:
         [[0, 0], [200, 0]], [[200, 0], [200, 100]], [[200, 100], [0, 100]], [[0, 100], [0, 0]],
     ], float))
     assert not flat.entities[P("cam/img")].triangles
+
+
+
+def test_2d_labels_show_in_the_2d_view_only_centred_under_their_anchors(rrd) -> None:
+    """Rerun draws no label of a 2D primitive lifted into a 3D view; in the camera's 2D
+    view a point's label hangs under the point, a box's under its bottom edge's middle."""
+    def log(rec):
+        import rerun as rr
+
+        rec.log("cam", rr.Pinhole(focal_length=100, width=200, height=100), static=True)
+        rec.log("cam/box", rr.Boxes2D(mins=[[20, 10]], sizes=[[60, 30]], labels=["car"]),
+                static=True)
+        rec.log("cam/pts", rr.Points2D([[150, 40], [160, 70]], labels=["a", "b"]), static=True)
+        rec.log("cam/strip", rr.LineStrips2D([[[0, 0], [10, 10]]], labels=["s"]), static=True)
+        rec.log("world_pt", rr.Points3D([[1, 2, 3]], labels=["w"]), static=True)
+
+    db = rrd(log)
+    scene = scene_of(db, t=None)
+    for name in ("cam/box", "cam/pts", "cam/strip"):
+        ed = scene.entities[P(name)]
+        assert ed.lines or ed.points  # still drawn on the image plane
+        assert ed.labels == []
+    (world,) = scene.entities[P("world_pt")].labels
+    assert world.text == "w" and world.position.tolist() == [1, 2, 3]
+    flat = scene_of(db, dims=2, t=None, origin="/cam")
+    (box,) = flat.entities[P("cam/box")].labels
+    assert box.text == "car" and box.position.tolist() == [50, 40] and box.wrap_width == 60
+    pts = flat.entities[P("cam/pts")].labels
+    assert [(lb.text, lb.position.tolist(), lb.wrap_width) for lb in pts] == [
+        ("a", [150, 40], 0.0), ("b", [160, 70], 0.0)]
+    assert [lb.text for lb in flat.entities[P("cam/strip")].labels] == ["s"]
+
+
+def test_shape_labels_sit_at_each_centre_one_for_many_at_the_centre_of_all(rrd) -> None:
+    """Boxes3D: a label per box at its centre; one label for several boxes under the
+    centre of the bounds of the boxes themselves (not of their centres)."""
+    def log(rec):
+        import rerun as rr
+
+        rec.log("each", rr.Boxes3D(centers=[[0, 0, 0], [10, 0, 0]], half_sizes=[[1, 1, 1]],
+                                   labels=["a", "b"]), static=True)
+        rec.log("pair", rr.Boxes3D(centers=[[0, 0, 0], [10, 0, 0]],
+                                   half_sizes=[[1, 1, 1], [3, 3, 3]], labels=["pair"]),
+                static=True)
+
+    scene = scene_of(rrd(log), t=None)
+    each = scene.entities[P("each")].labels
+    assert [(lb.text, lb.position.tolist()) for lb in each] == [("a", [0, 0, 0]),
+                                                                 ("b", [10, 0, 0])]
+    (pair,) = scene.entities[P("pair")].labels
+    # x from -1 (first box) to 13 (second box): the middle is 6, not the centres' 5
+    np.testing.assert_allclose(pair.position, [6, 0, 0], atol=1e-9)
+
+
+def test_lifted_images_keep_their_draw_order(rrd) -> None:
+    """The grids of an Image and a SegmentationImage on one image plane carry the
+    layers' draw orders (Rerun's defaults -10 and 0, or the logged one): the 3D
+    renderer layers them by it."""
+    def log(rec):
+        import rerun as rr
+
+        rec.log("cam", rr.Pinhole(focal_length=10, width=4, height=2), static=True)
+        rec.log("cam/rgb", rr.Image(np.zeros((2, 4, 3), np.uint8)), static=True)
+        rec.log("cam/seg", rr.SegmentationImage(np.ones((2, 4), np.uint8)), static=True)
+        rec.log("cam/top", rr.Image(np.zeros((2, 4, 3), np.uint8), draw_order=5.0),
+                static=True)
+
+    scene = scene_of(rrd(log), t=None)
+    orders = {name: scene.entities[P(name)].triangles[0].draw_order
+              for name in ("cam/rgb", "cam/seg", "cam/top")}
+    assert orders == {"cam/rgb": -10.0, "cam/seg": 0.0, "cam/top": 5.0}
 
 
 # ------------------------------------------------------------------ images

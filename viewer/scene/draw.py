@@ -25,11 +25,18 @@ DEFAULT_LINE_RADIUS = -0.75
 
 @dataclass(slots=True)
 class Label:
-    """A text drawn next to an instance (its anchor), in the batch's coordinates."""
+    """A text drawn under an instance, in the batch's coordinates.
+
+    As in Rerun, every label is centred horizontally on its anchor with its top a few UI
+    points below it: the visualizer picks the anchor (a point's centre, the bottom centre
+    of a 2D box, a 3D shape's centre). ``wrap_width`` is the width of the labelled 2D
+    rectangle in the same units: the painter wraps the text to it (never narrower than
+    a minimum); 0 means no wrapping."""
 
     position: np.ndarray  # (3,) or (2,)
     text: str
     color: tuple[int, int, int, int]
+    wrap_width: float = 0.0
 
 
 @dataclass(slots=True)

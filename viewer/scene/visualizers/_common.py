@@ -187,12 +187,19 @@ def class_ids_of(ctx: VisualizerContext, entity: EntityPath, archetype: str,
 def add_labels(ctx: VisualizerContext, entity: EntityPath, archetype: str,
                out: EntityDraw, positions: np.ndarray, colors_: np.ndarray,
                class_ids: np.ndarray | None = None,
-               keypoint_ids: np.ndarray | None = None) -> None:
+               keypoint_ids: np.ndarray | None = None, *,
+               extent: np.ndarray | None = None,
+               wrap_widths: np.ndarray | None = None) -> None:
     """Rerun's label policy: explicit labels per instance (one label for many instances
-    goes to the centre of their bounds), else class / keypoint labels; shown by default
-    when there is one label or fewer than 30 instances, or as ``show_labels`` says."""
+    goes to the centre of the bounds of ``extent``, all the batch draws, default: of the
+    anchors), else class / keypoint labels; shown by default when there is one label or
+    fewer than 30 instances, or as ``show_labels`` says.
+
+    ``positions`` are the anchors (a label is centred under its anchor); ``wrap_widths``
+    the widths of labelled 2D rectangles. A 2D archetype lifted into a 3D view (onto a
+    pinhole's image plane) gets no labels: Rerun shows 2D labels in 2D views only."""
     n = len(positions)
-    if n == 0:
+    if n == 0 or (ctx.dims == 3 and archetype.endswith("2D")):
         return
     texts = strings(cell(ctx, entity, f"{archetype}:labels"))
     show = mono(cell(ctx, entity, f"{archetype}:show_labels"), None)
@@ -201,7 +208,8 @@ def add_labels(ctx: VisualizerContext, entity: EntityPath, archetype: str,
     if not show:
         return
     if len(texts) == 1 and n > 1:
-        finite = positions[np.isfinite(positions).all(axis=1)]
+        pts = positions if extent is None else extent.reshape(-1, positions.shape[1])
+        finite = pts[np.isfinite(pts).all(axis=1)]
         if not len(finite):
             return
         center = (finite.min(axis=0) + finite.max(axis=0)) / 2.0
@@ -216,7 +224,9 @@ def add_labels(ctx: VisualizerContext, entity: EntityPath, archetype: str,
             kp = None if keypoint_ids is None else int(keypoint_ids[i])
             text = class_label(ctx, entity, int(class_ids[i]), kp)
         if text:
-            out.labels.append(Label(positions[i].copy(), text, _rgba(colors_[min(i, len(colors_) - 1)])))
+            wrap = 0.0 if wrap_widths is None else float(wrap_widths[i])
+            out.labels.append(Label(positions[i].copy(), text,
+                                    _rgba(colors_[min(i, len(colors_) - 1)]), wrap))
 
 
 def _rgba(c: np.ndarray | Sequence[int]) -> RGBA:

@@ -257,6 +257,7 @@ def emit(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw, template: 
         # (n, p, 3) @ (n, 3, 3)^T: a batched matmul (einsum is several times slower here)
         return np.matmul(local, lin.transpose(0, 2, 1)) + off[:, None, :]
 
+    placed = verts = None
     if mode in (MAJOR_WIREFRAME, DENSE_WIREFRAME, TRANSPARENT_FILL):
         wire = template.dense if mode == DENSE_WIREFRAME else template.major
         s = len(wire.edges)
@@ -275,4 +276,7 @@ def emit(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw, template: 
         out.triangles.append(TriangleBatch(entity, arch, verts, tris,
                                            np.repeat(fill, v, axis=0)))
     out.instances += n
-    add_labels(ctx, entity, arch, out, off, colors, class_ids)
+    # a label hangs under its instance's origin (a box's or ellipsoid's centre, a
+    # capsule's first end); one label for many goes under the centre of all shapes
+    add_labels(ctx, entity, arch, out, off, colors, class_ids,
+               extent=placed if placed is not None else verts)

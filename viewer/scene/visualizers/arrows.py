@@ -79,4 +79,4 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
     # a label sits 45 % along its arrow (the head takes the end)
     shafts = segs[: n * per].reshape(n, per, 2, -1)[:, 0]
     add_labels(ctx, entity, arch, out, shafts[:, 0] + 0.45 * (shafts[:, 1] - shafts[:, 0]),
-               colors, class_ids)
+               colors, class_ids, extent=segs)

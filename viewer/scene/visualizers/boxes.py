@@ -81,5 +81,10 @@ def _boxes2d(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> Non
                                tile(np.repeat(radii, 4), k),
                                draw_order=draw_order(ctx, entity, arch, 10.0)))
     out.instances += n
-    # a box's label sits at its top-left corner (min x, min y in pixels)
-    add_labels(ctx, entity, arch, out, segs[: 4 * n : 4, 0], colors, class_ids)
+    if ctx.dims == 2:  # Rerun draws 2D labels in 2D views only
+        # a box's label hangs under the middle of its bottom edge, wrapped to its width
+        corners = segs[: 4 * n, 0].reshape(n, 4, 2)
+        lo, hi = corners.min(axis=1), corners.max(axis=1)
+        anchors = np.stack([(lo[:, 0] + hi[:, 0]) / 2.0, hi[:, 1]], axis=1)
+        add_labels(ctx, entity, arch, out, anchors, colors, class_ids,
+                   extent=corners, wrap_widths=hi[:, 0] - lo[:, 0])

@@ -52,4 +52,4 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
                                draw_order=draw_order(ctx, entity, arch, 10.0)))
     out.instances += n
     anchors = segs[: SEGMENTS * n].reshape(n, SEGMENTS, 2, -1)[:, :, 0].mean(axis=1)
-    add_labels(ctx, entity, arch, out, anchors, colors, class_ids)
+    add_labels(ctx, entity, arch, out, anchors, colors, class_ids, extent=segs)

@@ -4,7 +4,9 @@ In a 2D view a layer sits at pixel (0, 0) of its entity's space (``EntityDraw.tr
 places it). In a 3D view an image inside a pinhole's space is also lifted onto the
 camera's image plane as a coarse grid of coloured triangles (at most 64 x 64 cells), so
 the 3D view shows what the camera sees; an encoded image is decoded by the UI, so it gets
-no grid here. A depth image under a pinhole becomes a point cloud instead, as in Rerun:
+no grid here. The grid keeps the image's draw order: images of one camera lie on the same
+plane, and the 3D renderer layers them by it, as the 2D view does (a segmentation image
+over the RGB image). A depth image under a pinhole becomes a point cloud instead, as in Rerun:
 each pixel back-projected to its depth along the camera's rays.
 """
 
@@ -61,7 +63,9 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
         if cloud is not None:
             out.points.append(cloud)
             return
-    out.triangles.append(image_grid(ctx, entity, arch, layer.rgba, layer.opacity))
+    grid = image_grid(ctx, entity, arch, layer.rgba, layer.opacity)
+    grid.draw_order = layer.draw_order  # the 3D renderer layers same-plane images by it
+    out.triangles.append(grid)
 
 
 def _raw(ctx: VisualizerContext, entity: EntityPath, arch: str) -> np.ndarray | None:

@@ -72,4 +72,4 @@ def visualize(ctx: VisualizerContext, entity: EntityPath, out: EntityDraw) -> No
         if total:
             sums[nonempty] = np.add.reduceat(first, offsets[:-1][nonempty], axis=0)
         anchors = sums / np.maximum(counts, 1)[:, None]
-        add_labels(ctx, entity, arch, out, anchors, colors, class_ids)
+        add_labels(ctx, entity, arch, out, anchors, colors, class_ids, extent=placed)
