@@ -484,3 +484,83 @@ def test_preview_leaves_out_the_see_through_fill_of_an_entity_with_many_shapes()
     kept = {prepared.entities[i] for i in np.unique(preview.see_through.entity)}
     assert kept == {EntityPath.parse("/few")}
     assert preview.l_ids.size == prepared.l_ids.size  # every line still drawn
+
+
+def _lifted(name: str, arch: str, rgba: np.ndarray, opacity: float, draw_order: float
+            ) -> EntityDraw:
+    """An image lifted as the scene layer lifts it (its cell grid), on the plane x = 0
+    facing the camera, 2 units wide, pixel u along +Y, v along -Z."""
+    from viewer.scene.visualizers.image_layers import grid_cells
+
+    h, w = rgba.shape[:2]
+    corners, tris, cols = grid_cells(rgba, opacity)
+    scale = 2.0 / w
+    verts = np.stack([np.zeros(len(corners)), (corners[:, 0] - w / 2) * scale,
+                      -(corners[:, 1] - h / 2) * scale], axis=1)
+    ed = EntityDraw(EntityPath.parse(name))
+    ed.triangles.append(TriangleBatch(ed.entity, arch, verts, tris, cols,
+                                      draw_order=draw_order))
+    return ed
+
+
+def _segmented(h: int, w: int) -> np.ndarray:
+    """Red in the middle half, transparent around it."""
+    seg = np.zeros((h, w, 4), np.uint8)
+    seg[h // 4: 3 * h // 4, w // 4: 3 * w // 4] = RED
+    return seg
+
+
+def test_images_on_one_plane_layer_by_draw_order():
+    """A half-opaque segmentation over an opaque image on the same plane (grids of other
+    sizes) blends over it, as in the 2D view; drawn under it, the image hides it."""
+    blue = np.empty((30, 40, 4), np.uint8)
+    blue[:] = BLUE
+    seg = _segmented(20, 25)
+    alpha = int(255 * 0.5) / 255  # the grid's alpha: 127
+    for seg_order, expected in ((0.0, (255 * alpha, 0, 255 * (1 - alpha))),
+                                (-20.0, (0, 0, 255))):
+        scene = _scene(_lifted("/cam/seg", "SegmentationImage", seg, 0.5, seg_order),
+                       _lifted("/cam/rgb", "Image", blue, 1.0, -10.0))
+        rgb = _rgb(render(prepare(scene), _camera(), W, H)).astype(int)
+        assert np.abs(rgb[H // 2, W // 2] - expected).max() <= 2, seg_order
+        x, y = (int(v) for v in _screen([0.0, 0.9, 0.65]))  # outside the segmented part
+        assert tuple(rgb[y, x]) == (0, 0, 255)
+
+
+def test_segmentation_shows_over_its_image_in_the_frustum_of_a_recording(tmp_path):
+    """rerun-sdk writes a camera with an RGB image and a segmentation image; in 3D the
+    segmented region shows the class colour blended at half opacity over the image."""
+    from ui_views_support import write_recording
+
+    from viewer.scene.build import build_scene
+    from viewer.scene.colors import class_color
+    from viewer.scene.transforms import TransformResolver
+
+    def log(rr, rec):
+        rec.log("world/cam", rr.Pinhole(focal_length=50, width=100, height=80,
+                                        camera_xyz=rr.ViewCoordinates.BLU,
+                                        image_plane_distance=1.0), static=True)
+        rgb = np.zeros((80, 100, 3), np.uint8)
+        rgb[:] = (0, 0, 255)
+        rec.log("world/cam/rgb", rr.Image(rgb), static=True)
+        seg = np.zeros((80, 100), np.uint8)
+        seg[20:60, 30:70] = 1
+        rec.log("world", rr.AnnotationContext([rr.AnnotationInfo(id=1, color=(255, 0, 0))]),
+                static=True)
+        rec.log("world/cam/seg", rr.SegmentationImage(seg), static=True)
+
+    db = write_recording(tmp_path / "seg.rrd", tmp_path, log)
+    scene = build_scene(db, EntityPath.root(), db.entities(), 3, None, None,
+                        TransformResolver(db))
+    camera = OrbitCamera(target=np.array([-1.0, 0.0, 0.0]), yaw=0.0, pitch=0.0, distance=4.0,
+                         fov_y=math.radians(50.0))  # looking at the image plane (x = -1)
+    rgb = _rgb(render(prepare(scene), camera, W, H)).astype(int)
+    alpha = int(255 * 0.5) / 255
+    # 15 image pixels right of the principal point (inside the segmented square, off the
+    # frustum's lines that meet at the centre of the view); right is -Y in BLU
+    inside, outside = camera.project(np.array([[-1.0, -0.3, 0.0], [-1.0, -0.9, 0.6]]), W, H).xy
+    x, y = (int(v) for v in inside)
+    assert np.abs(rgb[y, x] - (255 * alpha, 0, 255 * (1 - alpha))).max() <= 2
+    x, y = (int(v) for v in outside)  # class 0 in its default colour, half opaque
+    c0 = np.array(class_color(0)[:3])
+    assert np.abs(rgb[y, x] - (c0 * alpha + np.array([0, 0, 255]) * (1 - alpha))).max() <= 2

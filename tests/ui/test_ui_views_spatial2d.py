@@ -459,3 +459,58 @@ def test_translucent_splatted_points_blend_with_the_image(qtbot):
     blended = np.array(_at(_grab(view), view, 1.0, 1.0))
     # 50 % blue over red: (200 * 127 / 255, 0, 128) within rounding.
     assert np.abs(blended - (100, 0, 128)).max() <= 2
+
+
+def _label_glyphs(pixels: np.ndarray, rows: slice, is_color) -> tuple[float, int]:
+    """(centre x, top row) of the glyph pixels ``is_color`` picks in ``rows``."""
+    block = pixels[rows, :, :3].astype(int)
+    ys, xs = np.nonzero(is_color(block[..., 0], block[..., 1], block[..., 2]))
+    assert len(xs) >= 10
+    return (xs.min() + xs.max() + 1) / 2.0, int(ys.min()) + rows.start
+
+
+def test_point_and_box_labels_from_a_recording_hang_centred_below_them(qtbot, tmp_path):
+    """As Rerun lays them out: a point's label centred under the point, a box's under
+    the middle of its bottom edge, the text's top 5 px below the anchor."""
+    from viewer.scene.build import build_scene
+    from viewer.scene.transforms import TransformResolver
+
+    def log(rr, rec):
+        rec.log("img", rr.Image(np.zeros((100, 200, 3), np.uint8)), static=True)
+        rec.log("pt", rr.Points2D([[40, 30]], labels=["pt"], colors=[(255, 255, 0)]),
+                static=True)
+        rec.log("box", rr.Boxes2D(mins=[[100, 20]], sizes=[[60, 40]], labels=["box"],
+                                  colors=[(0, 255, 255)]), static=True)
+
+    db = write_recording(tmp_path / "labels.rrd", tmp_path, log)
+    scene = build_scene(db, EntityPath.root(), db.entities(), 2, None, None,
+                        TransformResolver(db))
+    view = Spatial2DView(None, [], TimeControl(), origin=EntityPath.root())
+    qtbot.addWidget(view)
+    view.scene_source = lambda: scene
+    view.resize(400, 200)  # 2 widget px per image pixel
+    view.redraw_now()
+    pixels = _grab(view)
+    pt = view.image_to_widget(40, 30)
+    rows = slice(int(pt.y()) + 3, int(pt.y()) + 30)  # below the point's disc
+    x, top = _label_glyphs(pixels, rows, lambda r, g, b: (r > 150) & (g > 150) & (b < 100))
+    assert abs(x - pt.x()) <= 3 and pt.y() + 5 <= top <= pt.y() + 10
+    bottom = view.image_to_widget(130, 60)  # the middle of the box's bottom edge
+    rows = slice(int(bottom.y()) + 3, int(bottom.y()) + 30)  # below the box's edge
+    x, top = _label_glyphs(pixels, rows, lambda r, g, b: (r < 100) & (g > 150) & (b > 150))
+    assert abs(x - bottom.x()) <= 3 and bottom.y() + 5 <= top <= bottom.y() + 10
+
+
+def test_a_box_label_wraps_to_the_box_width_but_never_below_60_px(qtbot):
+    yellow = (255, 255, 0, 255)
+    sizes = {}
+    for wrap in (0.0, 10.0):  # 10 image px = 20 widget px: wrapped at 60 px
+        ed = EntityDraw(EntityPath.parse("/cam/box"))
+        ed.labels.append(Label(np.array([100.0, 20.0]), "one two three four", yellow, wrap))
+        view = _view(qtbot, _scene(_image("/cam/img", _solid(100, 200, (0, 0, 0))), ed),
+                     400, 200)
+        block = _grab(view)[:, :, :3].astype(int)
+        ys, xs = np.nonzero((block[..., 0] > 150) & (block[..., 1] > 150) & (block[..., 2] < 100))
+        sizes[wrap] = (xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
+    (w0, h0), (w1, h1) = sizes[0.0], sizes[10.0]
+    assert w0 > 80 and w1 <= 60 and h1 >= 2 * h0  # one long line; several short ones

@@ -8,7 +8,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 
-from viewer.scene.draw import EntityDraw, Label, LineBatch, PointBatch, Scene, TriangleBatch
+from viewer.scene.draw import EntityDraw, Label, PointBatch, Scene, TriangleBatch
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
@@ -153,23 +153,42 @@ def test_up_axis_follows_the_scene(qtbot):
     assert _color_at(image, high) == (0, 255, 0) and _color_at(image, low) == (255, 0, 0)
 
 
-def test_labels_are_drawn_on_a_dark_box_and_capped(qtbot, monkeypatch):
-    ed = EntityDraw(EntityPath.parse("/lines"))
-    ed.lines.append(LineBatch(ed.entity, "LineStrips3D", np.array([[[0.0, -1, 0], [0.0, 1, 0]]]),
-                              np.array([RED], np.uint8), np.array([-0.75])))
-    ed.labels = [Label(np.array([0.0, y, 0.0]), f"L{i}", (255, 255, 255, 255))
-                 for i, y in enumerate(np.linspace(-1, 1, 5))]
+def test_labels_hang_centred_under_their_anchor_nearest_on_top_and_capped(qtbot, monkeypatch):
+    ed = EntityDraw(EntityPath.parse("/pts"))
+    ed.points.append(PointBatch(ed.entity, "Points3D", np.array([[0.0, -1, 0], [0.0, 1, 0]]),
+                                np.array([RED, RED], np.uint8), np.array([-2.0, -2.0])))
+    ed.labels = [Label(np.zeros(3), "L2", (255, 255, 255, 255))]
     view = _view(qtbot, _scene(ed))
-    assert [t for _, _, t, _ in view.visible_labels()] == ["L0", "L1", "L2", "L3", "L4"]
+    _look_from_plus_x(view)
+    ((x, y, text, _),) = view.visible_labels()
+    anchor = _widget_pos(view, [0.0, 0.0, 0.0])
+    assert abs(x - anchor.x()) <= 1 and abs(y - anchor.y()) <= 1 and text == "L2"
     image = view.grab().toImage()
-    x, y, _, _ = view.visible_labels()[2]
-    # Text right of the anchor: white glyph pixels on the dark label box.
-    patch = [image.pixelColor(int(x) + dx, int(y) + dy) for dx in range(6, 30)
-             for dy in range(-6, 7)]
-    assert max(c.lightness() for c in patch) > 200
-    assert min(c.lightness() for c in patch) < 20
+
+    def lightness(x0: float, x1: float, y0: float, y1: float) -> list[int]:
+        return [image.pixelColor(int(x) + dx, int(y) + dy).lightness()
+                for dx in range(int(x0), int(x1)) for dy in range(int(y0), int(y1))]
+
+    # The text: white glyphs centred under the anchor, its top 5 px below it.
+    assert max(lightness(-8, 8, 6, 20)) > 200
+    # Nothing bright beside the anchor (where labels used to go) or above it.
+    assert max(lightness(9, 40, -8, 4)) < 150
+    assert max(lightness(-20, 20, -20, -3)) < 150
+    # Rerun's half-transparent grey box starts 5 - 4 = 1 px below the anchor.
+    box = image.pixelColor(int(x), int(y) + 2)
+    bg = ((BACKGROUND >> 16) & 255, (BACKGROUND >> 8) & 255, BACKGROUND & 255)
+    expected = [0.5 * c + 0.5 * b for c, b in zip((0x2C, 0x2B, 0x2B), bg, strict=True)]
+    assert np.abs(np.array([box.red(), box.green(), box.blue()]) - expected).max() <= 2
+
+    # Farthest first (the nearest is painted on top); at most MAX_LABELS of them.
+    ed.labels = [Label(np.array([x_, y_, 0.0]), f"L{i}", (255, 255, 255, 255))
+                 for i, (x_, y_) in enumerate([(-0.5, -1), (0.5, -0.5), (0.0, 0), (-0.2, 0.5),
+                                               (0.3, 1)])]
+    view = _view(qtbot, _scene(ed))
+    _look_from_plus_x(view)
+    assert [t for _, _, t, _ in view.visible_labels()] == ["L0", "L3", "L2", "L4", "L1"]
     monkeypatch.setattr(view3d, "MAX_LABELS", 3)
-    assert len(view.visible_labels()) == 3
+    assert [t for _, _, t, _ in view.visible_labels()] == ["L0", "L2", "L1"]
 
 
 def test_drag_previews_then_repaints_in_full(qtbot, monkeypatch):

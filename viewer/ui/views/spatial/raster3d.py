@@ -13,6 +13,8 @@ rows, then columns): a disc per fragment at the fragment's depth for a cost that
 the image, not on the number of points (``raster_buffer``). Triangles (``raster_triangles``):
 small ones rasterized many at once in grids of candidate pixels, big ones by scanlines, lit
 by a headlight; see-through ones (alpha < 255) are blended over the finished opaque image.
+Images lifted onto one camera's image plane are layered by draw order: a small depth bias
+per draw-order rank brings the upper one in front (a segmentation over the RGB image).
 Points and lines are opaque (their alpha is ignored).
 
 Radii follow Rerun: positive in scene units (pixels by depth), negative in UI points.
@@ -31,6 +33,7 @@ from viewer.scene.draw import Scene
 from viewer.store.entity_path import EntityPath
 from viewer.ui.views.spatial.raster_buffer import EMPTY, LOW_WORD, KeyBuffer, transform
 from viewer.ui.views.spatial.raster_triangles import (
+    UNLIT_ARCHETYPES,
     SeeThrough,
     TriangleArrays,
     batch_arrays,
@@ -46,6 +49,12 @@ __all__ = ["EMPTY", "Frame", "PreparedScene", "decimated", "prepare", "project_l
 MAX_RADIUS_PX = 48
 #: Packed 0xAARRGGBB background (the layout of ``QImage.Format_RGB32``).
 BACKGROUND = 0xFF181A1E
+#: Images lifted onto a camera's image plane (as triangle grids).
+IMAGE_ARCHETYPES = UNLIT_ARCHETYPES
+#: Depth bias of an image grid per draw-order rank (1/z scaled by 1 + rank * this): the
+#: images of one plane are layered by draw order (a segmentation image over the RGB
+#: image) with no visible shift (a ten-thousandth of the distance per rank).
+IMAGE_LAYER_BIAS = 1e-4
 #: Segment sample counts are rounded up to one of these (fewer shapes to broadcast).
 _SAMPLE_BUCKETS = np.array([1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64, 80, 96,
                             128, 160, 192, 256, 320, 384, 512, 640, 768, 1024, 1280, 1536,
@@ -198,6 +207,7 @@ def prepare(scene: Scene) -> PreparedScene:
     l_seg, l_col, l_rad, l_ent = [], [], [], []
     tris: list[dict[str, np.ndarray]] = []
     labels = []
+    image_rank = _image_ranks(scene)
     for ei, ed in enumerate(scene.entities.values()):
         for b in ed.points:
             n = len(b.positions)
@@ -212,7 +222,9 @@ def prepare(scene: Scene) -> PreparedScene:
             l_rad.append(np.broadcast_to(np.asarray(b.radii, np.float32), (m,)))
             l_ent.append(np.full(m, ei, np.int32))
         for b in ed.triangles:
-            tris.append(batch_arrays(b, ei))
+            rank = image_rank.get(float(b.draw_order), 0) if b.archetype in IMAGE_ARCHETYPES \
+                else 0
+            tris.append(batch_arrays(b, ei, rank * IMAGE_LAYER_BIAS))
         for lab in ed.labels:
             labels.append((np.asarray(lab.position, np.float64)[:3], lab.text, lab.color))
 
@@ -249,6 +261,14 @@ def prepare(scene: Scene) -> PreparedScene:
         entity_of=np.concatenate([cat(p_ent, (0,), np.int32), cat(l_ent, (0,), np.int32)]),
         labels=labels,
     )
+
+
+def _image_ranks(scene: Scene) -> dict[float, int]:
+    """Draw order -> rank (0 = lowest) among the image grids of ``scene``: the images of
+    one camera lie on one plane, and a higher rank is drawn over a lower one."""
+    orders = {float(b.draw_order) for ed in scene.entities.values() for b in ed.triangles
+              if b.archetype in IMAGE_ARCHETYPES}
+    return {order: rank for rank, order in enumerate(sorted(orders))}
 
 
 def _part(arrays: dict[str, np.ndarray], keep: np.ndarray) -> dict[str, np.ndarray]:
@@ -614,21 +634,25 @@ def _draw_lines(prepared: PreparedScene, target: KeyBuffer, m: np.ndarray, near:
 
 
 def project_labels(prepared: PreparedScene, camera: Camera, width: int, height: int,
-                   limit: int = 200) -> list[tuple[float, float, str, tuple[int, int, int, int]]]:
-    """(x, y, text, colour) of the labels whose anchor is in front and on screen (at most
-    ``limit``, the first ones)."""
+                   limit: int = 200, margin: float = 0.0
+                   ) -> list[tuple[float, float, str, tuple[int, int, int, int]]]:
+    """(x, y, text, colour) of the labels whose anchor is in front of the camera and on
+    screen or at most ``margin`` pixels outside (a label hangs under its anchor, so one
+    just above the top edge still shows): at most ``limit``, the first ones, ordered
+    farthest first so the nearest is painted on top."""
     if not prepared.labels:
         return []
     m, _eye, _f, _fwd = _view_matrix(prepared, camera, height)
     pos = _homogeneous(_columns(np.stack([p for p, _, _ in prepared.labels])), prepared.center)
     cam = m.astype(np.float64) @ pos
-    out = []
+    kept: list[tuple[float, float, float, str, tuple[int, int, int, int]]] = []
     for i in np.flatnonzero(cam[2] > _near(prepared)).tolist():
         x = width / 2.0 + cam[0, i] / cam[2, i]
         y = height / 2.0 + cam[1, i] / cam[2, i]
-        if 0 <= x < width and 0 <= y < height:
+        if -margin <= x < width + margin and -margin <= y < height + margin:
             _, text, color = prepared.labels[i]
-            out.append((x, y, text, color))
-            if len(out) >= limit:
+            kept.append((float(cam[2, i]), x, y, text, color))
+            if len(kept) >= limit:
                 break
-    return out
+    kept.sort(key=lambda k: -k[0])
+    return [(x, y, text, color) for _, x, y, text, color in kept]

@@ -58,6 +58,9 @@ class TriangleArrays:
     alpha: np.ndarray  # (t,) float32 opacity 0..1
     unlit: np.ndarray  # (t,) bool: drawn in its own colours (images lifted into 3D)
     closed: np.ndarray  # (t,) bool: a triangle of a closed shape wound outwards
+    #: (t,) float32 depth bias: 1/z is scaled by 1 + bias, so a triangle with a larger
+    #: bias wins against one on the same plane (images layered by draw order)
+    bias: np.ndarray
 
     def __len__(self) -> int:
         return len(self.entity)
@@ -67,14 +70,16 @@ class TriangleArrays:
             np.ascontiguousarray(self.xyz[:, :, keep]), np.ascontiguousarray(self.face[:, keep]),
             np.ascontiguousarray(self.rgb[:, :, keep]),
             np.ascontiguousarray(self.normal[:, :, keep]),
-            self.entity[keep], self.alpha[keep], self.unlit[keep], self.closed[keep])
+            self.entity[keep], self.alpha[keep], self.unlit[keep], self.closed[keep],
+            self.bias[keep])
 
 
-def batch_arrays(b: TriangleBatch, entity: int) -> dict[str, np.ndarray]:
+def batch_arrays(b: TriangleBatch, entity: int, bias: float = 0.0) -> dict[str, np.ndarray]:
     """One batch's triangles (out-of-range indices dropped) for ``triangle_arrays``, the
     triangle index last: corners (corner, xyz, t) float64 in scene coordinates, face
-    normals, unit normals and rgb per corner, and per triangle alpha and flags. Computed
-    coordinate by coordinate on contiguous rows (fast reductions, no (t, 3) axis sums)."""
+    normals, unit normals and rgb per corner, and per triangle alpha, flags and depth
+    ``bias``. Computed coordinate by coordinate on contiguous rows (fast reductions, no
+    (t, 3) axis sums)."""
     tri = np.asarray(b.triangles, dtype=np.int64).reshape(-1, 3)
     verts = np.asarray(b.vertices, dtype=np.float64)[:, :3]
     idx = [np.ascontiguousarray(tri[:, k]) for k in range(3)]
@@ -102,7 +107,8 @@ def batch_arrays(b: TriangleBatch, entity: int) -> dict[str, np.ndarray]:
     return {"corners": corners, "face": face, "rgb": rgba[:, :3] / np.float32(255.0),
             "normal": normals, "entity": np.full(n, entity, np.int32), "alpha": alpha,
             "unlit": np.full(n, b.archetype in UNLIT_ARCHETYPES),
-            "closed": np.full(n, b.archetype in CLOSED_ARCHETYPES)}
+            "closed": np.full(n, b.archetype in CLOSED_ARCHETYPES),
+            "bias": np.full(n, bias, np.float32)}
 
 
 def triangle_arrays(parts: list[dict[str, np.ndarray]], center: np.ndarray
@@ -120,7 +126,7 @@ def triangle_arrays(parts: list[dict[str, np.ndarray]], center: np.ndarray
         xyz=xyz, face=cat("face", (3, 0), np.float32), rgb=cat("rgb", (3, 3, 0), np.float32),
         normal=cat("normal", (3, 3, 0), np.float32), entity=cat("entity", (0,), np.int32),
         alpha=cat("alpha", (0,), np.float32), unlit=cat("unlit", (0,), np.bool_),
-        closed=cat("closed", (0,), np.bool_))
+        closed=cat("closed", (0,), np.bool_), bias=cat("bias", (0,), np.float32))
 
 
 # ------------------------------------------------------------------------------ per frame
@@ -190,11 +196,12 @@ def project(tris: TriangleArrays, m: np.ndarray, eye: np.ndarray, forward: np.nd
     if len(which) != n or not (which[-1:] == n - 1).all():
         live = live[which]
     xs, ys, izs = [], [], []
+    biased = np.float32(1.0) + tris.bias[which] if tris.bias.any() else None
     for c in cam:
         iz = np.float32(1.0) / c[2]
-        izs.append(iz)
         xs.append(c[0] * iz + np.float32(cx))
         ys.append(c[1] * iz + np.float32(cy))
+        izs.append(iz if biased is None else iz * biased)  # depth only, not the position
     return Projected(xs, ys, izs, lit, which, flat[which], live)
 
 
@@ -564,15 +571,17 @@ def blend_see_through(tris: TriangleArrays, target: KeyBuffer, m: np.ndarray,
     hi = ~np.concatenate([f.iz for f in frags]).view(np.uint32)
     slot = np.concatenate([f.slot for f in frags])
     depth = (target.base >> np.uint64(32)).astype(np.uint32)  # opaque depth, padded
-    front = hi < depth[pix]
+    slot_alpha = tris.alpha[p.idx]
+    if silhouette:  # a closed shape's front face stands for its back face too
+        slot_alpha = np.where(tris.closed[p.idx], 1.0 - (1.0 - slot_alpha) ** 2, slot_alpha)
+    # In front of the opaque surface and not fully transparent (the clear pixels of a
+    # segmentation image add nothing, and a pixel with only those would weigh nothing).
+    front = (hi < depth[pix]) & (slot_alpha[slot] > 0.0)
     pix, hi, slot = pix[front], hi[front], slot[front]
     if not len(pix):
         return None
     n = target.sentinel + 1
     count = np.bincount(pix, minlength=n)
-    slot_alpha = tris.alpha[p.idx]
-    if silhouette:  # a closed shape's front face stands for its back face too
-        slot_alpha = np.where(tris.closed[p.idx], 1.0 - (1.0 - slot_alpha) ** 2, slot_alpha)
     alpha = slot_alpha[slot]
     uniform = alpha.min() == alpha.max()
     touched = np.flatnonzero(count)

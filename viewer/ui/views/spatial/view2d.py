@@ -31,7 +31,6 @@ from viewer.ui.views.spatial.scene_view import SceneView
 from viewer.ui.views.spatial.view2d_camera import Camera2D, Rect
 from viewer.ui.views.spatial.view2d_hover import pixel_report
 from viewer.ui.views.spatial.view2d_paint import (
-    LABEL_BACKGROUND,
     DrawnImage,
     ImageCache,
     paint_scene,
@@ -44,6 +43,8 @@ ARCHETYPES_2D = frozenset({"Image", "EncodedImage", "DepthImage", "SegmentationI
 #: Zoom factor of one wheel notch (120 eighths of a degree).
 ZOOM_PER_NOTCH = 1.2
 ERROR_COLOR = QColor(255, 120, 120)
+#: Behind error text: a dark box that keeps it readable over any image.
+ERROR_BACKGROUND = QColor(20, 22, 26, 220)
 #: Zooming out stops when the fitted space is this many times smaller than the widget
 #: (Rerun caps its 2D zoom-out at five times the scene's size the same way).
 MAX_ZOOM_OUT = 5.0
@@ -167,7 +168,7 @@ class Spatial2DView(SceneView):
         text = "\n".join(errors)
         used = painter.boundingRect(area, flags, text)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(LABEL_BACKGROUND)
+        painter.setBrush(ERROR_BACKGROUND)
         painter.drawRoundedRect(used.adjusted(-6, -4, 6, 4), 4.0, 4.0)
         painter.setPen(ERROR_COLOR)
         painter.drawText(area, flags, text)

@@ -46,7 +46,13 @@ ARRAY_PATH_MIN_SEGMENTS = 64
 MAX_WIDTH_PX = 8192.0
 #: Labels whose anchor is further than this outside the widget are not drawn.
 LABEL_CULL_MARGIN = 100.0
-LABEL_BACKGROUND = QColor(20, 22, 26, 220)
+#: Rerun's label box: its secondary button grey at half opacity.
+LABEL_BACKGROUND = QColor(0x2C, 0x2B, 0x2B, 128)
+#: The text's top is this far below the anchor; the box is this much larger around it.
+LABEL_OFFSET = 5.0
+LABEL_PAD_X, LABEL_PAD_Y = 6.0, 4.0
+#: A box's label is wrapped to the box's width less 4 px, never narrower than this.
+LABEL_MIN_WRAP = 60.0
 #: Fraction of the data extent added around data bounds when there is no image.
 DATA_PADDING = 0.05
 
@@ -383,22 +389,49 @@ def _paint_triangles(painter: QPainter, batch: TriangleBatch, camera: Camera2D) 
         painter.fillPath(path, _qcolor(key))
 
 
-def label_rect(metrics: QFontMetrics, anchor: QPointF, text: str) -> tuple[QRectF, QRectF]:
-    """(text rect, background rect) of a label: text centred under its anchor, 5 px below
-    it, the background 6 px wider and 4 px taller on each side."""
-    size = metrics.boundingRect(QRect(0, 0, 100000, 100000),
-                                int(Qt.AlignmentFlag.AlignHCenter), text).size()
-    text_rect = QRectF(anchor.x() - size.width() / 2.0, anchor.y() + 5.0,
+def label_rect(metrics: QFontMetrics, anchor: QPointF, text: str,
+               wrap: float = math.inf) -> tuple[QRectF, QRectF]:
+    """(text rect, background rect) of a label as Rerun lays it out: centred under its
+    anchor, its top 5 px below it, wrapped to ``wrap`` widget pixels; the background 6 px
+    wider and 4 px taller on each side."""
+    width = int(min(wrap, 100000.0))
+    flags = int(Qt.AlignmentFlag.AlignHCenter)
+    if math.isfinite(wrap):
+        flags |= int(Qt.TextFlag.TextWordWrap)
+    size = metrics.boundingRect(QRect(0, 0, width, 100000), flags, text).size()
+    text_rect = QRectF(anchor.x() - size.width() / 2.0, anchor.y() + LABEL_OFFSET,
                        size.width(), size.height())
-    return text_rect, text_rect.adjusted(-6.0, -4.0, 6.0, 4.0)
+    return text_rect, text_rect.adjusted(-LABEL_PAD_X, -LABEL_PAD_Y, LABEL_PAD_X, LABEL_PAD_Y)
 
 
-def _text_color(rgba: tuple[int, int, int, int]) -> QColor:
+def label_wrap(rect_width_px: float) -> float:
+    """Rerun's wrap width of a label under a rectangle this wide on screen (inf: none)."""
+    if rect_width_px <= 0.0 or not math.isfinite(rect_width_px):
+        return math.inf
+    return max(rect_width_px - 4.0, LABEL_MIN_WRAP)
+
+
+def label_text_color(rgba: tuple[int, int, int, int]) -> QColor:
     """The label's colour, lifted when it would vanish on the dark background."""
     r, g, b = rgba[:3]
     if 0.2126 * r + 0.7152 * g + 0.0722 * b < 90:
         return QColor(220, 220, 220)
     return QColor(r, g, b)
+
+
+def paint_label(painter: QPainter, metrics: QFontMetrics, anchor: QPointF, text: str,
+                rgba: tuple[int, int, int, int], wrap: float = math.inf) -> None:
+    """One label on its rounded box, centred under ``anchor`` (widget pixels); the 2D and
+    3D views both paint their labels with it."""
+    flags = int(Qt.AlignmentFlag.AlignHCenter)
+    if math.isfinite(wrap):
+        flags |= int(Qt.TextFlag.TextWordWrap)
+    text_rect, bg = label_rect(metrics, anchor, text, wrap)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(LABEL_BACKGROUND)
+    painter.drawRoundedRect(bg, 4.0, 4.0)
+    painter.setPen(label_text_color(rgba))
+    painter.drawText(text_rect, flags, text)
 
 
 def _paint_labels(painter: QPainter, labels: list[Label], camera: Camera2D,
@@ -414,12 +447,8 @@ def _paint_labels(painter: QPainter, labels: list[Label], camera: Camera2D,
         anchor = QPointF(x, y)
         if not (math.isfinite(x) and math.isfinite(y)) or not around.contains(anchor):
             continue
-        text_rect, bg = label_rect(metrics, anchor, label.text)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(LABEL_BACKGROUND)
-        painter.drawRoundedRect(bg, 4.0, 4.0)
-        painter.setPen(_text_color(label.color))
-        painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignHCenter), label.text)
+        paint_label(painter, metrics, anchor, label.text, label.color,
+                    label_wrap(label.wrap_width * camera.scale))
 
 
 def draw_items(scene: Scene, images: list[DrawnImage]) -> list[object]:

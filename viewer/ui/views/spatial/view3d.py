@@ -3,7 +3,7 @@
 Whoever creates the view sets ``scene_source``; each redraw asks it for the scene at the
 cursor, so the view knows nothing of how scenes are built. The same pixels come out in a
 window and offscreen (``raster3d``: OpenGL draws nothing offscreen). Labels are painted
-with QPainter over the image.
+with QPainter over the image, centred under their anchors as in Rerun.
 
 Left-drag orbits, right/middle-drag pans, the wheel zooms, double-click focuses the entity
 under the cursor (empty space: reset), R / Home or the right-click menu reset the view.
@@ -25,7 +25,7 @@ from PySide6.QtGui import (
     QAction,
     QColor,
     QContextMenuEvent,
-    QFontMetricsF,
+    QFontMetrics,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -50,6 +50,7 @@ from viewer.ui.views.spatial.raster3d import (
     render,
 )
 from viewer.ui.views.spatial.scene_view import SceneView
+from viewer.ui.views.spatial.view2d_paint import LABEL_CULL_MARGIN, paint_label
 
 #: Archetypes a 3D view shows (an entity with a component of one of them is accepted).
 ARCHETYPES_3D = frozenset({
@@ -71,7 +72,6 @@ SETTLE_MS = 150
 #: A focused entity is framed at least this fraction of the scene's radius wide.
 FOCUS_LEAST_FRACTION = 0.05
 ERROR_COLOR = QColor(255, 120, 120)
-LABEL_BACKGROUND = QColor(0, 0, 0, 170)
 
 
 class Spatial3DView(SceneView):
@@ -249,7 +249,7 @@ class Spatial3DView(SceneView):
     def visible_labels(self) -> list[tuple[float, float, str, tuple[int, int, int, int]]]:
         """(x, y, text, colour) in widget coordinates of the labels drawn now."""
         return project_labels(self.prepared, self.camera, self.width(), self.height(),
-                              limit=MAX_LABELS)
+                              limit=MAX_LABELS, margin=LABEL_CULL_MARGIN)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -284,16 +284,11 @@ class Spatial3DView(SceneView):
         labels = self.visible_labels()
         if not labels:
             return
-        metrics = QFontMetricsF(painter.font())
-        painter.setPen(Qt.PenStyle.NoPen)
+        # As in Rerun: centred under the projected anchor, the nearest painted last.
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        metrics = QFontMetrics(painter.font())
         for x, y, text, rgba in labels:
-            box = metrics.boundingRect(text)
-            rect = QRectF(x + 6, y - box.height() / 2, box.width() + 8, box.height() + 2)
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(LABEL_BACKGROUND)
-            painter.drawRoundedRect(rect, 3, 3)
-            painter.setPen(_readable(rgba))
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignCenter), text)
+            paint_label(painter, metrics, QPointF(x, y), text, rgba)
 
     # -- interaction --------------------------------------------------------------------
 
@@ -350,14 +345,4 @@ class Spatial3DView(SceneView):
             self.reset_view()
             return
         super().keyPressEvent(event)
-
-
-def _readable(rgba: tuple[int, int, int, int]) -> QColor:
-    """The label's colour, lifted when too dark to read on the dark background."""
-    r, g, b = rgba[:3]
-    luma = 0.299 * r + 0.587 * g + 0.114 * b
-    if luma < 110:
-        k = 110 / max(luma, 1.0)
-        r, g, b = (min(255, int(c * k + 60)) for c in (r, g, b))
-    return QColor(r, g, b)
 
