@@ -45,3 +45,41 @@ def test_headless_settings_keep_huge_pages_and_respect_the_arrow_pool_variable()
     assert r["after"]["pool"] == "mimalloc"
     assert r["after"]["frozen"] > 1000
     assert r["after"]["huge_pages"] is True
+
+
+ENTRY = """
+import gc, json, sys
+import pyarrow as pa
+import viewer.runtime as runtime
+calls = []
+real = runtime.apply_process_settings
+runtime.apply_process_settings = lambda **kw: (calls.append(kw), real(**kw))[1]
+from viewer.commands.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "calls": calls, "pool": pa.default_memory_pool().backend_name,
+                  "frozen": gc.get_freeze_count()}), file=sys.stderr)
+"""
+
+
+def _entry(tmp_path: Path, *args: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    env.update(QT_QPA_PLATFORM="offscreen", RRD_VIEWER_SETTINGS=str(tmp_path / "s.ini"),
+               HOME=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-c", ENTRY, *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_viewer_ingest_applies_the_headless_settings_once(tmp_path) -> None:
+    r = _entry(tmp_path, "ingest", "--json", str(ROOT / "tests/data/scalars.rrd"))
+    assert r["code"] == 0
+    assert r["calls"] == [{"gui": False}]
+    assert r["pool"] == "system" and r["frozen"] > 1000
+
+
+def test_the_window_applies_the_gui_settings_once(tmp_path) -> None:
+    r = _entry(tmp_path, "--no-serve", "--screenshot", str(tmp_path / "shot.png"),
+               str(ROOT / "tests/data/scalars.rrd"))
+    assert r["code"] == 0
+    assert r["calls"] == [{"gui": True}]
+    assert r["pool"] == "system" and r["frozen"] > 1000
