@@ -29,7 +29,7 @@ from viewer.log.messages import SetStoreInfo, StoreId, StoreInfo, Tuid
 from viewer.store.chunk import Chunk, TimelineKind, rows_sorted
 from viewer.store.entity_path import EntityPath
 from viewer.store.entity_tree import EntityTree
-from viewer.store.scalar_series import ScalarSeries, extend_series
+from viewer.store.scalar_series import BandSeries, ScalarSeries, extend_band, extend_series
 from viewer.store.time_index import TimelineIndex, delete_positions, positions
 
 __all__ = ["ChunkAdded", "EntityDb", "LatestAtResult", "RangeResult"]
@@ -82,6 +82,7 @@ class _EntityData:
         "components",
         "epoch",
         "generation",
+        "bands",
         "log",
         "protected",
         "rows",
@@ -104,6 +105,7 @@ class _EntityData:
         # and the dataframe view compare to skip unchanged entities
         self.generation = 0
         self.series: dict[tuple[str, str, int], ScalarSeries] = {}
+        self.bands: dict[tuple[str, str, int], BandSeries] = {}  # wide rows: min/max bands
         # ids of the chunks eviction must keep (see EntityDb.protected_chunk_ids); None =
         # recompute. Reset by inserts and by removing a protected chunk only.
         self.protected: frozenset[bytes] | None = None
@@ -254,6 +256,7 @@ class EntityDb:
                 delete_positions(ed.log, pos)
             ed.epoch += 1
             ed.series.clear()
+            ed.bands.clear()
             self._time_ranges_dirty = True
         if not ed.chunks:
             del self._entities[path]
@@ -561,6 +564,26 @@ class EntityDb:
         lo = 0 if t0 is None else int(np.searchsorted(times, t0, side="left"))
         hi = len(times) if t1 is None else int(np.searchsorted(times, t1, side="right"))
         return times[lo:hi], values[lo:hi]
+
+    def scalar_band(
+        self, entity: EntityPath, component: str, timeline: str, first: int,
+        *, max_chunks: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """(times, min, max, serial) per temporal row of instances ``first``.. of a wide
+        component, sorted by (time, RowId): one cached read of every chunk for all those
+        instances, where `scalar_series` would walk every chunk once per instance. Rows
+        with ``first`` values or fewer are skipped. ``max_chunks`` as in `scalar_series`;
+        the serial changes when earlier rows may differ (a rebuild)."""
+        ed = self._entities.get(entity)
+        if ed is None or timeline not in ed.timelines or component not in ed.components:
+            return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), -1
+        key = (component, timeline, first)
+        band = ed.bands.get(key)
+        if band is None or band.epoch != ed.epoch:
+            band = ed.bands[key] = BandSeries(ed.epoch, first)
+        if band.consumed < len(ed.log):
+            extend_band(band, ed.log, component, timeline, max_chunks)
+        return band.times, band.lo, band.hi, band.serial
 
 
 def _result(chunk: Chunk, row: int, component: str, time: int | None) -> LatestAtResult:

@@ -222,3 +222,95 @@ def extend_series(
         times, values, _, last_key = _sorted_part(whole)
         series.replace(times, values)
     series.last_key = last_key
+
+
+# ---------------------------------------------------------------------- wide rows
+
+class BandSeries:
+    """Per row, the min and max of instances ``first``.. of a wide component: what a plot
+    draws as one band instead of thousands of curves. Built a chunk run at a time, each
+    with one vectorized pass over the list column (not one pass per instance)."""
+
+    __slots__ = ("consumed", "epoch", "first", "hi", "last_key", "lo", "serial", "times")
+
+    _serials = itertools.count()
+
+    def __init__(self, epoch: int, first: int) -> None:
+        self.epoch = epoch
+        self.first = first
+        self.serial = next(BandSeries._serials)
+        self.consumed = 0
+        self.times = np.empty(0, dtype=np.int64)
+        self.lo = np.empty(0)
+        self.hi = np.empty(0)
+        self.last_key: tuple[int, int, int] | None = None
+
+
+def row_min_max(arr: pa.Array, first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, min, max) over the values from index ``first`` on of each list in ``arr``
+    (rows with fewer values or null are left out; NaN ignored unless all are NaN)."""
+    offsets = arr.offsets.to_numpy().astype(np.int64)
+    starts, ends = offsets[:-1] + first, offsets[1:]
+    has = ends > starts
+    if arr.null_count:
+        has &= arr.is_valid().to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(has)
+    if len(rows) == 0:
+        return rows, np.empty(0), np.empty(0)
+    child = arr.values
+    if child.type != pa.float64():
+        child = child.cast(pa.float64())
+    flat = child.to_numpy(zero_copy_only=False)
+    # reduceat over [start, end) of each row: the even entries of the interleaved bounds
+    # (odd entries reduce the gaps between rows and are dropped).
+    bounds = np.empty(2 * len(rows), dtype=np.int64)
+    bounds[0::2], bounds[1::2] = starts[rows], ends[rows]
+    if bounds[-1] >= len(flat):
+        bounds = bounds[:-1]
+    lo = np.fmin.reduceat(flat, bounds)[0::2]
+    hi = np.fmax.reduceat(flat, bounds)[0::2]
+    return rows, lo, hi
+
+
+def _band_part(chunks: list[Chunk], component: str, timeline: str, first: int) -> _Part | None:
+    """Times and (n, 2) [min, max] values of the rows of ``chunks`` with an instance
+    ``first`` or later, one vectorized pass per chunk."""
+    times: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    rid_blocks: list[np.ndarray] = []
+    for chunk in chunks:
+        tc = chunk.timelines.get(timeline)
+        arr = chunk.components.get(component)
+        if tc is None or arr is None or chunk.num_rows == 0:
+            continue
+        rows, lo, hi = row_min_max(arr, first)
+        if len(rows) == 0:
+            continue
+        times.append(tc.times[rows])
+        values.append(np.column_stack([lo, hi]))
+        rid_blocks.append(chunk.row_ids[rows])
+    if not times:
+        return None
+    return _Part(np.concatenate(times), np.concatenate(values), rid_blocks, None)
+
+
+def extend_band(band: BandSeries, log: list[Chunk], component: str, timeline: str,
+                max_chunks: int | None = None) -> None:
+    """Read the chunks of ``log`` not in ``band`` yet (at most ``max_chunks``): appended
+    when they all come after its rows, else the band is rebuilt from every chunk read."""
+    end = len(log) if max_chunks is None else min(len(log), band.consumed + max(1, max_chunks))
+    part = _band_part(log[band.consumed:end], component, timeline, band.first)
+    band.consumed = end
+    if part is None:
+        return
+    times, values, first_key, last_key = _sorted_part(part)
+    if band.last_key is None or first_key > band.last_key:
+        times = np.concatenate([band.times, times])
+        values = np.concatenate([np.column_stack([band.lo, band.hi]), values])
+    else:
+        whole = _band_part(log[:end], component, timeline, band.first)
+        assert whole is not None
+        times, values, _, last_key = _sorted_part(whole)
+        band.serial = next(BandSeries._serials)
+    band.times, band.lo, band.hi = times, values[:, 0].copy(), values[:, 1].copy()
+    band.last_key = last_key
