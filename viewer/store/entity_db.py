@@ -565,6 +565,18 @@ class EntityDb:
         hi = len(times) if t1 is None else int(np.searchsorted(times, t1, side="right"))
         return times[lo:hi], values[lo:hi]
 
+    def scalar_band_pending(
+        self, entity: EntityPath, component: str, timeline: str, first: int
+    ) -> int:
+        """Chunks of `entity` not yet in the cached band (left by a `max_chunks` call)."""
+        ed = self._entities.get(entity)
+        if ed is None or timeline not in ed.timelines or component not in ed.components:
+            return 0
+        band = ed.bands.get((component, timeline, first))
+        if band is None or band.epoch != ed.epoch:
+            return len(ed.log)
+        return len(ed.log) - band.consumed
+
     def scalar_band(
         self, entity: EntityPath, component: str, timeline: str, first: int,
         *, max_chunks: int | None = None,

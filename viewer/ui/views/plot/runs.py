@@ -23,6 +23,7 @@ import pyqtgraph as pg
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.views.plot.plot_series import PlotSeries, SeriesStyle
+from viewer.ui.views.plot.wide_band import WideBand
 
 #: A curve of a run: (entity, scalar instance).
 CurveKey = tuple[EntityPath, int]
@@ -99,6 +100,9 @@ class PlotRun:
     dirty: set[EntityPath] = field(default_factory=set)
     backlog: dict[EntityPath, int] = field(default_factory=dict)  # chunks left this cycle
     errors: dict[EntityPath, str] = field(default_factory=dict)  # compared runs only
+    #: Wide entities: the instances past the first curves as one min/max band.
+    bands: dict[EntityPath, WideBand] = field(default_factory=dict)
+    bands_unshown: set[EntityPath] = field(default_factory=set)
 
     def forget_series(self) -> None:
         """Drop what was read (x changed): every curve is read again."""
@@ -106,3 +110,6 @@ class PlotRun:
         self.decimated.clear()
         self.unshown.clear()
         self.backlog.clear()
+        for band in self.bands.values():
+            band.serial = None
+        self.bands_unshown.clear()

@@ -50,6 +50,7 @@ from viewer.ui.views.plot.runs import (
     family_color,
     short_id,
 )
+from viewer.ui.views.plot.wide_band import MAX_CURVES, WideBand, band_name
 
 _log = logging.getLogger(__name__)
 
@@ -212,6 +213,8 @@ class TimeSeriesView(View):
         for run in old.values():
             for curve in run.curves.values():
                 self.plot_item.removeItem(curve)
+            for band in run.bands.values():
+                band.remove()
         self._runs = runs_now
         self._cycle = [(r, e) for r, e in self._cycle if any(r is x for x in runs_now)]
         self._runs[0].label = own_label
@@ -277,6 +280,8 @@ class TimeSeriesView(View):
                 for sample, label in self.legend.items:
                     if sample.item is curve:
                         label.setText(name)
+            for band in run.bands.values():
+                band.set_name(self._legend_name(run, band.base))
 
     # ------------------------------------------------------------------ updates
 
@@ -344,7 +349,11 @@ class TimeSeriesView(View):
             for key in keys:
                 self._show(run, key, run.unshown[key])
             run.unshown.clear()
-            handed = handed or bool(keys)
+            handed = handed or bool(keys) or bool(run.bands_unshown)
+            for entity in run.bands_unshown:
+                if entity in run.bands:
+                    run.bands[entity].show()
+            run.bands_unshown.clear()
         if handed:
             self._apply_range()
         for run in self._runs:
@@ -511,7 +520,8 @@ class TimeSeriesView(View):
             count = db.scalar_series_width(entity, SCALARS, timeline)
         more = False
         style, restyle = self._style(run, entity)
-        for i in range(max(count, 1)):
+        # A wide entity: its first instances as curves, the others as one band (wide_band.py).
+        for i in range(max(min(count, MAX_CURVES), 1)):
             key = (entity, i)
             curve = run.curves.get(key)
             if timeline is None or i >= count:
@@ -537,7 +547,31 @@ class TimeSeriesView(View):
             if not series.update(serial, times, values):
                 continue  # the store's cached series did not change
             run.unshown[key] = self._display_data(run, key)
-        return more
+        return self._refresh_band(run, entity, timeline, count, limit) or more
+
+    def _refresh_band(self, run: PlotRun, entity: EntityPath, timeline: str | None,
+                      count: int, limit: int | None) -> bool:
+        """Read the band of instances ``MAX_CURVES``.. of a wide entity (one read for all
+        of them); True if more chunks are left for it."""
+        band = run.bands.get(entity)
+        if timeline is None or count <= MAX_CURVES:
+            if band is not None and band.serial is not None:
+                band.clear()
+            return False
+        db = run.db
+        base = band_name(entity, MAX_CURVES, count)
+        name = self._legend_name(run, base)
+        if band is None:
+            band = run.bands[entity] = WideBand(self.plot_item, name, auto_color(entity, MAX_CURVES))
+        elif band.name != name:
+            band.set_name(name)
+        band.base = base
+        times, lo, hi, serial = db.scalar_band(entity, SCALARS, timeline, MAX_CURVES,
+                                               max_chunks=limit)
+        if band.update(serial, times, lo, hi, self._kind, run.offset):
+            run.bands_unshown.add(entity)
+        return limit is not None and db.scalar_band_pending(
+            entity, SCALARS, timeline, MAX_CURVES) > 0
 
     def _display_data(self, run: PlotRun, key: CurveKey) -> Shown:
         """What the curve is given: all of its data, or the envelope of the shown x range
@@ -578,6 +612,8 @@ class TimeSeriesView(View):
         shown = [(s.x[0], s.x[-1], *s.y_range)
                  for run in self._runs for k, s in run.series.items()
                  if k in run.curves and len(s.x)]
+        shown += [(b.x[0], b.x[-1], *b.y_range)
+                  for run in self._runs for b in run.bands.values() if len(b.x)]
         if not shown:
             return
         b = np.array(shown)
@@ -639,6 +675,20 @@ class TimeSeriesView(View):
         if series is None or key not in run.curves:
             return np.empty(0), np.empty(0)
         return series.x, series.values
+
+    def band_data(self, entity: EntityPath,
+                  store_id: object = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, min, max) of a wide entity's band (before reduction), for tests."""
+        run = self._run_of(store_id)
+        band = run.bands.get(entity) if run is not None else None
+        if band is None:
+            return np.empty(0), np.empty(0), np.empty(0)
+        return band.x, band.lo, band.hi
+
+    def run_bands(self, store_id: object = None) -> dict[EntityPath, WideBand]:
+        """The bands of one recording drawn here (default: the view's own store)."""
+        run = self._run_of(store_id)
+        return dict(run.bands) if run is not None else {}
 
     def run_curves(self, store_id: object = None) -> dict[CurveKey, pg.PlotDataItem]:
         """The curves of one recording drawn here (default: the view's own store)."""

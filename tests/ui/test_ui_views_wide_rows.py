@@ -1,0 +1,137 @@
+"""A time series whose rows hold thousands of scalars: a bounded number of curves plus one
+min/max band of the other instances, read once (not once per instance)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF
+from ui_views_support import write_recording
+
+from viewer.store.entity_path import EntityPath
+from viewer.ui.time_control import TimeControl
+from viewer.ui.views.plot.timeseries import TimeSeriesView
+from viewer.ui.views.plot.wide_band import MAX_CURVES, reduce_band
+
+W = 2000
+ROWS = 40
+WIDE = EntityPath.parse("/wide")
+NARROW = EntityPath.parse("/narrow")
+
+
+def _row(step: int) -> np.ndarray:
+    vals = np.arange(W, dtype=np.float64) - step  # instance i: i - step
+    vals[MAX_CURVES + step] = 10_000.0 + step  # a spike in the band: its max
+    return vals
+
+
+@pytest.fixture
+def wide_db(tmp_path):
+    def log(rr, rec):
+        for step in range(ROWS):
+            rec.set_time("step", sequence=step)
+            rec.log("wide", rr.Scalars(_row(step)))
+            rec.log("narrow", rr.Scalars([float(step), 2.0 * step]))
+    return write_recording(tmp_path / "wide.rrd", tmp_path, log)
+
+
+def _make_view(qtbot, db, entities):
+    tc = TimeControl()
+    tc.set_timeline("step")
+    view = TimeSeriesView(db, entities, tc)
+    qtbot.addWidget(view)
+    view.resize(640, 400)
+    return view
+
+
+def test_wide_entity_draws_first_curves_and_a_band(qtbot, wide_db):
+    view = _make_view(qtbot, wide_db, [WIDE, NARROW])
+    view.redraw_now()
+    wide_keys = sorted(i for e, i in view.curves if e == WIDE)
+    assert wide_keys == list(range(MAX_CURVES))
+    assert sorted(i for e, i in view.curves if e == NARROW) == [0, 1]
+    # curve i holds instance i of every row
+    x, y = view.curve_data(WIDE, 5)
+    np.testing.assert_array_equal(x, np.arange(ROWS, dtype=np.float64))
+    np.testing.assert_array_equal(y, 5.0 - np.arange(ROWS))
+    # the band: per-row min and max of instances MAX_CURVES..W-1
+    bx, lo, hi = view.band_data(WIDE)
+    np.testing.assert_array_equal(bx, np.arange(ROWS, dtype=np.float64))
+    expected_lo = [min(_row(s)[MAX_CURVES:]) for s in range(ROWS)]
+    expected_hi = [max(_row(s)[MAX_CURVES:]) for s in range(ROWS)]
+    assert lo.tolist() == expected_lo
+    assert hi.tolist() == expected_hi
+    assert hi[3] == 10_003.0 and lo[0] == 17.0  # by hand: the spike; instance 17 at step 0
+    assert NARROW not in view.run_bands()
+    # the legend: the curves of both entities plus the band, named with its instances
+    names = [label.text for _, label in view.legend.items]
+    assert len(names) == MAX_CURVES + 2 + 1
+    assert f"/wide[{MAX_CURVES}..{W - 1}] (min..max)" in names
+    # the y range covers the band's spikes
+    assert view.plot_item.getViewBox().viewRange()[1][1] >= 10_000.0 + ROWS - 1
+
+
+def test_wide_redraw_reads_a_bounded_number_of_series(qtbot, wide_db, monkeypatch):
+    reads: list[int] = []
+    bands: list[int] = []
+    real_series, real_band = wide_db.scalar_series, wide_db.scalar_band
+
+    def series(*args, **kwargs):
+        reads.append(kwargs.get("instance", 0))
+        return real_series(*args, **kwargs)
+
+    def band(*args, **kwargs):
+        bands.append(args[3])
+        return real_band(*args, **kwargs)
+
+    monkeypatch.setattr(wide_db, "scalar_series", series)
+    monkeypatch.setattr(wide_db, "scalar_band", band)
+    view = _make_view(qtbot, wide_db, [WIDE])
+    view.redraw_now()
+    assert sorted(reads) == list(range(MAX_CURVES))  # not one read per instance (2000)
+    assert bands == [MAX_CURVES]
+    items = [i for i in view.plot_item.items if i is not view.cursor_line]
+    assert len(items) <= MAX_CURVES + 3  # curves + band (lines and fill)
+
+
+def test_band_paints_between_min_and_max(qtbot, tmp_path):
+    """Pixel check: a band of constant min 0 and max 10 fills the plot between them."""
+    def log(rr, rec):
+        for step in range(20):
+            rec.set_time("step", sequence=step)
+            vals = np.full(W, 5.0)
+            vals[0] = 20.0  # curve 0 above the band; the rest from 0 to 10
+            vals[MAX_CURVES], vals[MAX_CURVES + 1] = 0.0, 10.0
+            rec.log("wide", rr.Scalars(vals))
+    db = write_recording(tmp_path / "band.rrd", tmp_path, log)
+    view = _make_view(qtbot, db, [WIDE])
+    view.legend.setVisible(False)
+    view.redraw_now()
+    vb = view.plot_item.getViewBox()
+    image = view.plot_widget.grab().toImage()
+    background = image.pixelColor(2, 2)
+
+    def pixel(x: float, y: float):
+        scene = vb.mapViewToScene(QPointF(x, y))
+        pos = view.plot_widget.mapFromScene(scene)
+        return image.pixelColor(pos.x(), pos.y())
+
+    # filled inside the band (the band's colour over the background), not above it
+    # (grid lines shade the background a little: compare with a tolerance)
+    def close(a, b) -> bool:
+        return all(abs(p - q) <= 12 for p, q in zip(a.getRgb()[:3], b.getRgb()[:3], strict=True))
+
+    for y in (2.5, 7.5):
+        assert not close(pixel(10.3, y), background)
+    for y in (12.5, 17.5):
+        assert close(pixel(10.3, y), background)
+
+
+def test_reduce_band_keeps_extremes():
+    x = np.arange(10.0)
+    lo = np.array([5, 4, 3, 2, 1, 0, 1, 2, 3, 4], dtype=float)
+    hi = lo + 10
+    rx, rlo, rhi = reduce_band(x, lo, hi, 3)  # runs of 4: [0..3], [4..7], [8, 9]
+    assert rx.tolist() == [0.0, 4.0, 8.0]
+    assert rlo.tolist() == [2.0, 0.0, 3.0]
+    assert rhi.tolist() == [15.0, 12.0, 14.0]
