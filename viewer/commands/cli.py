@@ -20,6 +20,20 @@ from viewer.exit_codes import HELP as EXIT_HELP
 from viewer.net.protocol import DEFAULT_BIND, DEFAULT_PORT
 
 PROG = "rrd-viewer"
+#: `IngestSettings.decode_threads`'s default, for --help without importing the ingest
+#: package (it imports Qt); a test keeps the two equal.
+DEFAULT_DECODE_THREADS = 1
+
+
+def parse_decode_threads(text: str) -> int:
+    """``--decode-threads``: an integer >= 0 (argparse turns the error into exit 2)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return value
 
 
 def _add_ingest_options(p: argparse.ArgumentParser) -> None:
@@ -29,6 +43,10 @@ def _add_ingest_options(p: argparse.ArgumentParser) -> None:
                    help="e.g. 2GB, 500MB, 50%% (of RAM) or unlimited; default 75%% of RAM")
     p.add_argument("--profile", metavar="TRACE_JSON", default=None,
                    help="write a Chrome trace-event file (open in Perfetto)")
+    p.add_argument("--decode-threads", type=parse_decode_threads, default=None, metavar="N",
+                   help="threads decoding in the background: N shared by all recordings, or 0 "
+                   f"for one per recording (default {DEFAULT_DECODE_THREADS}; unused with "
+                   "--web-mode)")
 
 
 def _add_serve_options(p: argparse.ArgumentParser) -> None:
@@ -57,6 +75,11 @@ def build_gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-serve", action="store_true", help="do not listen for live streams")
     p.add_argument("--screenshot", metavar="PNG", default=None,
                    help="load everything, draw the views, save a PNG of the window and exit")
+    p.add_argument("--stats-json", metavar="PATH", default=None,
+                   help="at exit (or once --screenshot saved its picture) write the frame "
+                   "statistics from the first frame until every file was applied (with "
+                   "--screenshot: until the picture was saved) as JSON: ui_frame_ms and "
+                   "ui_ingest_ms {p50, p99, max}, frames, load_s, loaded")
     p.add_argument("--window-size", metavar="WxH", default=None, help="window size, e.g. 1600x900")
     p.add_argument("--compare", action="store_true",
                    help="compare runs: each recording's plots also draw the other open "
@@ -147,8 +170,9 @@ def _check_memory_limit(parser: argparse.ArgumentParser, args: argparse.Namespac
 
 def hand_over_files(args: argparse.Namespace) -> int | None:
     """Give the files to a viewer already running on the port (one viewer per user), print
-    where they went and return the exit code; None when this process should open a window."""
-    if not args.files or args.new_window or args.screenshot:
+    where they went and return the exit code; None when this process should open a window
+    (always with --screenshot or --stats-json: they picture or measure this process)."""
+    if not args.files or args.new_window or args.screenshot or getattr(args, "stats_json", None):
         return None
     from viewer.handover import hand_over
 

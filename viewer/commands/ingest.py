@@ -1,4 +1,5 @@
-"""``viewer ingest FILE... [--web-mode] [--json] [--serve]``: the real pipeline, headless.
+"""``viewer ingest FILE... [--web-mode] [--decode-threads N] [--json] [--serve]``: the real
+pipeline, headless.
 
 Runs `IngestHub` (same threads, queues, frame driver and budgets as the GUI) under a
 QCoreApplication until everything is applied, then prints the `viewer inspect` summary plus
@@ -33,6 +34,13 @@ def _ms(summary: dict[str, Any]) -> dict[str, float]:
     return {k: round(float(summary[k]), 3) for k in ("p50", "p99", "max")}
 
 
+def decode_threads_setting(args: argparse.Namespace) -> dict[str, int]:
+    """``IngestSettings`` keywords for ``--decode-threads`` (none when not given: the
+    settings' benchmarked default stays)."""
+    n = getattr(args, "decode_threads", None)
+    return {} if n is None else {"decode_threads": int(n)}
+
+
 def build_report(hub: Any, wall_s: float) -> dict[str, Any]:
     """The JSON document: `summarize` + errors + stats."""
     from viewer.store.summary import summarize
@@ -41,6 +49,7 @@ def build_report(hub: Any, wall_s: float) -> dict[str, Any]:
     report["errors"] = [{"source": e.source, "message": e.message} for e in hub.errors()]
     snap = hub.stats.snapshot()
     report["stats"] = {
+        "decode_threads": hub.settings.decode_threads,
         "wall_s": round(wall_s, 4),
         "messages": snap["messages_applied"],
         "rows": snap["rows_applied"],
@@ -73,6 +82,7 @@ def _print_text(report: dict[str, Any]) -> None:
           f"{st['ui_ingest_ms']['p99']:.2f}/{st['ui_ingest_ms']['max']:.2f} ms; "
           f"peak queue {st['peak_queue_bytes'] / 1e6:.1f} MB; "
           f"peak RSS {st['peak_rss_bytes'] / 1e6:.0f} MB")
+    print(f"decode threads: {st['decode_threads']} (0 = one per recording)")
 
 
 def run_ingest(args: argparse.Namespace) -> int:
@@ -93,7 +103,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     # --memory-limit was parsed (and a bad value refused) by the command line (cli.py)
     limit = args.memory_limit_bytes
     hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
-                                   memory_limit_bytes=limit))
+                                   memory_limit_bytes=limit, **decode_threads_setting(args)))
     hub.stats = IngestStats(window_frames=1 << 16, window_samples=1 << 16)  # the whole run
     interrupted = False
 

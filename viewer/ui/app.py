@@ -11,6 +11,7 @@ they are opened exactly like files dropped on it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -22,7 +23,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE
-from viewer.ingest import IngestHub, IngestSettings
+from viewer.ingest import IngestHub, IngestSettings, IngestStats
 from viewer.runtime import apply_process_settings
 from viewer.store.memory import parse_memory_limit
 from viewer.ui.main_window import MainWindow
@@ -34,7 +35,11 @@ SETTINGS_ENV = "RRD_VIEWER_SETTINGS"
 DEFAULT_SIZE = (1600, 960)
 SCREENSHOT_LOAD_TIMEOUT_S = 120.0
 SCREENSHOT_SETTLE_S = 0.4
-
+#: --stats-json: ring sizes that hold a whole load (~36 min of 60 Hz frames; 1 MB a ring).
+STATS_WINDOW_FRAMES = 1 << 17
+STATS_WINDOW_SAMPLES = 1 << 16
+#: --stats-json: how often the window checks whether every file was applied.
+LOAD_POLL_MS = 20
 
 
 def load_style(app: QApplication) -> None:
@@ -121,6 +126,93 @@ def take_screenshot(window: MainWindow, path: str | Path, sources: list) -> int:
     # One rule with `inspect` and `ingest`: anything unreadable (a whole file or part of
     # one) makes the exit code 1, after the picture of what could be read is saved.
     return EXIT_UNREADABLE if failed or not idle or hub.errors() else EXIT_OK
+
+
+class FirstFrameStats(IngestStats):
+    """`IngestStats` that also notes when the frame driver counted its first frame."""
+
+    def __init__(self, window_frames: int, window_samples: int) -> None:
+        self.first_frame_at: float | None = None
+        self._frames = 0
+        super().__init__(window_frames=window_frames, window_samples=window_samples)
+
+    @property
+    def frames(self) -> int:
+        return self._frames
+
+    @frames.setter
+    def frames(self, value: int) -> None:
+        if self.first_frame_at is None and value > 0:
+            self.first_frame_at = time.perf_counter()
+        self._frames = value
+
+
+class LoadStatsRecorder:
+    """``--stats-json``: the overlay's statistics from the first frame until every file
+    given was applied (or a screenshot saved), written as JSON at exit. The hub's stats are
+    swapped for rings big enough for the whole load, so percentiles cover all of it."""
+
+    def __init__(self, hub: IngestHub, path: str | Path) -> None:
+        self.hub = hub
+        self.path = Path(path)
+        self.stats = FirstFrameStats(STATS_WINDOW_FRAMES, STATS_WINDOW_SAMPLES)
+        hub.stats = self.stats
+        self.result: dict | None = None
+        self.written = False
+        self._sources: list = []
+        self._timer: QTimer | None = None
+
+    def loaded(self) -> bool:
+        return all(s.finished for s in self._sources) and self.hub.is_idle()
+
+    def watch(self, sources: list) -> None:
+        """Freeze the numbers as soon as ``sources`` are all applied (polled, since the
+        last frame that applies something is not the one that finds every queue empty)."""
+        self._sources = list(sources)
+        self._timer = QTimer(interval=LOAD_POLL_MS)
+        self._timer.timeout.connect(self._poll)
+        self._timer.start()
+
+    def _poll(self) -> None:
+        if self.loaded():
+            self.freeze()
+
+    def freeze(self) -> dict:
+        """The statistics as they stand now; later calls return the same numbers."""
+        if self._timer is not None:
+            self._timer.stop()
+        if self.result is None:
+            now = time.perf_counter()
+            stats = self.stats
+            start = stats.first_frame_at if stats.first_frame_at is not None else now
+            snap = stats.snapshot()
+
+            def ms(summary: dict) -> dict[str, float]:
+                return {k: round(float(summary[k]), 3) for k in ("p50", "p99", "max")}
+
+            self.result = {
+                "ui_frame_ms": ms(snap["frame_interval_ms"]),
+                "ui_ingest_ms": ms(snap["ui_ingest_ms"]),
+                "frames": int(snap["frames"]),
+                "load_s": round(now - start, 4),
+                "loaded": self.loaded(),
+                "decode_threads": self.hub.settings.decode_threads,
+                "web_mode": self.hub.settings.web_mode,
+            }
+        return self.result
+
+    def write(self) -> bool:
+        """Write the JSON once (frozen now if loading never finished); False on failure."""
+        if self.written:
+            return True
+        self.written = True
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps(self.freeze(), indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            print(f"viewer: could not write the statistics {self.path}: {exc}", file=sys.stderr)
+            return False
+        return True
 
 
 #: Signals that close the window like its close button (threads joined, settings saved).
@@ -210,8 +302,12 @@ def run_gui(args: argparse.Namespace) -> int:
         tracer.start()
     settings_path = os.environ.get(SETTINGS_ENV)
     settings = AppSettings(settings_path) if settings_path else AppSettings()
+    threads = getattr(args, "decode_threads", None)  # None: the benchmarked default
     hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
-                                   memory_limit_bytes=gui_memory_limit(args, settings)))
+                                   memory_limit_bytes=gui_memory_limit(args, settings),
+                                   **({} if threads is None else {"decode_threads": threads})))
+    stats_json = getattr(args, "stats_json", None)
+    recorder = LoadStatsRecorder(hub, stats_json) if stats_json else None
     server = None
     handover = None
     window: MainWindow | None = None
@@ -246,13 +342,21 @@ def run_gui(args: argparse.Namespace) -> int:
         window.show()
         if screenshot:
             code = take_screenshot(window, screenshot, sources)
+            if recorder is not None:
+                recorder.freeze()  # until the picture was saved
+                if not recorder.write():
+                    code = EXIT_UNREADABLE
             if files and not sources:
                 print(f"viewer: no .rrd/.rbl files in {', '.join(files)}", file=sys.stderr)
                 code = EXIT_UNREADABLE
             return code
+        if recorder is not None:
+            recorder.watch(sources)
         previous_handlers = _quit_on_signals(app)  # kept until the shutdown below is done
         return int(app.exec())
     finally:
+        if recorder is not None:
+            recorder.write()  # at exit (also after SIGTERM); a no-op after a screenshot
         if window is not None:
             if not getattr(args, "screenshot", None):
                 window.save_settings()

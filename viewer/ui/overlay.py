@@ -10,7 +10,7 @@ Shows, refreshed once per second:
 - frame interval p50/p99/max with a sparkline: the GIL wait of the UI thread only shows
   there (docs/measured-facts.md), never in slot durations;
 - per-store queue depth (messages, bytes), worker busy fraction, ingestion latency;
-- "web mode" when ingestion runs on the UI thread.
+- "web mode" when ingestion runs on the UI thread; how many threads decode otherwise.
 
 Measuring starts when the overlay is shown and stops when hidden, so it costs nothing off.
 """
@@ -220,6 +220,7 @@ class PerformanceOverlay(QFrame):
         lines = []
         if getattr(self.hub.settings, "web_mode", False):
             lines.append("<span style='color:#ffb454'><b>web mode</b>: ingestion on the UI thread</span>")
+        lines.append(decode_threads_line(self.hub.settings))
         n = self.numbers
         lines.append(f"UI thread busy <b>{100 * n['busy_fraction']:.0f}%</b> "
                      f"({n['frames_per_s']:.0f} frames/s)")
@@ -254,6 +255,16 @@ class PerformanceOverlay(QFrame):
         self.sparkline.set_samples(ring_tail(stats.frame_interval_ms, SPARK_SAMPLES))
         if self.isVisible():
             self.reposition()
+
+
+def decode_threads_line(settings: Any) -> str:
+    """How many threads decode in the background (``--decode-threads``), so a measurement
+    read off the overlay says which pipeline shape it measured."""
+    n = int(getattr(settings, "decode_threads", 1))
+    text = f"decode threads: {n} (0 = one per recording)"
+    if getattr(settings, "web_mode", False):
+        text += ", unused in web mode"
+    return text
 
 
 def _esc(text: str) -> str:
