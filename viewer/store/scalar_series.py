@@ -231,7 +231,8 @@ class BandSeries:
     draws as one band instead of thousands of curves. Built a chunk run at a time, each
     with one vectorized pass over the list column (not one pass per instance)."""
 
-    __slots__ = ("consumed", "epoch", "first", "hi", "last_key", "lo", "serial", "times")
+    __slots__ = ("_bufs", "consumed", "epoch", "first", "hi", "last_key", "lo", "serial",
+                 "times")
 
     _serials = itertools.count()
 
@@ -240,10 +241,23 @@ class BandSeries:
         self.first = first
         self.serial = next(BandSeries._serials)
         self.consumed = 0
-        self.times = np.empty(0, dtype=np.int64)
-        self.lo = np.empty(0)
-        self.hi = np.empty(0)
         self.last_key: tuple[int, int, int] | None = None
+        # Growing columns as in ScalarSeries: a live row appends, it does not copy the band.
+        self._bufs = (AppendBuffer(np.int64), AppendBuffer(np.float64), AppendBuffer(np.float64))
+        self._publish()
+
+    def replace(self, times: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        self.serial = next(BandSeries._serials)
+        self._bufs = (AppendBuffer.of(times), AppendBuffer.of(lo), AppendBuffer.of(hi))
+        self._publish()
+
+    def append(self, times: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        for buf, new in zip(self._bufs, (times, lo, hi), strict=True):
+            buf.append(new)
+        self._publish()
+
+    def _publish(self) -> None:
+        self.times, self.lo, self.hi = (buf.view() for buf in self._bufs)
 
 
 def row_min_max(arr: pa.Array, first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -305,12 +319,10 @@ def extend_band(band: BandSeries, log: list[Chunk], component: str, timeline: st
         return
     times, values, first_key, last_key = _sorted_part(part)
     if band.last_key is None or first_key > band.last_key:
-        times = np.concatenate([band.times, times])
-        values = np.concatenate([np.column_stack([band.lo, band.hi]), values])
-    else:
+        band.append(times, np.ascontiguousarray(values[:, 0]), np.ascontiguousarray(values[:, 1]))
+    else:  # a row in the past: rebuild from all chunks read so far
         whole = _band_part(log[:end], component, timeline, band.first)
         assert whole is not None
         times, values, _, last_key = _sorted_part(whole)
-        band.serial = next(BandSeries._serials)
-    band.times, band.lo, band.hi = times, values[:, 0].copy(), values[:, 1].copy()
+        band.replace(times, values[:, 0].copy(), values[:, 1].copy())
     band.last_key = last_key
