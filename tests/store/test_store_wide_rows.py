@@ -48,7 +48,7 @@ def test_band_is_per_row_min_max_of_the_rest(wide_rrd: Path) -> None:
     db = next(iter(inspect_paths([wide_rrd]).dbs.values()))
     entity = EntityPath.parse("wide")
     assert db.source_chunks_of(entity) > 1
-    times, lo, hi, _serial = db.scalar_band(entity, "Scalars:scalars", "step", FIRST)
+    times, lo, hi, _serial = db.scalar_band(entity, "Scalars:scalars", "step", (0, FIRST))
     assert times.tolist() == list(range(10))  # sorted; the narrow row at 20 has no band
     for t in range(10):
         assert lo[t] == -1e6 - t
@@ -61,13 +61,13 @@ def test_band_is_per_row_min_max_of_the_rest(wide_rrd: Path) -> None:
 def test_band_reads_in_slices_and_appends(wide_rrd: Path) -> None:
     db = next(iter(inspect_paths([wide_rrd]).dbs.values()))
     entity = EntityPath.parse("wide")
-    t1, _, _, s1 = db.scalar_band(entity, "Scalars:scalars", "step", FIRST, max_chunks=1)
+    t1, _, _, s1 = db.scalar_band(entity, "Scalars:scalars", "step", (0, FIRST), max_chunks=1)
     assert 0 < len(t1) < 10
-    times, lo, hi, _ = db.scalar_band(entity, "Scalars:scalars", "step", FIRST)
+    times, lo, hi, _ = db.scalar_band(entity, "Scalars:scalars", "step", (0, FIRST))
     assert times.tolist() == list(range(10))
     assert hi.tolist() == [1e6 + t for t in range(10)]
     # cached: a second call reads nothing and returns the same band
-    again = db.scalar_band(entity, "Scalars:scalars", "step", FIRST)
+    again = db.scalar_band(entity, "Scalars:scalars", "step", (0, FIRST))
     assert again[0] is times
 
 
@@ -77,11 +77,22 @@ def test_band_read_chunk_by_chunk_equals_one_read(wide_rrd: Path) -> None:
     db = next(iter(inspect_paths([wide_rrd]).dbs.values()))
     entity = EntityPath.parse("wide")
     serials = []
-    while db.scalar_band_pending(entity, "Scalars:scalars", "step", FIRST):
-        *_, serial = db.scalar_band(entity, "Scalars:scalars", "step", FIRST, max_chunks=1)
+    while db.scalar_band_pending(entity, "Scalars:scalars", "step", (0, FIRST)):
+        *_, serial = db.scalar_band(entity, "Scalars:scalars", "step", (0, FIRST), max_chunks=1)
         serials.append(serial)
     assert len(set(serials)) == 2  # appends keep the serial; one rebuild changes it
-    times, lo, hi, _ = db.scalar_band(entity, "Scalars:scalars", "step", FIRST)
+    times, lo, hi, _ = db.scalar_band(entity, "Scalars:scalars", "step", (0, FIRST))
     assert times.tolist() == list(range(10))
     assert lo.tolist() == [-1e6 - t for t in range(10)]
     assert hi.tolist() == [1e6 + t for t in range(10)]
+
+
+def test_band_around_a_window_of_curves(wide_rrd: Path) -> None:
+    """Curves 16..31: the band holds instances 0..15 and 32.. (the -1e6 spikes at
+    16 + step fall in the window; instance 0, -step, is the least left)."""
+    db = next(iter(inspect_paths([wide_rrd]).dbs.values()))
+    entity = EntityPath.parse("wide")
+    times, lo, hi, _ = db.scalar_band(entity, "Scalars:scalars", "step", (FIRST, 2 * FIRST))
+    assert times.tolist() == [*range(10), 20]  # the narrow row: its 16 values are outside
+    assert lo.tolist() == [-t for t in range(10)] + [0.0]
+    assert hi.tolist() == [1e6 + t for t in range(10)] + [15.0]

@@ -89,7 +89,7 @@ def test_wide_redraw_reads_a_bounded_number_of_series(qtbot, wide_db, monkeypatc
     view = _make_view(qtbot, wide_db, [WIDE])
     view.redraw_now()
     assert sorted(reads) == list(range(MAX_CURVES))  # not one read per instance (2000)
-    assert bands == [MAX_CURVES]
+    assert bands == [(0, MAX_CURVES)]
     items = [i for i in view.plot_item.items if i is not view.cursor_line]
     assert len(items) <= MAX_CURVES + 3  # curves + band (lines and fill)
 
@@ -135,3 +135,35 @@ def test_reduce_band_keeps_extremes():
     assert rx.tolist() == [0.0, 4.0, 8.0]
     assert rlo.tolist() == [2.0, 0.0, 3.0]
     assert rhi.tolist() == [15.0, 12.0, 14.0]
+
+
+def test_moving_the_window_of_curves(qtbot, wide_db):
+    view = _make_view(qtbot, wide_db, [WIDE])
+    view.redraw_now()
+    view.set_curve_window(WIDE, 100)
+    view.redraw_now()
+    assert view.curve_window(WIDE) == (100, 116)
+    assert sorted(i for e, i in view.curves if e == WIDE) == list(range(100, 116))
+    x, y = view.curve_data(WIDE, 105)
+    np.testing.assert_array_equal(y, 105.0 - np.arange(ROWS))
+    # the band now holds 0..99 and 116..1999: the spike at 16 + step and instance 0
+    _, lo, hi = view.band_data(WIDE)
+    assert lo.tolist() == [-float(s) for s in range(ROWS)]
+    assert hi.tolist() == [10_000.0 + s for s in range(ROWS)]
+    names = [label.text for _, label in view.legend.items]
+    assert len(names) == MAX_CURVES + 1
+    assert "/wide[0..99, 116..1999] (min..max)" in names and "/wide[0]" not in names
+    # the context menu offers the neighbouring windows; "Next" moves to 116..131
+    view._wide_menu.aboutToShow.emit()
+    (sub,) = [a.menu() for a in view._wide_menu.actions()]
+    assert sub.title() == "/wide: curves [100..115] of 2000"
+    nxt = next(a for a in sub.actions() if a.text().startswith("Next"))
+    nxt.trigger()
+    view.redraw_now()
+    assert view.curve_window(WIDE) == (116, 132)
+    # past the end it clamps to the last window
+    view.set_curve_window(WIDE, 5000)
+    view.redraw_now()
+    assert view.curve_window(WIDE) == (W - MAX_CURVES, W)
+    assert f"/wide[0..{W - MAX_CURVES - 1}] (min..max)" in [
+        label.text for _, label in view.legend.items]

@@ -105,7 +105,7 @@ class _EntityData:
         # and the dataframe view compare to skip unchanged entities
         self.generation = 0
         self.series: dict[tuple[str, str, int], ScalarSeries] = {}
-        self.bands: dict[tuple[str, str, int], BandSeries] = {}  # wide rows: min/max bands
+        self.bands: dict[tuple[str, str, tuple[int, int]], BandSeries] = {}  # wide rows: min/max bands
         # ids of the chunks eviction must keep (see EntityDb.protected_chunk_ids); None =
         # recompute. Reset by inserts and by removing a protected chunk only.
         self.protected: frozenset[bytes] | None = None
@@ -566,33 +566,34 @@ class EntityDb:
         return times[lo:hi], values[lo:hi]
 
     def scalar_band_pending(
-        self, entity: EntityPath, component: str, timeline: str, first: int
+        self, entity: EntityPath, component: str, timeline: str, curves: tuple[int, int]
     ) -> int:
         """Chunks of `entity` not yet in the cached band (left by a `max_chunks` call)."""
         ed = self._entities.get(entity)
         if ed is None or timeline not in ed.timelines or component not in ed.components:
             return 0
-        band = ed.bands.get((component, timeline, first))
+        band = ed.bands.get((component, timeline, curves))
         if band is None or band.epoch != ed.epoch:
             return len(ed.log)
         return len(ed.log) - band.consumed
 
     def scalar_band(
-        self, entity: EntityPath, component: str, timeline: str, first: int,
+        self, entity: EntityPath, component: str, timeline: str, curves: tuple[int, int],
         *, max_chunks: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """(times, min, max, serial) per temporal row of instances ``first``.. of a wide
-        component, sorted by (time, RowId): one cached read of every chunk for all those
-        instances, where `scalar_series` would walk every chunk once per instance. Rows
-        with ``first`` values or fewer are skipped. ``max_chunks`` as in `scalar_series`;
-        the serial changes when earlier rows may differ (a rebuild)."""
+        """(times, min, max, serial) per temporal row of the instances of a wide component
+        outside ``curves`` = (start, stop) (the ones a plot draws as curves), sorted by
+        (time, RowId): one cached read of every chunk for all those instances, where
+        `scalar_series` would walk every chunk once per instance. Rows with no instance
+        outside the window are skipped. ``max_chunks`` as in `scalar_series`; the serial
+        changes when earlier rows may differ (a rebuild)."""
         ed = self._entities.get(entity)
         if ed is None or timeline not in ed.timelines or component not in ed.components:
             return np.empty(0, dtype=np.int64), np.empty(0), np.empty(0), -1
-        key = (component, timeline, first)
+        key = (component, timeline, curves)
         band = ed.bands.get(key)
         if band is None or band.epoch != ed.epoch:
-            band = ed.bands[key] = BandSeries(ed.epoch, first)
+            band = ed.bands[key] = BandSeries(ed.epoch, curves)
         if band.consumed < len(ed.log):
             extend_band(band, ed.log, component, timeline, max_chunks)
         return band.times, band.lo, band.hi, band.serial

@@ -227,18 +227,19 @@ def extend_series(
 # ---------------------------------------------------------------------- wide rows
 
 class BandSeries:
-    """Per row, the min and max of instances ``first``.. of a wide component: what a plot
-    draws as one band instead of thousands of curves. Built a chunk run at a time, each
-    with one vectorized pass over the list column (not one pass per instance)."""
+    """Per row, the min and max of the instances of a wide component outside the window
+    ``curves`` (start, stop) that a plot draws as curves: the rest as one band instead of
+    thousands of curves. Built a chunk run at a time, each with one vectorized pass over
+    the list column (not one pass per instance)."""
 
-    __slots__ = ("_bufs", "consumed", "epoch", "first", "hi", "last_key", "lo", "serial",
+    __slots__ = ("_bufs", "consumed", "curves", "epoch", "hi", "last_key", "lo", "serial",
                  "times")
 
     _serials = itertools.count()
 
-    def __init__(self, epoch: int, first: int) -> None:
+    def __init__(self, epoch: int, curves: tuple[int, int]) -> None:
         self.epoch = epoch
-        self.first = first
+        self.curves = curves
         self.serial = next(BandSeries._serials)
         self.consumed = 0
         self.last_key: tuple[int, int, int] | None = None
@@ -260,35 +261,51 @@ class BandSeries:
         self.times, self.lo, self.hi = (buf.view() for buf in self._bufs)
 
 
-def row_min_max(arr: pa.Array, first: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(rows, min, max) over the values from index ``first`` on of each list in ``arr``
-    (rows with fewer values or null are left out; NaN ignored unless all are NaN)."""
-    offsets = arr.offsets.to_numpy().astype(np.int64)
-    starts, ends = offsets[:-1] + first, offsets[1:]
-    has = ends > starts
-    if arr.null_count:
-        has &= arr.is_valid().to_numpy(zero_copy_only=False)
-    rows = np.flatnonzero(has)
+def _segment_min_max(flat: np.ndarray, starts: np.ndarray,
+                     ends: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, min, max) of ``flat[starts[r]:ends[r]]`` for the rows r where that is not
+    empty: one ``reduceat`` over the interleaved bounds (the odd entries reduce the gaps
+    between rows and are dropped)."""
+    rows = np.flatnonzero(ends > starts)
     if len(rows) == 0:
         return rows, np.empty(0), np.empty(0)
-    child = arr.values
-    if child.type != pa.float64():
-        child = child.cast(pa.float64())
-    flat = child.to_numpy(zero_copy_only=False)
-    # reduceat over [start, end) of each row: the even entries of the interleaved bounds
-    # (odd entries reduce the gaps between rows and are dropped).
     bounds = np.empty(2 * len(rows), dtype=np.int64)
     bounds[0::2], bounds[1::2] = starts[rows], ends[rows]
     if bounds[-1] >= len(flat):
         bounds = bounds[:-1]
-    lo = np.fmin.reduceat(flat, bounds)[0::2]
-    hi = np.fmax.reduceat(flat, bounds)[0::2]
-    return rows, lo, hi
+    return rows, np.fmin.reduceat(flat, bounds)[0::2], np.fmax.reduceat(flat, bounds)[0::2]
 
 
-def _band_part(chunks: list[Chunk], component: str, timeline: str, first: int) -> _Part | None:
+def row_min_max(arr: pa.Array,
+                curves: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, min, max) of each list in ``arr`` over its values outside the index window
+    ``curves`` = (start, stop); rows with no such value, or null, are left out (NaN is
+    ignored unless all are NaN)."""
+    start, stop = curves
+    offsets = arr.offsets.to_numpy().astype(np.int64)
+    offs, ends = offsets[:-1], offsets[1:]
+    child = arr.values
+    if child.type != pa.float64():
+        child = child.cast(pa.float64())
+    flat = child.to_numpy(zero_copy_only=False)
+    n = len(arr)
+    lo, hi = np.full(n, np.nan), np.full(n, np.nan)
+    has = np.zeros(n, dtype=bool)
+    for seg_start, seg_end in ((offs, np.minimum(offs + start, ends)), (offs + stop, ends)):
+        rows, seg_lo, seg_hi = _segment_min_max(flat, seg_start, seg_end)
+        lo[rows] = np.fmin(lo[rows], seg_lo)
+        hi[rows] = np.fmax(hi[rows], seg_hi)
+        has[rows] = True
+    if arr.null_count:
+        has &= arr.is_valid().to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(has)
+    return rows, lo[rows], hi[rows]
+
+
+def _band_part(chunks: list[Chunk], component: str, timeline: str,
+               curves: tuple[int, int]) -> _Part | None:
     """Times and (n, 2) [min, max] values of the rows of ``chunks`` with an instance
-    ``first`` or later, one vectorized pass per chunk."""
+    outside ``curves``, one vectorized pass per chunk."""
     times: list[np.ndarray] = []
     values: list[np.ndarray] = []
     rid_blocks: list[np.ndarray] = []
@@ -297,7 +314,7 @@ def _band_part(chunks: list[Chunk], component: str, timeline: str, first: int) -
         arr = chunk.components.get(component)
         if tc is None or arr is None or chunk.num_rows == 0:
             continue
-        rows, lo, hi = row_min_max(arr, first)
+        rows, lo, hi = row_min_max(arr, curves)
         if len(rows) == 0:
             continue
         times.append(tc.times[rows])
@@ -313,7 +330,7 @@ def extend_band(band: BandSeries, log: list[Chunk], component: str, timeline: st
     """Read the chunks of ``log`` not in ``band`` yet (at most ``max_chunks``): appended
     when they all come after its rows, else the band is rebuilt from every chunk read."""
     end = len(log) if max_chunks is None else min(len(log), band.consumed + max(1, max_chunks))
-    part = _band_part(log[band.consumed:end], component, timeline, band.first)
+    part = _band_part(log[band.consumed:end], component, timeline, band.curves)
     band.consumed = end
     if part is None:
         return
@@ -321,7 +338,7 @@ def extend_band(band: BandSeries, log: list[Chunk], component: str, timeline: st
     if band.last_key is None or first_key > band.last_key:
         band.append(times, np.ascontiguousarray(values[:, 0]), np.ascontiguousarray(values[:, 1]))
     else:  # a row in the past: rebuild from all chunks read so far
-        whole = _band_part(log[:end], component, timeline, band.first)
+        whole = _band_part(log[:end], component, timeline, band.curves)
         assert whole is not None
         times, values, _, last_key = _sorted_part(whole)
         band.replace(times, values[:, 0].copy(), values[:, 1].copy())

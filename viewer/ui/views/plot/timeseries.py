@@ -165,6 +165,12 @@ class TimeSeriesView(View):
         #: Fills the plot context menu's "Compare runs" submenu (the window sets it).
         self.compare_menu_filler: Callable[[QMenu], None] | None = None
         self._compare_menu: QMenu | None = None
+        #: Wide entities: the first instance drawn as a curve (`set_curve_window`).
+        self._curve_start: dict[EntityPath, int] = {}
+        #: Context menu to move a wide entity's window of curves along its instances.
+        self._wide_menu = QMenu("Wide series", self)
+        self._wide_menu.aboutToShow.connect(self._fill_wide_menu)
+        self.plot_widget.scene().contextMenu.append(self._wide_menu)
 
     @classmethod
     def accepts(cls, db: EntityDb, entity: EntityPath) -> bool:
@@ -520,8 +526,11 @@ class TimeSeriesView(View):
             count = db.scalar_series_width(entity, SCALARS, timeline)
         more = False
         style, restyle = self._style(run, entity)
-        # A wide entity: its first instances as curves, the others as one band (wide_band.py).
-        for i in range(max(min(count, MAX_CURVES), 1)):
+        # A wide entity: a window of its instances as curves, the others as one band
+        # (wide_band.py); curves that left the window go.
+        window = self.curve_window(entity, count)
+        self._drop_curves(run, entity, window)
+        for i in range(window[0], max(window[1], 1)):
             key = (entity, i)
             curve = run.curves.get(key)
             if timeline is None or i >= count:
@@ -547,31 +556,87 @@ class TimeSeriesView(View):
             if not series.update(serial, times, values):
                 continue  # the store's cached series did not change
             run.unshown[key] = self._display_data(run, key)
-        return self._refresh_band(run, entity, timeline, count, limit) or more
+        return self._refresh_band(run, entity, timeline, count, window, limit) or more
+
+    def curve_window(self, entity: EntityPath, count: int | None = None) -> tuple[int, int]:
+        """(start, stop): the instances of ``entity`` drawn as curves, ``count`` values per
+        row (default: as read so far); every instance when it has ``MAX_CURVES`` or fewer,
+        else ``MAX_CURVES`` of them from the start the user picked (`set_curve_window`)."""
+        if count is None:
+            timeline = self.time_control.timeline
+            count = self.db.scalar_series_width(entity, SCALARS, timeline) if timeline else 0
+        if count <= MAX_CURVES:
+            return 0, count
+        start = max(0, min(self._curve_start.get(entity, 0), count - MAX_CURVES))
+        return start, start + MAX_CURVES
+
+    def set_curve_window(self, entity: EntityPath, start: int) -> None:
+        """Draw instances ``start``.. of a wide entity as its curves (``MAX_CURVES`` of
+        them, clamped to its width); the others join its band."""
+        start = max(0, int(start))
+        if self._curve_start.get(entity, 0) == start:
+            return
+        self._curve_start[entity] = start
+        for run in self._runs:
+            run.dirty.add(entity)
+        self._request_redraw()
+
+    def _drop_curves(self, run: PlotRun, entity: EntityPath, window: tuple[int, int]) -> None:
+        """Remove ``entity``'s curves outside ``window`` (and their legend entries)."""
+        start, stop = window
+        gone = [k for k in run.curves if k[0] == entity and not start <= k[1] < max(stop, 1)]
+        for key in gone:
+            self.plot_item.removeItem(run.curves.pop(key))
+            for kept in (run.series, run.unshown, run.names):
+                kept.pop(key, None)
+            run.decimated.discard(key)
+            run.scatter.discard(key)
+
+    def _fill_wide_menu(self) -> None:
+        """One entry per wide entity: move its window of curves along its instances."""
+        menu = self._wide_menu
+        menu.clear()
+        timeline = self.time_control.timeline
+        for entity in self.entities:
+            count = self.db.scalar_series_width(entity, SCALARS, timeline) if timeline else 0
+            if count <= MAX_CURVES:
+                continue
+            start, stop = self.curve_window(entity, count)
+            sub = menu.addMenu(f"{entity}: curves [{start}..{stop - 1}] of {count}")
+            for label, to in (("First", 0), ("Previous", start - MAX_CURVES),
+                              ("Next", start + MAX_CURVES), ("Last", count - MAX_CURVES)):
+                to = max(0, min(to, count - MAX_CURVES))
+                action = sub.addAction(f"{label} {MAX_CURVES}: [{to}..{to + MAX_CURVES - 1}]")
+                action.setEnabled(to != start)
+                action.triggered.connect(
+                    lambda _=False, e=entity, t=to: self.set_curve_window(e, t))
+        if menu.isEmpty():
+            menu.addAction("No entity here has more than "
+                           f"{MAX_CURVES} values per row").setEnabled(False)
 
     def _refresh_band(self, run: PlotRun, entity: EntityPath, timeline: str | None,
-                      count: int, limit: int | None) -> bool:
-        """Read the band of instances ``MAX_CURVES``.. of a wide entity (one read for all
-        of them); True if more chunks are left for it."""
+                      count: int, window: tuple[int, int], limit: int | None) -> bool:
+        """Read the band of the instances outside ``window`` of a wide entity (one read
+        for all of them); True if more chunks are left for it."""
         band = run.bands.get(entity)
         if timeline is None or count <= MAX_CURVES:
             if band is not None and band.serial is not None:
                 band.clear()
             return False
         db = run.db
-        base = band_name(entity, MAX_CURVES, count)
+        base = band_name(entity, window, count)
         name = self._legend_name(run, base)
         if band is None:
             band = run.bands[entity] = WideBand(self.plot_item, name, auto_color(entity, MAX_CURVES))
         elif band.name != name:
             band.set_name(name)
         band.base = base
-        times, lo, hi, serial = db.scalar_band(entity, SCALARS, timeline, MAX_CURVES,
+        times, lo, hi, serial = db.scalar_band(entity, SCALARS, timeline, window,
                                                max_chunks=limit)
         if band.update(serial, times, lo, hi, self._kind, run.offset):
             run.bands_unshown.add(entity)
         return limit is not None and db.scalar_band_pending(
-            entity, SCALARS, timeline, MAX_CURVES) > 0
+            entity, SCALARS, timeline, window) > 0
 
     def _display_data(self, run: PlotRun, key: CurveKey) -> Shown:
         """What the curve is given: all of its data, or the envelope of the shown x range

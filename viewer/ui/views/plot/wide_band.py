@@ -2,9 +2,10 @@
 
 A row of thousands of scalars would otherwise be thousands of curves and legend entries,
 each read by its own walk over every chunk (seconds to minutes for a few hundred rows).
-The plot draws the first `MAX_CURVES` instances as curves and the rest as the per-row min
-and max of those instances (`EntityDb.scalar_band`), filled between: one read, three
-graphics items and one legend entry, whatever the width.
+The plot draws `MAX_CURVES` instances as curves (the first ones, or a window the user moves
+from the plot's context menu) and the rest as the per-row min and max of those instances
+(`EntityDb.scalar_band`), filled between: one read, three graphics items and one legend
+entry, whatever the width.
 """
 
 from __future__ import annotations
@@ -21,8 +22,12 @@ MAX_CURVES = 16
 BAND_POINTS = 4000
 
 
-def band_name(entity: object, first: int, width: int) -> str:
-    return f"{entity}[{first}..{width - 1}] (min..max)"
+def band_name(entity: object, window: tuple[int, int], width: int) -> str:
+    """The legend entry: which instances the band holds (all but the curves' window)."""
+    start, stop = window
+    parts = [f"{a}..{b - 1}" if b - a > 1 else f"{a}"
+             for a, b in ((0, start), (stop, width)) if b > a]
+    return f"{entity}[{', '.join(parts)}] (min..max)"
 
 
 def reduce_band(x: np.ndarray, lo: np.ndarray, hi: np.ndarray,
