@@ -212,3 +212,26 @@ def test_live_wide_rows_extend_curves_and_band(qtbot):
     assert hi.tolist() == [10_000.0 + s for s in range(5)]
     assert lo.tolist() == [17.0, 15.0, 14.0, 13.0, 12.0]  # by hand: min past the spike
     assert len(view.curve_data(WIDE, 15)[1]) == 5
+
+
+def test_compared_runs_each_get_a_band(qtbot, wide_db, tmp_path):
+    from viewer.ui.views.plot.runs import CompareRun
+
+    def log(rr, rec):
+        for step in range(3):
+            rec.set_time("step", sequence=step)
+            rec.log("wide", rr.Scalars(np.full(W, 2.0 * step)))
+    other = write_recording(tmp_path / "other.rrd", tmp_path, log)
+    view = _make_view(qtbot, wide_db, [WIDE])
+    view.redraw_now()
+    view.set_compare_runs([CompareRun(other, "other")], own_label="mine")
+    view.redraw_now()
+    _, lo, hi = view.band_data(WIDE, store_id=other.store_id)
+    assert lo.tolist() == hi.tolist() == [0.0, 2.0, 4.0]
+    names = [label.text for _, label in view.legend.items]
+    assert f"/wide[{MAX_CURVES}..{W - 1}] (min..max) · mine" in names
+    assert f"/wide[{MAX_CURVES}..{W - 1}] (min..max) · other" in names
+    view.set_compare_runs([])  # the compared run's band goes with it
+    view.redraw_now()
+    names = [label.text for _, label in view.legend.items]
+    assert [n for n in names if "min..max" in n] == [f"/wide[{MAX_CURVES}..{W - 1}] (min..max)"]
