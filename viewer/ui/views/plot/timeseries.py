@@ -529,7 +529,8 @@ class TimeSeriesView(View):
         # A wide entity: a window of its instances as curves, the others as one band
         # (wide_band.py); curves that left the window go.
         window = self.curve_window(entity, count)
-        self._drop_curves(run, entity, window)
+        if count > MAX_CURVES:  # a walk over the run's curves: only for wide entities
+            self._drop_curves(run, entity, window)
         for i in range(window[0], max(window[1], 1)):
             key = (entity, i)
             curve = run.curves.get(key)
