@@ -167,10 +167,9 @@ class TimeSeriesView(View):
         self._compare_menu: QMenu | None = None
         #: Wide entities: the first instance drawn as a curve (`set_curve_window`).
         self._curve_start: dict[EntityPath, int] = {}
-        #: Context menu to move a wide entity's window of curves along its instances.
-        self._wide_menu = QMenu("Wide series", self)
-        self._wide_menu.aboutToShow.connect(self._fill_wide_menu)
-        self.plot_widget.scene().contextMenu.append(self._wide_menu)
+        #: Context menu to move a wide entity's window of curves along its instances; made
+        #: when the first wide entity is drawn (a plot without one never builds it).
+        self._wide_menu: QMenu | None = None
 
     @classmethod
     def accepts(cls, db: EntityDb, entity: EntityPath) -> bool:
@@ -593,9 +592,17 @@ class TimeSeriesView(View):
             run.decimated.discard(key)
             run.scatter.discard(key)
 
+    def _ensure_wide_menu(self) -> None:
+        if self._wide_menu is None:
+            self._wide_menu = QMenu("Wide series", self)
+            self._wide_menu.aboutToShow.connect(self._fill_wide_menu)
+            self.plot_widget.scene().contextMenu.append(self._wide_menu)
+
     def _fill_wide_menu(self) -> None:
         """One entry per wide entity: move its window of curves along its instances."""
         menu = self._wide_menu
+        if menu is None:
+            return
         menu.clear()
         timeline = self.time_control.timeline
         for entity in self.entities:
@@ -624,6 +631,7 @@ class TimeSeriesView(View):
             if band is not None and band.serial is not None:
                 band.clear()
             return False
+        self._ensure_wide_menu()
         db = run.db
         base = band_name(entity, window, count)
         name = self._legend_name(run, base)
