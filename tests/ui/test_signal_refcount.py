@@ -1,6 +1,6 @@
 """Guard against PySide6 6.12 on CPython 3.11: every Python ``Signal.emit()`` drops one
 reference to ``True`` there and the process aborts after a few hundred emits
-(docs/measured-facts.md). A bad upgrade must fail here, loudly, not crash the viewer later."""
+(docs/platform-facts.md). A bad upgrade must fail here, loudly, not crash the viewer later."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ from viewer.log.reader import ReadError
 from viewer.tracing import TRACER
 
 # Read once: an enum member read from its class costs ~150 ns on Python 3.11
-# (docs/measured-facts.md), and items are compared per applied item.
+# (docs/platform-facts.md), and items are compared per applied item.
 _CHUNK, _STORE_INFO = ItemKind.CHUNK, ItemKind.STORE_INFO
 _ACTIVATION, _ERROR = ItemKind.ACTIVATION, ItemKind.ERROR
 _TAKE_BATCH = 16  # items taken per outbox visit; the clock is checked after each batch

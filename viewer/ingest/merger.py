@@ -20,7 +20,7 @@ from viewer.store.chunk import Chunk
 from viewer.tracing import TRACER
 
 # Read once: an enum member read from its class costs ~150 ns on Python 3.11
-# (docs/measured-facts.md), this code runs per message.
+# (docs/platform-facts.md), this code runs per message.
 _CHUNK = ItemKind.CHUNK
 
 

@@ -29,7 +29,7 @@ class IngestSettings:
     # Frame timer period (~60 Hz). Benchmark: frame interval p99 <= 20 ms while ingesting.
     frame_interval_ms: int = 16
     # UI-thread time per frame for applying ready items: ~1 000 chunk inserts fit in 4 ms
-    # (docs/measured-facts.md).
+    # (docs/platform-facts.md).
     # bench_ingestion.py "budget" (10 stores of 100-row chunks): 1/2/4/8 ms give the same
     # frame p99 (21-23 ms) and rows/s; apply p99 stays under 1 ms, so the budget only bounds
     # a backlog (after a stall), where 4 ms leaves most of the frame to drawing.
@@ -40,7 +40,7 @@ class IngestSettings:
     # leaves half of a 16 ms frame to drawing; 12 only fits views that draw in < 4 ms.
     web_budget_ms: float = 8.0
     # OS threads decoding: 0 = one QThread per store, N >= 1 = a shared pool of N.
-    # pyarrow decoding holds the GIL (docs/measured-facts.md). bench_ingestion.py "decode",
+    # pyarrow decoding holds the GIL (docs/platform-facts.md). bench_ingestion.py "decode",
     # 10 stores: one thread per store gave frame p99 95 ms (100-row chunks) / 83 ms
     # (1000-row), a shared pool of 1 gave 22 / 18 ms, of 2 gave 27 / 23 ms; rows/s within
     # +-20 % of each other.

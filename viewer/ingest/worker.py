@@ -46,7 +46,7 @@ __all__ = ["IngestionWorker", "ItemKind", "ReadyItem"]
 
 _SMALL_ITEM_BYTES = 128  # outbox bytes counted for an item that is not a chunk
 # Read once: an enum member read from its class costs ~150 ns on Python 3.11
-# (docs/measured-facts.md), this code runs per message.
+# (docs/platform-facts.md), this code runs per message.
 _CHUNK = ItemKind.CHUNK
 
 

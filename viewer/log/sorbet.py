@@ -78,7 +78,7 @@ class TuidGenerator:
 
     def __init__(self, start_ns: int | None = None) -> None:
         if start_ns is None:
-            import uuid  # ~10 ms to import (docs/measured-facts.md): only random ids pay it
+            import uuid  # ~10 ms to import (docs/platform-facts.md): only random ids pay it
 
             self._time_ns = time.time_ns()
             first = int.from_bytes(uuid.uuid4().bytes[:6], "big") << 16

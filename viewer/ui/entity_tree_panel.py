@@ -1,6 +1,6 @@
 """The active store's entity hierarchy with row counts, a search filter and selection.
 
-Updated once per frame in batches (docs/measured-facts.md: many single-row inserts cost
+Updated once per frame in batches (docs/platform-facts.md: many single-row inserts cost
 more than one batched insert): new entities are appended with one ``beginInsertRows`` per parent per frame, and
 row counts are refreshed with one ``dataChanged`` per parent. The model appends in arrival
 order; a proxy sorts by name and filters, so an insert never moves existing rows.

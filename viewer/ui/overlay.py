@@ -8,7 +8,7 @@ Shows, refreshed once per second:
   right before ``aboutToBlock``, so they read ~0 % busy; time waiting for the GIL or a core
   is not CPU time and shows in the frame intervals instead).
 - frame interval p50/p99/max with a sparkline: the GIL wait of the UI thread only shows
-  there (docs/measured-facts.md), never in slot durations;
+  there (docs/platform-facts.md), never in slot durations;
 - per-store queue depth (messages, bytes), worker busy fraction, ingestion latency;
 - "web mode" when ingestion runs on the UI thread; how many threads decode otherwise.
 

@@ -4,7 +4,7 @@ The model keeps the whole log as column arrays (numpy times, pyarrow strings) an
 index of the rows that pass the filters; cells are converted to Python only when Qt asks
 for a visible one. A row's ``TextLog:color`` colours its text (cached brushes); the level
 column is as wide as the longest level present. Updates are batched: new rows appended at the end are one
-``beginInsertRows``, anything else one model reset (docs/measured-facts.md: single-row inserts
+``beginInsertRows``, anything else one model reset (docs/platform-facts.md: single-row inserts
 stall views). The row at the time cursor is highlighted and scrolled to.
 """
 
