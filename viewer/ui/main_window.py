@@ -499,9 +499,10 @@ class MainWindow(QMainWindow):
                 host.stale = True  # views of hidden stores catch up when shown
             else:
                 if sc.new_entities or host.stale:
-                    # New views are made from the host's timer, one per tick, not in this
-                    # frame (which may also be the store's first: panels, tree, time panel).
-                    host.sync(limit=0)
+                    # The plan is made again in a turn of its own (coalesced while entities
+                    # keep arriving) and new views one per tick, not in this frame (which
+                    # may also be the store's first: panels, tree, time panel).
+                    host.request_sync()
                     host.stale = False
                 host.on_data_changed(changed)
         if changed:
