@@ -3,8 +3,11 @@
 Every tick it takes ready items from the workers' outboxes round-robin and applies them to
 their `EntityDb` within ``apply_budget_ms`` (checking the clock every few items), then emits
 ONE `FrameChanges` for everything that changed — nothing when nothing changed. In web mode
-the same tick then reads files and decodes with the rest of ``web_budget_ms``, which bounds
-all of the frame's ingestion work on the UI thread.
+the same tick then reads files and decodes with the rest of ingestion's allowance, which
+bounds all of the frame's ingestion work on the UI thread. That allowance comes from the
+frame's one budget shared with the views (`frame_budget.FrameBudget`): at most
+``web_budget_ms``, less when the last frame's redraws and paints ran long; the handlers of
+the tick's `FrameChanges` (the window's redraw turn) run inside the budget's views turn.
 
 Ordering: items of one store are applied in outbox order, i.e. send order; whatever is
 not applied this frame stays at the head of its outbox for the next one. Different stores
@@ -29,6 +32,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer
 
 from viewer.ingest.changes import FrameChanges, StoreChanges
+from viewer.ingest.frame_budget import FrameBudget
 from viewer.ingest.gc_tuning import GcPacer, UiThreadGc
 from viewer.ingest.items import ItemKind, ReadyItem
 from viewer.ingest.memory_governor import MemoryGovernor
@@ -51,7 +55,7 @@ class FrameDriver(QObject):
     def __init__(self, state: IngestState, settings: IngestSettings, stats: IngestStats,
                  memory: MemoryGovernor, gc_pacer: GcPacer, ui_gc: UiThreadGc,
                  on_changes: Callable[[FrameChanges], None],
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, budget: FrameBudget | None = None) -> None:
         super().__init__(parent)
         self._state = state
         #: Where frame and apply measurements go (replaceable: benchmarks give their own).
@@ -61,8 +65,9 @@ class FrameDriver(QObject):
         self._ui_gc = ui_gc
         self._on_changes = on_changes
         self._apply_budget = settings.apply_budget_ms / 1000.0
-        self._web_budget = settings.web_budget_ms / 1000.0
         self._web = settings.web_mode
+        #: The frame's UI-thread time, shared with the views in web mode.
+        self.budget = budget if budget is not None else frame_budget_for(settings)
         self._evict_budget = settings.evict_budget_ms / 1000.0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -129,9 +134,11 @@ class FrameDriver(QObject):
         # closed before new: a store closed and re-created within a frame is both
         changes.closed_stores.extend(self._state.take_closed())
         self._discover_stores(changes)
+        frame_budget = self.budget
+        allowance = frame_budget.begin_frame()
         if self._web:
-            applied, did_work, apply_ms, work_ms = self._web_frame(t0, changes)
-            budget = self._web_budget
+            applied, did_work, apply_ms, work_ms = self._web_frame(t0, changes, allowance)
+            budget = allowance
         else:
             applied, apply_ms = self._threaded_frame(t0, changes)
             did_work, work_ms, budget = False, 0.0, self._apply_budget
@@ -141,8 +148,11 @@ class FrameDriver(QObject):
             self._record_ui_time(t0, c0, apply_ms, work_ms)
         self._govern_memory(changes)
         self._collect_reports(changes)
+        frame_budget.end_ingest()
         if changes:
-            self._on_changes(changes)
+            with frame_budget.views_turn():
+                self._on_changes(changes)
+        frame_budget.end_frame()
         self._ui_gc.tick()  # cyclic GC on this (the UI) thread only: see gc_tuning.UiThreadGc
 
     def _count_frame(self, t0: float) -> None:
@@ -168,16 +178,18 @@ class FrameDriver(QObject):
         applied = self._apply(workers, t0 + self._apply_budget, changes)
         return applied, (time.perf_counter() - t0) * 1000.0
 
-    def _web_frame(self, t0: float, changes: FrameChanges) -> tuple[int, bool, float, float]:
-        """Web mode: the whole frame's ingestion fits web_budget_ms. Apply what the last
-        frame decoded first (bounded by apply_budget_ms), then read + decode with what is
-        left; those items are applied next frame. (items, worked, apply ms, work ms)"""
+    def _web_frame(self, t0: float, changes: FrameChanges,
+                   allowance: float) -> tuple[int, bool, float, float]:
+        """Web mode: the whole frame's ingestion fits ``allowance`` (s, from the frame
+        budget). Apply what the last frame decoded first (bounded by apply_budget_ms), then
+        read + decode with what is left; those items are applied next frame.
+        (items, worked, apply ms, work ms)"""
         workers = self._state.workers
         self.stats.sample_queues(workers)
-        applied = self._apply(workers, t0 + min(self._apply_budget, self._web_budget), changes)
+        applied = self._apply(workers, t0 + min(self._apply_budget, allowance), changes)
         t1 = time.perf_counter()
-        with TRACER.scope("web work", "ui"):
-            did_work = self._web_work(t0 + self._web_budget)
+        with TRACER.scope("web work", "ui", {"allowance_ms": allowance * 1000.0}):
+            did_work = self._web_work(t0 + allowance)
         self._discover_stores(changes)  # pulling may have created stores
         t2 = time.perf_counter()
         return applied, did_work, (t1 - t0) * 1000.0, (t2 - t1) * 1000.0
@@ -359,3 +371,11 @@ class FrameDriver(QObject):
             if self._source_seen.get(id(src)) != (src.state, src.bytes_read, len(src.errors)):
                 return True
         return False
+
+
+def frame_budget_for(settings: IngestSettings) -> FrameBudget:
+    """Web mode: one budget for ingestion (at most ``web_budget_ms``) and the views;
+    threaded mode: ingestion's apply budget, nothing shared."""
+    if settings.web_mode:
+        return FrameBudget(shared=True, ingest_max_ms=settings.web_budget_ms)
+    return FrameBudget(shared=False, ingest_max_ms=settings.apply_budget_ms)

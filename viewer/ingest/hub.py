@@ -33,7 +33,8 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
 from viewer.ingest.changes import FrameChanges
-from viewer.ingest.frame_driver import FrameDriver
+from viewer.ingest.frame_budget import FrameBudget
+from viewer.ingest.frame_driver import FrameDriver, frame_budget_for
 from viewer.ingest.gc_tuning import GcPacer, SwitchInterval, UiThreadGc
 from viewer.ingest.memory_governor import MemoryGovernor
 from viewer.ingest.pool import WorkerPool
@@ -69,8 +70,12 @@ class IngestHub(QObject):
         self._switch_interval = SwitchInterval(self.settings.gil_switch_interval_ms)
         self.gc_pacer = GcPacer(self.settings.gc_freeze_every_chunks)
         self.ui_gc = UiThreadGc()
+        #: One frame's UI-thread time: in web mode shared by ingestion and the views, which
+        #: ask it how long a redraw may work (`FrameBudget.redraw_allowance_s`).
+        self.frame_budget: FrameBudget = frame_budget_for(self.settings)
         self.frame_driver = FrameDriver(self.state, self.settings, IngestStats(), self.memory,
-                                        self.gc_pacer, self.ui_gc, self._emit_changes, self)
+                                        self.gc_pacer, self.ui_gc, self._emit_changes, self,
+                                        budget=self.frame_budget)
         self._stopped = False
 
     # ------------------------------------------------------------------ public API

@@ -99,6 +99,8 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
 
         self.views_area = ViewsArea()
+        # Web mode: views that split their redraws spend what ingestion left of the frame.
+        self.views_area.frame_budget = hub.frame_budget
         self.views_area.set_welcome_text(welcome_html(listen_url))
         self.views_area.entity_failed.connect(
             lambda title, text: self.notifications.error(f"View {title}", text))

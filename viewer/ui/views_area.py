@@ -89,6 +89,9 @@ class ViewsHost(QMainWindow):
         self.compared_ids: set[StoreId] = set()
         #: Fills a plot's "Compare runs" context submenu (the window's; None: no submenu).
         self.compare_menu_filler: Callable | None = None
+        #: The hub's frame budget, given to every view that splits its redraws
+        #: (``set_frame_budget``): in web mode they spend what ingestion left of the frame.
+        self.frame_budget: object = None
 
     def sync(self, limit: int | None = None, dock_later: bool = False) -> list[View]:
         """Give existing views their new entities and create views for new suggestions:
@@ -162,6 +165,9 @@ class ViewsHost(QMainWindow):
                 lambda entity, message, title=planned.title:
                 self.entity_failed.emit(title, f"{entity}: {message}"))
             self._compare_view(view)
+            set_budget = getattr(view, "set_frame_budget", None)
+            if set_budget is not None:
+                set_budget(self.frame_budget)
             return view
         except Exception as exc:  # one broken view must not stop the others
             self.placeholder.setText(f"Could not create view {planned.title!r}: {exc}")
@@ -332,6 +338,8 @@ class ViewsArea(QStackedWidget):
         self.hosts: dict[StoreId, ViewsHost] = {}
         #: Given to every host: fills a plot's "Compare runs" context submenu.
         self.compare_menu_filler: Callable | None = None
+        #: Given to every host: the hub's `FrameBudget` (the window sets it).
+        self.frame_budget: object = None
         self.empty = QLabel()
         self.empty.setObjectName("welcome")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -349,6 +357,7 @@ class ViewsArea(QStackedWidget):
         if host is None:
             host = self.hosts[db.store_id] = ViewsHost(db, tc)
             host.compare_menu_filler = self.compare_menu_filler
+            host.frame_budget = self.frame_budget
             host.entity_failed.connect(self.entity_failed)
             self.addWidget(host)
         return host

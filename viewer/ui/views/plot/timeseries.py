@@ -25,6 +25,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -51,6 +52,9 @@ from viewer.ui.views.plot.runs import (
     short_id,
 )
 from viewer.ui.views.plot.wide_band import MAX_CURVES, WideBand, band_name
+
+if TYPE_CHECKING:
+    from viewer.ingest.frame_budget import FrameBudget as FrameBudgetLike
 
 _log = logging.getLogger(__name__)
 
@@ -170,10 +174,28 @@ class TimeSeriesView(View):
         #: Context menu to move a wide entity's window of curves along its instances; made
         #: when the first wide entity is drawn (a plot without one never builds it).
         self._wide_menu: QMenu | None = None
+        #: The frame's shared budget (web mode: what ingestion left of the frame); given by
+        #: the views host (`set_frame_budget`). None: the queue's own per-redraw budget.
+        self.frame_budget: FrameBudgetLike | None = None
 
     @classmethod
     def accepts(cls, db: EntityDb, entity: EntityPath) -> bool:
         return SCALARS in db.components(entity)
+
+    def set_frame_budget(self, budget: FrameBudgetLike | None) -> None:
+        """Budgeted updates spend at most what ``budget`` says is left of the frame."""
+        self.frame_budget = budget
+
+    def work_budget_s(self) -> float | None:
+        """The queue's per-redraw budget, cut to what is left of the frame's shared budget
+        (web mode: ingestion ran first in the tick). At least one read slice still runs per
+        turn (``redraw``), so the view never starves; the rest continues next turn."""
+        own = super().work_budget_s()
+        budget = self.frame_budget
+        if own is None or budget is None:
+            return own
+        left = budget.redraw_allowance_s()
+        return own if left is None else min(own, left)
 
     @property
     def curves(self) -> dict[CurveKey, pg.PlotDataItem]:
@@ -335,7 +357,8 @@ class TimeSeriesView(View):
                 if budget is None:
                     self._refresh_entity(run, entity, timeline)
                 else:
-                    self._read_slice(run, entity, timeline)
+                    left = deadline - time.perf_counter()
+                    self._read_slice(run, entity, timeline, min(READ_SLICE_S, max(0.0, left)))
             except Exception as exc:  # one entity's bad data must not blank the others
                 self._report(run, entity, f"{type(exc).__name__}: {exc}")
             else:
@@ -416,11 +439,12 @@ class TimeSeriesView(View):
             for run, e in self._cycle:  # the backlog each entity has now
                 run.backlog[e] = self._pending(run, e, timeline)
 
-    def _read_slice(self, run: PlotRun, entity: EntityPath, timeline: str | None) -> None:
-        """One budgeted read: ~``READ_SLICE_S`` worth of ``entity``'s new chunks (from the
+    def _read_slice(self, run: PlotRun, entity: EntityPath, timeline: str | None,
+                    slice_s: float = READ_SLICE_S) -> None:
+        """One budgeted read: ~``slice_s`` worth of ``entity``'s new chunks (from the
         measured cost per chunk); the entity stays in the cycle until the backlog it had
         when the cycle began is read."""
-        limit = min(READ_CHUNKS_MAX, max(READ_CHUNKS_MIN, int(READ_SLICE_S / self._chunk_cost)))
+        limit = min(READ_CHUNKS_MAX, max(READ_CHUNKS_MIN, int(slice_s / self._chunk_cost)))
         before, t0 = self._pending(run, entity, timeline), time.perf_counter()
         more = self._refresh_entity(run, entity, timeline, limit)
         done = before - self._pending(run, entity, timeline)
