@@ -13,13 +13,19 @@ each view redrew. Two inputs:
   each of a 3D point cloud, 2D points, an image and text log lines, all in one store
   (5 views: plot, 3D, 2D, image, text log).
 
-Each run is a fresh process, threaded and web mode. Writes ``docs/benchmarks/gui.md``.
+Each run is a fresh process, threaded and web mode; ``--repeat`` runs (default 10) of each
+case and mode one after the other, and every run's frame p99 is reported (not the best), with
+how many met the issue's line (threaded <= 18 ms, web <= 20 ms). ``--ab MECHANISM`` alternates
+runs with and without one mechanism in the same invocation (A/B on a shared machine). Writes
+``docs/benchmarks/gui.md``.
 
     .venv/bin/python scripts/bench_gui.py [--cases scalars,mixed] [--modes threaded,web]
-        [--repeat 2] [--no-write] [--floor] [--profile CASE:MODE] [--ablate gate,small-pages]
+        [--repeat 10] [--no-write] [--floor] [--profile CASE:MODE] [--ablate gate,...]
+        [--ab budget]
 
 ``BENCH_TRACE=/tmp/trace.json`` also saves a Chrome trace of each load (frames, applies,
-view redraws) for diagnosis.
+view redraws, plot paints) for diagnosis; ``BENCH_SPLITS=/tmp/splits.json`` every frame's
+`FrameBudget` split (ingestion allowed / taken, views allowed / taken, other).
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +48,10 @@ sys.path.insert(0, str(ROOT))
 BIG_SCALARS = Path("/tmp/big_scalars.rrd")
 MIXED = Path("/tmp/gui_mixed.rrd")
 TARGET_P99_MS = 20.0
+#: Issue 13's line for the frame p99 while the 2 M-row file loads with its plot, per mode.
+TARGETS_MS = {"threaded": 18.0, "web": 20.0}
+#: Mechanisms ``--ablate`` / ``--ab`` can switch off.
+ABLATIONS = ("gate", "small-pages", "budget")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -129,6 +140,23 @@ def ensure_inputs(cases: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------- one run (child)
+def trace_paints() -> None:
+    """Under BENCH_TRACE: each plot's paint (pyqtgraph's GraphicsView) and each top-level
+    backing-store flush becomes a "paint" scope, so the trace shows the UI work between
+    frame ticks (the frame budget's "other" part), not only the ticks."""
+    import pyqtgraph as pg
+
+    from viewer.tracing import TRACER
+
+    original = pg.GraphicsView.paintEvent
+
+    def paint(self, event):  # noqa: ANN001, ANN202
+        with TRACER.scope("paint", "ui", {"widget": "plot"}):
+            return original(self, event)
+
+    pg.GraphicsView.paintEvent = paint  # type: ignore[method-assign]
+
+
 def run_one(config: dict[str, Any]) -> dict[str, Any]:
     """Load ``config["file"]`` into a shown MainWindow; return the overlay's numbers."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-gui-"))
@@ -158,8 +186,15 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     from viewer.ui.views.plot.timeseries import TimeSeriesView
 
     app = make_application()
+    if "budget" in ablate:  # web mode: ingestion and redraws each with a budget of their own
+        import viewer.ingest.hub
+        from viewer.ingest.frame_budget import FrameBudget
+
+        viewer.ingest.hub.frame_budget_for = lambda s: FrameBudget(  # type: ignore[assignment]
+            shared=False, ingest_max_ms=s.web_budget_ms if s.web_mode else s.apply_budget_ms)
     hub = IngestHub(IngestSettings(web_mode=config["mode"] == "web"))
     hub.stats = IngestStats(window_frames=1 << 17)
+    hub.frame_budget.splits = deque(maxlen=1 << 17)
     window = MainWindow(hub, AppSettings(os.environ["RRD_VIEWER_SETTINGS"]), restore_geometry=False)
     window.resize(*WINDOW_SIZE)
     window.show()
@@ -195,6 +230,7 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     if trace_path:
         from viewer.tracing import TRACER
 
+        trace_paints()
         TRACER.start()
     hub.stats.reset()
     frames0 = hub.stats.frame_interval_ms.total
@@ -222,6 +258,11 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(os.environ.get("BENCH_SORT", "cumulative")).print_stats(45)
         print(out.getvalue(), file=sys.stderr)
+    splits = list(hub.frame_budget.splits)[-int(hub.stats.frame_interval_ms.total - frames0):]
+    if os.environ.get("BENCH_SPLITS"):  # every frame's split, for diagnosis
+        Path(os.environ["BENCH_SPLITS"]).write_text(json.dumps(
+            [[s.ingest_allowed_ms, s.ingest_ms, s.views_allowed_ms, s.views_ms, s.other_ms]
+             for s in splits]))
     ring = hub.stats.frame_interval_ms
     n_frames = ring.total - frames0
     import numpy as np
@@ -255,6 +296,8 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         "ui_cpu_fraction": ui_cpu_s / wall if wall > 0 else 0.0,
         "ui_ingest_cpu_fraction": float(hub.stats.ui_ingest_cpu_ms.values().sum()) / 1000.0 / wall,
         "plot_redraws": plot_redraws, "views": views,
+        "budget_over_frames": sum(s.ingest_ms + s.views_ms > s.budget_ms for s in splits)
+        if hub.frame_budget.shared else None,
         "loaded": all(s.finished for s in sources) and hub.is_idle(),
         "load_avg_1m": os.getloadavg()[0],
     }
@@ -287,7 +330,8 @@ def table(results: list[dict[str, Any]]) -> list[str]:
     for r in results:
         per_view = ", ".join(f"{v['kind']} {v['redraws']}" for v in r["views"]) or "-"
         hidden = "hidden" in r["case"]
-        ok = "met" if r["frame_p99_ms"] <= TARGET_P99_MS and (hidden or r["plot_redraws"] > 0) \
+        line = TARGETS_MS.get(r["mode"], TARGET_P99_MS)
+        ok = "met" if r["frame_p99_ms"] <= line and (hidden or r["plot_redraws"] > 0) \
             else "MISSED"
         lines.append(
             f"| {r['case']} | {r['mode']} | {r['wall_s']:.2f} | {r['frames']} | "
@@ -300,7 +344,32 @@ def table(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def write_report(results: list[dict[str, Any]], out: Path, notes: str) -> None:
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median frame p99 (the upper one of an even count)."""
+    ordered = sorted(runs, key=lambda r: r["frame_p99_ms"])
+    return ordered[len(ordered) // 2]
+
+
+def runs_table(series: list[tuple[str, str, list[dict[str, Any]]]]) -> list[str]:
+    """Every run's frame p99 in the order run, and how many met the mode's line."""
+    lines = ["| case | mode | frame p99 ms of each run, in order | median | runs <= line | "
+             "web: frames with ingest + views over budget | load s (median) |",
+             "|---|---|---|---|---|---|---|"]
+    for case, mode, runs in series:
+        p99s = [r["frame_p99_ms"] for r in runs]
+        line = TARGETS_MS.get(mode, TARGET_P99_MS)
+        met = sum(p <= line for p in p99s)
+        over = [r.get("budget_over_frames") for r in runs]
+        over_s = ", ".join(str(o) for o in over) if mode == "web" and None not in over else "-"
+        lines.append(
+            f"| {case} | {mode} | {', '.join(f'{p:.1f}' for p in p99s)} | "
+            f"{sorted(p99s)[len(p99s) // 2]:.1f} | {met} of {len(p99s)} <= {line:.0f} ms | "
+            f"{over_s} | {sorted(r['wall_s'] for r in runs)[len(runs) // 2]:.2f} |")
+    return lines
+
+
+def write_report(results: list[dict[str, Any]], series: list[tuple[str, str, list[dict[str, Any]]]],
+                 out: Path, notes: str) -> None:
     head = [
         "# GUI frame-time benchmark (window shown, views redrawing, while loading)",
         "",
@@ -316,20 +385,22 @@ def write_report(results: list[dict[str, Any]], out: Path, notes: str) -> None:
         "UI-thread CPU = the same clock over the whole load, and of that the ingestion part "
         "(`IngestStats.ui_ingest_cpu_ms`). Frame time the UI thread does not spend on its CPU "
         "is time waiting for the GIL or a core. "
-        "Redraws = `View.redraw_count` (the plot must redraw while loading). Best of the "
-        "repeats by frame p99; each run a fresh process. Shared 2-core machine: expect "
-        "±20–30 % between runs.",
+        "Redraws = `View.redraw_count` (the plot must redraw while loading). The first table "
+        "lists every run's frame p99 in the order run (each a fresh process, one after the "
+        "other); the second shows the run with the median p99 of each row. Shared 2-core "
+        "machine: expect ±20–30 % between runs.",
         "",
         "Inputs: `scalars` = `/tmp/big_scalars.rrd` (`scripts/make_big_scalars.py`, 2 M rows in "
         "4 000 chunks, 1 plot view); `mixed` = `/tmp/gui_mixed.rrd` (written by this script: the "
         "same 2 M scalar rows plus 1 000 rows each of a 300-point 3D cloud, 2D points, a 96x64 "
         "image and 2 000 text log lines in one store; 5 views).",
         "",
-        f"Target (UI issue): threaded mode frame p99 <= {TARGET_P99_MS:.0f} ms while loading, "
-        "with the plot view visible and redrawing.",
+        f"Target (issue 13): frame p99 <= {TARGETS_MS['threaded']:.0f} ms (threaded) in at "
+        f"least 8 of 10 consecutive runs and <= {TARGETS_MS['web']:.0f} ms (web) while the "
+        "2 M-row file loads, with the plot view visible and redrawing.",
         "",
     ]
-    body = table(results)
+    body = runs_table(series) + [""] + table(results)
     cmd = ["", "Reproduce: `.venv/bin/python scripts/bench_gui.py` (writes this file).", ""]
     out.write_text("\n".join(head + body + cmd) + ("\n" + notes if notes else ""), encoding="utf-8")
 
@@ -342,14 +413,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--cases", default="scalars,mixed")
     p.add_argument("--modes", default="threaded,web")
-    p.add_argument("--repeat", type=int, default=2)
+    p.add_argument("--repeat", type=int, default=10)
     p.add_argument("--no-write", action="store_true")
     p.add_argument("--profile", help="CASE:MODE: print a cProfile of that run to stderr "
                    "(BENCH_SORT=tottime to sort by own time)")
     p.add_argument("--ablate", default="",
                    help="comma list of mechanisms to switch off, to measure what each buys: "
                    "gate (the UI gate: background threads pause while the UI thread works), "
-                   "small-pages (numpy left asking for transparent huge pages)")
+                   "small-pages (numpy left asking for transparent huge pages), "
+                   "budget (web mode: ingestion and redraws each with a budget of their own)")
+    p.add_argument("--ab", default="",
+                   help="one mechanism: alternate runs with it (A) and without it (B), "
+                   "--repeat of each, and report both")
     p.add_argument("--floor", action="store_true",
                    help="also run each case with the views area hidden (what the rest costs)")
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "gui.md"))
@@ -360,22 +435,33 @@ def main(argv: list[str] | None = None) -> int:
     cases = args.cases.split(",")
     ensure_inputs(cases)
     files = {"scalars": BIG_SCALARS, "mixed": MIXED}
-    results = []
+    ablate = [a for a in args.ablate.split(",") if a]
+    for a in ablate + ([args.ab] if args.ab else []):
+        if a not in ABLATIONS:
+            p.error(f"unknown mechanism {a!r} (one of {', '.join(ABLATIONS)})")
+    variants = [ablate, ablate + [args.ab]] if args.ab else [ablate]
+    results: list[dict[str, Any]] = []
+    series: list[tuple[str, str, list[dict[str, Any]]]] = []
     for case in cases:
         for mode in args.modes.split(","):
-            runs = []
+            runs: dict[int, list[dict[str, Any]]] = {i: [] for i in range(len(variants))}
             for _ in range(max(1, args.repeat)):
-                cfg = {"case": case, "mode": mode, "file": str(files[case]),
-                       "profile": args.profile == f"{case}:{mode}",
-                       "ablate": [a for a in args.ablate.split(",") if a]}
-                r = spawn(cfg)
-                runs.append(r)
-                print(json.dumps({k: v for k, v in r.items() if k != "views"}), file=sys.stderr)
-            results.append(min(runs, key=lambda r: r["frame_p99_ms"]))
+                for i, variant in enumerate(variants):  # A/B alternate within each round
+                    cfg = {"case": case, "mode": mode, "file": str(files[case]),
+                           "profile": args.profile == f"{case}:{mode}", "ablate": variant}
+                    r = spawn(cfg)
+                    runs[i].append(r)
+                    print(json.dumps({k: v for k, v in r.items() if k != "views"}),
+                          file=sys.stderr)
+            for i in runs:
+                results.append(median_run(runs[i]))
+                series.append((runs[i][0]["case"], mode, runs[i]))
             if args.floor:
-                runs = [spawn({"case": case, "mode": mode, "file": str(files[case]),
-                               "hide_views": True}) for _ in range(max(1, args.repeat))]
-                results.append(min(runs, key=lambda r: r["frame_p99_ms"]))
+                floor = [spawn({"case": case, "mode": mode, "file": str(files[case]),
+                                "hide_views": True}) for _ in range(max(1, args.repeat))]
+                results.append(median_run(floor))
+                series.append((floor[0]["case"], mode, floor))
+    print("\n".join(runs_table(series)))
     print("\n".join(table(results)))
     if not args.no_write:
         out = Path(args.out)
@@ -383,7 +469,7 @@ def main(argv: list[str] | None = None) -> int:
         if out.exists() and NOTES_MARK in out.read_text(encoding="utf-8"):
             notes = out.read_text(encoding="utf-8").split(NOTES_MARK, 1)[1]
             notes = NOTES_MARK + notes
-        write_report(results, out, notes)
+        write_report(results, series, out, notes)
         print(f"wrote {out}", file=sys.stderr)
     return 0
 
