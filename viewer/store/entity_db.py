@@ -4,7 +4,9 @@ Inserting runs on the UI thread once per chunk, so it only appends to Python lis
 when a chunk arrives out of time order). Anything costlier (numpy views of the index, plot
 series) is built lazily at query time and kept until the next insert into that entity.
 The per-timeline index is `time_index.TimelineIndex`; the plot series cache is
-`scalar_series`.
+`scalar_series`. Small temporal chunks of an entity are merged as they arrive
+(`compaction`): the parts' places in every index and cache go to the merged chunk, which
+keeps the first part's id and its age (eviction order); rows keep their row ids.
 
 Query semantics follow Rerun:
 - `latest_at`: static data of the component wins over all temporal data; otherwise the row
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -26,7 +29,15 @@ import numpy as np
 import pyarrow as pa
 
 from viewer.log.messages import SetStoreInfo, StoreId, StoreInfo, Tuid
-from viewer.store.chunk import Chunk, TimelineKind, rows_sorted
+from viewer.store.chunk import Chunk, ChunkError, TimelineKind, rows_sorted
+from viewer.store.compaction import (
+    MERGE_BUDGET,
+    CompactionPolicy,
+    CompactionStats,
+    EntityCompactor,
+    default_policy,
+    merge_chunks,
+)
 from viewer.store.entity_path import EntityPath
 from viewer.store.entity_tree import EntityTree
 from viewer.store.scalar_series import BandSeries, ScalarSeries, extend_band, extend_series
@@ -79,6 +90,7 @@ class RangeResult:
 class _EntityData:
     __slots__ = (
         "chunks",
+        "compactor",
         "components",
         "epoch",
         "generation",
@@ -92,8 +104,9 @@ class _EntityData:
         "timelines",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, policy: CompactionPolicy | None) -> None:
         self.chunks: dict[bytes, Chunk] = {}
+        self.compactor = EntityCompactor(policy) if policy is not None else None
         self.static_chunks: list[Chunk] = []
         self.timelines: dict[str, TimelineIndex] = {}
         self.components: dict[str, int] = {}  # column -> number of chunks holding it
@@ -112,10 +125,19 @@ class _EntityData:
 
 
 class EntityDb:
-    """One store's data: chunks per entity, time indexes, the entity tree and counters."""
+    """One store's data: chunks per entity, time indexes, the entity tree and counters.
 
-    def __init__(self, store_id: StoreId) -> None:
+    ``compaction``: merge small chunks of an entity as they arrive (`compaction`); True
+    takes `default_policy()` (on unless ``RRD_VIEWER_COMPACTION=0``), False turns it off."""
+
+    def __init__(self, store_id: StoreId, *,
+                 compaction: CompactionPolicy | bool = True) -> None:
         self.store_id = store_id
+        if compaction is True:
+            self._policy: CompactionPolicy | None = default_policy()
+        else:
+            self._policy = compaction or None
+        self.compaction_stats = CompactionStats()
         self.store_info: StoreInfo | None = None
         self.store_info_count = 0
         self.tree = EntityTree()
@@ -152,7 +174,7 @@ class EntityDb:
         path = chunk.entity_path
         ed = self._entities.get(path)
         if ed is None:
-            ed = self._entities[path] = _EntityData()
+            ed = self._entities[path] = _EntityData(self._policy)
         ed.chunks[chunk.id] = chunk
         ed.generation += 1
         ed.protected = None
@@ -193,7 +215,102 @@ class EntityDb:
         self.nbytes += chunk.nbytes
         self.num_source_chunks += chunk.source_chunks
         created = self.tree.add(path, chunk.num_rows)
+        if ed.compactor is not None and not chunk.is_static:
+            ed.compactor.offer(chunk)
+            self._compact_step(ed)
         return ChunkAdded(chunk, created, new_timelines)
+
+    # ------------------------------------------------------------------ compaction
+
+    def _compact_step(self, ed: _EntityData) -> None:
+        """Run the entity's due merges while the process-wide merge budget allows (each is
+        bounded: at most ``fan_in`` chunks and ``max_rows`` rows)."""
+        compactor = ed.compactor
+        assert compactor is not None
+        budget = MERGE_BUDGET
+        policy = compactor.policy
+        perf = time.perf_counter
+        now = perf()
+        if not budget.allows(policy, now):
+            return
+        # this call's share: what is left of the window's budget (plus one merge)
+        deadline = now + policy.budget_s - budget.spent if policy.budget_s is not None else None
+        while True:
+            t0 = perf()
+            if not self._merge_once(ed, compactor):
+                return
+            t1 = perf()
+            budget.spent += t1 - t0
+            self.compaction_stats.seconds += t1 - t0
+            if deadline is not None and t1 >= deadline:
+                return
+
+    def _merge_once(self, ed: _EntityData, compactor: EntityCompactor) -> bool:
+        """The next due merge of the entity; False when none is due."""
+        due = compactor.due()
+        if due is None:
+            return False
+        tier, parts = due
+        log = ed.log
+        start = _find_from_end(log, parts[0])
+        k = len(parts)
+        if start < 0 or any(log[start + j] is not parts[j] for j in range(1, k)):
+            compactor.seal()  # not adjacent (cannot happen): leave them as they are
+            return True
+        try:
+            merged = merge_chunks(parts)
+        except ChunkError:
+            compactor.seal()
+            return True
+        if merged.id != parts[0].id:  # concat keeps the first id; never merge under a new one
+            compactor.seal()
+            return True
+        self._swap_in(ed, start, parts, merged)
+        compactor.merged(tier, parts, merged)
+        stats = self.compaction_stats
+        stats.merges += 1
+        stats.chunks_absorbed += k - 1
+        stats.rows_copied += merged.num_rows
+        return True
+
+    def _swap_in(self, ed: _EntityData, start: int, parts: list[Chunk], merged: Chunk) -> None:
+        """Replace ``parts`` (``ed.log[start:start + len(parts)]``) by ``merged`` everywhere:
+        same rows, so counters, time ranges, the tree and the cached series stay valid."""
+        k = len(parts)
+        end = start + k
+        # caches that consumed the log up to inside the parts read the rest of them first
+        # (few rows), so that the merged chunk counts as wholly consumed or not at all
+        for (component, timeline, instance), series in ed.series.items():
+            if series.epoch == ed.epoch and start < series.consumed < end:
+                extend_series(series, ed.log, component, timeline, instance, end - series.consumed)
+        for (component, timeline, _curves), band in ed.bands.items():
+            if band.epoch == ed.epoch and start < band.consumed < end:
+                extend_band(band, ed.log, component, timeline, end - band.consumed)
+        for cache in itertools.chain(ed.series.values(), ed.bands.values()):
+            if cache.consumed >= end:
+                cache.consumed -= k - 1
+        ed.log[start:end] = [merged]
+        gone = {id(c) for c in parts}
+        for name, tc in merged.timelines.items():
+            ed.timelines[name].replace(gone, k, merged, tc.min, tc.max)
+        first_id = parts[0].id
+        chunks, own = self._chunks, ed.chunks
+        chunks[first_id] = merged  # the first part's place: its age for eviction
+        own[first_id] = merged
+        comps = ed.components
+        freed = 0
+        for part in parts:
+            if part.id != first_id:
+                del chunks[part.id], own[part.id]
+            freed += part.nbytes
+            for name in part.components:
+                comps[name] -= 1
+        for name in merged.components:
+            comps[name] += 1
+        self.nbytes += merged.nbytes - freed
+        ed.generation += 1
+        ed.protected = None
+        self.generation += 1
 
     def remove_chunks(self, chunk_ids: Iterable[bytes]) -> list[Chunk]:
         """Remove many chunks at once (memory limiting): each touched entity's lists are
@@ -238,6 +355,8 @@ class EntityDb:
                 for name in chunk.timelines:
                     per_timeline[name] = per_timeline.get(name, 0) + 1
         n_temporal = len(chunks) - n_static
+        if ed.compactor is not None and n_temporal:
+            ed.compactor.forget(gone)
         ed.rows -= rows
         self.num_rows -= rows
         ed.generation += 1
@@ -597,6 +716,14 @@ class EntityDb:
         if band.consumed < len(ed.log):
             extend_band(band, ed.log, component, timeline, max_chunks)
         return band.times, band.lo, band.hi, band.serial
+
+
+def _find_from_end(items: list[Chunk], chunk: Chunk) -> int:
+    """Position of ``chunk`` (by identity) in ``items``, searched from the end; -1 if absent."""
+    for i in range(len(items) - 1, -1, -1):
+        if items[i] is chunk:
+            return i
+    return -1
 
 
 def _result(chunk: Chunk, row: int, component: str, time: int | None) -> LatestAtResult:

@@ -3,7 +3,8 @@
 Inserting is a list append (a bisect when a chunk arrives out of time order), cheap enough
 for the UI thread once per chunk; the numpy views queries need (maxs and their running
 max, which lets a latest-at stop at the first chunk that cannot beat the best time found)
-are built lazily after inserts. Removal is batched for eviction (`remove_many`).
+are built lazily after inserts. Removal is batched for eviction (`remove_many`);
+compaction swaps merged parts for their merged chunk (`replace`).
 """
 
 from __future__ import annotations
@@ -51,6 +52,14 @@ class TimelineIndex:
             delete_positions(self.chunks, pos)
             self._np_maxs = None
 
+    def replace(self, gone: set[int], count: int, merged: Chunk, lo: int, hi: int) -> None:
+        """Compaction: the ``count`` chunks whose ``id()`` is in ``gone`` become ``merged``
+        (time range ``lo``..``hi``). They are among the newest inserted, so the scan runs
+        from the end of the lists."""
+        for i in reversed(positions_from_end(self.chunks, gone, count)):
+            del self.mins[i], self.maxs[i], self.chunks[i]  # near the end: short moves
+        self.add(merged, lo, hi)
+
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """(maxs, running max of maxs) as numpy, rebuilt after inserts."""
         if self._np_maxs is None:
@@ -70,6 +79,20 @@ def positions(items: list[Chunk], gone: set[int], count: int) -> list[int]:
             out.append(i)
             if len(out) == count:
                 break
+    return out
+
+
+def positions_from_end(items: list[Chunk], gone: set[int], count: int) -> list[int]:
+    """Like `positions`, scanning from the end (for the newest items); sorted ascending."""
+    out: list[int] = []
+    if count <= 0:
+        return out
+    for i in range(len(items) - 1, -1, -1):
+        if id(items[i]) in gone:
+            out.append(i)
+            if len(out) == count:
+                break
+    out.reverse()
     return out
 
 
