@@ -54,6 +54,7 @@ LINEAR_SLOPE = 1.1
 APP_ID = "rrd_growth"
 GUI_TIMEOUT_S = 120.0
 INGEST_TIMEOUT_S = 120.0
+PROBE_TIMEOUT_S = 300.0
 
 
 # ---------------------------------------------------------------------- files (rerun-sdk)
@@ -167,6 +168,7 @@ class Step:
     label: str
     files: Callable[[], list[Path]] = field(default=lambda: [])
     rate: float = 0.0  # live: rows/s
+    gui: bool = True  # a dimension with a window series: measure the window at this step
     rows: int = 0  # rows the files hold (checked against what the viewer applied)
 
 
@@ -185,7 +187,8 @@ def dimensions(quick: bool) -> list[Dimension]:
     mults = (1, 2, 4) if quick else (1, 2, 4, 8)
     rows_base, chunk_rows = 250_000 // q, 1000
     fixed_rows, chunk_base = 1_000_000 // q, 1000
-    ent_base = 100 if quick else 1250
+    ent_base = 100 if quick else 250
+    ent_mults = mults if quick else (1, 2, 4, 8, 20, 40)  # the window up to x8 (~9 ms/entity)
     store_rows = 200_000 // q
     store_counts = (1, 2, 4) if quick else (1, 2, 5, 10)
     widths = (250, 500, 1000) if quick else (500, 1000, 2000, 4000)
@@ -212,7 +215,7 @@ def dimensions(quick: bool) -> list[Dimension]:
                   "in groups of 100 (`/g000/s00`...)",
                   [Step(m, ent_base * m, f"{ent_base * m:,} entities",
                         fixed(lambda m=m: entities_file(ent_base * m)),
-                        rows=ent_base * m * 10) for m in mults], gui=True),
+                        rows=ent_base * m * 10, gui=m <= 8) for m in ent_mults], gui=True),
         Dimension("stores", "store", f"recordings of {store_rows:,} scalar rows each (chunks of "
                   "1000, 4 entities), all given on one command line",
                   [Step(k, k, f"{k} recordings",
@@ -278,12 +281,13 @@ def measure_ingest(files: list[Path], env: dict[str, str]) -> dict[str, Any]:
             "cpu_s": r["cpu_s"]}
 
 
-def measure_gui(file: Path, env: dict[str, str], tmp: Path) -> dict[str, Any]:
+def measure_gui(file: Path, env: dict[str, str], tmp: Path,
+                timeout: float = GUI_TIMEOUT_S) -> dict[str, Any]:
     png, stats = tmp / "shot.png", tmp / "stats.json"
     for p in (png, stats):
         p.unlink(missing_ok=True)
     r = run_process([PY, "-m", "viewer", str(file), "--screenshot", str(png), "--stats-json",
-                     str(stats), "--no-serve", "--new-window"], env, GUI_TIMEOUT_S)
+                     str(stats), "--no-serve", "--new-window"], env, timeout)
     if r["timed_out"]:
         return {"timed_out": True, "proc_wall_s": r["proc_wall_s"], "peak_rss": r["peak_rss"]}
     if r["code"] != 0 or not png.exists() or not stats.exists():
@@ -388,8 +392,9 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             noise = max(2 * (max(bvals) - min(bvals)), 0.05 * b) if bvals else 0.0
             rows = []
             for step in dim["steps"]:
-                runs = [r for r in step["runs"].get(mode if mode != "live" else "live", [])
-                        if key in r]
+                runs = [r for r in step["runs"].get(mode, []) if key in r]
+                if not step["runs"].get(mode):
+                    continue  # not measured at this step (the window stops before ingest)
                 vals = [r[key] for r in runs]
                 m = med(vals)
                 marginal = max(m - b, 1e-12)
@@ -485,6 +490,8 @@ def gui_extra_table(dim: dict[str, Any]) -> list[str]:
     lines = ["| step | load_s (first frame → picture saved) | frame p99 / max ms | loaded |",
              "|---|---|---|---|"]
     for step in dim["steps"]:
+        if not step["runs"].get("gui"):
+            continue
         runs = [r for r in step["runs"].get("gui", []) if "load_s" in r]
         if not runs:
             lines.append(f"| {step['label']} | timed out | – | – |")
@@ -495,6 +502,30 @@ def gui_extra_table(dim: dict[str, Any]) -> list[str]:
                      f"{med([r['frame_max_ms'] for r in runs]):.0f} | "
                      f"{all(r['loaded'] for r in runs)} |")
     return lines + [""]
+
+
+def probe_lines(results: dict[str, Any], summary: dict[str, Any]) -> list[str]:
+    """The one window run on the issue's 10 000 entities, against the linear extrapolation
+    of the repeated steps' last per-entity cost."""
+    probe = results.get("probe") or {}
+    g = probe.get("window")
+    if not g:
+        return []
+    n = probe["entities"]
+    last = summary.get("entities", {}).get("gui_time", {}).get("rows", [])
+    if g.get("timed_out"):
+        got = f"did not finish in {g['proc_wall_s']:.0f} s"
+    else:
+        got = (f"{g['proc_wall_s']:.1f} s process wall (load_s {g['load_s']:.1f} s, frame max "
+               f"{g['frame_max_ms'] / 1e3:.1f} s), peak RSS {fmt_bytes(g['peak_rss'])}")
+    lines = [f"**Window on {n:,} entities** (one run, after the repeated steps): {got}."]
+    if last and not g.get("timed_out"):
+        per = last[-1]["per_unit"]
+        linear = probe["baseline"] + per * n
+        lines[-1] += (f" Linear from the {last[-1]['label']} step ({fmt_time(per)} per entity) "
+                      f"predicts {linear:.1f} s: measured / predicted = "
+                      f"{g['proc_wall_s'] / linear:.2f}.")
+    return [*lines, ""]
 
 
 def write_report(results: dict[str, Any], summary: dict[str, Any], path: Path,
@@ -547,6 +578,7 @@ def write_report(results: dict[str, Any], summary: dict[str, Any], path: Path,
             lines.append(f"| {dim['name']} | {s['label']} | {steps} | {s['slope']:.2f} "
                          f"({s['last_slope']:.2f}) | {s['verdict']} |")
     lines += ["", "![time and memory per unit vs step](growth.png)", ""]
+    lines += probe_lines(results, summary)
     if notes:
         lines += ["## Reading", "", notes.strip(), ""]
     lines += ["## Tables", ""]
@@ -573,6 +605,7 @@ def write_plot(summary: dict[str, Any], path: Path) -> None:
     from PySide6.QtCore import QPointF, QRectF, Qt
     from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPainter, QPen
 
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     _app = QGuiApplication.instance() or QGuiApplication(["bench_growth"])  # fonts
     panels = [("time per unit (marginal), relative to the first step",
                ["ingest_time", "gui_time", "live_cpu"]),
@@ -697,6 +730,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "dims": [{"name": d.name, "unit": d.unit, "what": d.what, "gui": d.gui, "live": d.live,
                   "steps": [{"label": s.label, "x": s.x, "units": s.units, "rate": s.rate,
                              "rows": s.rows, "runs": {}} for s in d.steps]} for d in dims],
+        "probe": {},
     }
     any_gui = any(d.gui for d in dims)
     with tempfile.TemporaryDirectory(prefix="bench_growth_") as tmp_name:
@@ -728,7 +762,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     rs["runs"].setdefault("ingest", []).append(r)
                     msg = (f"[{rep + 1}/{args.repeat}] {d.name} {s.label}: ingest "
                            f"{r['wall_s']:.3f} s, {r['peak_rss'] / 1e6:.0f} MB")
-                    if d.gui:
+                    if d.gui and s.gui:
                         g = measure_gui(files[(d.name, i)][0], env, tmp)
                         rs["runs"].setdefault("gui", []).append(g)
                         msg += (f"; window {g['proc_wall_s']:.2f} s" +
@@ -736,20 +770,74 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                  f" (load {g['load_s']:.2f} s)") +
                                 f", {g['peak_rss'] / 1e6:.0f} MB")
                     print(msg, flush=True)
+        if args.window_probe and (not args.dims or "entities" in args.dims):
+            # once, beyond the repeated steps: the 10 000 entities the issue asks about
+            g = measure_gui(entities_file(args.window_probe), env, tmp, PROBE_TIMEOUT_S)
+            results["probe"] = {"entities": args.window_probe, "window": g,
+                                "baseline": med([b["proc_wall_s"]
+                                                 for b in results["baseline"]["gui"]])}
+            print(f"probe: window with {args.window_probe:,} entities: "
+                  f"{g['proc_wall_s']:.1f} s" + (" (timed out)" if g.get("timed_out") else
+                                                  f" (load {g['load_s']:.1f} s)"), flush=True)
     results["machine"]["load_end"] = os.getloadavg()[0]
     results["total_s"] = time.perf_counter() - t_start
     return results
+
+
+def legend_ab(counts: list[int], repeat: int) -> int:
+    """Time a plot gaining n named series one by one, with pyqtgraph's legend and with
+    `BatchedLegend` (alternating, same process), until its legend has its final size."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import numpy as np
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    from viewer.ui.views.plot.legend import add_batched_legend
+
+    app = QApplication.instance() or QApplication(["bench_growth legend"])
+    x = np.arange(10.0)
+
+    def one(n: int, batched: bool) -> float:
+        widget = pg.PlotWidget()
+        item = widget.getPlotItem()
+        _ = add_batched_legend(item) if batched else item.addLegend()
+        t0 = time.perf_counter()
+        for i in range(n):
+            item.addItem(pg.PlotDataItem(x, x + i, name=f"/signals/s{i:05d}"))
+        app.processEvents()  # the batched legend's one sizing pass
+        dt = time.perf_counter() - t0
+        widget.deleteLater()
+        app.processEvents()
+        return dt
+
+    print("| series in one plot | pyqtgraph legend | BatchedLegend | ratio |")
+    print("|---|---|---|---|")
+    for n in counts:
+        a, b = [], []
+        for _ in range(repeat):
+            a.append(one(n, False))
+            b.append(one(n, True))
+        ratios = sorted(x / y for x, y in zip(a, b, strict=True))
+        print(f"| {n:,} | {med(a):.2f} s ({min(a):.2f}–{max(a):.2f}) | {med(b):.2f} s "
+              f"({min(b):.2f}–{max(b):.2f}) | {med(ratios):.1f}× "
+              f"({ratios[0]:.1f}–{ratios[-1]:.1f}) |", flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--live-child"]:
         return live_child(float(argv[1]), float(argv[2]))
+    if argv[:1] == ["--legend-ab"]:  # the legend fix, A/B: --legend-ab N,N,... [REPEAT]
+        return legend_ab([int(n) for n in argv[1].split(",")],
+                         int(argv[2]) if len(argv) > 2 else 3)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller steps, 1 run each (< 1 min)")
     ap.add_argument("--repeat", type=int, default=None, help="runs per step (default 3; quick 1)")
     ap.add_argument("--dims", type=lambda s: s.split(","), default=None,
                     help="comma-separated subset of rows,chunks,entities,stores,width,live")
+    ap.add_argument("--window-probe", type=int, default=None, metavar="N",
+                    help="also open the window once on N entities (default 10000; quick 0)")
     ap.add_argument("--no-write", action="store_true",
                     help="print the summary only; leave docs/benchmarks alone")
     ap.add_argument("--replot", action="store_true",
@@ -761,6 +849,8 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     if args.repeat is None:
         args.repeat = 1 if args.quick else 3
+    if args.window_probe is None:
+        args.window_probe = 0 if args.quick else 10_000
     raw = CACHE / "results.json"
     if args.replot:
         results = json.loads(raw.read_text())
