@@ -29,7 +29,11 @@ LOG_ROWS_PER_CHUNK = 500  # -> ~4 000 small chunks at full scale
 COLUMN_CHUNKS = 200  # send_columns calls -> ~200 chunks
 FULL_CLOUDS = 100
 POINTS_PER_CLOUD = 200_000
-KINDS = ("log", "columns", "points")
+# The two files of the throughput issue: 20 M scalar rows through `send_columns`, the
+# entities one after another, three timelines, in chunks of 500 or of 10 000 rows.
+FULL_SERIES_ROWS = 20_000_000
+SERIES_CHUNK_ROWS = {"small_chunks": 500, "large_chunks": 10_000}
+KINDS = ("log", "columns", "points", "small_chunks", "large_chunks")
 
 
 def isolate_rerun_config() -> None:
@@ -50,6 +54,11 @@ def _params(kind: str, scale: float) -> dict[str, object]:
     if kind == "log":
         return {"rows": max(SCALAR_ENTITIES, int(FULL_SCALAR_ROWS * scale)),
                 "entities": SCALAR_ENTITIES, "rows_per_chunk": LOG_ROWS_PER_CHUNK}
+    if kind in SERIES_CHUNK_ROWS:
+        return {"rows": max(SCALAR_ENTITIES * SERIES_CHUNK_ROWS[kind],
+                            int(FULL_SERIES_ROWS * scale)),
+                "entities": SCALAR_ENTITIES, "rows_per_chunk": SERIES_CHUNK_ROWS[kind],
+                "timelines": 3}
     if kind == "columns":
         return {"rows": max(COLUMN_CHUNKS, int(FULL_SCALAR_ROWS * scale)),
                 "chunks": COLUMN_CHUNKS}
@@ -105,6 +114,37 @@ def _write_columns(path: Path, p: dict[str, object]) -> None:
     rec.disconnect()
 
 
+def _write_series(path: Path, p: dict[str, object]) -> None:
+    """Scalars by ``send_columns``: each entity's whole series, then the next entity's.
+
+    Three timelines (a frame sequence, a log time and a sim-time duration), one chunk per
+    call, so the chunk size is exactly ``rows_per_chunk``.
+    """
+    import numpy as np
+    import rerun as rr
+
+    rows, entities = int(p["rows"]), int(p["entities"])  # type: ignore[arg-type]
+    per = int(p["rows_per_chunk"])  # type: ignore[arg-type]
+    rec = _recording(None)
+    rec.save(str(path))
+    per_entity = rows // entities
+    t0_ns = 1_700_000_000 * 10**9
+    for e in range(entities):
+        for start in range(0, per_entity, per):
+            frames = np.arange(start, min(start + per, per_entity), dtype=np.int64)
+            rec.send_columns(
+                f"/series/s{e}",
+                indexes=[rr.TimeColumn("frame", sequence=frames),
+                         rr.TimeColumn("log_time", timestamp=(t0_ns + frames * 1_000_000)
+                                       .astype("datetime64[ns]")),
+                         rr.TimeColumn("sim_time", duration=(frames * 10_000_000)
+                                       .astype("timedelta64[ns]"))],
+                columns=rr.Scalars.columns(scalars=np.sin(frames * 0.001 + e)),
+            )
+    rec.flush()
+    rec.disconnect()
+
+
 def _write_points(path: Path, p: dict[str, object]) -> None:
     """Large point clouds: one ``rr.log`` per cloud, each its own multi-megabyte chunk."""
     import numpy as np
@@ -123,7 +163,8 @@ def _write_points(path: Path, p: dict[str, object]) -> None:
     rec.disconnect()
 
 
-WRITERS = {"log": _write_log, "columns": _write_columns, "points": _write_points}
+WRITERS = {"log": _write_log, "columns": _write_columns, "points": _write_points,
+           "small_chunks": _write_series, "large_chunks": _write_series}
 
 
 def ensure_file(out: Path, kind: str, scale: float, *, quiet: bool = False) -> Path:

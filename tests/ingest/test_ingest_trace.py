@@ -68,8 +68,11 @@ def _check_pipeline_events(events: list[dict[str, Any]]) -> None:
     names = Counter(ev["name"] for ev in events if ev["ph"] == "X")
     assert names["frame"] >= 1 and names["apply"] >= 1 and names["process"] >= 1
     decodes = [ev for ev in events if ev["ph"] == "X" and ev["name"] == "decode"]
-    # one decode scope per chunk message, carrying its store and rows
-    assert sum(ev["args"]["rows"] for ev in decodes) == _expected_rows()
+    builds = [ev for ev in events if ev["ph"] == "X" and ev["name"] == "build"]
+    # one decode scope per chunk message, carrying its store and size; build scopes (one
+    # per chunk built, alone or from a run of messages) carry the rows
+    assert len(decodes) == sum(ev["args"]["messages"] for ev in builds)
+    assert sum(ev["args"]["rows"] for ev in builds) == _expected_rows()
     assert all(ev["args"]["store"] and ev["args"]["bytes"] > 0 for ev in decodes)
     counters = {ev["name"].split(" ")[0] for ev in events if ev["ph"] == "C"}
     assert {"queue", "memory"} <= counters

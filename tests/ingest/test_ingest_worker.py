@@ -33,7 +33,8 @@ def _tokens(items) -> list:
 def test_ingest_worker_merges_adjacent_small_chunks_only():
     msgs = grouped_by_entity(file_messages("scalars.rrd"))
     sid = msgs[0].store_id
-    w = IngestionWorker(sid, IngestSettings(merge_max_rows=120))
+    settings = IngestSettings(merge_max_rows=120, merge_max_bytes=20_000)
+    w = IngestionWorker(sid, settings)
     _feed(w, msgs)
     assert w.process(time.monotonic() + 10) == len(msgs)
     items = w.outbox.take_many(10_000)
@@ -41,8 +42,17 @@ def test_ingest_worker_merges_adjacent_small_chunks_only():
     chunks = [it for it in items if it.kind is ItemKind.CHUNK]
     assert sum(it.n_msgs for it in items) == len(msgs)
     assert any(it.n_msgs > 1 for it in chunks)
-    for it in chunks:
-        assert it.payload.num_rows <= 120 or it.n_msgs == 1
+    at = 0
+    for it in items:  # items take the input messages in order, n_msgs each
+        behind = msgs[at : at + it.n_msgs]
+        at += it.n_msgs
+        if it.kind is not ItemKind.CHUNK:
+            continue
+        # runs of same-schema messages are joined up to merge_max_bytes of IPC data, the
+        # merger joins what is left up to merge_max_rows rows
+        ipc_bytes = sum(m.uncompressed_size for m in behind)
+        assert (it.payload.num_rows <= 120 or it.n_msgs == 1
+                or ipc_bytes <= settings.merge_max_bytes)
         assert it.payload.source_chunks == it.n_msgs
     # one entity per merged chunk, and a merged chunk never spans a non-chunk message
     assert len(chunks) < sum(isinstance(m, ArrowMsg) for m in msgs)

@@ -35,18 +35,21 @@ class ChunkMerger:
         self.before_merge = before_merge
         self._trace_args = trace_args or {}
         self._run: list[Chunk] = []
+        self._counts: list[int] = []  # input messages behind each chunk of the run
         self._rows = 0
         self._bytes = 0
         self._t_read = 0.0
         self._source: ItemSource | None = None
         self.merged_chunks = 0  # chunks that went into merged chunks (a counter for stats)
 
-    def add(self, chunk: Chunk, t_read: float, source: ItemSource | None) -> list[ReadyItem]:
-        """Take one decoded chunk; returns the items that are complete now, in order."""
+    def add(self, chunk: Chunk, t_read: float, source: ItemSource | None,
+            n_msgs: int = 1) -> list[ReadyItem]:
+        """Take one decoded chunk (made of ``n_msgs`` input messages); returns the items
+        that are complete now, in order."""
         rows, nbytes = chunk.num_rows, chunk.nbytes
         if not (self.max_rows and rows < self.max_rows and nbytes < self.max_bytes):
             out = self.flush() if self._run else []
-            out.append(ReadyItem(_CHUNK, chunk, 1, t_read, source))
+            out.append(ReadyItem(_CHUNK, chunk, n_msgs, t_read, source))
             return out
         out = []
         run = self._run
@@ -57,6 +60,7 @@ class ChunkMerger:
         if not run:
             self._t_read, self._source = t_read, source
         run.append(chunk)
+        self._counts.append(n_msgs)
         self._rows += rows
         self._bytes += nbytes
         if self._rows >= self.max_rows:
@@ -68,16 +72,18 @@ class ChunkMerger:
         run = self._run
         if not run:
             return []
-        self._run, self._rows, self._bytes = [], 0, 0
+        counts = self._counts
+        self._run, self._counts, self._rows, self._bytes = [], [], 0, 0
         t_read, source = self._t_read, self._source
         if len(run) == 1:
-            return [ReadyItem(_CHUNK, run[0], 1, t_read, source)]
+            return [ReadyItem(_CHUNK, run[0], counts[0], t_read, source)]
         if self.before_merge is not None:
             self.before_merge()
         try:
             with TRACER.scope("merge", "worker", lambda: {**self._trace_args, "chunks": len(run)}):
                 merged = Chunk.concat(run)
         except Exception:  # merging is an optimisation: fall back to the parts
-            return [ReadyItem(_CHUNK, c, 1, t_read, source) for c in run]
+            return [ReadyItem(_CHUNK, c, n, t_read, source)
+                    for c, n in zip(run, counts, strict=True)]
         self.merged_chunks += len(run)
-        return [ReadyItem(_CHUNK, merged, len(run), t_read, source)]
+        return [ReadyItem(_CHUNK, merged, sum(counts), t_read, source)]

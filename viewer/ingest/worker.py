@@ -26,6 +26,7 @@ from __future__ import annotations
 import threading
 import time
 
+from viewer.ingest.batch_runs import BatchRuns, Built, Payload
 from viewer.ingest.items import InboxEntry, ItemKind, ItemSource, ReadyItem
 from viewer.ingest.merger import ChunkMerger
 from viewer.ingest.queues import BoundedQueue
@@ -39,7 +40,6 @@ from viewer.log.messages import (
 )
 from viewer.log.reader import ReadError
 from viewer.store.chunk import Chunk
-from viewer.store.decode import chunk_from_msg
 from viewer.tracing import TRACER
 
 __all__ = ["IngestionWorker", "ItemKind", "ReadyItem"]
@@ -78,12 +78,20 @@ class IngestionWorker:
                                    settings.merge_max_bytes,
                                    trace_args={"store": str(store_id)},
                                    before_merge=self._wait_for_ui)
+        # Runs of same-schema messages become one chunk before the merger sees them (one
+        # build instead of a build per message plus a merge); off in web mode like merging.
+        # merge_max_rows = 0 turns both off.
+        joins = not settings.web_mode and settings.merge_max_rows > 0
+        self._runs = BatchRuns(settings.merge_max_bytes if joins else 0,
+                               before_build=self._wait_for_ui,
+                               trace_args={"store": str(store_id)})
         self._lock = threading.Lock()  # serialises process() (web mode safety net)
 
     @property
     def merged_chunks(self) -> int:
-        """Chunks that went into merged chunks so far."""
-        return self._merger.merged_chunks
+        """Parts that went into merged chunks so far: batches joined into run chunks plus
+        chunks joined by the merger (a run chunk that is merged again counts once more)."""
+        return self._runs.joined_batches + self._merger.merged_chunks
 
     # ------------------------------------------------------------------ state
     def can_progress(self) -> bool:
@@ -121,7 +129,7 @@ class IngestionWorker:
             self.ui_gate.pause(lambda: self.aborted)
 
     def _process(self, deadline: float, max_msgs: int) -> int:
-        inbox, outbox, merger = self.inbox, self.outbox, self._merger
+        inbox, outbox = self.inbox, self.outbox
         consumed = 0
         monotonic = time.monotonic
         while consumed < max_msgs and not self.aborted:
@@ -136,12 +144,11 @@ class IngestionWorker:
             consumed += 1
             msg = entry.msg
             if isinstance(msg, ArrowMsg):
-                chunk = self._decode(entry, msg)
-                if chunk is None:
-                    continue  # the error item was emitted after the run before it
-                self._emit_all(merger.add(chunk, entry.t_read, entry.source))
+                payload = self._decode(entry, msg)
+                if payload is not None:  # else the error item went out after the run before it
+                    self._take_all(self._runs.add(payload))
             else:
-                self._emit_all(merger.flush())
+                self._flush()
                 if isinstance(msg, SetStoreInfo):
                     self._emit(ReadyItem(ItemKind.STORE_INFO, msg.info, 1, entry.t_read,
                                          entry.source))
@@ -152,22 +159,41 @@ class IngestionWorker:
                     self._emit_error(entry, f"unknown message type {type(msg).__name__}")
             if monotonic() >= deadline:
                 break
-        self._emit_all(merger.flush())
+        self._flush()
         return consumed
 
-    def _decode(self, entry: InboxEntry, msg: ArrowMsg) -> Chunk | None:
-        """The entry's chunk, or None after emitting an error item in its place."""
-        chunk: Chunk | None = None
+    def _decode(self, entry: InboxEntry, msg: ArrowMsg) -> Payload | None:
+        """The entry's decompressed payload, or None after emitting an error item in its
+        place (reading the IPC stream waits for the run it joins)."""
+        payload: Payload | None = None
         with TRACER.scope("decode", "worker", lambda: {
-                "store": str(self.store_id), "bytes": msg.payload_size,
-                "rows": chunk.num_rows if chunk is not None else 0}):
+                "store": str(self.store_id), "bytes": msg.payload_size}):
             try:
-                chunk = chunk_from_msg(msg, entry.out)
-            except Exception as exc:  # ArrowDecodeError, ChunkError, or anything unexpected
-                self._emit_all(self._merger.flush())  # the error takes its place in order
-                what = f"chunk {msg.chunk_id}" if msg.chunk_id is not None else "chunk"
-                self._emit_error(entry, f"{what}: {exc}")
-        return chunk
+                payload = Payload.of(entry, msg)
+            except Exception as exc:  # ArrowDecodeError, or anything unexpected
+                self._flush()  # the error takes its place in order
+                self._emit_decode_error(entry, msg, exc)
+        return payload
+
+    def _flush(self) -> None:
+        """End the open run and the merger's run (before anything that is not a chunk)."""
+        self._take_all(self._runs.flush())
+        self._emit_all(self._merger.flush())
+
+    def _take_all(self, built: list[Built]) -> None:
+        merger = self._merger
+        for entry, result, n_msgs in built:
+            if isinstance(result, Chunk):
+                self._emit_all(merger.add(result, entry.t_read, entry.source, n_msgs))
+            else:
+                self._emit_all(merger.flush())  # the error takes its place in order
+                msg = entry.msg
+                assert isinstance(msg, ArrowMsg)
+                self._emit_decode_error(entry, msg, result)
+
+    def _emit_decode_error(self, entry: InboxEntry, msg: ArrowMsg, exc: Exception) -> None:
+        what = f"chunk {msg.chunk_id}" if msg.chunk_id is not None else "chunk"
+        self._emit_error(entry, f"{what}: {exc}")
 
     def _emit_all(self, items: list[ReadyItem]) -> None:
         for item in items:

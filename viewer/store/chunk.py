@@ -171,6 +171,18 @@ def row_ids_to_arrow(row_ids: np.ndarray, type_: pa.DataType | None = None) -> p
     return storage
 
 
+def native_row_id_column(row_ids: np.ndarray, type_: pa.DataType | None = None) -> pa.Array:
+    """A row-id column over (n, 2) native uint64 ``row_ids`` without a copy, bytes in native
+    order: only a placeholder that keeps a chunk's columns complete (a chunk built with
+    ``native_row_ids`` writes big-endian ids back, `Chunk.to_record_batch`). Keeping a
+    big-endian copy next to the native ids would cost 16 bytes per row."""
+    storage = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(16), len(row_ids), [None, pa.py_buffer(np.ascontiguousarray(row_ids))])
+    if isinstance(type_, pa.ExtensionType):
+        return type_.wrap_array(storage)
+    return storage
+
+
 def _row_ids_in_place(array: pa.Array, owned: pa.Buffer) -> np.ndarray | None:
     """The row-id column as (n, 2) native uint64, byte-swapped in place inside ``owned``;
     None (nothing changed) when that is not possible: not a plain valid column, not inside
@@ -267,20 +279,37 @@ _PLAN_CACHE: dict[bytes, _SchemaPlan] = {}
 _PLAN_CACHE_MAX = 4096
 
 
+def _plan_key(meta: dict[bytes, bytes], schema_key: bytes | None) -> bytes | None:
+    """The schema message without the chunk's ``rerun:id``; None when there is no key or
+    the id text is ambiguous (it appears elsewhere in the schema too)."""
+    if schema_key is None:
+        return None
+    raw_id = meta.get(CHUNK_ID_KEY)
+    if not raw_id:
+        return schema_key
+    if schema_key.count(raw_id) != 1:
+        return None
+    return schema_key.replace(raw_id, b"")
+
+
+def run_key(schema_key: bytes | None, raw_id: bytes | None) -> bytes | None:
+    """What messages must share to become one chunk (`Chunk.from_record_batches`): their
+    IPC schema message without the ``rerun:id`` text ``raw_id`` (then equal keys mean the
+    same fields, types, metadata and entity path). None when there is no key or the id is
+    missing or ambiguous: such a message stands alone."""
+    if schema_key is None or not raw_id:
+        return None
+    return _plan_key({CHUNK_ID_KEY: raw_id}, schema_key)
+
+
 def _schema_plan(schema: pa.Schema, meta: dict[bytes, bytes],
                  schema_key: bytes | None) -> _SchemaPlan:
     raw_path = meta.get(ENTITY_PATH_KEY)
     if raw_path is None:
         raise ChunkError("chunk schema has no 'rerun:entity_path' metadata")
-    if schema_key is None:
+    key = _plan_key(meta, schema_key)
+    if key is None:
         return _build_plan(schema, raw_path)
-    raw_id = meta.get(CHUNK_ID_KEY)
-    if raw_id:
-        if schema_key.count(raw_id) != 1:  # the id text elsewhere too: no unambiguous key
-            return _build_plan(schema, raw_path)
-        key = schema_key.replace(raw_id, b"")
-    else:
-        key = schema_key
     plan = _PLAN_CACHE.get(key)
     if plan is None:
         plan = _build_plan(schema, raw_path)  # raises ChunkError: bad schemas are not cached
@@ -402,6 +431,7 @@ class Chunk:
         chunk_id: bytes | Tuid | None = None,
         schema_key: bytes | None = None,
         owned_buffer: pa.Buffer | None = None,
+        native_row_ids: np.ndarray | None = None,
     ) -> Chunk:
         """Decode a chunk. ``is_static`` (from the ArrowMsg) overrides the schema's view;
         ``chunk_id`` is used only when the schema has no parseable ``rerun:id``.
@@ -411,6 +441,8 @@ class Chunk:
         nothing else will read (`viewer.store.decode.chunk_from_msg`). The row ids are then
         byte-swapped to native order in place instead of copied (16 bytes per row less,
         docs/benchmarks/vs-rerun.md notes); ``batch`` must not be used afterwards.
+        ``native_row_ids``: the row ids in native order when the batch's row-id column is
+        only a placeholder over them (`native_row_id_column`, used by `concat`).
 
         A chunk without timelines is static whatever ``is_static`` says (Rerun semantics);
         a chunk flagged static ignores its timelines for queries.
@@ -437,7 +469,10 @@ class Chunk:
                 )
         row_ids = None
         native_rid = -1
-        if owned_buffer is not None:
+        if native_row_ids is not None:
+            _row_id_storage(columns[plan.row_id_index])  # same checks as the other paths
+            row_ids, native_rid = native_row_ids, plan.row_id_index
+        elif owned_buffer is not None:
             row_ids = _row_ids_in_place(columns[plan.row_id_index], owned_buffer)
             if row_ids is not None:
                 native_rid = plan.row_id_index
@@ -486,6 +521,94 @@ class Chunk:
         nbytes = batch.get_total_buffer_size()
         if native_rid < 0:
             nbytes += row_ids.nbytes
+        for tc in timelines.values():
+            nbytes += tc.nbytes
+        self.nbytes = int(nbytes)
+        return self
+
+    @classmethod
+    def from_record_batches(cls, batches: Sequence[pa.RecordBatch], schema_key: bytes, *,
+                            is_static: bool | None = None) -> Chunk:
+        """One chunk from consecutive batches of one entity with equal `run_key`s, in order.
+
+        A run of small chunks costs one build instead of one per chunk plus a merge
+        (docs/benchmarks/vs-rerun.md notes): every column is copied once into the result,
+        the row ids straight into native order. Each part is validated as
+        `from_record_batch` would; the result keeps the first batch's ``rerun:id`` and
+        counts the batches in `source_chunks`. ``schema_key`` is the first batch's.
+        """
+        if len(batches) == 1:
+            return cls.from_record_batch(batches[0], is_static=is_static, schema_key=schema_key)
+        first = batches[0]
+        meta = first.schema.metadata or {}
+        plan = _schema_plan(first.schema, meta, schema_key)
+        if plan.shared_schema is None:
+            raise ChunkError("from_record_batches needs batches with a shared schema key")
+        entity_path = plan.entity_path
+        parsed_id = parse_chunk_id(meta.get(CHUNK_ID_KEY)) or _fallback_chunk_id()
+        static = (is_static is True) or not plan.timelines
+        n = 0
+        for batch in batches:
+            rows = batch.num_rows
+            for i, column in enumerate(batch.columns):
+                if len(column) != rows:
+                    raise ChunkError(f"column {plan.names[i]!r} has {len(column)} rows, "
+                                     f"the chunk has {rows}")
+            n += rows
+        ncols = len(plan.names)
+        rid = plan.row_id_index
+        # Row ids: big-endian TUIDs, byte-swapped straight into one native array.
+        row_ids = np.empty((n, 2), dtype=np.uint64)
+        at = 0
+        for batch in batches:
+            storage = _row_id_storage(batch.column(rid))
+            rows = len(storage)
+            if rows:
+                data = np.frombuffer(storage.buffers()[1], dtype=">u8",
+                                     count=(storage.offset + rows) * 2)
+                row_ids[at : at + rows] = data[storage.offset * 2 :].reshape(rows, 2)
+            at += rows
+        columns: list[pa.Array | None] = [None] * ncols
+        columns[rid] = native_row_id_column(row_ids, first.column(rid).type)
+        timelines: dict[str, TimeColumn] = {}
+        for idx, tl_name, tl_kind in plan.timelines:
+            parts = [batch.column(idx) for batch in batches]
+            for part in parts:
+                if part.null_count:
+                    raise ChunkError(
+                        f"index column {plan.names[idx]!r} has {part.null_count} nulls")
+            column = pa.concat_arrays(parts)
+            columns[idx] = column
+            if not static:
+                timelines[tl_name] = TimeColumn(tl_name, tl_kind, _times_from_arrow(column, tl_kind))
+        components: dict[str, pa.Array] = {}
+        for idx, name in plan.components:
+            parts = [batch.column(idx) for batch in batches]
+            for part in parts:  # before concat: it trusts the offsets
+                _validate_column(entity_path, name, part)
+            components[name] = columns[idx] = pa.concat_arrays(parts)
+        for idx in range(ncols):  # unknown control columns, carried for write-back
+            if columns[idx] is None:
+                columns[idx] = pa.concat_arrays([batch.column(idx) for batch in batches])
+
+        self = object.__new__(cls)
+        self.id = parsed_id
+        self.chunk_id_str = chunk_id_to_str(parsed_id)
+        self.entity_path = entity_path
+        self.row_ids = row_ids
+        self.timelines = timelines
+        self.components = components
+        self.descriptors = dict(plan.descriptors)
+        self.is_static = static
+        self.num_rows = n
+        self._batch = None
+        self._columns = columns
+        self._plan = plan
+        self._raw_id = meta.get(CHUNK_ID_KEY)
+        self._native_row_id_column = rid
+        self.source_chunks = len(batches)
+        self._valid_cache = {}
+        nbytes = sum(column.get_total_buffer_size() for column in columns)  # type: ignore[union-attr]
         for tc in timelines.values():
             nbytes += tc.nbytes
         self.nbytes = int(nbytes)
@@ -585,7 +708,7 @@ class Chunk:
         if rows_sorted(row_ids[:, 0], row_ids[:, 1]):
             rid_meta[IS_SORTED_KEY] = b"true"
         fields.append(pa.field(ROW_ID_COLUMN, pa.binary(16), nullable=False, metadata=rid_meta))
-        arrays.append(row_ids_to_arrow(row_ids))
+        arrays.append(native_row_id_column(row_ids))
 
         for name in sorted(first.timelines):
             kind = first.timelines[name].kind
@@ -609,7 +732,7 @@ class Chunk:
         meta[CHUNK_ID_KEY] = first.chunk_id_str.encode()
         meta.setdefault(SORBET_VERSION_KEY, SORBET_VERSION)
         batch = pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=meta))
-        merged = cls.from_record_batch(batch, is_static=first.is_static)
+        merged = cls.from_record_batch(batch, is_static=first.is_static, native_row_ids=row_ids)
         merged.source_chunks = sum(c.source_chunks for c in chunks)
         return merged
 

@@ -1,0 +1,162 @@
+"""Runs of same-schema messages become one chunk, with the same data as one chunk each."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from ingest_helpers import latest_at_everything
+
+from viewer.ingest import IngestSettings
+from viewer.ingest.items import InboxEntry, ItemKind
+from viewer.ingest.worker import IngestionWorker
+from viewer.log.arrow import decode_arrow_payload
+from viewer.log.messages import ArrowMsg, Compression, SetStoreInfo
+from viewer.log.reader import read_rrd
+from viewer.store.chunk import Chunk
+from viewer.store.entity_db import EntityDb
+
+SLICE = 50
+
+
+def _write_slices(path: Path) -> None:
+    """`send_columns` in slices of 50 rows: /a then /b then /a again, three timelines,
+    and a text log (the SDK's batcher sends it when it flushes)."""
+    import rerun as rr
+
+    rec = rr.RecordingStream("run_tests", recording_id="slices")
+    rec.save(str(path))
+    for entity, starts in (("a", range(0, 400, SLICE)), ("b", range(0, 200, SLICE))):
+        for start in starts:
+            frames = np.arange(start, start + SLICE, dtype=np.int64)
+            rec.send_columns(
+                entity,
+                indexes=[rr.TimeColumn("frame", sequence=frames),
+                         rr.TimeColumn("log_time", timestamp=(1_700_000_000_000 + frames)
+                                       .astype("datetime64[ms]")),
+                         rr.TimeColumn("sim_time", duration=frames.astype("timedelta64[ms]"))],
+                columns=rr.Scalars.columns(scalars=np.sin(frames * 0.01)))
+    rec.log("notes", rr.TextLog("between"), static=True)
+    frames = np.arange(1000, 1000 + SLICE, dtype=np.int64)
+    rec.send_columns("a", indexes=[rr.TimeColumn("frame", sequence=frames),
+                                   rr.TimeColumn("log_time", timestamp=(1_700_000_000_000 + frames)
+                                                 .astype("datetime64[ms]")),
+                                   rr.TimeColumn("sim_time", duration=frames.astype("timedelta64[ms]"))],
+                     columns=rr.Scalars.columns(scalars=np.cos(frames * 0.01)))
+    rec.flush()
+    rec.disconnect()
+
+
+@pytest.fixture(scope="module")
+def slices_rrd(rerun_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("runs") / "slices.rrd"
+    _write_slices(path)
+    return path
+
+
+# merge_max_rows=1: the merger joins nothing (no chunk has < 1 row), so whatever is joined
+# was joined as a run of messages.
+RUNS_ONLY = {"merge_max_rows": 1, "merge_max_bytes": 1 << 30}
+
+
+def _run_worker(msgs: list, **settings) -> list:
+    worker = IngestionWorker(msgs[0].store_id, IngestSettings(**settings))
+    for i, m in enumerate(msgs):
+        assert worker.inbox.try_put(InboxEntry(m, None, 0.0, i), 1)
+    worker.process(time.monotonic() + 30)
+    items = worker.outbox.take_many(10_000)
+    assert not len(worker.inbox)
+    return items
+
+
+def _db(store_id, items) -> EntityDb:
+    db = EntityDb(store_id)
+    for item in items:
+        if item.kind is ItemKind.CHUNK:
+            db.add_chunk(item.payload)
+    return db
+
+
+def _reference(msgs: list) -> EntityDb:
+    db = EntityDb(msgs[0].store_id)
+    for m in msgs:
+        if isinstance(m, ArrowMsg):
+            db.add_chunk(Chunk.from_record_batch(decode_arrow_payload(m), is_static=m.is_static))
+    return db
+
+
+def test_a_run_of_slices_becomes_one_chunk_with_the_same_data(slices_rrd):
+    msgs, errors = read_rrd(slices_rrd)
+    assert not errors
+    arrow = [m for m in msgs if isinstance(m, ArrowMsg)]
+    items = _run_worker(arrow, merge_max_rows=0)  # the reference: no runs, no merging
+    assert len(items) == len(arrow)
+    items = _run_worker(arrow, **RUNS_ONLY)
+    chunks = [it.payload for it in items]
+    # /a (8 slices), /b (4), /a again (1 slice), /__properties and the text log alone
+    by_entity = sorted((str(c.entity_path), c.num_rows, c.source_chunks) for c in chunks)
+    assert by_entity == [("/__properties", 1, 1), ("/a", SLICE, 1), ("/a", 8 * SLICE, 8),
+                         ("/b", 4 * SLICE, 4), ("/notes", 1, 1)]
+    assert sum(it.n_msgs for it in items) == len(arrow)
+    got, ref = _db(arrow[0].store_id, items), _reference(arrow)
+    assert latest_at_everything(got) == latest_at_everything(ref)
+    for path in ref.entities():
+        for comp in ref.components(path):
+            for tl in ("frame", "log_time", "sim_time"):
+                if tl not in ref.timelines_of(path):
+                    continue
+                a = got.range(path, comp, tl, -(1 << 62), 1 << 62)
+                b = ref.range(path, comp, tl, -(1 << 62), 1 << 62)
+                np.testing.assert_array_equal(a.times, b.times)
+                np.testing.assert_array_equal(a.row_ids, b.row_ids)
+                assert a.values.to_pylist() == b.values.to_pylist()
+
+
+def test_a_run_writes_back_the_bytes_rerun_wrote(slices_rrd):
+    msgs, _ = read_rrd(slices_rrd)
+    a_msgs = [m for m in msgs if isinstance(m, ArrowMsg)][1:9]  # the first /a run
+    items = _run_worker(a_msgs, **RUNS_ONLY)
+    (item,) = items
+    back = item.payload.to_record_batch()
+    parts = [decode_arrow_payload(m) for m in a_msgs]
+    want = pa.Table.from_batches(parts).combine_chunks()
+    for name in want.column_names:  # row ids big-endian again, times in their own units
+        assert back.column(name).to_pylist() == want.column(name).to_pylist(), name
+
+
+def test_a_bad_message_inside_a_run_gets_its_own_error(slices_rrd):
+    msgs, _ = read_rrd(slices_rrd)
+    arrow = [m for m in msgs if isinstance(m, ArrowMsg)][1:9]  # eight /a slices
+    good = decode_arrow_payload(arrow[3])
+    # A valid LZ4 block whose IPC stream is cut short: it decompresses, then fails to read.
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, good.schema) as writer:
+        writer.write_batch(good)
+    ipc = sink.getvalue().to_pybytes()
+    cut = ipc[: len(ipc) // 2] + ipc[-8:]
+    bad_ipc = dataclasses.replace(arrow[3], payload=memoryview(pa.Codec("lz4_raw").compress(cut)),
+                                  uncompressed_size=len(cut), compression=Compression.LZ4)
+    bad_lz4 = dataclasses.replace(arrow[5], payload=memoryview(b"\x00garbage" * 10))
+    feed = arrow[:3] + [bad_ipc] + [arrow[4]] + [bad_lz4] + arrow[6:]
+    items = _run_worker(feed, **RUNS_ONLY)
+    kinds = [it.kind for it in items]
+    errors = [it.payload for it in items if it.kind is ItemKind.ERROR]
+    assert len(errors) == 2 and [e.offset for e in errors] == [3, 5]
+    assert kinds.index(ItemKind.ERROR) >= 1  # the good messages before it come first
+    rows = sum(it.payload.num_rows for it in items if it.kind is ItemKind.CHUNK)
+    assert rows == 6 * SLICE  # every good message loaded
+    assert sum(it.n_msgs for it in items) == len(feed)
+
+
+def test_a_run_never_crosses_a_store_info(slices_rrd):
+    msgs, _ = read_rrd(slices_rrd)
+    info = next(m for m in msgs if isinstance(m, SetStoreInfo))
+    arrow = [m for m in msgs if isinstance(m, ArrowMsg)][1:9]
+    feed = arrow[:4] + [info] + arrow[4:]
+    items = _run_worker(feed, **RUNS_ONLY)
+    assert [it.kind for it in items] == [ItemKind.CHUNK, ItemKind.STORE_INFO, ItemKind.CHUNK]
+    assert [it.n_msgs for it in items] == [4, 1, 4]

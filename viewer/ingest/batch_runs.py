@@ -1,0 +1,134 @@
+"""`BatchRuns`: builds one chunk from a run of same-schema messages.
+
+A file written with many small chunks (`send_columns` in slices of a few hundred rows, or
+the SDK's batcher flushing often) has long runs of messages of one entity with the same
+schema. Reading each message's IPC stream and building a `Chunk` per message, then merging
+them, costs ~60 µs per message of Python-level work plus copies. Here a run's decompressed
+streams are read as one (`read_joined_batches`) and become one chunk that copies each
+column once (`Chunk.from_record_batches`). The run ends at a different schema (`Chunk.run_key`), a
+different source or staticness, the row or byte cap, and whenever the worker flushes (any
+non-chunk message, an error, the end of a `process()` call), so order and latency are as
+with the `ChunkMerger`, which still joins what this leaves (e.g. chunks whose schemas
+differ by a component).
+
+Like the merger it knows nothing about queues or threads: `add` and `flush` return the
+results to emit, in order. A run whose combined build fails is built part by part, so a bad
+message gets its own error in its place and the others load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from viewer.ingest.items import InboxEntry
+from viewer.log.arrow import (
+    decompress_payload,
+    read_joined_batches,
+    read_single_batch,
+    schema_message,
+)
+from viewer.log.messages import ArrowMsg
+from viewer.store.chunk import Chunk, ChunkError, chunk_id_to_str, run_key
+from viewer.tracing import TRACER
+
+
+@dataclass(slots=True)
+class Payload:
+    """One message, decompressed, waiting to become (part of) a chunk."""
+
+    entry: InboxEntry
+    msg: ArrowMsg
+    data: pa.Buffer  # its Arrow IPC stream
+    owned: pa.Buffer | None  # ``data`` when private to it (row ids swapped in place)
+    schema_key: bytes | None  # its schema message
+    run_key: bytes | None  # what a run shares (`run_key`); None: it never joins one
+
+    @classmethod
+    def of(cls, entry: InboxEntry, msg: ArrowMsg) -> Payload:
+        """Decompress ``msg`` (raises `ArrowDecodeError`) and work out its run key."""
+        data, owned = decompress_payload(msg, entry.out)
+        key = schema_message(data)
+        raw_id = chunk_id_to_str(msg.chunk_id.to_bytes()).encode() if msg.chunk_id else None
+        return cls(entry, msg, data, owned, key, run_key(key, raw_id))
+
+
+#: What a run yields: the (first) entry, its chunk or why it failed, and the number of
+#: input messages behind it.
+Built = tuple[InboxEntry, Chunk | Exception, int]
+
+
+class BatchRuns:
+    """Collects a run of payloads up to ``max_bytes`` of IPC data (rows are not known
+    before reading); ``max_bytes = 0`` builds every message alone."""
+
+    def __init__(self, max_bytes: int, *, before_build: Callable[[], None] | None = None,
+                 trace_args: dict | None = None) -> None:
+        self.max_bytes = max_bytes
+        #: Called before a combined build, the longest step (the worker waits for the UI).
+        self.before_build = before_build
+        self._trace_args = trace_args or {}
+        self._run: list[Payload] = []
+        self._bytes = 0
+        self.joined_batches = 0  # messages that went into combined chunks (for stats)
+
+    def add(self, item: Payload) -> list[Built]:
+        """Take one decompressed message; returns what is complete now, in order."""
+        nbytes = item.data.size
+        run = self._run
+        if item.run_key is None or nbytes * 2 > self.max_bytes:
+            out = self.flush() if run else []
+            out.append(self._build_one(item))
+            return out
+        out = []
+        if run:
+            head = run[0]
+            if (item.run_key != head.run_key or item.entry.source is not head.entry.source
+                    or item.msg.is_static != head.msg.is_static
+                    or self._bytes + nbytes > self.max_bytes):
+                out = self.flush()
+                run = self._run
+        run.append(item)
+        self._bytes += nbytes
+        return out
+
+    def flush(self) -> list[Built]:
+        """End the current run: one chunk for it (or one per part if that fails)."""
+        run = self._run
+        if not run:
+            return []
+        self._run, self._bytes = [], 0
+        if len(run) == 1:
+            return [self._build_one(run[0])]
+        if self.before_build is not None:
+            self.before_build()
+        head = run[0]
+        chunk: Chunk | None = None
+        try:
+            with TRACER.scope("build", "worker", lambda: {
+                    **self._trace_args, "messages": len(run),
+                    "rows": chunk.num_rows if chunk is not None else 0}):
+                batches = read_joined_batches([item.data for item in run])
+                chunk = Chunk.from_record_batches(batches, head.schema_key,  # type: ignore[arg-type]
+                                                  is_static=head.msg.is_static)
+        except (ChunkError, pa.ArrowException, ValueError):
+            return [self._build_one(item) for item in run]  # each part gets its own verdict
+        self.joined_batches += len(run)
+        return [(head.entry, chunk, len(run))]
+
+    def _build_one(self, item: Payload) -> Built:
+        msg = item.msg
+        chunk: Chunk | None = None
+        with TRACER.scope("build", "worker", lambda: {
+                **self._trace_args, "messages": 1,
+                "rows": chunk.num_rows if chunk is not None else 0}):
+            try:
+                chunk = Chunk.from_record_batch(
+                    read_single_batch(item.data), is_static=msg.is_static,
+                    chunk_id=msg.chunk_id.to_bytes() if msg.chunk_id is not None else None,
+                    schema_key=item.schema_key, owned_buffer=item.owned)
+            except Exception as exc:  # ArrowDecodeError, ChunkError, or anything unexpected
+                return item.entry, exc, 1
+        return item.entry, chunk, 1
