@@ -80,6 +80,30 @@ class PeakEnvelope:
         return out_x, out_y
 
 
+def merge_columns(x: np.ndarray, y: np.ndarray, x0: float, x1: float,
+                  width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Vertical segments (`PeakEnvelope.segments`: x repeated, y min/max interleaved) merged
+    to one per pixel column of a ``width``-pixel plot showing ``x0``..``x1``: the min of the
+    mins and the max of the maxes of the segments in a column, at the first one's x.
+
+    The envelope keeps 1-2 runs per pixel (its runs are powers of two), so a dense band
+    drew every column about 1.5 times; its paint is the pixels filled (4 full-height curves
+    of 2 000 segments, 1054 px: 17-25 ms), while the picture is the same to a pixel."""
+    n = len(x) // 2
+    if n <= 1 or width < 1 or not x1 > x0:
+        return x, y
+    xs = x[0::2]
+    col = np.floor((xs - x0) * (width / (x1 - x0)))
+    starts = np.flatnonzero(np.concatenate(([True], col[1:] != col[:-1])))
+    if len(starts) == n:
+        return x, y
+    out_x = np.repeat(xs[starts], 2)
+    out_y = np.empty(2 * len(starts))
+    out_y[0::2] = np.minimum.reduceat(y[0::2], starts)
+    out_y[1::2] = np.maximum.reduceat(y[1::2], starts)
+    return out_x, out_y
+
+
 class PlotSeries:
     """One curve: plot x for every row, the value range and a min/max envelope, updated
     from the store's series by converting only appended rows. ``offset`` (timeline units)

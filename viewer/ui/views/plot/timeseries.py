@@ -41,7 +41,12 @@ from viewer.ui.views.arrow_values import scalar_to_x
 from viewer.ui.views.base import View
 from viewer.ui.views.plot.follow_range import FollowRange
 from viewer.ui.views.plot.plot_axes import FastAxisItem, FastDateAxisItem, embed_plot
-from viewer.ui.views.plot.plot_series import PlotSeries, SeriesStyle, series_style
+from viewer.ui.views.plot.plot_series import (
+    PlotSeries,
+    SeriesStyle,
+    merge_columns,
+    series_style,
+)
 from viewer.ui.views.plot.runs import (
     Align,
     CompareRun,
@@ -103,6 +108,9 @@ MIN_BUCKETS = 1000
 #: reads the backlog an entity had when the cycle began; what arrives meanwhile waits.
 READ_SLICE_S = 0.004
 READ_CHUNKS_MIN, READ_CHUNKS_MAX = 16, 512
+#: A followed envelope is drawn as one segment per pixel column (`merge_columns`); off
+#: only to measure what it saves (``scripts/bench_gui.py --ab columns``).
+MERGE_COLUMNS = True
 
 
 def peak_envelope(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
@@ -683,6 +691,10 @@ class TimeSeriesView(View):
             if self.follow.follow[0] and key not in run.scatter:  # extend the envelope
                 x, y = series.envelope(buckets)
                 if bool(np.isfinite(y).all()):
+                    if MERGE_COLUMNS:  # the x range the view will follow to (padded)
+                        x0, x1 = float(series.x[0]), float(series.x[-1])
+                        pad = (x1 - x0) * vb.suggestPadding(0)
+                        x, y = merge_columns(x, y, x0 - pad, x1 + pad, width)
                     return x, y, True, "pairs"  # vertical segments (PeakEnvelope.segments)
                 x, y = peak_envelope(series.x, series.values, buckets)  # NaN: break the line
             else:  # markers keep real samples: the min and max of each run
