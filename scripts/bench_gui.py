@@ -51,7 +51,7 @@ TARGET_P99_MS = 20.0
 #: Issue 13's line for the frame p99 while the 2 M-row file loads with its plot, per mode.
 TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 #: Mechanisms ``--ablate`` / ``--ab`` can switch off.
-ABLATIONS = ("gate", "small-pages", "budget", "columns")
+ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -141,8 +141,8 @@ def ensure_inputs(cases: list[str]) -> None:
 
 # ---------------------------------------------------------------------- one run (child)
 def trace_paints() -> None:
-    """Under BENCH_TRACE: each plot's paint (pyqtgraph's GraphicsView) and each top-level
-    backing-store flush becomes a "paint" scope, so the trace shows the UI work between
+    """Under BENCH_TRACE: each plot's paint (pyqtgraph's GraphicsView, with its CPU time)
+    and each cyclic GC collection become scopes, so the trace shows the UI work between
     frame ticks (the frame budget's "other" part), not only the ticks."""
     import pyqtgraph as pg
 
@@ -157,6 +157,22 @@ def trace_paints() -> None:
             return original(self, event)
 
     pg.GraphicsView.paintEvent = paint  # type: ignore[method-assign]
+
+    import gc
+    import threading
+
+    open_scopes: dict[int, Any] = {}
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:  # each collection, in its thread
+        tid = threading.get_ident()
+        if phase == "start":
+            scope = TRACER.scope("gc", "gc", {"generation": info["generation"]})
+            scope.__enter__()
+            open_scopes[tid] = scope
+        elif tid in open_scopes:
+            open_scopes.pop(tid).__exit__(None, None, None)
+
+    gc.callbacks.append(on_gc)
 
 
 def run_one(config: dict[str, Any]) -> dict[str, Any]:
@@ -188,6 +204,10 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
     from viewer.ui.views.plot.timeseries import TimeSeriesView
 
     app = make_application()
+    if "paint-gate" in ablate:  # a window's paint does not close the UI gate
+        import viewer.ingest.frame_driver
+
+        viewer.ingest.frame_driver.PAINTS_HOLD_GATE = False
     if "columns" in ablate:  # the plot draws its envelope's 1-2 segments per pixel column
         import viewer.ui.views.plot.timeseries
 
@@ -442,7 +462,8 @@ def main(argv: list[str] | None = None) -> int:
                    "gate (the UI gate: background threads pause while the UI thread works), "
                    "small-pages (numpy left asking for transparent huge pages), "
                    "budget (web mode: ingestion and redraws each with a budget of their own), "
-                   "columns (the plot's envelope drawn with 1-2 segments per pixel column)")
+                   "columns (the plot's envelope drawn with 1-2 segments per pixel column), "
+                   "paint-gate (a window's paint does not close the UI gate)")
     p.add_argument("--ab", default="",
                    help="one mechanism: alternate runs with it (A) and without it (B), "
                    "--repeat of each, and report both")

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 
 from viewer.ingest.changes import FrameChanges, StoreChanges
 from viewer.ingest.frame_budget import FrameBudget
@@ -86,11 +86,17 @@ class FrameDriver(QObject):
         self._gate_timer.setSingleShot(True)
         self._gate_timer.setInterval(0)
         self._gate_timer.timeout.connect(self._open_gate)
+        self._paint_gate: _PaintGate | None = None  # threaded mode, while the timer runs
 
     def start(self) -> None:
         if not self._timer.isActive():
             self._last_tick = None
             self._timer.start()
+            if not self._web and PAINTS_HOLD_GATE:
+                app = QCoreApplication.instance()
+                if app is not None and self._paint_gate is None:
+                    self._paint_gate = _PaintGate(self)
+                    app.installEventFilter(self._paint_gate)
 
     def hold_gate(self) -> None:
         """Close the UI gate until the events pending on this thread ran (heavy UI work
@@ -105,6 +111,11 @@ class FrameDriver(QObject):
     def stop(self) -> None:
         self._timer.stop()
         self._gate_timer.stop()
+        if self._paint_gate is not None:
+            app = QCoreApplication.instance()
+            if app is not None:
+                app.removeEventFilter(self._paint_gate)
+            self._paint_gate = None
         self._state.ui_gate.set()
 
     @property
@@ -370,6 +381,26 @@ class FrameDriver(QObject):
         for src in state.sources:
             if self._source_seen.get(id(src)) != (src.state, src.bytes_read, len(src.errors)):
                 return True
+        return False
+
+
+#: Threaded mode: a window's paint closes the UI gate too (off only to measure it:
+#: ``scripts/bench_gui.py --ab paint-gate``).
+PAINTS_HOLD_GATE = True
+_UPDATE_REQUEST = QEvent.Type.UpdateRequest
+
+
+class _PaintGate(QObject):
+    """Application event filter: an update request (a window about to paint) closes the UI
+    gate until the events after it ran (the frame driver's gate timer)."""
+
+    def __init__(self, driver: FrameDriver) -> None:
+        super().__init__(driver)
+        self._driver = driver
+
+    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == _UPDATE_REQUEST:
+            self._driver.hold_gate()
         return False
 
 
