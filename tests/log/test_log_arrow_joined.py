@@ -1,4 +1,4 @@
-"""`read_joined_batches`: several one-batch IPC streams read as one."""
+"""`read_joined_table`: several one-batch IPC streams read as one table."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from viewer.log.arrow import (
     ArrowDecodeError,
     decompress_payload,
-    read_joined_batches,
+    read_joined_table,
     read_single_batch,
 )
 from viewer.log.messages import ArrowMsg
@@ -30,7 +30,7 @@ def _streams(data_dir, entity: bytes) -> list[pa.Buffer]:
 def test_joined_streams_read_the_same_batches(data_dir) -> None:
     streams = _streams(data_dir, b"/plots/sin")
     assert len(streams) >= 3
-    joined = read_joined_batches(streams)
+    joined = read_joined_table(streams).to_batches()
     assert len(joined) == len(streams)
     for got, data in zip(joined, streams, strict=True):
         want = read_single_batch(data)
@@ -46,12 +46,12 @@ def test_streams_that_are_not_framed_as_expected_are_refused(data_dir) -> None:
     streams = _streams(data_dir, b"/plots/sin")
     no_end = pa.py_buffer(streams[1].to_pybytes()[:-8])
     with pytest.raises(ArrowDecodeError, match="end-of-stream"):
-        read_joined_batches([streams[0], no_end])
+        read_joined_table([streams[0], no_end])
     with pytest.raises(ArrowDecodeError, match="schema framing"):
-        read_joined_batches([streams[0], pa.py_buffer(b"\x00" * 16)])
+        read_joined_table([streams[0], pa.py_buffer(b"\x00" * 16)])
     two = streams[1].to_pybytes()
     body = two[: -8]
     schema_end = 8 + int.from_bytes(two[4:8], "little")
     doubled = pa.py_buffer(body + two[schema_end:])  # two batch messages in one stream
     with pytest.raises(ArrowDecodeError, match="batches in a run"):
-        read_joined_batches([streams[0], doubled])
+        read_joined_table([streams[0], doubled])

@@ -4,8 +4,8 @@ A file written with many small chunks (`send_columns` in slices of a few hundred
 the SDK's batcher flushing often) has long runs of messages of one entity with the same
 schema. Reading each message's IPC stream and building a `Chunk` per message, then merging
 them, costs ~60 µs per message of Python-level work plus copies. Here a run's decompressed
-streams are read as one (`read_joined_batches`) and become one chunk that copies each
-column once (`Chunk.from_record_batches`). The run ends at a different schema (`Chunk.run_key`), a
+streams are read as one table (`read_joined_table`) and become one chunk that copies each
+column once (`Chunk.from_table`). The run ends at a different schema (`Chunk.run_key`), a
 different source or staticness, the row or byte cap, and whenever the worker flushes (any
 non-chunk message, an error, the end of a `process()` call), so order and latency are as
 with the `ChunkMerger`, which still joins what this leaves (e.g. chunks whose schemas
@@ -26,7 +26,7 @@ import pyarrow as pa
 from viewer.ingest.items import InboxEntry
 from viewer.log.arrow import (
     decompress_payload,
-    read_joined_batches,
+    read_joined_table,
     read_single_batch,
     schema_message,
 )
@@ -110,9 +110,9 @@ class BatchRuns:
             with TRACER.scope("build", "worker", lambda: {
                     **self._trace_args, "messages": len(run),
                     "rows": chunk.num_rows if chunk is not None else 0}):
-                batches = read_joined_batches([item.data for item in run])
-                chunk = Chunk.from_record_batches(batches, head.schema_key,  # type: ignore[arg-type]
-                                                  is_static=head.msg.is_static)
+                table = read_joined_table([item.data for item in run])
+                chunk = Chunk.from_table(table, head.schema_key,  # type: ignore[arg-type]
+                                         is_static=head.msg.is_static)
         except (ChunkError, pa.ArrowException, ValueError):
             return [self._build_one(item) for item in run]  # each part gets its own verdict
         self.joined_batches += len(run)

@@ -30,7 +30,7 @@ __all__ = [
     "encode_record_batch",
     "is_static_batch",
     "prepare_output",
-    "read_joined_batches",
+    "read_joined_table",
     "read_single_batch",
     "schema_message",
 ]
@@ -215,8 +215,9 @@ def read_single_batch(data: pa.Buffer) -> pa.RecordBatch:
 _EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
 
 
-def read_joined_batches(streams: list[pa.Buffer]) -> list[pa.RecordBatch]:
-    """The batches of several one-batch IPC streams with the same schema, read as one.
+def read_joined_table(streams: list[pa.Buffer]) -> pa.Table:
+    """The batches of several one-batch IPC streams with the same schema, read as one
+    table (one record batch per stream).
 
     Each stream is schema message + batch message + end marker. Opening a stream costs
     ~15 µs of Python-level work in pyarrow whatever its size, so a run of small chunks is
@@ -242,10 +243,10 @@ def read_joined_batches(streams: list[pa.Buffer]) -> list[pa.RecordBatch]:
         table = pa.ipc.open_stream(pa.py_buffer(b"".join(parts))).read_all()
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ArrowDecodeError(f"invalid Arrow IPC stream in a run: {exc}") from None
-    batches = table.to_batches()
-    if len(batches) != len(streams):
-        raise ArrowDecodeError(f"{len(batches)} batches in a run of {len(streams)} streams")
-    return batches
+    found = table.column(0).num_chunks if table.num_columns else 0
+    if found != len(streams):
+        raise ArrowDecodeError(f"{found} batches in a run of {len(streams)} streams")
+    return table
 
 
 def _schema_frame(data: pa.Buffer) -> int | None:

@@ -529,67 +529,56 @@ class Chunk:
     @classmethod
     def from_record_batches(cls, batches: Sequence[pa.RecordBatch], schema_key: bytes, *,
                             is_static: bool | None = None) -> Chunk:
-        """One chunk from consecutive batches of one entity with equal `run_key`s, in order.
-
-        A run of small chunks costs one build instead of one per chunk plus a merge
-        (docs/benchmarks/vs-rerun.md notes): every column is copied once into the result,
-        the row ids straight into native order. Each part is validated as
-        `from_record_batch` would; the result keeps the first batch's ``rerun:id`` and
-        counts the batches in `source_chunks`. ``schema_key`` is the first batch's.
-        """
+        """One chunk from consecutive batches of one entity with equal `run_key`s, in order
+        (`from_table` on a table of them)."""
         if len(batches) == 1:
             return cls.from_record_batch(batches[0], is_static=is_static, schema_key=schema_key)
-        first = batches[0]
-        meta = first.schema.metadata or {}
-        plan = _schema_plan(first.schema, meta, schema_key)
+        return cls.from_table(pa.Table.from_batches(batches), schema_key, is_static=is_static)
+
+    @classmethod
+    def from_table(cls, table: pa.Table, schema_key: bytes, *,
+                   is_static: bool | None = None) -> Chunk:
+        """One chunk from a table whose record batches are consecutive chunks of one entity
+        with equal `run_key`s (`viewer.log.arrow.read_joined_table`).
+
+        A run of small chunks costs one build instead of one per chunk plus a merge
+        (docs/benchmarks/vs-rerun.md notes): every column is combined once in C++, with no
+        Python work per part, and the row ids are swapped to native order inside the
+        combined buffer. The parts are fully validated first, so a corrupt offset is refused
+        before anything indexes with it (`ChunkError`; build the parts one by one to learn
+        which is bad). The result keeps the table's ``rerun:id`` (the first part's) and counts
+        the parts in `source_chunks`. ``schema_key``: the first part's schema message.
+        """
+        meta = table.schema.metadata or {}
+        plan = _schema_plan(table.schema, meta, schema_key)
         if plan.shared_schema is None:
-            raise ChunkError("from_record_batches needs batches with a shared schema key")
+            raise ChunkError("a run of chunks needs a shared schema key")
         entity_path = plan.entity_path
+        try:
+            table.validate(full=True)
+        except (pa.ArrowInvalid, pa.ArrowException) as exc:
+            raise ChunkError(f"{entity_path}: a part of a run is corrupt: {exc}") from None
         parsed_id = parse_chunk_id(meta.get(CHUNK_ID_KEY)) or _fallback_chunk_id()
         static = (is_static is True) or not plan.timelines
-        n = 0
-        for batch in batches:
-            rows = batch.num_rows
-            for i, column in enumerate(batch.columns):
-                if len(column) != rows:
-                    raise ChunkError(f"column {plan.names[i]!r} has {len(column)} rows, "
-                                     f"the chunk has {rows}")
-            n += rows
-        ncols = len(plan.names)
+        n = table.num_rows
+        columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
         rid = plan.row_id_index
-        # Row ids: big-endian TUIDs, byte-swapped straight into one native array.
-        row_ids = np.empty((n, 2), dtype=np.uint64)
-        at = 0
-        for batch in batches:
-            storage = _row_id_storage(batch.column(rid))
-            rows = len(storage)
-            if rows:
-                data = np.frombuffer(storage.buffers()[1], dtype=">u8",
-                                     count=(storage.offset + rows) * 2)
-                row_ids[at : at + rows] = data[storage.offset * 2 :].reshape(rows, 2)
-            at += rows
-        columns: list[pa.Array | None] = [None] * ncols
-        columns[rid] = native_row_id_column(row_ids, first.column(rid).type)
+        storage = _row_id_storage(columns[rid])
+        data = storage.buffers()[1]
+        if n and data.is_mutable and sys.byteorder == "little" and not storage.offset:
+            row_ids = np.frombuffer(data, dtype=np.uint64, count=n * 2).reshape(n, 2)
+            row_ids.byteswap(inplace=True)  # a fresh buffer: native order in place
+        else:  # one part (combine copied nothing) or a big-endian machine
+            row_ids = row_ids_from_arrow(storage)
+            columns[rid] = native_row_id_column(row_ids, columns[rid].type)
         timelines: dict[str, TimeColumn] = {}
         for idx, tl_name, tl_kind in plan.timelines:
-            parts = [batch.column(idx) for batch in batches]
-            for part in parts:
-                if part.null_count:
-                    raise ChunkError(
-                        f"index column {plan.names[idx]!r} has {part.null_count} nulls")
-            column = pa.concat_arrays(parts)
-            columns[idx] = column
+            column = columns[idx]
+            if column.null_count:
+                raise ChunkError(f"index column {plan.names[idx]!r} has {column.null_count} nulls")
             if not static:
                 timelines[tl_name] = TimeColumn(tl_name, tl_kind, _times_from_arrow(column, tl_kind))
-        components: dict[str, pa.Array] = {}
-        for idx, name in plan.components:
-            parts = [batch.column(idx) for batch in batches]
-            for part in parts:  # before concat: it trusts the offsets
-                _validate_column(entity_path, name, part)
-            components[name] = columns[idx] = pa.concat_arrays(parts)
-        for idx in range(ncols):  # unknown control columns, carried for write-back
-            if columns[idx] is None:
-                columns[idx] = pa.concat_arrays([batch.column(idx) for batch in batches])
+        components = {name: columns[idx] for idx, name in plan.components}
 
         self = object.__new__(cls)
         self.id = parsed_id
@@ -606,9 +595,9 @@ class Chunk:
         self._plan = plan
         self._raw_id = meta.get(CHUNK_ID_KEY)
         self._native_row_id_column = rid
-        self.source_chunks = len(batches)
+        self.source_chunks = table.column(0).num_chunks
         self._valid_cache = {}
-        nbytes = sum(column.get_total_buffer_size() for column in columns)  # type: ignore[union-attr]
+        nbytes = sum(column.get_total_buffer_size() for column in columns)
         for tc in timelines.values():
             nbytes += tc.nbytes
         self.nbytes = int(nbytes)
