@@ -19,6 +19,11 @@ paint. With a budget for each, a frame was ingestion's budget plus a redraw plus
 - **other**: the UI thread's work between two ticks (paints, queue turns from its own
   timer, input), charged to the frame it follows.
 
+A paint comes after the tick that caused it, so the budget cannot see it coming: a view
+that knows its next turn will change what is drawn (the plot's hand-over of new curves)
+calls `reserve_paint()` the turn before. The next frame's ingestion then leaves room for
+what such a frame took last time (views + other, smoothed; at first half the budget).
+
 Threaded mode decodes on other threads: ingestion keeps its apply budget, redraws their
 own (`redraw_allowance_s()` is None) and the split is only recorded.
 
@@ -53,6 +58,7 @@ class FrameSplit:
     views_allowed_ms: float  # 0 in threaded mode (views keep their own budget)
     views_ms: float
     other_ms: float  # after the tick until the next one (paints, timers, input)
+    paint_reserved: bool = False  # a view asked room for a paint in this frame
 
     @property
     def total_ms(self) -> float:
@@ -83,6 +89,10 @@ class FrameBudget:
         self._last_ui_ms = 0.0  # views + other of the last frame
         self._last_other_ms = 0.0
         self._open = False
+        self._reserve_next = False  # a view asked room for its paint in the next frame
+        self._reserved = False  # this frame has that room
+        #: What a frame with a reserved paint took in views + other (ms, smoothed).
+        self.paint_estimate_ms = self.total_ms / 2
 
     # -- the frame driver --------------------------------------------------------------
     def begin_frame(self) -> float:
@@ -95,8 +105,12 @@ class FrameBudget:
         self._open = True
         self._views_ms = 0.0
         self._views_allowed = 0.0
+        self._reserved, self._reserve_next = self._reserve_next, False
         if self.shared:
-            allowed = self.total_ms - self._last_ui_ms
+            ui_ms = self._last_ui_ms
+            if self._reserved:
+                ui_ms = max(ui_ms, self.paint_estimate_ms)
+            allowed = self.total_ms - ui_ms
             allowed = min(self.ingest_max_ms, max(self.ingest_min_ms, allowed))
         else:
             allowed = self.ingest_max_ms
@@ -128,11 +142,20 @@ class FrameBudget:
     def _close(self, cpu_now: float) -> None:
         other = 0.0 if self._cpu_end is None else max(0.0, (cpu_now - self._cpu_end) * 1000.0)
         self.splits.append(FrameSplit(self.total_ms, self._ingest_allowed, self._ingest_ms,
-                                      self._views_allowed, self._views_ms, other))
+                                      self._views_allowed, self._views_ms, other,
+                                      self._reserved))
         self._last_ui_ms = self._views_ms + other
         self._last_other_ms = other
+        if self._reserved:
+            self.paint_estimate_ms = 0.5 * self.paint_estimate_ms + 0.5 * self._last_ui_ms
 
     # -- the views ---------------------------------------------------------------------
+    def reserve_paint(self) -> None:
+        """The caller's next turn changes what is drawn (a paint follows): the next frame's
+        ingestion leaves room for it (web mode; a no-op in threaded mode)."""
+        if self.shared:
+            self._reserve_next = True
+
     def redraw_allowance_s(self) -> float | None:
         """Seconds a redraw may still work in this frame: web mode, inside the tick's views
         turn, what is left of the frame's budget (0 once spent); web mode outside a tick,

@@ -372,10 +372,15 @@ class TimeSeriesView(View):
             else:
                 self._report(run, entity, None)
             prepared += 1
+        shared = self.frame_budget is not None and self.frame_budget.shared
         if prepared and deadline is not None and self._any_unshown() \
-                and time.perf_counter() >= deadline - budget / 2:
+                and (shared or time.perf_counter() >= deadline - budget / 2):
             # Hand the curves over (setData, range, and the repaint that follows: 10-15 ms
-            # for long series) in a frame of its own, not on top of this frame's reading.
+            # for long series) in a frame of its own, not on top of this frame's reading;
+            # with a shared frame budget (web mode) always, and that frame's ingestion
+            # leaves room for the paint.
+            if self.frame_budget is not None:
+                self.frame_budget.reserve_paint()
             self.continue_next_frame()
             return
         # All curves of the cycle change in one go: one repaint of the plot per cycle.
