@@ -290,3 +290,22 @@ def test_the_merge_budget_bounds_the_work_per_insert(live_chunks, fresh_budget) 
     db = _fill(live_chunks[:200], huge_window)
     assert db.compaction_stats.merges == 1  # the first merge spent the budget
     assert db.num_chunks == 200 - 31
+
+
+def test_merges_left_by_the_budget_run_once_the_stream_stops(live_chunks, fresh_budget) -> None:
+    """A burst spends the budget; after it, the per-frame catch-up (`compact_pending`, as
+    `MemoryGovernor.step` runs it every frame) merges what waited, a budget at a time."""
+    from viewer.ingest.memory_governor import MemoryGovernor
+
+    policy = CompactionPolicy(budget_s=1e-9, window_s=1e9)  # one merge, then out of budget
+    db = _fill(live_chunks, policy)
+    assert db.compaction_stats.merges == 1 and db.compaction_backlog == 3
+    governor = MemoryGovernor(None)
+    frames = 0
+    while db.compaction_backlog and frames < 100:
+        MERGE_BUDGET.window_start = float("-inf")  # the next frame: a fresh window
+        governor.step({db.store_id: db}, 0, 0.002)
+        frames += 1
+    assert db.compaction_backlog == 0 and frames > 3  # a merge per frame, not all at once
+    assert len(db.chunks_of(EntityPath.parse(SCALARS[0]))) == 18 + 24
+    assert _all_queries(db) == _all_queries(_fill(live_chunks, False))

@@ -18,6 +18,10 @@ Evicted chunks are freed a budgeted batch per frame (deallocating thousands at o
 stall a frame), then the Arrow memory pool is asked to return freed memory to the OS, so the
 process RSS follows the store down, not just the counted bytes.
 
+Small chunks are merged as they are inserted (`viewer.store.compaction`), within a merge
+budget per frame; merges that did not fit, e.g. at the end of a burst, run here once per
+frame (`EntityDb.compact_pending`), so a stream that stops ends up compacted too.
+
 No Qt here: it is a plain object driven by whoever owns the frame loop.
 """
 
@@ -151,6 +155,9 @@ class MemoryGovernor:
             return self._step(dbs, queued_bytes, t0 + budget_s / 3)
         finally:
             self._bury(t0 + budget_s)
+            for db in dbs.values():  # within the merge budget (shared, per frame)
+                if db.compaction_backlog and not db.compact_pending():
+                    break
             self.last_step_ms = (time.perf_counter() - t0) * 1000.0
 
     def _learn_cost(self, seconds: float, chunks: int, *, freeing: bool = False) -> None:

@@ -111,7 +111,10 @@ class CompactionStats:
     merges: int = 0
     chunks_absorbed: int = 0  # parts replaced by merged chunks
     rows_copied: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the inserting thread, waiting for the GIL included
+    cpu_seconds: float = 0.0  # CPU time of the inserting thread (time.thread_time)
+    longest_s: float = 0.0  # the longest merge (wall) and its rows
+    longest_rows: int = 0
 
 
 class EntityCompactor:

@@ -138,6 +138,8 @@ class EntityDb:
         else:
             self._policy = compaction or None
         self.compaction_stats = CompactionStats()
+        # entities whose due merges waited for the merge budget (`compact_pending`)
+        self._backlog: set[EntityPath] = set()
         self.store_info: StoreInfo | None = None
         self.store_info_count = 0
         self.tree = EntityTree()
@@ -217,14 +219,33 @@ class EntityDb:
         created = self.tree.add(path, chunk.num_rows)
         if ed.compactor is not None and not chunk.is_static:
             ed.compactor.offer(chunk)
-            self._compact_step(ed)
+            if not self._compact_step(ed):
+                self._backlog.add(path)
         return ChunkAdded(chunk, created, new_timelines)
 
     # ------------------------------------------------------------------ compaction
 
-    def _compact_step(self, ed: _EntityData) -> None:
+    @property
+    def compaction_backlog(self) -> int:
+        """Entities with merges that waited for the merge budget."""
+        return len(self._backlog)
+
+    def compact_pending(self) -> bool:
+        """Run merges that waited for the merge budget (a stream that stopped sends no more
+        inserts to run them), within what is left of the budget. Called once per frame
+        (`MemoryGovernor.step`); True when everything due is done."""
+        for path in list(self._backlog):
+            ed = self._entities.get(path)
+            if ed is None or ed.compactor is None or self._compact_step(ed):
+                self._backlog.discard(path)
+            else:
+                return False
+        return True
+
+    def _compact_step(self, ed: _EntityData) -> bool:
         """Run the entity's due merges while the process-wide merge budget allows (each is
-        bounded: at most ``fan_in`` chunks and ``max_rows`` rows)."""
+        bounded: at most ``fan_in`` chunks and ``max_rows`` rows). False when merges are
+        left for later (out of budget)."""
         compactor = ed.compactor
         assert compactor is not None
         budget = MERGE_BUDGET
@@ -232,46 +253,54 @@ class EntityDb:
         perf = time.perf_counter
         now = perf()
         if not budget.allows(policy, now):
-            return
+            return compactor.due() is None
         # this call's share: what is left of the window's budget (plus one merge)
         deadline = now + policy.budget_s - budget.spent if policy.budget_s is not None else None
+        stats = self.compaction_stats
+        cpu = time.thread_time
         while True:
-            t0 = perf()
-            if not self._merge_once(ed, compactor):
-                return
+            t0, c0 = perf(), cpu()
+            rows = self._merge_once(ed, compactor)
+            if not rows:
+                return True
             t1 = perf()
-            budget.spent += t1 - t0
-            self.compaction_stats.seconds += t1 - t0
+            dt = t1 - t0
+            budget.spent += dt
+            stats.seconds += dt
+            stats.cpu_seconds += cpu() - c0
+            if dt > stats.longest_s:
+                stats.longest_s, stats.longest_rows = dt, rows
             if deadline is not None and t1 >= deadline:
-                return
+                return compactor.due() is None
 
-    def _merge_once(self, ed: _EntityData, compactor: EntityCompactor) -> bool:
-        """The next due merge of the entity; False when none is due."""
+    def _merge_once(self, ed: _EntityData, compactor: EntityCompactor) -> int:
+        """The next due merge of the entity: the rows it merged, 0 when none was due (-1:
+        the due parts were left as they are)."""
         due = compactor.due()
         if due is None:
-            return False
+            return 0
         tier, parts = due
         log = ed.log
         start = _find_from_end(log, parts[0])
         k = len(parts)
         if start < 0 or any(log[start + j] is not parts[j] for j in range(1, k)):
             compactor.seal()  # not adjacent (cannot happen): leave them as they are
-            return True
+            return -1
         try:
             merged = merge_chunks(parts)
         except ChunkError:
             compactor.seal()
-            return True
+            return -1
         if merged.id != parts[0].id:  # concat keeps the first id; never merge under a new one
             compactor.seal()
-            return True
+            return -1
         self._swap_in(ed, start, parts, merged)
         compactor.merged(tier, parts, merged)
         stats = self.compaction_stats
         stats.merges += 1
         stats.chunks_absorbed += k - 1
         stats.rows_copied += merged.num_rows
-        return True
+        return merged.num_rows
 
     def _swap_in(self, ed: _EntityData, start: int, parts: list[Chunk], merged: Chunk) -> None:
         """Replace ``parts`` (``ed.log[start:start + len(parts)]``) by ``merged`` everywhere:
