@@ -45,9 +45,14 @@ from bench_machine import cpu_name  # noqa: E402
 PY = sys.executable
 REPORT = ROOT / "docs" / "benchmarks" / "vs-rerun.md"
 TIME_GOAL = 1.0  # ours / native wall time
-MEM_GOAL = 1.5  # ours / native peak RSS
+MEM_GOAL = 1.0  # ours / native peak RSS
 TINY_FILE = ROOT / "tests" / "data" / "scalars.rrd"
+# The three files of the throughput issue (#13); the others with --only.
+DEFAULT_KINDS = ("small_chunks", "large_chunks", "points")
 FILE_TITLES = {
+    "small_chunks": "20 M scalar rows by `send_columns` in 40 000 chunks of 500 rows "
+                    "(4 entities one after another, 3 timelines)",
+    "large_chunks": "the same 20 M rows in 2 000 chunks of 10 000 rows",
     "log": "row by row with `rr.log` (many small chunks)",
     "columns": "`rr.send_columns` (few large scalar chunks)",
     "points": "point clouds (`Points3D`, one `rr.log` per cloud)",
@@ -368,28 +373,30 @@ def profile_file(path: Path, kind: str, env: dict[str, str], prof_dir: Path) -> 
 
 
 def floor_one(path: Path) -> None:
-    """One thread, no pipeline: read every message, decode every chunk, build `Chunk`s.
+    """One thread, no pipeline: read every message, decompress it, build `Chunk`s from
+    runs of messages as the ingest worker does (`BatchRuns`, one byte cap for all).
 
     One pass in a fresh process (a second pass would reuse freed allocator pages and hide
     the page-fault cost a real load pays); printed as JSON for the parent.
     """
     sys.path.insert(0, str(ROOT))
-    from viewer.log.arrow import decode_arrow_payload_keyed
+    from viewer.ingest.batch_runs import BatchRuns, Payload
+    from viewer.ingest.items import InboxEntry
+    from viewer.ingest.settings import IngestSettings
     from viewer.log.messages import ArrowMsg
     from viewer.log.reader import RrdReader
-    from viewer.store.chunk import Chunk
 
     t0 = time.perf_counter()
     with RrdReader(path) as reader:
-        msgs = [m for m in reader.messages() if isinstance(m, ArrowMsg)]
+        entries = [InboxEntry(m, None, 0.0, off) for off, m in reader.entries()
+                   if isinstance(m, ArrowMsg)]
         t1 = time.perf_counter()
-        # keyed like the ingest worker: the schema work is shared per entity
-        batches = [(m, *decode_arrow_payload_keyed(m)) for m in msgs]
+        payloads = [Payload.of(e, e.msg) for e in entries]  # type: ignore[arg-type]
         t2 = time.perf_counter()
-        chunks = [Chunk.from_record_batch(b, is_static=m.is_static, schema_key=k)
-                  for m, b, k in batches]
+        runs = BatchRuns(IngestSettings().merge_max_bytes)
+        built = [b for p in payloads for b in runs.add(p)] + runs.flush()
         t3 = time.perf_counter()
-    print(json.dumps({"messages": len(msgs), "chunks": len(chunks), "read_s": t1 - t0,
+    print(json.dumps({"messages": len(entries), "chunks": len(built), "read_s": t1 - t0,
                       "decode_s": t2 - t1, "chunk_s": t3 - t2, "total_s": t3 - t0}))
 
 
@@ -484,7 +491,9 @@ def floor_sentence(fl: dict[str, float] | str) -> str:
         return f"(The single-thread floor could not be measured: `{fl}`.)"
     return (f"For comparison, one thread with no pipeline (read + decode + build chunks, "
             f"one pass in a fresh process, start-up excluded, median of 3) takes {fl['total_s']:.3f} s: read "
-            f"{fl['read_s']:.3f}, decode {fl['decode_s']:.3f}, chunks {fl['chunk_s']:.3f} s.")
+            f"{fl['read_s']:.3f}, decompress {fl['decode_s']:.3f}, read IPC + build chunks "
+            f"{fl['chunk_s']:.3f} s ({fl['chunks']:.0f} chunks from {fl['messages']:.0f} "
+            "messages).")
 
 
 def fmt_mb(b: float) -> str:
@@ -574,7 +583,19 @@ def write_report(args: argparse.Namespace, machine: list[str], files: dict[str, 
             lines += [f"**Failed runs:** {failed}", ""]
         summary.append(f"| {kind} | {t_ratio:.2f} | {verdict(t_ratio, TIME_GOAL)} | "
                        f"{m_ratio:.2f} | {verdict(m_ratio, MEM_GOAL)} |")
-    lines += ["## Summary", "", *summary, "",
+    lines += ["## Per-chunk cost", "",
+              "Whole-process median wall time per input chunk (ArrowMsg), and ours' own "
+              "pipeline time (`stats.wall_s`: file open to everything applied, start-up "
+              "excluded) per chunk:", "",
+              "| file | chunks | ours µs/chunk | ours pipeline µs/chunk | native µs/chunk |",
+              "|---|---|---|---|---|"]
+    for kind in files:
+        res = results[kind]
+        n = max(counts[kind]["native_msgs"], 1)
+        lines.append(f"| {kind} | {n:,} | {1e6 * res['ours'].med('wall_s') / n:.0f} | "
+                     f"{1e6 * res['ours'].med('inner_s') / n:.0f} | "
+                     f"{1e6 * res['native'].med('wall_s') / n:.0f} |")
+    lines += ["", "## Summary", "", *summary, "",
               f"Load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs.",
               ""]
     lines += ["## Ours' peak memory split", "",
@@ -657,7 +678,7 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(tempfile.mkdtemp(prefix="bench_vs_rerun_home_"))
     env = child_env(home)
     machine = machine_lines(exe)
-    kinds = args.only or list(mbf.KINDS)
+    kinds = args.only or list(DEFAULT_KINDS)
     files = {k: mbf.ensure_file(args.out, k, args.scale) for k in kinds}
 
     results: dict[str, dict[str, Series]] = {}
