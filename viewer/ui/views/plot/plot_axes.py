@@ -80,9 +80,12 @@ class FastDateAxisItem(_RectTicksMixin, pg.DateAxisItem):
 
 def _new_plot_widget() -> pg.PlotWidget:
     from viewer.ui.views.plot.lazy_menu import LazyMenuViewBox
+    from viewer.ui.views.plot.param_list import defer_param_list
 
-    return pg.PlotWidget(viewBox=LazyMenuViewBox(), axisItems={
+    plot = pg.PlotWidget(viewBox=LazyMenuViewBox(), axisItems={
         "left": FastAxisItem(orientation="left"), "bottom": FastAxisItem(orientation="bottom")})
+    defer_param_list(plot.getPlotItem())  # adding n series: O(n), not O(n²)
+    return plot
 
 
 #: Plots built while the window was idle, for the next views (see ``build_spare_plots``).
