@@ -15,13 +15,13 @@ each view redrew. Two inputs:
 
 Each run is a fresh process, threaded and web mode; ``--repeat`` runs (default 10) of each
 case and mode one after the other, and every run's frame p99 is reported (not the best), with
-how many met the issue's line (threaded <= 18 ms, web <= 20 ms). ``--ab MECHANISM`` alternates
-runs with and without one mechanism in the same invocation (A/B on a shared machine). Writes
+how many met the issue's line (threaded <= 18 ms, web <= 20 ms). ``--ab A,B`` alternates
+runs with and without some mechanisms in the same invocation (A/B on a shared machine). Writes
 ``docs/benchmarks/gui.md``.
 
     .venv/bin/python scripts/bench_gui.py [--cases scalars,mixed] [--modes threaded,web]
         [--repeat 10] [--no-write] [--floor] [--profile CASE:MODE] [--ablate gate,...]
-        [--ab budget]
+        [--ab budget,paint-gate,columns]
 
 ``BENCH_TRACE=/tmp/trace.json`` also saves a Chrome trace of each load (frames, applies,
 view redraws, plot paints) for diagnosis; ``BENCH_SPLITS=/tmp/splits.json`` every frame's
@@ -465,8 +465,8 @@ def main(argv: list[str] | None = None) -> int:
                    "columns (the plot's envelope drawn with 1-2 segments per pixel column), "
                    "paint-gate (a window's paint does not close the UI gate)")
     p.add_argument("--ab", default="",
-                   help="one mechanism: alternate runs with it (A) and without it (B), "
-                   "--repeat of each, and report both")
+                   help="comma list of mechanisms: alternate runs with them (A) and without "
+                   "them (B), --repeat of each, and report both")
     p.add_argument("--floor", action="store_true",
                    help="also run each case with the views area hidden (what the rest costs)")
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks" / "gui.md"))
@@ -478,10 +478,11 @@ def main(argv: list[str] | None = None) -> int:
     ensure_inputs(cases)
     files = {"scalars": BIG_SCALARS, "mixed": MIXED}
     ablate = [a for a in args.ablate.split(",") if a]
-    for a in ablate + ([args.ab] if args.ab else []):
+    ab = [a for a in args.ab.split(",") if a]
+    for a in ablate + ab:
         if a not in ABLATIONS:
             p.error(f"unknown mechanism {a!r} (one of {', '.join(ABLATIONS)})")
-    variants = [ablate, ablate + [args.ab]] if args.ab else [ablate]
+    variants = [ablate, ablate + ab] if ab else [ablate]
     results: list[dict[str, Any]] = []
     series: list[tuple[str, str, list[dict[str, Any]]]] = []
     for case in cases:

@@ -158,6 +158,11 @@ def test_web_frames_share_one_budget_and_every_row_is_drawn(web_window, parts, q
     # Ingestion ran short after long UI frames, and at its maximum when the UI was quick.
     allowed = [s.ingest_allowed_ms for s in splits]
     assert min(allowed) == INGEST_MIN_MS and max(allowed) == INGEST_MAX_MS
+    # The overlay shows the split (web mode).
+    window.overlay.refresh()
+    assert window.overlay.numbers["budget_ms"] == BUDGET_MS
+    assert window.overlay.numbers["budget_frames"] >= 1
+    assert "frame budget 8 ms" in window.overlay.text.text()
     # Every row of every entity is drawn, as the store has it.
     for entity in store_rows:
         x, y = plot.curve_data(entity)
@@ -172,6 +177,11 @@ def test_web_frames_share_one_budget_and_every_row_is_drawn(web_window, parts, q
 def test_threaded_mode_shares_nothing(qtbot, tmp_path):
     """Threaded mode: ingestion keeps its apply budget and views their own redraw budget."""
     hub = IngestHub(IngestSettings(web_mode=False))
+    window = MainWindow(hub, AppSettings(tmp_path / "settings.ini"), restore_geometry=False)
+    qtbot.addWidget(window)
+    window.overlay.refresh()
+    assert "frame budget" not in window.overlay.text.text()
+    assert "budget_ms" not in window.overlay.numbers
     try:
         budget = hub.frame_budget
         assert not budget.shared

@@ -228,6 +228,9 @@ class PerformanceOverlay(QFrame):
                      f"(p99 {n['ingest_p99_ms']:.1f}) · other <b>{n['other_ms_per_frame']:.2f} ms</b>")
         lines.append(f"frame interval p50 <b>{n['frame_p50_ms']:.1f}</b> · p99 "
                      f"<b>{n['frame_p99_ms']:.1f}</b> · max {n['frame_max_ms']:.1f} ms")
+        budget_line = self._budget_line(max(new_frames, 1))
+        if budget_line:
+            lines.append(budget_line)
         if lat.get("n"):
             lines.append(f"ingest latency p50 {n['latency_p50_ms']:.1f} · p99 {n['latency_p99_ms']:.1f} ms")
         memory = getattr(self.hub, "memory", None)
@@ -255,6 +258,25 @@ class PerformanceOverlay(QFrame):
         self.sparkline.set_samples(ring_tail(stats.frame_interval_ms, SPARK_SAMPLES))
         if self.isVisible():
             self.reposition()
+
+    def _budget_line(self, frames: int) -> str:
+        """Web mode: how the last ``frames`` frames split the one frame budget between
+        ingestion, the views' turn and the paints after it (`FrameBudget`)."""
+        budget = getattr(self.hub, "frame_budget", None)
+        if budget is None or not budget.shared or not budget.splits:
+            return ""
+        splits = list(budget.splits)[-frames:]
+        n = len(splits)
+        ingest = sum(s.ingest_ms for s in splits) / n
+        views = sum(s.views_ms for s in splits) / n
+        other = sum(s.other_ms for s in splits) / n
+        over = sum(s.total_ms > s.budget_ms for s in splits)
+        self.numbers.update({"budget_ms": budget.total_ms, "budget_ingest_ms": ingest,
+                             "budget_views_ms": views, "budget_other_ms": other,
+                             "budget_over_frames": over, "budget_frames": n})
+        return (f"frame budget {budget.total_ms:.0f} ms: ingest <b>{ingest:.1f}</b> · views "
+                f"<b>{views:.1f}</b> · paint/other <b>{other:.1f}</b> ms; {over} of {n} "
+                "frames over")
 
 
 def decode_threads_line(settings: Any) -> str:
