@@ -31,7 +31,7 @@ from viewer.log.arrow import (
     schema_message,
 )
 from viewer.log.messages import ArrowMsg
-from viewer.store.chunk import Chunk, ChunkError, chunk_id_to_str, run_key
+from viewer.store.chunk import Chunk, ChunkError, run_key
 from viewer.tracing import TRACER
 
 
@@ -51,7 +51,8 @@ class Payload:
         """Decompress ``msg`` (raises `ArrowDecodeError`) and work out its run key."""
         data, owned = decompress_payload(msg, entry.out)
         key = schema_message(data)
-        raw_id = chunk_id_to_str(msg.chunk_id.to_bytes()).encode() if msg.chunk_id else None
+        # the text `chunk_id_to_str` makes of the id's bytes, from the Tuid directly
+        raw_id = f"chunk_{msg.chunk_id}".encode() if msg.chunk_id is not None else None
         return cls(entry, msg, data, owned, key, run_key(key, raw_id))
 
 

@@ -135,17 +135,18 @@ def decode_arrow_payload_owned(
 
 
 def schema_message(data: pa.Buffer) -> bytes | None:
-    """The flatbuffer of the first IPC message (the schema), ~2 µs."""
-    head = data[:8].to_pybytes()
-    if len(head) < 8:
+    """The flatbuffer of the first IPC message (the schema), ~1 µs."""
+    view = memoryview(data)
+    if len(view) < 8:
         return None
-    if head[:4] == b"\xff\xff\xff\xff":  # continuation marker (Arrow >= 0.15)
-        start, size = 8, int.from_bytes(head[4:8], "little")
+    head = int.from_bytes(view[:8], "little")
+    if head & 0xFFFFFFFF == 0xFFFFFFFF:  # continuation marker (Arrow >= 0.15)
+        start, size = 8, head >> 32
     else:  # legacy framing: the length alone
-        start, size = 4, int.from_bytes(head[:4], "little")
-    if size <= 0 or start + size > data.size:
+        start, size = 4, head & 0xFFFFFFFF
+    if size <= 0 or start + size > len(view):
         return None
-    return data[start : start + size].to_pybytes()
+    return view[start : start + size].tobytes()
 
 
 def _lz4_into(view: memoryview, out: pa.Buffer) -> pa.Buffer:
@@ -251,10 +252,13 @@ def read_joined_table(streams: list[pa.Buffer]) -> pa.Table:
 
 def _schema_frame(data: pa.Buffer) -> int | None:
     """Where the schema message (marker, length, flatbuffer) ends, or None."""
-    head = data[:8].to_pybytes()
-    if len(head) < 8 or head[:4] != b"\xff\xff\xff\xff":
+    view = memoryview(data)
+    if len(view) < 8:
         return None
-    size = int.from_bytes(head[4:8], "little")
+    head = int.from_bytes(view[:8], "little")
+    if head & 0xFFFFFFFF != 0xFFFFFFFF:
+        return None
+    size = head >> 32
     if size <= 0 or size % 8 or 8 + size > data.size:
         return None
     return 8 + size
