@@ -2,8 +2,9 @@
 
 Usage: python scripts/bench_chunk_cost.py [FILE.rrd] [--runs N]
 
-Default file: /tmp/rrd-bench/bench_log_s1.rrd (``scripts/make_bench_files.py``: 4 001 chunks
-of 500 rows, four entities interleaved). Every variant runs over all chunks of the file in
+Default file: /tmp/rrd-bench/bench_small_chunks_s0.1.rrd (``scripts/make_bench_files.py
+--only small_chunks --scale 0.1``: 4 000 chunks of 500 rows, the entities one after another,
+so runs of messages join as in ingestion). Every variant runs over all chunks of the file in
 this one process, interleaved, N runs; prints the median and min µs per chunk. The "before"
 rows re-create what the code did before the per-chunk cost work (see
 docs/benchmarks/chunk-cost.md), so both sides are measured on the same data in one run.
@@ -23,7 +24,14 @@ import pyarrow as pa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from viewer.log.arrow import decode_arrow_payload, decode_arrow_payload_keyed  # noqa: E402
+from viewer.ingest.batch_runs import BatchRuns, Payload  # noqa: E402
+from viewer.ingest.items import InboxEntry  # noqa: E402
+from viewer.ingest.settings import IngestSettings  # noqa: E402
+from viewer.log.arrow import (  # noqa: E402
+    decode_arrow_payload,
+    decode_arrow_payload_keyed,
+    read_joined_table,
+)
 from viewer.log.messages import ArrowMsg, Compression  # noqa: E402
 from viewer.log.protobuf import as_byte_view  # noqa: E402
 from viewer.log.reader import RrdReader  # noqa: E402
@@ -80,7 +88,7 @@ def _row_id_view(array: pa.Array) -> np.ndarray:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("file", nargs="?", default="/tmp/rrd-bench/bench_log_s1.rrd")
+    ap.add_argument("file", nargs="?", default="/tmp/rrd-bench/bench_small_chunks_s0.1.rrd")
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
     msgs = [m for _, m in RrdReader(args.file).entries() if isinstance(m, ArrowMsg)]
@@ -111,7 +119,30 @@ def main() -> int:
         return [Chunk.from_record_batch(decode_arrow_payload(m), is_static=m.is_static)
                 for m in msgs]
 
+    entries = [InboxEntry(m, None, 0.0, i) for i, m in enumerate(msgs)]
+    run_bytes = IngestSettings().merge_max_bytes
+
+    def decode_build_runs() -> list[object]:  # what the ingest worker does (batch_runs.py)
+        runs = BatchRuns(run_bytes)
+        return [b for e in entries for b in runs.add(Payload.of(e, e.msg))] + runs.flush()
+
+    payloads = [Payload.of(e, e.msg) for e in entries]
+    groups: list[list[Payload]] = []
+    for p in payloads:  # runs of 40 messages of one schema, as BatchRuns would cut them
+        if groups and len(groups[-1]) < 40 and groups[-1][0].run_key == p.run_key:
+            groups[-1].append(p)
+        else:
+            groups.append([p])
+
+    def joined_build() -> list[Chunk]:
+        return [Chunk.from_table(read_joined_table([p.data for p in g]), g[0].schema_key)
+                for g in groups if len(g) > 1]
+
     variants: list[tuple[str, Callable[[], object], int]] = [
+        ("runs: decompress + read IPC + build as the worker does (BatchRuns, chunks kept)",
+         decode_build_runs, n),
+        ("runs: read IPC as one stream + build one chunk per 40 messages (decompressed before)",
+         joined_build, sum(len(g) for g in groups if len(g) > 1)),
         ("decode: decode_arrow_payload (LZ4 + IPC, as shipped)",
          lambda: [decode_arrow_payload(m) for m in msgs], n),
         ("decode: LZ4 only", lambda: [_payload(m) for m in msgs], n),
