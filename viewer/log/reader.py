@@ -86,8 +86,9 @@ _release_pages = _make_page_releaser()
 #: (``MADV_POPULATE_READ``, Linux >= 5.14) instead of one page fault per 4 KiB page the
 #: parser or the decompressor first touches: on a 700 MB file of 17 KB messages that took
 #: the reader from ~18-39 to ~13 µs per message, at ~0.2 ms per MiB of syscall time with
-#: the GIL released (docs/benchmarks/vs-rerun.md notes). 0 turns it off.
-POPULATE_AHEAD = 16 << 20
+#: the GIL released (docs/platform-facts.md). Every page mapped ahead counts in RSS until
+#: it is released behind the read position, so the window stays small. 0 turns it off.
+POPULATE_AHEAD = 8 << 20
 _MADV_POPULATE_READ = 22
 _populate_read_ok = True  # False once the kernel refused the advice: stop asking
 
