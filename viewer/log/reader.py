@@ -18,8 +18,6 @@ each problem becomes a `ReadError` and reading goes on with whatever is still in
 
 from __future__ import annotations
 
-import ctypes
-import errno
 import mmap
 import os
 import stat
@@ -81,26 +79,6 @@ def _make_page_releaser() -> Any:
 
 
 _release_pages = _make_page_releaser()
-
-#: Map the file's pages this far ahead of the read position in one syscall
-#: (``MADV_POPULATE_READ``, Linux >= 5.14) instead of one page fault per 4 KiB page the
-#: parser or the decompressor first touches: on a 700 MB file of 17 KB messages that took
-#: the reader from ~18-39 to ~13 µs per message, at ~0.2 ms per MiB of syscall time with
-#: the GIL released (docs/platform-facts.md). Every page mapped ahead counts in RSS until
-#: it is released behind the read position, so the window stays small. 0 turns it off.
-POPULATE_AHEAD = 8 << 20
-_MADV_POPULATE_READ = 22
-_populate_read_ok = True  # False once the kernel refused the advice: stop asking
-
-
-def _populate(address: int, length: int) -> None:
-    global _populate_read_ok
-    madvise = libc_madvise()
-    if madvise is None or not _populate_read_ok:
-        return
-    # EINVAL: a kernel without the advice; anything else (e.g. ENOMEM): just not now
-    if madvise(address, length, _MADV_POPULATE_READ) != 0 and ctypes.get_errno() == errno.EINVAL:
-        _populate_read_ok = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,8 +216,6 @@ class RrdReader:
         self._good = 0  # end of the last message or header known to be intact
         self._released = 0
         releasing = self._map_address is not None and _release_pages is not None
-        populated = 0
-        populating = self._map_address is not None and POPULATE_AHEAD > 0
         if n == 0 and not self.errors:
             self._error(0, "empty file: not a Rerun .rrd file")
         while pos < n:
@@ -265,10 +241,6 @@ class RrdReader:
                     break
                 continue
             end = body + length
-            if populating and end + (POPULATE_AHEAD >> 2) > populated and populated < n:
-                start = max(populated, pos) & ~(mmap.PAGESIZE - 1)
-                populated = min(n, max(end, start) + POPULATE_AHEAD)
-                _populate(self._map_address + start, populated - start)  # type: ignore[operator]
             if kind == 0:
                 after = self._skip_footer(body, end)
                 if length == 0 and after == end and n - end >= MESSAGE_HEADER_SIZE:
