@@ -12,6 +12,7 @@ import pytest
 from ingest_helpers import latest_at_everything
 
 from viewer.ingest import IngestSettings
+from viewer.ingest.batch_runs import BatchRuns, Payload
 from viewer.ingest.items import InboxEntry, ItemKind
 from viewer.ingest.worker import IngestionWorker
 from viewer.log.arrow import decode_arrow_payload
@@ -58,9 +59,7 @@ def slices_rrd(rerun_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return path
 
 
-# merge_max_rows=1: the merger joins nothing (no chunk has < 1 row), so whatever is joined
-# was joined as a run of messages.
-RUNS_ONLY = {"merge_max_rows": 1, "merge_max_bytes": 1 << 30}
+RUNS_ONLY = {"merge_max_rows": 100_000, "merge_max_bytes": 1 << 30}
 
 
 def _run_worker(msgs: list, **settings) -> list:
@@ -160,3 +159,29 @@ def test_a_run_never_crosses_a_store_info(slices_rrd):
     items = _run_worker(feed, **RUNS_ONLY)
     assert [it.kind for it in items] == [ItemKind.CHUNK, ItemKind.STORE_INFO, ItemKind.CHUNK]
     assert [it.n_msgs for it in items] == [4, 1, 4]
+
+
+def _payloads(msgs: list) -> list[Payload]:
+    return [Payload.of(InboxEntry(m, None, 0.0, i), m) for i, m in enumerate(msgs)]
+
+
+def test_batch_runs_join_a_run_without_the_merger(slices_rrd):
+    msgs, _ = read_rrd(slices_rrd)
+    a_msgs = [m for m in msgs if isinstance(m, ArrowMsg)][1:9]  # eight /a slices of 50 rows
+    runs = BatchRuns(1 << 30)
+    built = [b for p in _payloads(a_msgs) for b in runs.add(p)] + runs.flush()
+    (entry, chunk, n_msgs), = built
+    assert n_msgs == 8 and chunk.num_rows == 8 * SLICE and entry.offset == 0
+    assert runs.joined_batches == 8
+
+
+def test_later_runs_of_a_schema_hold_about_max_rows(slices_rrd):
+    msgs, _ = read_rrd(slices_rrd)
+    a_msgs = [m for m in msgs if isinstance(m, ArrowMsg)][1:9]  # eight /a slices of 50 rows
+    runs = BatchRuns(1 << 30, max_rows=120)
+    first = [b for p in _payloads(a_msgs) for b in runs.add(p)] + runs.flush()
+    later = [b for p in _payloads(a_msgs) for b in runs.add(p)] + runs.flush()
+    # the first run knows no rows per byte yet: its byte cap alone; later ones stop before
+    # passing ~120 rows (two slices), the size of the chunks the merger makes
+    assert [c.num_rows for _, c, _ in first] == [8 * SLICE]
+    assert [c.num_rows for _, c, _ in later] == [2 * SLICE] * 4

@@ -62,12 +62,20 @@ Built = tuple[InboxEntry, Chunk | Exception, int]
 
 
 class BatchRuns:
-    """Collects a run of payloads up to ``max_bytes`` of IPC data (rows are not known
-    before reading); ``max_bytes = 0`` builds every message alone."""
+    """Collects a run of payloads up to ``max_bytes`` of IPC data and, once the rows per
+    byte of the run's schema are known from an earlier run, about ``max_rows`` rows (rows
+    are not known before reading: the chunks it builds stay the size the merger's would,
+    the size the UI's apply budget was measured with); ``max_bytes = 0`` builds every
+    message alone."""
 
-    def __init__(self, max_bytes: int, *, before_build: Callable[[], None] | None = None,
+    def __init__(self, max_bytes: int, max_rows: int = 0, *,
+                 before_build: Callable[[], None] | None = None,
                  trace_args: dict | None = None) -> None:
         self.max_bytes = max_bytes
+        self.max_rows = max_rows
+        self._cap = max_bytes  # the open run's byte cap
+        #: IPC bytes per row of each schema seen in a run (run key -> bytes per row).
+        self._row_bytes: dict[bytes, float] = {}
         #: Called before a combined build, the longest step (the worker waits for the UI).
         self.before_build = before_build
         self._trace_args = trace_args or {}
@@ -88,9 +96,13 @@ class BatchRuns:
             head = run[0]
             if (item.run_key != head.run_key or item.entry.source is not head.entry.source
                     or item.msg.is_static != head.msg.is_static
-                    or self._bytes + nbytes > self.max_bytes):
+                    or self._bytes + nbytes > self._cap):
                 out = self.flush()
                 run = self._run
+        if not run:
+            per_row = self._row_bytes.get(item.run_key) if self.max_rows else None
+            self._cap = (self.max_bytes if per_row is None
+                         else min(self.max_bytes, max(int(per_row * self.max_rows), 1)))
         run.append(item)
         self._bytes += nbytes
         return out
@@ -116,6 +128,10 @@ class BatchRuns:
                                          is_static=head.msg.is_static)
         except (ChunkError, pa.ArrowException, ValueError):
             return [self._build_one(item) for item in run]  # each part gets its own verdict
+        if chunk.num_rows and head.run_key is not None:
+            if len(self._row_bytes) >= 1024:
+                self._row_bytes.clear()
+            self._row_bytes[head.run_key] = sum(item.data.size for item in run) / chunk.num_rows
         self.joined_batches += len(run)
         return [(head.entry, chunk, len(run))]
 

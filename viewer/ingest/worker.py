@@ -82,7 +82,7 @@ class IngestionWorker:
         # build instead of a build per message plus a merge); off in web mode like merging.
         # merge_max_rows = 0 turns both off.
         joins = not settings.web_mode and settings.merge_max_rows > 0
-        self._runs = BatchRuns(settings.merge_max_bytes if joins else 0,
+        self._runs = BatchRuns(settings.merge_max_bytes if joins else 0, settings.merge_max_rows,
                                before_build=self._wait_for_ui,
                                trace_args={"store": str(store_id)})
         self._lock = threading.Lock()  # serialises process() (web mode safety net)
