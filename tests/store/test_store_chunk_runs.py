@@ -90,3 +90,17 @@ def test_no_key_no_run() -> None:
     assert run_key(b"abc", None) is None
     assert run_key(b"x chunk_1 y chunk_1", b"chunk_1") is None  # ambiguous
     assert run_key(b"x chunk_1 y", b"chunk_1") == b"x  y"
+
+
+def test_times_read_from_a_column_count_once(mixed_rrd) -> None:
+    keyed = _keyed(mixed_rrd, "/plots/pair")
+    chunk = Chunk.from_record_batch(keyed[0][0], schema_key=keyed[0][1])
+    batch_bytes = chunk.to_record_batch().get_total_buffer_size()
+    beyond = {name: tc.nbytes_beyond_column for name, tc in chunk.timelines.items()}
+    for name, tc in chunk.timelines.items():
+        if tc.is_sorted:  # a view of the Arrow column: nothing beyond it
+            assert beyond[name] == 0, name
+        else:  # its sort order and the times in that order
+            assert beyond[name] == tc.order.nbytes + tc.sorted_times.nbytes, name
+    # built without its private buffer, the chunk also keeps a native copy of its row ids
+    assert chunk.nbytes == batch_bytes + chunk.row_ids.nbytes + sum(beyond.values())

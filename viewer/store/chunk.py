@@ -111,6 +111,15 @@ class TimeColumn:
         extra = 0 if self.order is None else self.order.nbytes + self.sorted_times.nbytes
         return int(self.times.nbytes) + extra
 
+    @property
+    def nbytes_beyond_column(self) -> int:
+        """Bytes held beyond the Arrow index column the times were read from: a converted
+        copy (times in another unit) and the sort order. A chunk counts that column with its
+        other columns, so adding `nbytes` would count the times twice."""
+        own = 0 if self.times.base is not None else int(self.times.nbytes)
+        return own + (0 if self.order is None else
+                      int(self.order.nbytes) + int(self.sorted_times.nbytes))
+
     def __repr__(self) -> str:
         return (
             f"TimeColumn({self.name!r}, {self.kind.value}, rows={len(self.times)}, "
@@ -522,7 +531,7 @@ class Chunk:
         if native_rid < 0:
             nbytes += row_ids.nbytes
         for tc in timelines.values():
-            nbytes += tc.nbytes
+            nbytes += tc.nbytes_beyond_column
         self.nbytes = int(nbytes)
         return self
 
@@ -599,7 +608,7 @@ class Chunk:
         self._valid_cache = {}
         nbytes = sum(column.get_total_buffer_size() for column in columns)
         for tc in timelines.values():
-            nbytes += tc.nbytes
+            nbytes += tc.nbytes_beyond_column
         self.nbytes = int(nbytes)
         return self
 
