@@ -112,25 +112,27 @@ def scalars_file(rows: int, chunk_rows: int, entities: int = 4, tag: str = "a") 
     return _cached(CACHE / f"scalars_{tag}_r{rows}_c{chunk_rows}_e{entities}.rrd", write)
 
 
-def entities_file(n: int, rows_each: int = 10) -> Path:
+def entities_file(n: int, rows_each: int = 10, flat: bool = False) -> Path:
     """``n`` scalar entities of ``rows_each`` rows (one chunk each) in groups of 100:
-    ``/g000/s00`` ... (a tree two levels deep, as many signals of a robot would be)."""
+    ``/g000/s00`` ... (a tree two levels deep, as many signals of a robot would be); with
+    ``flat`` all under one parent, ``/signals/s00000`` ... (one plot holds them all)."""
 
     def write(path: Path) -> None:
         import numpy as np
         import rerun as rr
 
-        rec = _recording(f"growth-entities-{n}")
+        rec = _recording(f"growth-entities-{n}{'-flat' if flat else ''}")
         rec.save(str(path))
         frames = np.arange(rows_each, dtype=np.int64)
         for i in range(n):
-            rec.send_columns(f"/g{i // 100:03d}/s{i % 100:02d}",
+            path = f"/signals/s{i:05d}" if flat else f"/g{i // 100:03d}/s{i % 100:02d}"
+            rec.send_columns(path,
                              indexes=[rr.TimeColumn("frame", sequence=frames)],
                              columns=rr.Scalars.columns(scalars=np.sin(frames * 0.1 + i)))
         rec.flush()
         rec.disconnect()
 
-    return _cached(CACHE / f"entities_n{n}_r{rows_each}.rrd", write)
+    return _cached(CACHE / f"entities_n{n}_r{rows_each}{'_flat' if flat else ''}.rrd", write)
 
 
 def wide_file(width: int, rows: int = 300, rows_per_chunk: int = 10) -> Path:
@@ -188,7 +190,8 @@ def dimensions(quick: bool) -> list[Dimension]:
     rows_base, chunk_rows = 250_000 // q, 1000
     fixed_rows, chunk_base = 1_000_000 // q, 1000
     ent_base = 100 if quick else 250
-    ent_mults = mults if quick else (1, 2, 4, 8, 20, 40)  # the window up to x8 (~9 ms/entity)
+    ent_mults = mults if quick else (1, 2, 4, 8, 20, 40)  # the window up to x4 (~9 ms/entity)
+    flat_base = 50 if quick else 125
     store_rows = 200_000 // q
     store_counts = (1, 2, 4) if quick else (1, 2, 5, 10)
     widths = (250, 500, 1000) if quick else (500, 1000, 2000, 4000)
@@ -215,7 +218,12 @@ def dimensions(quick: bool) -> list[Dimension]:
                   "in groups of 100 (`/g000/s00`...)",
                   [Step(m, ent_base * m, f"{ent_base * m:,} entities",
                         fixed(lambda m=m: entities_file(ent_base * m)),
-                        rows=ent_base * m * 10, gui=m <= 8) for m in ent_mults], gui=True),
+                        rows=ent_base * m * 10, gui=m <= 4) for m in ent_mults], gui=True),
+        Dimension("entities-flat", "entity", "scalar entities of 10 rows each, all under "
+                  "one parent (`/signals/s00000`...): one plot holds them all",
+                  [Step(m, flat_base * m, f"{flat_base * m:,} entities",
+                        fixed(lambda m=m: entities_file(flat_base * m, flat=True)),
+                        rows=flat_base * m * 10) for m in mults], gui=True),
         Dimension("stores", "store", f"recordings of {store_rows:,} scalar rows each (chunks of "
                   "1000, 4 entities), all given on one command line",
                   [Step(k, k, f"{k} recordings",
@@ -278,15 +286,18 @@ def measure_ingest(files: list[Path], env: dict[str, str]) -> dict[str, Any]:
     st = json.loads(r["stdout"])["stats"]
     return {"wall_s": st["wall_s"], "rows": st["rows"], "messages": st["messages"],
             "peak_rss": st["peak_rss_bytes"], "proc_wall_s": r["proc_wall_s"],
+            "store_bytes": st["memory"]["peak_used_bytes"],
             "cpu_s": r["cpu_s"]}
 
 
 def measure_gui(file: Path, env: dict[str, str], tmp: Path,
-                timeout: float = GUI_TIMEOUT_S) -> dict[str, Any]:
+                timeout: float = GUI_TIMEOUT_S, variant: str | None = None) -> dict[str, Any]:
     png, stats = tmp / "shot.png", tmp / "stats.json"
     for p in (png, stats):
         p.unlink(missing_ok=True)
-    r = run_process([PY, "-m", "viewer", str(file), "--screenshot", str(png), "--stats-json",
+    viewer = ([PY, str(Path(__file__).resolve()), "--window-child", variant] if variant
+              else [PY, "-m", "viewer"])
+    r = run_process([*viewer, str(file), "--screenshot", str(png), "--stats-json",
                      str(stats), "--no-serve", "--new-window"], env, timeout)
     if r["timed_out"]:
         return {"timed_out": True, "proc_wall_s": r["proc_wall_s"], "peak_rss": r["peak_rss"]}
@@ -368,11 +379,21 @@ def verdict(s: float) -> str:
 SERIES = {
     "ingest_time": ("wall_s", "wall_s", "ingest wall_s"),
     "ingest_rss": ("peak_rss", "peak_rss", "ingest peak RSS"),
+    "ingest_store": ("store_bytes", "store_bytes", "ingest store bytes (its own accounting)"),
     "gui_time": ("proc_wall_s", "proc_wall_s", "window: process wall to saved picture"),
     "gui_rss": ("peak_rss", "peak_rss", "window peak RSS"),
     "live_cpu": ("cpu_s", None, "live: viewer CPU"),
     "live_rss": ("rss_growth", None, "live: RSS growth"),
 }
+
+
+def keeps_up(step: dict[str, Any]) -> bool:
+    """A live step kept up: every row applied, the sender reached >= 95 % of the asked rate
+    (it blocks when the viewer's inbox is full) and latency p99 stayed under 200 ms."""
+    runs = step["runs"].get("live", [])
+    return bool(runs) and all(r["rows_ok"] for r in runs) and (
+        med([r["achieved_rows_per_s"] for r in runs]) >= 0.95 * step["rate"]) and (
+        med([r["latency_p99_ms"] for r in runs]) < 200)
 
 
 def summarize(results: dict[str, Any]) -> dict[str, Any]:
@@ -381,7 +402,8 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for dim in results["dims"]:
         kinds = (["live_cpu", "live_rss"] if dim["live"] else
-                 ["ingest_time", "ingest_rss"] + (["gui_time", "gui_rss"] if dim["gui"] else []))
+                 ["ingest_time", "ingest_rss", "ingest_store"] +
+                 (["gui_time", "gui_rss"] if dim["gui"] else []))
         dsum: dict[str, Any] = {}
         for kind in kinds:
             key, base_key, label = SERIES[kind]
@@ -398,18 +420,24 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
                 vals = [r[key] for r in runs]
                 m = med(vals)
                 marginal = max(m - b, 1e-12)
+                fit = m - b >= noise and (mode != "live" or keeps_up(step))
                 rows.append({"label": step["label"], "x": step["x"], "units": step["units"],
+                             "fit": fit,
                              "median": m, "min": min(vals, default=float("nan")),
                              "max": max(vals, default=float("nan")), "n": len(vals),
                              "marginal": marginal, "per_unit": marginal / step["units"],
                              "timeouts": sum(1 for r in step["runs"].get(mode, [])
                                              if r.get("timed_out"))})
-            s = slope([r["units"] for r in rows], [r["marginal"] for r in rows])
-            last = (slope([r["units"] for r in rows[-2:]], [r["marginal"] for r in rows[-2:]])
-                    if len(rows) >= 2 else float("nan"))
-            v = verdict(max(s, last) if not math.isnan(last) else s)
-            if rows and rows[-1]["median"] - b < noise:
+            fitted = [r for r in rows if r["fit"]]
+            s = slope([r["units"] for r in fitted], [r["marginal"] for r in fitted])
+            last = (slope([r["units"] for r in fitted[-2:]],
+                          [r["marginal"] for r in fitted[-2:]])
+                    if len(fitted) >= 2 else float("nan"))
+            v = verdict(s)
+            if len(fitted) < 2 and rows and rows[-1]["median"] - b < noise:
                 v = "flat (within the baseline's noise)"
+            elif v == "linear" and last > 1.3:
+                v = "linear overall, last step steeper"
             dsum[kind] = {"label": label, "baseline": b, "noise": noise, "rows": rows,
                           "slope": s, "last_slope": last, "verdict": v}
         out[dim["name"]] = dsum
@@ -441,7 +469,7 @@ def fmt_bytes(b: float) -> str:
 
 
 def _fmt(kind: str) -> Callable[[float], str]:
-    return fmt_bytes if kind.endswith("rss") else fmt_time
+    return fmt_bytes if kind.endswith(("rss", "store")) else fmt_time
 
 
 def series_table(dim: dict[str, Any], kind: str, s: dict[str, Any]) -> list[str]:
@@ -456,6 +484,7 @@ def series_table(dim: dict[str, Any], kind: str, s: dict[str, Any]) -> list[str]
     first = s["rows"][0]["per_unit"]
     for r in s["rows"]:
         runs = f"{r['n']}" + (f" ({r['timeouts']} timed out)" if r["timeouts"] else "")
+        runs += "" if r.get("fit", True) else " (not fitted)"
         lines.append(f"| {r['label']} | {r['units']:,} | {f(r['median'])} | "
                      f"{f(r['min'])}–{f(r['max'])} | {runs} | {f(r['per_unit'])} | "
                      f"{r['per_unit'] / first:.2f}× |")
@@ -472,8 +501,7 @@ def live_table(dim: dict[str, Any]) -> list[str]:
             continue
         sent = med([r["achieved_rows_per_s"] for r in runs])
         ok = all(r["rows_ok"] for r in runs)
-        keeps = ok and sent >= 0.95 * step["rate"] and med([r["latency_p99_ms"]
-                                                            for r in runs]) < 200
+        keeps = keeps_up(step)
         lines.append(
             f"| {step['rate']:,.0f}/s | {step['units']:,} | {sent:,.0f} | "
             f"{'yes' if keeps else 'NO'}{'' if ok else ' (rows missing)'} | "
@@ -544,6 +572,8 @@ def write_report(results: dict[str, Any], summary: dict[str, Any], path: Path,
         f"- {m['date']}; {m['cpu']}, {m['cpus']} CPUs, {m['platform']}; CPython {m['python']}",
         f"- load average at start {m['load_start']:.2f}, at end {m.get('load_end', 0):.2f} "
         "(a shared machine: other developers ran tests and benchmarks at the same time)",
+        f"- code: `{m.get('git_start', '?')}` at the start, `{m.get('git_end', '?')}` at the "
+        "end (other developers commit and edit in this checkout while it runs)",
         f"- {results['repeat']} run(s) per step, interleaved over every step of every "
         f"dimension; total {results.get('total_s', 0) / 60:.1f} min",
         "",
@@ -610,7 +640,7 @@ def write_plot(summary: dict[str, Any], path: Path) -> None:
     panels = [("time per unit (marginal), relative to the first step",
                ["ingest_time", "gui_time", "live_cpu"]),
               ("memory per unit (marginal), relative to the first step",
-               ["ingest_rss", "gui_rss", "live_rss"])]
+               ["ingest_store", "gui_rss", "live_rss"])]
     w, h = 1400, 620
     pad_l, pad_r, pad_t, pad_b, gap = 60, 240, 50, 55, 40
     pw = (w - pad_l - pad_r - gap) // 2
@@ -697,6 +727,18 @@ def write_plot(summary: dict[str, Any], path: Path) -> None:
 # ---------------------------------------------------------------------- main
 
 
+def git_state() -> str:
+    """HEAD and how many tracked files differ from it (a shared checkout changes under a
+    run: the report says what was measured)."""
+    def git(*a: str) -> str:
+        return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout
+
+    head = git("log", "-1", "--format=%h %s")[:90].strip()
+    dirty = len([ln for ln in git("status", "--short", "--untracked-files=no").splitlines()
+                 if ln.strip()])
+    return f"{head} (+{dirty} modified files)"
+
+
 def machine_info() -> dict[str, Any]:
     try:
         from importlib.metadata import version
@@ -707,6 +749,7 @@ def machine_info() -> dict[str, Any]:
     return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": cpu_name(),
             "cpus": os.cpu_count(), "platform": platform.platform(),
             "python": platform.python_version(), "load_start": os.getloadavg()[0],
+            "git_start": git_state(),
             "rerun": rerun_version}
 
 
@@ -780,47 +823,107 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                   f"{g['proc_wall_s']:.1f} s" + (" (timed out)" if g.get("timed_out") else
                                                   f" (load {g['load_s']:.1f} s)"), flush=True)
     results["machine"]["load_end"] = os.getloadavg()[0]
+    results["machine"]["git_end"] = git_state()
     results["total_s"] = time.perf_counter() - t_start
     return results
 
 
+FIX_VARIANTS = {
+    "before": "pyqtgraph's per-series walks (param list and legend size)",
+    "param": "param list when the menu opens (committed)",
+    "param+legend": "param list + BatchedLegend (needs the timeseries.py line)",
+}
+
+
+def window_child(variant: str, viewer_args: list[str]) -> int:
+    """The window with the plot fixes switched on or off (A/B only; the product has the
+    committed ones): ``before`` undoes the deferred param list, ``+legend`` gives every
+    plot a `BatchedLegend` as the one-line change in timeseries.py would."""
+    import pyqtgraph as pg
+
+    from viewer.ui.views.plot import param_list
+
+    if variant == "before":
+        param_list.defer_param_list = lambda item: None
+    if variant.endswith("+legend"):
+        from viewer.ui.views.plot.legend import add_batched_legend
+
+        def add_legend(self: pg.PlotItem, offset: Any = (30, 30), **kw: Any) -> Any:
+            return add_batched_legend(self, offset=offset, **kw)
+
+        pg.PlotItem.addLegend = add_legend
+    from viewer.commands.cli import main as viewer_main
+
+    return viewer_main(viewer_args)
+
+
+def fix_ab(counts: list[int], repeat: int) -> int:
+    """The window on N entities under one parent (one plot), each fix variant in turn,
+    alternating, ``repeat`` rounds: process wall to the saved picture."""
+    isolate_rerun_home()
+    walls: dict[tuple[int, str], list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_growth_ab_") as tmp_name:
+        tmp = Path(tmp_name)
+        env = child_env(tmp)
+        for _ in range(repeat):
+            for n in counts:
+                for variant in FIX_VARIANTS:
+                    g = measure_gui(entities_file(n, flat=True), env, tmp, PROBE_TIMEOUT_S,
+                                    variant)
+                    walls.setdefault((n, variant), []).append(
+                        float("inf") if g.get("timed_out") else g["proc_wall_s"])
+                    print(f"{n} {variant}: {g['proc_wall_s']:.1f} s", flush=True)
+    print("| entities in one plot | " + " | ".join(FIX_VARIANTS.values()) + " |")
+    print("|---|" + "---|" * len(FIX_VARIANTS))
+    for n in counts:
+        cells = []
+        for variant in FIX_VARIANTS:
+            w = walls[(n, variant)]
+            cells.append(f"{med(w):.1f} s ({min(w):.1f}–{max(w):.1f})")
+        print(f"| {n:,} | " + " | ".join(cells) + " |", flush=True)
+    return 0
+
+
 def legend_ab(counts: list[int], repeat: int) -> int:
-    """Time a plot gaining n named series one by one, with pyqtgraph's legend and with
-    `BatchedLegend` (alternating, same process), until its legend has its final size."""
+    """Time a plot (as `embed_plot` makes them) gaining n named series one by one, until
+    its legend has its final size: pyqtgraph's walks, the deferred param list alone, and
+    with `BatchedLegend` too (alternating, same process)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import numpy as np
     import pyqtgraph as pg
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
 
+    from viewer.ui.views.plot import param_list
     from viewer.ui.views.plot.legend import add_batched_legend
+    from viewer.ui.views.plot.plot_axes import embed_plot
 
     app = QApplication.instance() or QApplication(["bench_growth legend"])
     x = np.arange(10.0)
+    deferred = param_list.defer_param_list
 
-    def one(n: int, batched: bool) -> float:
-        widget = pg.PlotWidget()
-        item = widget.getPlotItem()
-        _ = add_batched_legend(item) if batched else item.addLegend()
+    def one(n: int, variant: str) -> float:
+        param_list.defer_param_list = deferred if variant != "before" else lambda item: None
+        view = QWidget()
+        _widget, item = embed_plot(view)
+        _ = add_batched_legend(item) if variant == "param+legend" else item.addLegend()
         t0 = time.perf_counter()
         for i in range(n):
             item.addItem(pg.PlotDataItem(x, x + i, name=f"/signals/s{i:05d}"))
         app.processEvents()  # the batched legend's one sizing pass
         dt = time.perf_counter() - t0
-        widget.deleteLater()
+        view.deleteLater()
         app.processEvents()
         return dt
 
-    print("| series in one plot | pyqtgraph legend | BatchedLegend | ratio |")
-    print("|---|---|---|---|")
+    print("| series in one plot | " + " | ".join(FIX_VARIANTS.values()) + " |")
+    print("|---|" + "---|" * len(FIX_VARIANTS))
     for n in counts:
-        a, b = [], []
+        walls: dict[str, list[float]] = {v: [] for v in FIX_VARIANTS}
         for _ in range(repeat):
-            a.append(one(n, False))
-            b.append(one(n, True))
-        ratios = sorted(x / y for x, y in zip(a, b, strict=True))
-        print(f"| {n:,} | {med(a):.2f} s ({min(a):.2f}–{max(a):.2f}) | {med(b):.2f} s "
-              f"({min(b):.2f}–{max(b):.2f}) | {med(ratios):.1f}× "
-              f"({ratios[0]:.1f}–{ratios[-1]:.1f}) |", flush=True)
+            for v in FIX_VARIANTS:
+                walls[v].append(one(n, v))
+        print(f"| {n:,} | " + " | ".join(f"{med(w):.2f} s ({min(w):.2f}–{max(w):.2f})"
+                                         for w in walls.values()) + " |", flush=True)
     return 0
 
 
@@ -828,6 +931,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--live-child"]:
         return live_child(float(argv[1]), float(argv[2]))
+    if argv[:1] == ["--window-child"]:
+        return window_child(argv[1], argv[2:])
+    if argv[:1] == ["--fix-ab"]:  # the plot fixes in the window, A/B: --fix-ab N,N [REPEAT]
+        return fix_ab([int(n) for n in argv[1].split(",")],
+                      int(argv[2]) if len(argv) > 2 else 3)
     if argv[:1] == ["--legend-ab"]:  # the legend fix, A/B: --legend-ab N,N,... [REPEAT]
         return legend_ab([int(n) for n in argv[1].split(",")],
                          int(argv[2]) if len(argv) > 2 else 3)
