@@ -502,16 +502,11 @@ class Chunk:
             _validate_column(entity_path, name, column)
         descriptors = dict(plan.descriptors)
 
-        self = object.__new__(cls)
-        self.id = parsed_id
-        self.chunk_id_str = chunk_id_to_str(parsed_id)
-        self.entity_path = entity_path
-        self.row_ids = row_ids
-        self.timelines = timelines
-        self.components = components
-        self.descriptors = descriptors
-        self.is_static = static
-        self.num_rows = n
+        nbytes = batch.get_total_buffer_size()
+        if native_rid < 0:
+            nbytes += row_ids.nbytes
+        self = cls._assemble(parsed_id, entity_path, row_ids, timelines, components,
+                             descriptors, static, n, native_rid, 1, nbytes)
         if plan.shared_schema is not None:
             # keep the columns, not the batch: its schema is a copy of the entity's one
             # (the batch is rebuilt on write-back; building it here would compare the
@@ -524,15 +519,30 @@ class Chunk:
             self._batch = batch
             self._columns = None
             self._plan = None
+        return self
+
+    @classmethod
+    def _assemble(cls, parsed_id: bytes, entity_path: EntityPath, row_ids: np.ndarray,
+                  timelines: dict[str, TimeColumn], components: dict[str, pa.Array],
+                  descriptors: dict[str, ComponentDescriptor], static: bool, n: int,
+                  native_rid: int, source_chunks: int, column_bytes: int) -> Chunk:
+        """A chunk from its parts (``column_bytes``: what its columns and row ids hold); the
+        caller then says how it writes back (``_batch``, or ``_columns`` and ``_plan``)."""
+        self = object.__new__(cls)
+        self.id = parsed_id
+        self.chunk_id_str = chunk_id_to_str(parsed_id)
+        self.entity_path = entity_path
+        self.row_ids = row_ids
+        self.timelines = timelines
+        self.components = components
+        self.descriptors = descriptors
+        self.is_static = static
+        self.num_rows = n
         self._native_row_id_column = native_rid
-        self.source_chunks = 1
+        self.source_chunks = source_chunks
         self._valid_cache = {}
-        nbytes = batch.get_total_buffer_size()
-        if native_rid < 0:
-            nbytes += row_ids.nbytes
-        for tc in timelines.values():
-            nbytes += tc.nbytes_beyond_column
-        self.nbytes = int(nbytes)
+        self.nbytes = int(column_bytes + sum(tc.nbytes_beyond_column
+                                             for tc in timelines.values()))
         return self
 
     @classmethod
@@ -589,27 +599,14 @@ class Chunk:
                 timelines[tl_name] = TimeColumn(tl_name, tl_kind, _times_from_arrow(column, tl_kind))
         components = {name: columns[idx] for idx, name in plan.components}
 
-        self = object.__new__(cls)
-        self.id = parsed_id
-        self.chunk_id_str = chunk_id_to_str(parsed_id)
-        self.entity_path = entity_path
-        self.row_ids = row_ids
-        self.timelines = timelines
-        self.components = components
-        self.descriptors = dict(plan.descriptors)
-        self.is_static = static
-        self.num_rows = n
+        self = cls._assemble(parsed_id, entity_path, row_ids, timelines, components,
+                             dict(plan.descriptors), static, n, rid,
+                             table.column(0).num_chunks,
+                             sum(column.get_total_buffer_size() for column in columns))
         self._batch = None
         self._columns = columns
         self._plan = plan
         self._raw_id = meta.get(CHUNK_ID_KEY)
-        self._native_row_id_column = rid
-        self.source_chunks = table.column(0).num_chunks
-        self._valid_cache = {}
-        nbytes = sum(column.get_total_buffer_size() for column in columns)
-        for tc in timelines.values():
-            nbytes += tc.nbytes_beyond_column
-        self.nbytes = int(nbytes)
         return self
 
     def to_record_batch(self) -> pa.RecordBatch:
