@@ -146,6 +146,8 @@ class MainWindow(QMainWindow):
         self.recordings_panel.store_activated.connect(self._on_store_chosen)
         # Redraws and jobs the queue runs outside a frame tick get the UI priority too.
         data_redraw_queue().before_turn = hub.hold_background
+        # Web mode: the queue's turns wait while the frame's shared budget is spent.
+        data_redraw_queue().budget = hub.frame_budget
         self.recordings_panel.close_requested.connect(self.close_store)
         self.tree_panel.entity_selected.connect(self._on_entity_selected)
         self.time_panel.user_moved_cursor.connect(self._on_user_moved_cursor)
@@ -581,14 +583,26 @@ class MainWindow(QMainWindow):
         if self.overlay.isVisible():
             self.overlay.set_active(False)
             self.settings.set_overlay_visible(True)  # remember it was on
+        self._release_redraw_queue()
         super().closeEvent(event)
+
+    def _release_redraw_queue(self) -> None:
+        """The process-wide redraw queue stops using this window's hub (its budget and its
+        pause hook), so a later window does not inherit them."""
+        queue = data_redraw_queue()
+        if queue.budget is self.hub.frame_budget:
+            queue.budget = None
+        if queue.before_turn == self.hub.hold_background:
+            queue.before_turn = None
 
     def save_settings(self) -> None:
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.sync()
 
     def cleanup(self) -> None:
-        """Drop the temporary demo file (call after the hub is shut down)."""
+        """Drop the temporary demo file and let go of the redraw queue (call after the
+        hub is shut down)."""
+        self._release_redraw_queue()
         if self._demo_dir is not None:
             self._demo_dir.cleanup()
             self._demo_dir = None

@@ -14,6 +14,13 @@ instead of all redrawing in the same frame (docs/benchmarks/gui.md: a 2 M-row lo
 UI thread 100 % busy otherwise). A cursor the user moves, a timeline switch, a view being
 shown or ``schedule_redraw()`` redraw promptly, as before.
 
+In web mode the queue's turns also fit the frame's one budget shared with ingestion
+(`viewer.ingest.frame_budget.FrameBudget`, set as ``budget`` by the window): a turn waits
+for the next frame while less than ``MIN_TURN_S`` is left of it, at most ``MAX_POSTPONED``
+frames in a row, and views that split their work get at most what is left
+(``work_budget_s``). Jobs and views that cannot split (view creation, spatial views) are
+thereby kept out of frames whose budget is spent, without starving.
+
 A view hidden inside its window (a background tab, a collapsed dock) does not redraw: it
 remembers that it is stale and redraws when it is shown again. A view whose window has not
 been shown yet still redraws, so off-screen ``grab()`` shows current data.
@@ -24,6 +31,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
@@ -35,6 +43,9 @@ from viewer.store.entity_path import EntityPath
 from viewer.tracing import TRACER
 from viewer.ui.time_control import TimeControl
 
+if TYPE_CHECKING:
+    from viewer.ingest.frame_budget import FrameBudget
+
 _log = logging.getLogger(__name__)
 
 #: Least time between two redraws of one view caused only by arriving data.
@@ -44,6 +55,12 @@ DATA_REDRAW_TICK_MS = 16
 #: Work a queued redraw may do in one frame before it continues next frame (views that can
 #: split their work check ``work_budget_s()``; a prompt or direct redraw does everything).
 REDRAW_WORK_BUDGET_S = 0.006
+#: Web mode: a turn waits for the next frame while less than this is left of the frame's
+#: shared budget (a job or an unsplit redraw takes milliseconds: it would only lengthen a
+#: frame whose budget is spent) ...
+MIN_TURN_S = 0.002
+#: ... but at most this many turns in a row, then it runs anyway: nothing starves.
+MAX_POSTPONED = 2
 
 
 class DataRedrawQueue(QObject):
@@ -56,6 +73,10 @@ class DataRedrawQueue(QObject):
         # Other heavy UI work that takes a turn like a redraw (e.g. creating a view).
         self._jobs: list[tuple[QObject, Callable[[], None], bool]] = []
         self._rest = False  # skip the next turn (after a job)
+        #: The frame's budget shared with ingestion (web mode; set by the window). None,
+        #: or a budget whose ``redraw_allowance_s()`` is None (threaded mode): no waiting.
+        self.budget: FrameBudget | None = None
+        self._postponed = 0  # turns in a row that waited for the budget
         #: Called before each turn that does work (the window: pause background threads).
         self.before_turn: Callable[[], None] | None = None
         self._timer = QTimer(self)
@@ -63,6 +84,8 @@ class DataRedrawQueue(QObject):
         self._timer.setInterval(DATA_REDRAW_TICK_MS)
         self._timer.timeout.connect(self.tick)
         self.redraws = 0  # throttled redraws run (tests, benchmarks)
+        self.turns = 0  # turns that ran a job or a redraw (tests, benchmarks)
+        self.postponed_turns = 0  # turns that waited for the next frame (tests, benchmarks)
 
     def add(self, view: View) -> None:
         self._waiting.setdefault(id(view), view)
@@ -94,6 +117,11 @@ class DataRedrawQueue(QObject):
             if not self._waiting and not self._jobs:
                 self._timer.stop()
             return
+        if self._budget_spent() and self._postponed < MAX_POSTPONED and self._turn_due():
+            self._postponed += 1  # the whole turn waits a frame: order kept
+            self.postponed_turns += 1
+            return
+        self._postponed = 0
         if (self._jobs or self._waiting) and self.before_turn is not None:
             try:
                 self.before_turn()
@@ -102,6 +130,7 @@ class DataRedrawQueue(QObject):
         while self._jobs:
             owner, job, rest_after = self._jobs.pop(0)
             if shiboken6.isValid(owner):
+                self.turns += 1
                 with TRACER.scope("ui job", "ui",
                                   lambda job=job: {"job": getattr(job, "__name__", "?")}):
                     job()
@@ -118,6 +147,7 @@ class DataRedrawQueue(QObject):
                 continue
             del self._waiting[key]
             self.redraws += 1
+            self.turns += 1
             view._budgeted = True
             try:
                 view._do_redraw()
@@ -128,13 +158,31 @@ class DataRedrawQueue(QObject):
         if not self._waiting and not self._jobs:
             self._timer.stop()
 
+    def _budget_spent(self) -> bool:
+        """Web mode: less than ``MIN_TURN_S`` is left of this frame's shared budget."""
+        budget = self.budget
+        left = budget.redraw_allowance_s() if budget is not None else None
+        return left is not None and left < MIN_TURN_S
+
+    def _turn_due(self) -> bool:
+        """This tick would run something: a job, or a view whose throttle has passed (a
+        tick with nothing to do does not count as a wait)."""
+        if self._jobs:
+            return True
+        now = time.monotonic()
+        return any(shiboken6.isValid(v)
+                   and (v._continuing or now - v._last_redraw_at >= DATA_REDRAW_INTERVAL_S)
+                   for v in self._waiting.values())
+
     def clear(self) -> None:
-        """Drop every waiting turn (jobs and redraws) without running it, and the
-        ``before_turn`` hook (a window closing; tests)."""
+        """Drop every waiting turn (jobs and redraws) without running it, the
+        ``before_turn`` hook and the budget (a window closing; tests)."""
         self._jobs.clear()
         self._waiting.clear()
         self._rest = False
+        self._postponed = 0
         self.before_turn = None
+        self.budget = None
         self._timer.stop()
 
     def on_frame(self) -> None:
@@ -151,6 +199,7 @@ class DataRedrawQueue(QObject):
         """Run every waiting redraw now and in full (no budget): screenshots, tests.
         Returns how many views redrew."""
         self._rest = False
+        self._postponed = 0
         jobs, self._jobs = self._jobs, []
         for owner, job, _rest in jobs:
             if shiboken6.isValid(owner):
@@ -277,8 +326,17 @@ class View(QWidget):
         self.redraw()
 
     def work_budget_s(self) -> float | None:
-        """Seconds of work this redraw may do before ``continue_next_frame`` (None: all)."""
-        return REDRAW_WORK_BUDGET_S if self._budgeted else None
+        """Seconds of work this redraw may do before ``continue_next_frame`` (None: all).
+        In web mode at most what is left of the frame's shared budget, but never less than
+        its ``views_min_ms`` (a view whose zero budget meant "its default slice" would
+        otherwise take that whole slice in a spent frame)."""
+        if not self._budgeted:
+            return None
+        budget = data_redraw_queue().budget
+        left = budget.redraw_allowance_s() if budget is not None else None
+        if left is None:
+            return REDRAW_WORK_BUDGET_S
+        return min(REDRAW_WORK_BUDGET_S, max(left, budget.views_min_ms / 1000.0))
 
     def continue_next_frame(self) -> None:
         """Called by ``redraw`` when it stopped early (a per-frame work budget): the view
