@@ -17,10 +17,26 @@ import numpy as np
 import pytest
 
 from viewer.ingest import IngestHub, IngestSettings
+from viewer.ingest.frame_budget import FrameBudget
+from viewer.log.arrow import decode_arrow_payload
+from viewer.log.messages import ArrowMsg, SetStoreInfo, StoreKind
+from viewer.log.reader import read_rrd
+from viewer.store.chunk import Chunk
+from viewer.store.entity_db import EntityDb
+from viewer.store.entity_path import EntityPath
 from viewer.ui.main_window import MainWindow
 from viewer.ui.settings import AppSettings
-from viewer.ui.views.base import MAX_POSTPONED, REDRAW_WORK_BUDGET_S, View, data_redraw_queue
+from viewer.ui.time_control import TimeControl
+from viewer.ui.views import base
+from viewer.ui.views.base import (
+    MAX_POSTPONED,
+    MIN_TURN_S,
+    REDRAW_WORK_BUDGET_S,
+    View,
+    data_redraw_queue,
+)
 from viewer.ui.views.plot.timeseries import TimeSeriesView
+from viewer.ui.views.registry import PlannedView, create_view
 from viewer.ui.views.spatial.view3d import Spatial3DView
 from viewer.ui.views.text.textlog import TextLogView
 
@@ -197,3 +213,52 @@ def test_threaded_turns_never_wait(qtbot, tmp_path, recording, monkeypatch):
         hub.shutdown()
         window.close()
     assert queue.budget is None
+
+
+def _db_of(path: Path) -> EntityDb:
+    """The file's recording in an EntityDb, chunk by chunk as the frame driver applies it."""
+    msgs, errors = read_rrd(path)
+    assert not errors
+    db: EntityDb | None = None
+    for msg in msgs:
+        if isinstance(msg, SetStoreInfo) and msg.info.store_id.kind == StoreKind.RECORDING:
+            db = EntityDb(msg.info.store_id)
+        elif isinstance(msg, ArrowMsg) and db is not None:
+            db.add_chunk(Chunk.from_record_batch(decode_arrow_payload(msg)))
+    assert db is not None and db.num_rows > 0
+    return db
+
+
+def test_only_a_turn_that_would_run_waits(qtbot, recording, monkeypatch):
+    """A spent budget (web mode, between two ticks) holds back only a turn that has
+    something to run: ticks while the spatial view's throttle has not passed are not
+    counted as waits, so its redraw still gets its MAX_POSTPONED waits once it is due,
+    and then runs."""
+    db = _db_of(recording)
+    tc = TimeControl()
+    tc.set_timeline("frame")
+    tc.set_time(db.time_range("frame")[1])
+    points = EntityPath.parse("world/points")
+    planned = PlannedView(("Spatial3DView", "points"), Spatial3DView, [points], "points")
+    view = create_view(planned, db, tc)
+    qtbot.addWidget(view)
+    view.redraw_now()
+    assert view.prepared.n_points == POINTS
+    budget = FrameBudget(shared=True, total_ms=0.0)
+    assert budget.redraw_allowance_s() < MIN_TURN_S  # spent: only the views' floor left
+    queue = data_redraw_queue()
+    queue.budget = budget
+    p0, n0 = queue.postponed_turns, view.redraw_count
+    monkeypatch.setattr(base, "DATA_REDRAW_INTERVAL_S", 600.0)  # throttled: nothing due
+    view.on_data_changed([points])
+    for _ in range(2 * MAX_POSTPONED):
+        queue.tick()
+    assert view.redraw_waiting and view.redraw_count == n0
+    assert queue.postponed_turns == p0
+    monkeypatch.setattr(base, "DATA_REDRAW_INTERVAL_S", 0.0)  # due now
+    for _ in range(MAX_POSTPONED):
+        queue.tick()
+        assert view.redraw_count == n0
+    queue.tick()
+    assert view.redraw_count == n0 + 1 and not view.redraw_waiting
+    assert queue.postponed_turns == p0 + MAX_POSTPONED
