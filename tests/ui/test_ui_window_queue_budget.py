@@ -5,8 +5,9 @@ text log lines (three views). In web mode with a frame budget that is always spe
 turn of the redraw queue (a job such as creating a view, or a redraw such as the spatial
 view's, which cannot split its work) waits exactly ``MAX_POSTPONED`` turns and then runs:
 nothing starves, the order is kept, and every view ends up showing all its data. Views
-that split their work are given the budget's floor, not their own 6 ms. In threaded mode
-the budget has no say: nothing waits.
+that split their work are given the budget's floor, not their own 6 ms. A frame that
+reserved room for a turn (`FrameBudget.reserve_paint`) runs it without waiting. In threaded
+mode the budget has no say: nothing waits.
 """
 
 from __future__ import annotations
@@ -153,6 +154,9 @@ def test_web_turns_wait_for_a_spent_budget_at_most_max_postponed(qtbot, tmp_path
     budgets = _record_log_budgets(monkeypatch)
     window = _open_window(qtbot, tmp_path, web=True)
     hub = window.hub
+    # The plot's hand-over reserves its frame, whose turn never waits (tested below): off
+    # here, so that every turn of the load waits.
+    monkeypatch.setattr(hub.frame_budget, "reserve_paint", lambda: None)
     queue = data_redraw_queue()
     turns0, postponed0 = queue.turns, queue.postponed_turns  # the queue is process-wide
     try:
@@ -262,3 +266,12 @@ def test_only_a_turn_that_would_run_waits(qtbot, recording, monkeypatch):
     queue.tick()
     assert view.redraw_count == n0 + 1 and not view.redraw_waiting
     assert queue.postponed_turns == p0 + MAX_POSTPONED
+
+    # A frame that reserved room for a turn (the plot's hand-over, announced the turn
+    # before) runs it at once, spent or not.
+    budget.reserve_paint()
+    budget.begin_frame()
+    assert budget.paint_reserved and budget.redraw_allowance_s() < MIN_TURN_S
+    view.on_data_changed([points])
+    queue.tick()
+    assert view.redraw_count == n0 + 2 and queue.postponed_turns == p0 + MAX_POSTPONED

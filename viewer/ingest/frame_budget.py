@@ -156,6 +156,12 @@ class FrameBudget:
         if self.shared:
             self._reserve_next = True
 
+    @property
+    def paint_reserved(self) -> bool:
+        """This frame's ingestion left room for the turn a view announced with
+        `reserve_paint()` (the redraw queue runs that turn even if the rest is spent)."""
+        return self._reserved
+
     def redraw_allowance_s(self) -> float | None:
         """Seconds a redraw may still work in this frame: web mode, inside the tick's views
         turn, what is left of the frame's budget (0 once spent); web mode outside a tick,

@@ -159,10 +159,13 @@ class DataRedrawQueue(QObject):
             self._timer.stop()
 
     def _budget_spent(self) -> bool:
-        """Web mode: less than ``MIN_TURN_S`` is left of this frame's shared budget."""
+        """Web mode: less than ``MIN_TURN_S`` is left of this frame's shared budget, and
+        the frame has no room reserved for a turn (`FrameBudget.reserve_paint`: the plot's
+        hand-over, announced the turn before; waiting would move it into a frame whose
+        ingestion took its whole share)."""
         budget = self.budget
         left = budget.redraw_allowance_s() if budget is not None else None
-        return left is not None and left < MIN_TURN_S
+        return left is not None and left < MIN_TURN_S and not budget.paint_reserved
 
     def _turn_due(self) -> bool:
         """This tick would run something: a job, or a view whose throttle has passed (a
