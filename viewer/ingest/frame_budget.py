@@ -15,7 +15,9 @@ paint. With a budget for each, a frame was ingestion's budget plus a redraw plus
   queue's turn). A redraw asks `redraw_allowance_s()`: the budget minus this frame's
   ingestion minus the last frame's paint, at least ``views_min_ms`` (a view always makes
   some progress); a view that splits its work (the time-series plot) stops there and
-  continues in the next turn.
+  continues in the next turn. The UI's redraw queue asks it too: with less than 2 ms left a
+  turn (a view to create, a spatial view's redraw: work that cannot split) waits for the
+  next frame, at most two in a row, unless the frame has a paint reserved for it.
 - **other**: the UI thread's work between two ticks (paints, queue turns from its own
   timer, input), charged to the frame it follows.
 

@@ -16,9 +16,9 @@ shown or ``schedule_redraw()`` redraw promptly, as before.
 
 In web mode the queue's turns also fit the frame's one budget shared with ingestion
 (`viewer.ingest.frame_budget.FrameBudget`, set as ``budget`` by the window): a turn waits
-for the next frame while less than ``MIN_TURN_S`` is left of it, at most ``MAX_POSTPONED``
-frames in a row, and views that split their work get at most what is left
-(``work_budget_s``). Jobs and views that cannot split (view creation, spatial views) are
+for the next frame while less than ``MIN_TURN_S`` is left of it (unless the frame reserved
+room for it), at most ``MAX_POSTPONED`` turns in a row, and views that split their work get
+at most what is left (``work_budget_s``). Jobs and views that cannot split (view creation, spatial views) are
 thereby kept out of frames whose budget is spent, without starving.
 
 A view hidden inside its window (a background tab, a collapsed dock) does not redraw: it
