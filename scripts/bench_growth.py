@@ -196,7 +196,7 @@ def dimensions(quick: bool) -> list[Dimension]:
     store_counts = (1, 2, 4) if quick else (1, 2, 5, 10)
     widths = (250, 500, 1000) if quick else (500, 1000, 2000, 4000)
     wide_rows = 100 if quick else 300
-    live_s = 1.5 if quick else 4.0
+    live_s = 1.0 if quick else 4.0
     rates = (250, 500, 1000) if quick else (250, 500, 1000, 2000)
 
     def fixed(path_fn: Callable[[], Path]) -> Callable[[], list[Path]]:
@@ -436,6 +436,8 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             v = verdict(s)
             if len(fitted) < 2 and rows and rows[-1]["median"] - b < noise:
                 v = "flat (within the baseline's noise)"
+            elif len(fitted) < 2:
+                v = "n/a (fewer than 2 steps above the baseline's noise)"
             elif v == "linear" and last > 1.3:
                 v = "linear overall, last step steeper"
             dsum[kind] = {"label": label, "baseline": b, "noise": noise, "rows": rows,
@@ -475,19 +477,22 @@ def _fmt(kind: str) -> Callable[[float], str]:
 def series_table(dim: dict[str, Any], kind: str, s: dict[str, Any]) -> list[str]:
     f = _fmt(kind)
     unit = dim["unit"]
+    units = "entities" if unit == "entity" else f"{unit}s"
     base = f" (baseline {f(s['baseline'])} subtracted)" if s["baseline"] else ""
     lines = [f"*{s['label']}*{base}: slope {s['slope']:.2f} (last step {s['last_slope']:.2f}) "
              f"→ **{s['verdict']}**", "",
-             f"| step | {unit}s | median | min–max | runs | marginal per {unit} | "
+             f"| step | {units} | median | min–max | runs | marginal per {unit} | "
              f"per {unit} vs first |",
              "|---|---|---|---|---|---|---|"]
-    first = s["rows"][0]["per_unit"]
+    fitted = [r for r in s["rows"] if r.get("fit", True)]
+    first = fitted[0]["per_unit"] if fitted else float("nan")
     for r in s["rows"]:
         runs = f"{r['n']}" + (f" ({r['timeouts']} timed out)" if r["timeouts"] else "")
-        runs += "" if r.get("fit", True) else " (not fitted)"
+        fit = r.get("fit", True)
+        runs += "" if fit else " (not fitted)"
+        rel = f"{r['per_unit'] / first:.2f}×" if fit else "–"
         lines.append(f"| {r['label']} | {r['units']:,} | {f(r['median'])} | "
-                     f"{f(r['min'])}–{f(r['max'])} | {runs} | {f(r['per_unit'])} | "
-                     f"{r['per_unit'] / first:.2f}× |")
+                     f"{f(r['min'])}–{f(r['max'])} | {runs} | {f(r['per_unit'])} | {rel} |")
     return lines + [""]
 
 
@@ -562,7 +567,8 @@ def write_report(results: dict[str, Any], summary: dict[str, Any], path: Path,
     lines = [
         "# Growth per dimension (issue 13)",
         "",
-        f"Written by `scripts/bench_growth.py`. Regenerate with `{results['command']}` "
+        "Written by `scripts/bench_growth.py`. Regenerate with "
+        f"`{results['command'].replace(' --no-write', '')}` "
         "(files cached under `/tmp/rrd-growth`, written by rerun-sdk "
         f"{m.get('rerun', '?')}; `--replot` redraws this page and the plot from "
         "`/tmp/rrd-growth/results.json`).",
@@ -589,8 +595,11 @@ def write_report(results: dict[str, Any], summary: dict[str, Any], path: Path,
         "measured in the same run): what the data costs. *per unit* = marginal / units; "
         "flat per-unit cost is linear growth.",
         "- *slope* = least-squares slope of log(marginal) on log(units) over all steps; "
-        "*last step* = the slope between the last two steps (catches growth that bends late). "
-        f"Linear when both are <= {LINEAR_SLOPE}.",
+        "*last step* = the slope between the last two fitted steps (growth that bends late). "
+        f"Linear when the slope is <= {LINEAR_SLOPE}. Only steps whose marginal is above the "
+        "baseline's own noise (2× its min–max spread, at least 5 % of it) are fitted (*not "
+        "fitted* in the tables: a peak RSS set by the start-up, not by the data), and of the "
+        "live steps only those that kept up.",
         "- Live: the viewer side runs `LiveServer` + `IngestHub` (default settings) in a fresh "
         "process per step; the sender paces 1-row chunks at the asked rate and blocks when "
         "the viewer's inbox is full, so *keeps up* = every row applied, the sender reached "
@@ -626,7 +635,7 @@ def write_report(results: dict[str, Any], summary: dict[str, Any], path: Path,
 # ---------------------------------------------------------------------- plot (QPainter)
 
 COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-          "#17becf", "#7f7f7f"]
+          "#17becf", "#7f7f7f", "#bcbd22", "#000000"]
 
 
 def write_plot(summary: dict[str, Any], path: Path) -> None:
@@ -656,9 +665,14 @@ def write_plot(summary: dict[str, Any], path: Path) -> None:
     color_of = {(d, k.split("_")[0]): COLORS[i % len(COLORS)]
                 for i, (d, k) in enumerate(dict.fromkeys((d, k.split("_")[0])
                                                          for d, k in names))}
-    all_rel = [r["per_unit"] / s["rows"][0]["per_unit"] for ks in summary.values()
-               for s in ks.values() for r in s["rows"]]
-    y_max = max(2.0, math.ceil(max(all_rel, default=2.0) * 2) / 2)
+    def shown(s: dict[str, Any]) -> list[dict[str, Any]]:
+        """The steps above the baseline's noise (the fitted ones), if two or more."""
+        rows = [r for r in s["rows"] if r.get("fit", True)]
+        return rows if len(rows) >= 2 else []
+
+    all_rel = [r["per_unit"] / shown(s)[0]["per_unit"] for ks in summary.values()
+               for s in ks.values() for r in shown(s)]
+    y_max = min(6.0, max(2.0, math.ceil(max(all_rel, default=2.0) * 2) / 2))  # clipped
     x_max = max((r["x"] for ks in summary.values() for s in ks.values() for r in s["rows"]),
                 default=8.0)
     lx_max = math.log2(max(x_max, 2.0))
@@ -671,7 +685,7 @@ def write_plot(summary: dict[str, Any], path: Path) -> None:
 
         p.setPen(QPen(QColor("#888"), 1))
         p.drawRect(QRectF(x0, pad_t, pw, ph))
-        step = 0.5 if y_max <= 4 else 1.0 if y_max <= 8 else 2.0
+        step = 0.5 if y_max <= 4 else 1.0
         y = 0.0
         while y <= y_max + 1e-9:
             q = to(1, y)
@@ -703,8 +717,11 @@ def write_plot(summary: dict[str, Any], path: Path) -> None:
                 color = QColor(color_of[(dname, kind.split("_")[0])])
                 style = Qt.PenStyle.DashLine if kind.startswith("gui") else Qt.PenStyle.SolidLine
                 p.setPen(QPen(color, 2.2, style))
-                first = s["rows"][0]["per_unit"]
-                pts = [to(r["x"], r["per_unit"] / first) for r in s["rows"]]
+                rows = shown(s)
+                if not rows:
+                    continue
+                first = rows[0]["per_unit"]
+                pts = [to(r["x"], r["per_unit"] / first) for r in rows]
                 for a, b in zip(pts, pts[1:], strict=False):
                     p.drawLine(a, b)
                 for q in pts:
@@ -756,7 +773,7 @@ def machine_info() -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     isolate_rerun_home()
     dims = [d for d in dimensions(args.quick) if not args.dims or d.name in args.dims]
-    live_s = 1.5 if args.quick else 4.0
+    live_s = 1.0 if args.quick else 4.0
     t_start = time.perf_counter()
     print("writing / checking files in", CACHE, flush=True)
     base_file = empty_file()
@@ -949,7 +966,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-write", action="store_true",
                     help="print the summary only; leave docs/benchmarks alone")
     ap.add_argument("--replot", action="store_true",
-                    help="rewrite the report and plot from /tmp/rrd-growth/results.json")
+                    help="rewrite the report and plot from /tmp/rrd-growth/results.json "
+                         "(with --quick: results-quick.json)")
     ap.add_argument("--notes", type=Path, default=None,
                     help="markdown file whose text goes under 'Reading' in the report "
                          "(default: keep the current report's)")
@@ -959,7 +977,7 @@ def main(argv: list[str] | None = None) -> int:
         args.repeat = 1 if args.quick else 3
     if args.window_probe is None:
         args.window_probe = 0 if args.quick else 10_000
-    raw = CACHE / "results.json"
+    raw = CACHE / ("results-quick.json" if args.quick else "results.json")
     if args.replot:
         results = json.loads(raw.read_text())
     else:
