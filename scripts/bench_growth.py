@@ -848,6 +848,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 FIX_VARIANTS = {
     "before": "pyqtgraph's per-series walks (param list and legend size)",
     "param": "param list when the menu opens (committed)",
+    "legend": "BatchedLegend alone",
     "param+legend": "param list + BatchedLegend (needs the timeseries.py line)",
 }
 
@@ -860,7 +861,7 @@ def window_child(variant: str, viewer_args: list[str]) -> int:
 
     from viewer.ui.views.plot import param_list
 
-    if variant == "before":
+    if variant in ("before", "legend"):
         param_list.defer_param_list = lambda item: None
     if variant.endswith("+legend"):
         from viewer.ui.views.plot.legend import add_batched_legend
@@ -901,7 +902,7 @@ def fix_ab(counts: list[int], repeat: int) -> int:
     return 0
 
 
-def legend_ab(counts: list[int], repeat: int) -> int:
+def legend_ab(counts: list[int], repeat: int, variants: list[str] | None = None) -> int:
     """Time a plot (as `embed_plot` makes them) gaining n named series one by one, until
     its legend has its final size: pyqtgraph's walks, the deferred param list alone, and
     with `BatchedLegend` too (alternating, same process)."""
@@ -919,10 +920,11 @@ def legend_ab(counts: list[int], repeat: int) -> int:
     deferred = param_list.defer_param_list
 
     def one(n: int, variant: str) -> float:
-        param_list.defer_param_list = deferred if variant != "before" else lambda item: None
+        skip = variant in ("before", "legend")
+        param_list.defer_param_list = (lambda item: None) if skip else deferred
         view = QWidget()
         _widget, item = embed_plot(view)
-        _ = add_batched_legend(item) if variant == "param+legend" else item.addLegend()
+        _ = add_batched_legend(item) if variant.endswith("legend") else item.addLegend()
         t0 = time.perf_counter()
         for i in range(n):
             item.addItem(pg.PlotDataItem(x, x + i, name=f"/signals/s{i:05d}"))
@@ -932,12 +934,13 @@ def legend_ab(counts: list[int], repeat: int) -> int:
         app.processEvents()
         return dt
 
-    print("| series in one plot | " + " | ".join(FIX_VARIANTS.values()) + " |")
-    print("|---|" + "---|" * len(FIX_VARIANTS))
+    chosen = variants or list(FIX_VARIANTS)
+    print("| series in one plot | " + " | ".join(FIX_VARIANTS[v] for v in chosen) + " |")
+    print("|---|" + "---|" * len(chosen))
     for n in counts:
-        walls: dict[str, list[float]] = {v: [] for v in FIX_VARIANTS}
+        walls: dict[str, list[float]] = {v: [] for v in chosen}
         for _ in range(repeat):
-            for v in FIX_VARIANTS:
+            for v in chosen:
                 walls[v].append(one(n, v))
         print(f"| {n:,} | " + " | ".join(f"{med(w):.2f} s ({min(w):.2f}–{max(w):.2f})"
                                          for w in walls.values()) + " |", flush=True)
@@ -953,9 +956,10 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["--fix-ab"]:  # the plot fixes in the window, A/B: --fix-ab N,N [REPEAT]
         return fix_ab([int(n) for n in argv[1].split(",")],
                       int(argv[2]) if len(argv) > 2 else 3)
-    if argv[:1] == ["--legend-ab"]:  # the legend fix, A/B: --legend-ab N,N,... [REPEAT]
+    if argv[:1] == ["--legend-ab"]:  # the plot fixes, A/B: --legend-ab N,N [REPEAT [V,V]]
         return legend_ab([int(n) for n in argv[1].split(",")],
-                         int(argv[2]) if len(argv) > 2 else 3)
+                         int(argv[2]) if len(argv) > 2 else 3,
+                         argv[3].split(",") if len(argv) > 3 else None)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="smaller steps, 1 run each (< 1 min)")
     ap.add_argument("--repeat", type=int, default=None, help="runs per step (default 3; quick 1)")
