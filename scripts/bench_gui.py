@@ -51,7 +51,7 @@ TARGET_P99_MS = 20.0
 #: Issue 13's line for the frame p99 while the 2 M-row file loads with its plot, per mode.
 TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 #: Mechanisms ``--ablate`` / ``--ab`` can switch off.
-ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate")
+ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -212,6 +212,12 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         import viewer.ui.views.plot.timeseries
 
         viewer.ui.views.plot.timeseries.MERGE_COLUMNS = False
+    if "queue-budget" in ablate:  # web mode: the redraw queue's turns never wait for a frame
+        import viewer.ui.views.base as base
+
+        base.DataRedrawQueue._budget_spent = lambda self: False  # type: ignore[method-assign]
+        base.View.work_budget_s = (  # type: ignore[method-assign]
+            lambda self: base.REDRAW_WORK_BUDGET_S if self._budgeted else None)
     if "budget" in ablate:  # web mode: ingestion and redraws each with a budget of their own
         import viewer.ingest.hub
         from viewer.ingest.frame_budget import FrameBudget

@@ -125,7 +125,8 @@ class GraphView(View):
         assert self.layout is not None
         moved = not self.layout.converged
         if moved:
-            budget = self.work_budget_s() or LAYOUT_SLICE_S
+            allowed = self.work_budget_s()
+            budget = LAYOUT_SLICE_S if allowed is None else allowed
             self.layout.step(MAX_TICKS_PER_REDRAW, deadline=time.perf_counter() + budget)
         drawn_key = (key, graph.colors.tobytes(), tuple(graph.labels))
         if moved or drawn_key != self._drawn_key:

@@ -40,6 +40,7 @@ from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import scalar_to_x
 from viewer.ui.views.base import View
 from viewer.ui.views.plot.follow_range import FollowRange
+from viewer.ui.views.plot.legend import add_batched_legend
 from viewer.ui.views.plot.plot_axes import FastAxisItem, FastDateAxisItem, embed_plot
 from viewer.ui.views.plot.plot_series import (
     PlotSeries,
@@ -152,7 +153,7 @@ class TimeSeriesView(View):
         self.plot_item.setDownsampling(auto=True, mode="peak")
         self.plot_item.setClipToView(True)
         self.plot_item.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = self.plot_item.addLegend(offset=(10, 10))
+        self.legend = add_batched_legend(self.plot_item, offset=(10, 10))
         self.cursor_line = pg.InfiniteLine(
             angle=90, movable=True, pen=pg.mkPen((255, 204, 0), width=1.5),
             hoverPen=pg.mkPen((255, 230, 120), width=3))
