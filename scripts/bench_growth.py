@@ -140,17 +140,10 @@ def wide_file(width: int, rows: int = 300, rows_per_chunk: int = 10) -> Path:
     by row with ``rr.log`` and batched ``rows_per_chunk`` rows to a chunk."""
 
     def write(path: Path) -> None:
-        import numpy as np
-        import rerun as rr
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_wide_rows import write_wide  # the same rows as the wide-rows benchmark
 
-        rec = _recording(f"growth-wide-{width}", rows_per_chunk)
-        rec.save(str(path))
-        base = np.arange(width, dtype=np.float64)
-        for step in range(rows):
-            rec.set_time("step", sequence=step)
-            rec.log("wide", rr.Scalars(base + np.sin(step / 10.0)))
-        rec.flush()
-        rec.disconnect()
+        write_wide(path, width, rows, _recording(f"growth-wide-{width}", rows_per_chunk))
 
     return _cached(CACHE / f"wide_w{width}_r{rows}.rrd", write)
 

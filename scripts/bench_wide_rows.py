@@ -20,18 +20,20 @@ from pathlib import Path
 import numpy as np
 
 
-def write_wide(path: Path, width: int, rows: int = 300) -> None:
-    """``rows`` rows on the ``step`` timeline, each ``width`` scalars (instance i: i + sin)."""
+def write_wide(path: Path, width: int, rows: int = 300, rec: object = None) -> None:
+    """``rows`` rows on the ``step`` timeline, each ``width`` scalars (instance i: i + sin),
+    through ``rec`` (a rerun ``RecordingStream``; default: one with the SDK's batching)."""
     import rerun as rr
 
-    rec = rr.RecordingStream("wide_rows", recording_id=path.stem)
-    rec.save(str(path))
+    if rec is None:
+        rec = rr.RecordingStream("wide_rows", recording_id=path.stem)
+    rec.save(str(path))  # type: ignore[attr-defined]
     base = np.arange(width, dtype=np.float64)
     for step in range(rows):
-        rec.set_time("step", sequence=step)
-        rec.log("wide", rr.Scalars(base + np.sin(step / 10.0)))
-    rec.flush()
-    rec.disconnect()
+        rec.set_time("step", sequence=step)  # type: ignore[attr-defined]
+        rec.log("wide", rr.Scalars(base + np.sin(step / 10.0)))  # type: ignore[attr-defined]
+    rec.flush()  # type: ignore[attr-defined]
+    rec.disconnect()  # type: ignore[attr-defined]
 
 
 def time_screenshot(path: Path, out: Path, timeout: float) -> float | None:
