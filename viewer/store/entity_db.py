@@ -24,6 +24,7 @@ import itertools
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -671,13 +672,7 @@ class EntityDb:
         self, entity: EntityPath, component: str, timeline: str, *, instance: int = 0
     ) -> int:
         """Chunks of `entity` not yet in the cached series (left by a `max_chunks` call)."""
-        ed = self._entities.get(entity)
-        if ed is None or timeline not in ed.timelines or component not in ed.components:
-            return 0
-        series = ed.series.get((component, timeline, instance))
-        if series is None or series.epoch != ed.epoch:
-            return len(ed.log)
-        return len(ed.log) - series.consumed
+        return self._pending(entity, component, timeline, "series", (component, timeline, instance))
 
     def scalar_series(
         self,
@@ -717,13 +712,18 @@ class EntityDb:
         self, entity: EntityPath, component: str, timeline: str, curves: tuple[int, int]
     ) -> int:
         """Chunks of `entity` not yet in the cached band (left by a `max_chunks` call)."""
+        return self._pending(entity, component, timeline, "bands", (component, timeline, curves))
+
+    def _pending(self, entity: EntityPath, component: str, timeline: str,
+                 caches: Literal["series", "bands"], key: tuple) -> int:
+        """Chunks of `entity` not yet read into its cached series or band under ``key``."""
         ed = self._entities.get(entity)
         if ed is None or timeline not in ed.timelines or component not in ed.components:
             return 0
-        band = ed.bands.get((component, timeline, curves))
-        if band is None or band.epoch != ed.epoch:
+        cached = getattr(ed, caches).get(key)
+        if cached is None or cached.epoch != ed.epoch:
             return len(ed.log)
-        return len(ed.log) - band.consumed
+        return len(ed.log) - cached.consumed
 
     def scalar_band(
         self, entity: EntityPath, component: str, timeline: str, curves: tuple[int, int],
