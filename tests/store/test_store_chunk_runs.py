@@ -1,4 +1,4 @@
-"""`Chunk.from_table` / `from_record_batches`: one chunk from a run of same-schema batches, equal to the
+"""`Chunk.from_table`: one chunk from a run of same-schema batches, equal to the
 merge of one chunk per batch, with row ids stored once."""
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def test_a_run_equals_the_merge_of_its_parts(mixed_rrd) -> None:
     assert len(keyed) >= 2
     parts = [Chunk.from_record_batch(b, schema_key=k) for b, k, _ in keyed]
     merged = Chunk.concat(parts)
-    run = Chunk.from_record_batches([b for b, _, _ in keyed], keyed[0][1])
+    run = Chunk.from_table(pa.Table.from_batches([b for b, _, _ in keyed]), keyed[0][1])
     assert run.id == parts[0].id and run.source_chunks == len(parts)
     assert run.num_rows == merged.num_rows
     np.testing.assert_array_equal(run.row_ids, merged.row_ids)
@@ -82,7 +82,7 @@ def test_a_corrupt_part_is_refused_by_name(mixed_rrd) -> None:
                                 children=[col.values])
     batches[1] = victim.set_column(idx, victim.schema.field(idx), bad)
     with pytest.raises(ChunkError, match=r"/plots/sine.*corrupt.*offset"):
-        Chunk.from_record_batches(batches, keyed[0][1])
+        Chunk.from_table(pa.Table.from_batches(batches), keyed[0][1])
 
 
 def test_no_key_no_run() -> None:

@@ -302,7 +302,7 @@ def _plan_key(meta: dict[bytes, bytes], schema_key: bytes | None) -> bytes | Non
 
 
 def run_key(schema_key: bytes | None, raw_id: bytes | None) -> bytes | None:
-    """What messages must share to become one chunk (`Chunk.from_record_batches`): their
+    """What messages must share to become one chunk (`Chunk.from_table`): their
     IPC schema message without the ``rerun:id`` text ``raw_id`` (then equal keys mean the
     same fields, types, metadata and entity path). None when there is no key or the id is
     missing or ambiguous: such a message stands alone."""
@@ -544,15 +544,6 @@ class Chunk:
         self.nbytes = int(column_bytes + sum(tc.nbytes_beyond_column
                                              for tc in timelines.values()))
         return self
-
-    @classmethod
-    def from_record_batches(cls, batches: Sequence[pa.RecordBatch], schema_key: bytes, *,
-                            is_static: bool | None = None) -> Chunk:
-        """One chunk from consecutive batches of one entity with equal `run_key`s, in order
-        (`from_table` on a table of them)."""
-        if len(batches) == 1:
-            return cls.from_record_batch(batches[0], is_static=is_static, schema_key=schema_key)
-        return cls.from_table(pa.Table.from_batches(batches), schema_key, is_static=is_static)
 
     @classmethod
     def from_table(cls, table: pa.Table, schema_key: bytes, *,
