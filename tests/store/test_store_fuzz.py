@@ -131,6 +131,9 @@ def mutated_batches(draw: st.DrawFn) -> tuple[pa.RecordBatch, bool | None]:
         elif op == "nulls" and fields:
             mask = pa.array(np.array([draw(st.booleans()) for _ in range(n)], dtype=bool))
             try:
+                # an array an earlier step corrupted (offsets) can make pyarrow's kernels
+                # abort the process instead of raising: only valid arrays go through if_else
+                arrays[i].validate(full=True)
                 arrays[i] = pc.if_else(mask, pa.nulls(n, arrays[i].type), arrays[i])
             except (pa.ArrowException, ValueError, TypeError):
                 arrays[i] = pa.nulls(n, fields[i].type)
