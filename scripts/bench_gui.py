@@ -51,7 +51,8 @@ TARGET_P99_MS = 20.0
 #: Issue 13's line for the frame p99 while the 2 M-row file loads with its plot, per mode.
 TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 #: Mechanisms ``--ablate`` / ``--ab`` can switch off.
-ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget")
+ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget",
+             "envelope-image")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -158,6 +159,23 @@ def trace_paints() -> None:
 
     pg.GraphicsView.paintEvent = paint  # type: ignore[method-assign]
 
+    if os.environ.get("BENCH_ITEM_PAINTS"):  # each item's paint too (curves, axes, ...)
+        from viewer.ui.views.plot.envelope_image import EnvelopeCurveItem
+
+        def scoped(cls: type) -> None:
+            item_paint = cls.paint
+
+            def wrapped(self, *args):  # noqa: ANN001, ANN002, ANN202
+                with TRACER.scope("item paint", "ui", {"item": cls.__name__}):
+                    return item_paint(self, *args)
+
+            cls.paint = wrapped
+
+        for cls in (EnvelopeCurveItem, pg.PlotCurveItem, pg.AxisItem, pg.LegendItem,
+                    pg.InfiniteLine, pg.ViewBox, pg.ScatterPlotItem, pg.LabelItem):
+            if "paint" in cls.__dict__:
+                scoped(cls)
+
     import gc
     import threading
 
@@ -212,6 +230,10 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         import viewer.ui.views.plot.timeseries
 
         viewer.ui.views.plot.timeseries.MERGE_COLUMNS = False
+    if "envelope-image" in ablate:  # the plot's dense envelope drawn as Qt lines
+        import viewer.ui.views.plot.envelope_image
+
+        viewer.ui.views.plot.envelope_image.ENABLED = False
     if "queue-budget" in ablate:  # web mode: the redraw queue's turns never wait for a frame
         import viewer.ui.views.base as base
 

@@ -39,6 +39,7 @@ from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
 from viewer.ui.views.arrow_values import scalar_to_x
 from viewer.ui.views.base import View
+from viewer.ui.views.plot.envelope_image import EnvelopePlotDataItem
 from viewer.ui.views.plot.follow_range import FollowRange
 from viewer.ui.views.plot.legend import add_batched_legend
 from viewer.ui.views.plot.plot_axes import FastAxisItem, FastDateAxisItem, embed_plot
@@ -518,7 +519,7 @@ class TimeSeriesView(View):
                    style: SeriesStyle) -> pg.PlotDataItem:
         base = style.name(i) or (str(entity) if count == 1 else f"{entity}[{i}]")
         run.names[(entity, i)] = base
-        curve = pg.PlotDataItem(name=self._legend_name(run, base))
+        curve = EnvelopePlotDataItem(name=self._legend_name(run, base))
         self._apply_style(run, curve, (entity, i), style)
         self.plot_item.addItem(curve)
         return curve

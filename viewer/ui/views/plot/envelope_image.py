@@ -1,0 +1,148 @@
+"""A dense min/max envelope painted as one image instead of ~2 000 vertical lines.
+
+The time-series plot hands long series to pyqtgraph as vertical min-max segments, one per
+pixel column (`PeakEnvelope.segments`, `merge_columns`). Qt strokes each as a cosmetic line,
+and the cost is the pixels filled: 4 full-height curves of a 1054 px plot took 17-25 ms
+of the UI thread per paint while a 2 M-row file loaded, the longest frames of the load
+(docs/benchmarks/gui.md, rounds 5-7). Here the same pixels are computed per device pixel
+column with numpy (one span per column) into an ARGB buffer and drawn with one
+``drawImage`` (~0.5 ms a curve). The spans follow Qt's rasterization of an aliased 1-px
+cosmetic line (measured, `tests/ui/test_ui_views_plot_envelope_image.py`): a segment from
+device y0 to y1 at device x lights column ``floor(x)``, rows ``floor(min)..floor(max)``.
+
+Anything else (wider or translucent pens, antialiasing, fills, markers, connected lines,
+a rotated view) is drawn by pyqtgraph as before.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QImage, QPainter, QTransform
+
+#: Off only to measure what the image saves (``scripts/bench_gui.py --ab envelope-image``).
+ENABLED = True
+#: Pixels above which the image is not worth it (a huge device: lines as before).
+MAX_PIXELS = 1 << 24
+
+
+def column_spans(dx: np.ndarray, dy0: np.ndarray, dy1: np.ndarray, width: int,
+                 height: int) -> tuple[int, np.ndarray, np.ndarray] | None:
+    """Per device pixel column, the rows Qt lights for vertical segments at device x ``dx``
+    from ``dy0`` to ``dy1`` (``dx`` sorted): (first column, top rows, bottom rows), with
+    columns and rows clipped to the ``width`` x ``height`` device; None if nothing shows.
+    A column's segments merge into one span (min of tops, max of bottoms). A zero-length
+    segment lights its pixel (Qt draws nothing for it: a flat series was invisible)."""
+    cols = np.floor(dx)
+    lo = np.floor(np.minimum(dy0, dy1))
+    hi = np.floor(np.maximum(dy0, dy1))
+    keep = (cols >= 0) & (cols < width) & (hi >= 0) & (lo < height)
+    if not keep.all():
+        cols, lo, hi = cols[keep], lo[keep], hi[keep]
+    if not len(cols):
+        return None
+    starts = np.flatnonzero(np.concatenate(([True], cols[1:] != cols[:-1])))
+    if len(starts) < len(cols):
+        lo = np.minimum.reduceat(lo, starts)
+        hi = np.maximum.reduceat(hi, starts)
+        cols = cols[starts]
+    first = int(cols[0])
+    n = int(cols[-1]) - first + 1
+    top = np.full(n, height, np.int64)  # columns without a segment: empty spans
+    bottom = np.full(n, -1, np.int64)
+    idx = cols.astype(np.int64) - first
+    top[idx] = np.maximum(lo, 0)
+    bottom[idx] = np.minimum(hi, height - 1)
+    return first, top, bottom
+
+
+def spans_image(first: int, top: np.ndarray, bottom: np.ndarray,
+                argb: int) -> tuple[QImage, int, np.ndarray]:
+    """The spans as a premultiplied ARGB image (only the rows they cover): (image, its
+    first row, the buffer the image reads, to keep alive while it is drawn)."""
+    lit = bottom >= top
+    r0 = int(top[lit].min())
+    r1 = int(bottom[lit].max())
+    rows = np.arange(r0, r1 + 1, dtype=np.int32)[:, None]
+    # one unsigned compare per pixel: row - top (wrapping to huge above top) <= bottom - top;
+    # an empty column's top is below every row, so nothing passes
+    span = np.where(lit, bottom - top, 0).astype(np.uint32)
+    inside = (rows - top.astype(np.int32)).view(np.uint32) <= span
+    buf = np.empty(inside.shape, np.uint32)
+    np.multiply(inside, np.uint32(argb), out=buf)
+    h, w = buf.shape
+    image = QImage(buf.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+    return image, r0, buf
+
+
+class EnvelopeCurveItem(pg.PlotCurveItem):
+    """A `pg.PlotCurveItem` that paints vertical-segment data (``connect="pairs"``, each
+    pair at one x) with a plain 1-px pen as an image of per-column spans."""
+
+    def paint(self, p: QPainter, opt: Any, widget: Any) -> None:
+        if not (ENABLED and self._paint_image(p)):
+            super().paint(p, opt, widget)
+
+    def _paint_image(self, p: QPainter) -> bool:
+        """Paint as an image; False when this curve or painter needs pyqtgraph's lines."""
+        opts = self.opts
+        pen = opts["pen"]
+        if (opts["connect"] != "pairs" or opts["antialias"] or self._exportOpts is not False
+                or opts["fillLevel"] is not None or opts["stepMode"]
+                or opts["compositionMode"] is not None or opts["shadowPen"] is not None
+                or pen is None or pen.style() != Qt.PenStyle.SolidLine
+                or not pen.isCosmetic() or pen.widthF() > 1.0 or not pen.isSolid()
+                or pen.color().alpha() != 255):
+            return False
+        tr = p.transform()
+        if tr.m12() or tr.m21() or tr.m13() or tr.m23():
+            return False  # rotated, sheared or projected: lines
+        x, y = self.getData()
+        if x is None or len(x) < 2 or len(x) % 2 or not np.array_equal(x[0::2], x[1::2]):
+            return False
+        device = p.device()
+        dpr = device.devicePixelRatioF() if device is not None else 1.0
+        if dpr != math.floor(dpr):
+            return False  # fractional scaling: Qt's own rounding, lines as before
+        width, height = round(device.width() * dpr), round(device.height() * dpr)
+        if width * height > MAX_PIXELS:
+            return False
+        sx, sy = tr.m11() * dpr, tr.m22() * dpr
+        xs = x[0::2] * sx + tr.dx() * dpr
+        if len(xs) > 1 and not bool((np.diff(xs) >= 0).all()):
+            return False
+        spans = column_spans(xs, y[0::2] * sy + tr.dy() * dpr,
+                             y[1::2] * sy + tr.dy() * dpr, width, height)
+        if spans is None:
+            return True  # nothing inside the device
+        first, top, bottom = spans
+        if not bool((bottom >= top).any()):
+            return True
+        image, r0, buf = spans_image(first, top, bottom, pen.color().rgba())
+        image.setDevicePixelRatio(dpr)
+        p.save()
+        p.setTransform(QTransform())
+        p.drawImage(QPointF(first / dpr, r0 / dpr), image)
+        p.restore()
+        del buf  # the image read it until here
+        return True
+
+
+class EnvelopePlotDataItem(pg.PlotDataItem):
+    """`pg.PlotDataItem` whose line is an `EnvelopeCurveItem`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        old = self.curve
+        old.sigClicked.disconnect(self.sigClicked)
+        old.setParentItem(None)
+        curve = EnvelopeCurveItem()
+        curve.setParentItem(self)
+        curve.sigClicked.connect(self.sigClicked)
+        curve.setVisible(old.isVisible())
+        self.curve = curve
+        self.updateItems(styleUpdate=True)  # the new curve takes the style and data
