@@ -141,6 +141,9 @@ def ensure_inputs(cases: list[str]) -> None:
 
 
 # ---------------------------------------------------------------------- one run (child)
+_paint_events: Any = None
+
+
 def trace_paints() -> None:
     """Under BENCH_TRACE: each plot's paint (pyqtgraph's GraphicsView, with its CPU time)
     and each cyclic GC collection become scopes, so the trace shows the UI work between
@@ -170,6 +173,19 @@ def trace_paints() -> None:
                     return item_paint(self, *args)
 
             cls.paint = wrapped
+
+        from PySide6.QtCore import QEvent, QObject
+        from PySide6.QtWidgets import QApplication
+
+        class PaintEvents(QObject):  # each widget paint's start, as an instant
+            def eventFilter(self, obj, event):  # noqa: ANN001, ANN202, N802
+                if event.type() == QEvent.Type.Paint:
+                    TRACER.instant("paint event", "ui", {"widget": type(obj).__name__})
+                return False
+
+        global _paint_events  # noqa: PLW0603 (kept alive with the app)
+        _paint_events = PaintEvents()
+        QApplication.instance().installEventFilter(_paint_events)
 
         for cls in (EnvelopeCurveItem, pg.PlotCurveItem, pg.AxisItem, pg.LegendItem,
                     pg.InfiniteLine, pg.ViewBox, pg.ScatterPlotItem, pg.LabelItem):
