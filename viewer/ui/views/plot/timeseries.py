@@ -113,6 +113,9 @@ READ_CHUNKS_MIN, READ_CHUNKS_MAX = 16, 512
 #: A followed envelope is drawn as one segment per pixel column (`merge_columns`); off
 #: only to measure what it saves (``scripts/bench_gui.py --ab columns``).
 MERGE_COLUMNS = True
+#: Web mode: curves are handed over only in a frame reserved for their paint (off only to
+#: measure it: ``scripts/bench_gui.py --ab reserved-handover``).
+HANDOVER_IN_RESERVED_FRAME = True
 
 
 def peak_envelope(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +177,7 @@ class TimeSeriesView(View):
         # (run, entity) of the update cycle still to read.
         self._cycle: list[tuple[PlotRun, EntityPath]] = []
         self._chunk_cost = READ_SLICE_S / 96  # seconds per chunk read (measured, smoothed)
+        self._handover_waited = False  # web mode: a hand-over waited a turn for its frame
         self._axis_state: tuple[str | None, TimelineKind | None, Align] | None = None
         self._kind: TimelineKind | None = None
         #: Fills the plot context menu's "Compare runs" submenu (the window sets it).
@@ -385,6 +389,17 @@ class TimeSeriesView(View):
                 self.frame_budget.reserve_paint()
             self.continue_next_frame()
             return
+        if shared and HANDOVER_IN_RESERVED_FRAME and self._any_unshown() \
+                and not self.frame_budget.paint_reserved and not self._handover_waited:
+            # Web mode: a hand-over only in a frame whose ingestion left room for its
+            # paint. A turn can reach it unannounced (its reading ended in a turn of the
+            # queue's own timer, after the announced frame): announce it now, hand over
+            # next turn (once: without ticks no frame is ever reserved).
+            self._handover_waited = True
+            self.frame_budget.reserve_paint()
+            self.continue_next_frame()
+            return
+        self._handover_waited = False
         # All curves of the cycle change in one go: one repaint of the plot per cycle.
         handed = False
         for run in self._runs:
