@@ -382,13 +382,28 @@ class MainWindow(QMainWindow):
         return ui
 
     def _activate_new_store(self, store_id: StoreId, choice: int) -> None:
+        """The first of three turns making a new store active: its tree, what arrived
+        before the tree existed, then the switch (panels, views). In one turn they took
+        16-35 ms (docs/benchmarks/gui.md, round 7); each turn leaves the next empty for the
+        paint of what it changed."""
         ui = self.stores.get(store_id)
         if ui is None:
             return  # closed meanwhile
         self.tree_panel.add_store(ui.db)
+        data_redraw_queue().add_job(self, lambda: self._fill_new_tree(store_id, choice),
+                                    rest_after=True)
+
+    def _fill_new_tree(self, store_id: StoreId, choice: int) -> None:
+        ui = self.stores.get(store_id)
+        if ui is None:
+            return
         self.tree_panel.on_frame(ui.db, [])  # what arrived before the tree existed
-        if choice == self._user_choices:  # the user has not picked a store since it came
-            self.set_active_store(store_id)
+        data_redraw_queue().add_job(self, lambda: self._switch_to_new_store(store_id, choice),
+                                    rest_after=True)
+
+    def _switch_to_new_store(self, store_id: StoreId, choice: int) -> None:
+        if store_id in self.stores and choice == self._user_choices:
+            self.set_active_store(store_id)  # the user has not picked a store since it came
 
     def _on_store_chosen(self, store_id: StoreId) -> None:
         self._user_choices += 1
