@@ -52,7 +52,7 @@ TARGET_P99_MS = 20.0
 TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 #: Mechanisms ``--ablate`` / ``--ab`` can switch off.
 ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget",
-             "envelope-image", "reserved-handover")
+             "envelope-image", "reserved-handover", "grid-direct")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -250,6 +250,10 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         import viewer.ui.views.plot.envelope_image
 
         viewer.ui.views.plot.envelope_image.ENABLED = False
+    if "grid-direct" in ablate:  # the vertical grid replayed from the axis' QPicture
+        import viewer.ui.views.plot.plot_axes
+
+        viewer.ui.views.plot.plot_axes.GRID_OUTSIDE_PICTURE = False
     if "reserved-handover" in ablate:  # web mode: the plot hands over in any frame
         import viewer.ui.views.plot.timeseries
 

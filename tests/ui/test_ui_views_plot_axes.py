@@ -29,3 +29,25 @@ def test_fast_axes_paint_the_same_grid(qtbot):
     differ = np.abs(plain - fast).max(axis=2)
     # Same pixels up to the end pixel of a few short tick marks.
     assert (differ > 0).sum() < 0.01 * grid_pixels
+
+
+def test_vertical_grid_is_drawn_on_every_repaint(qtbot):
+    """The vertical grid lines are drawn beside the axis' cached QPicture (replaying them
+    from it was slow): a repaint that replays the picture draws them again."""
+    widget = pg.PlotWidget(axisItems={"left": FastAxisItem(orientation="left"),
+                                      "bottom": FastAxisItem(orientation="bottom")})
+    qtbot.addWidget(widget)
+    widget.resize(600, 400)
+    item = widget.getPlotItem()
+    item.showGrid(x=True, y=False, alpha=0.25)
+    item.setRange(xRange=(0, 1000), yRange=(-1, 1), padding=0)
+    first = widget.grab().toImage()
+    axis = item.getAxis("bottom")
+    picture = axis.picture
+    assert picture is not None and axis._grid_columns  # the columns live outside it
+    again = widget.grab().toImage()
+    assert axis.picture is picture  # replayed, not rebuilt
+    assert again == first
+    item.showGrid(x=False, y=False)
+    bare = widget.grab().toImage()
+    assert bare != first  # the grid was there
