@@ -185,3 +185,37 @@ def test_later_runs_of_a_schema_hold_about_max_rows(slices_rrd):
     # passing ~120 rows (two slices), the size of the chunks the merger makes
     assert [c.num_rows for _, c, _ in first] == [8 * SLICE]
     assert [c.num_rows for _, c, _ in later] == [2 * SLICE] * 4
+
+
+def test_scratch_decoded_chunks_keep_their_data_after_later_runs(slices_rrd):
+    """Payloads decoded into the reused scratch buffer and joined in the reused run buffer:
+    every chunk built, alone or from a run, still holds its own data once later messages
+    have gone through the same buffers."""
+    msgs, _ = read_rrd(slices_rrd)
+    arrow = [m for m in msgs if isinstance(m, ArrowMsg)]
+    a, b = arrow[1:9], arrow[9:13]  # eight /a slices, four /b slices
+    assert {_entity(m) for m in a} == {"/a"} and {_entity(m) for m in b} == {"/b"}
+    no_id = dataclasses.replace(a[2], chunk_id=None)  # never joins a run: built alone
+    # singles (alternating entities), a run of four, a message without id, a run of two
+    feed = [a[0], b[0], a[1], b[1], *a[2:6], no_id, b[2], b[3], a[6]]
+    runs = BatchRuns(1 << 20)
+    built = []
+    for i, m in enumerate(feed):
+        payload = runs.decode(InboxEntry(m, None, 0.0, i), m)
+        assert payload.transient  # small LZ4 payloads go through the scratch buffer
+        built += runs.add(payload)
+    built += runs.flush()
+    assert [n for _, _, n in built] == [1, 1, 1, 1, 4, 1, 2, 1]
+    i = 0
+    for entry, chunk, n in built:
+        assert isinstance(chunk, Chunk), chunk
+        want = pa.Table.from_batches([decode_arrow_payload(m) for m in feed[i:i + n]])
+        got = chunk.to_record_batch()
+        for name in want.column_names:
+            assert got.column(name).to_pylist() == want.column(name).to_pylist(), (i, name)
+        assert entry.offset == i
+        i += n
+
+
+def _entity(msg: ArrowMsg) -> str:
+    return decode_arrow_payload(msg).schema.metadata[b"rerun:entity_path"].decode()

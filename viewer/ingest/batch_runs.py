@@ -4,12 +4,14 @@ A file written with many small chunks (`send_columns` in slices of a few hundred
 the SDK's batcher flushing often) has long runs of messages of one entity with the same
 schema. Reading each message's IPC stream and building a `Chunk` per message, then merging
 them, costs ~60 µs per message of Python-level work plus copies. Here a run's decompressed
-streams are read as one table (`read_joined_table`) and become one chunk that copies each
-column once (`Chunk.from_table`). The run ends at a different schema (`Chunk.run_key`), a
-different source or staticness, the row or byte cap, and whenever the worker flushes (any
-non-chunk message, an error, the end of a `process()` call), so order and latency are as
-with the `ChunkMerger`, which still joins what this leaves (e.g. chunks whose schemas
-differ by a component).
+streams are copied into one reused buffer (`JoinedStream`), read as one table and become
+one chunk that copies each column once (`Chunk.from_table`). Small payloads are
+decompressed into a reused scratch buffer too (`decode`): only the chunk's own columns
+touch fresh memory. The run ends at a different schema (`Chunk.run_key`), a different
+source or staticness, the row or byte cap, and whenever the worker flushes (any non-chunk
+message, an error, the end of a `process()` call), so order and latency are as with the
+`ChunkMerger`, which still joins what this leaves (e.g. chunks whose schemas differ by a
+component).
 
 Like the merger it knows nothing about queues or threads: `add` and `flush` return the
 results to emit, in order. A run whose combined build fails is built part by part, so a bad
@@ -25,12 +27,14 @@ import pyarrow as pa
 
 from viewer.ingest.items import InboxEntry
 from viewer.log.arrow import (
+    DecodeScratch,
     decompress_payload,
-    read_joined_table,
     read_single_batch,
     schema_message,
 )
+from viewer.log.joined_stream import JoinedStream, StreamFramingError
 from viewer.log.messages import ArrowMsg
+from viewer.log.protobuf import as_byte_view
 from viewer.store.chunk import Chunk, ChunkError, run_key
 from viewer.tracing import TRACER
 
@@ -45,15 +49,32 @@ class Payload:
     owned: pa.Buffer | None  # ``data`` when private to it (row ids swapped in place)
     schema_key: bytes | None  # its schema message
     run_key: bytes | None  # what a run shares (`run_key`); None: it never joins one
+    transient: bool = False  # ``data`` is a scratch buffer, valid until the next decode
 
     @classmethod
-    def of(cls, entry: InboxEntry, msg: ArrowMsg) -> Payload:
-        """Decompress ``msg`` (raises `ArrowDecodeError`) and work out its run key."""
-        data, owned = decompress_payload(msg, entry.out)
+    def of(cls, entry: InboxEntry, msg: ArrowMsg, scratch: DecodeScratch | None = None
+           ) -> Payload:
+        """Decompress ``msg`` (raises `ArrowDecodeError`) and work out its run key; into
+        ``scratch`` when it takes the message (then the payload is `transient`)."""
+        out = scratch.output_for(msg) if scratch is not None else None
+        if out is not None:
+            data, _ = decompress_payload(msg, out)
+            owned = None
+        else:
+            data, owned = decompress_payload(msg, entry.out)
         key = schema_message(data)
         # the text `chunk_id_to_str` makes of the id's bytes, from the Tuid directly
         raw_id = f"chunk_{msg.chunk_id}".encode() if msg.chunk_id is not None else None
-        return cls(entry, msg, data, owned, key, run_key(key, raw_id))
+        return cls(entry, msg, data, owned, key, run_key(key, raw_id), out is not None)
+
+    def private(self) -> Payload:
+        """This payload with ``data`` in a buffer of its own (a chunk built from it keeps
+        it; a scratch buffer is reused)."""
+        if not self.transient:
+            return self
+        fresh = pa.allocate_buffer(self.data.size)
+        as_byte_view(fresh)[:] = as_byte_view(self.data)
+        return Payload(self.entry, self.msg, fresh, fresh, self.schema_key, self.run_key)
 
 
 #: What a run yields: the (first) entry, its chunk or why it failed, and the number of
@@ -80,8 +101,15 @@ class BatchRuns:
         self.before_build = before_build
         self._trace_args = trace_args or {}
         self._run: list[Payload] = []
-        self._bytes = 0
+        self._stream = JoinedStream()
+        # what a run can take: a part of more than half the byte cap is built alone
+        self._scratch = DecodeScratch(max_bytes // 2) if max_bytes else None
         self.joined_batches = 0  # messages that went into combined chunks (for stats)
+
+    def decode(self, entry: InboxEntry, msg: ArrowMsg) -> Payload:
+        """`Payload.of` through this object's scratch buffer: the payload must be given to
+        `add` before the next `decode`."""
+        return Payload.of(entry, msg, self._scratch)
 
     def add(self, item: Payload) -> list[Built]:
         """Take one decompressed message; returns what is complete now, in order."""
@@ -96,15 +124,20 @@ class BatchRuns:
             head = run[0]
             if (item.run_key != head.run_key or item.entry.source is not head.entry.source
                     or item.msg.is_static != head.msg.is_static
-                    or self._bytes + nbytes > self._cap):
+                    or self._stream.part_bytes + nbytes > self._cap):
                 out = self.flush()
                 run = self._run
         if not run:
             per_row = self._row_bytes.get(item.run_key) if self.max_rows else None
             self._cap = (self.max_bytes if per_row is None
                          else min(self.max_bytes, max(int(per_row * self.max_rows), 1)))
+        try:
+            self._stream.add(item.data)
+        except StreamFramingError:  # not framed for joining: alone, in its place
+            out.extend(self.flush())
+            out.append(self._build_one(item))
+            return out
         run.append(item)
-        self._bytes += nbytes
         return out
 
     def flush(self) -> list[Built]:
@@ -112,30 +145,43 @@ class BatchRuns:
         run = self._run
         if not run:
             return []
-        self._run, self._bytes = [], 0
+        self._run = []
+        stream = self._stream
         if len(run) == 1:
-            return [self._build_one(run[0])]
+            (item,) = run
+            if item.transient:  # its scratch is gone: the stream's copy, in its own buffer
+                data = stream.single()
+                item = Payload(item.entry, item.msg, data, data, item.schema_key, item.run_key)
+            stream.release(())
+            return [self._build_one(item)]
         if self.before_build is not None:
             self.before_build()
         head = run[0]
+        run_bytes = stream.part_bytes
         chunk: Chunk | None = None
         try:
             with TRACER.scope("build", "worker", lambda: {
                     **self._trace_args, "messages": len(run),
                     "rows": chunk.num_rows if chunk is not None else 0}):
-                table = read_joined_table([item.data for item in run])
+                table = stream.read()
                 chunk = Chunk.from_table(table, head.schema_key,  # type: ignore[arg-type]
                                          is_static=head.msg.is_static)
+                del table
         except (ChunkError, pa.ArrowException, ValueError):
-            return [self._build_one(item) for item in run]  # each part gets its own verdict
+            stream.release(())
+            # each part gets its own verdict, decoded again (its scratch copy is gone)
+            return [self._build_one(item if not item.transient
+                                    else Payload.of(item.entry, item.msg)) for item in run]
+        stream.release(chunk.arrow_columns())
         if chunk.num_rows and head.run_key is not None:
             if len(self._row_bytes) >= 1024:
                 self._row_bytes.clear()
-            self._row_bytes[head.run_key] = sum(item.data.size for item in run) / chunk.num_rows
+            self._row_bytes[head.run_key] = run_bytes / chunk.num_rows
         self.joined_batches += len(run)
         return [(head.entry, chunk, len(run))]
 
     def _build_one(self, item: Payload) -> Built:
+        item = item.private()
         msg = item.msg
         chunk: Chunk | None = None
         with TRACER.scope("build", "worker", lambda: {

@@ -169,7 +169,7 @@ class IngestionWorker:
         with TRACER.scope("decode", "worker", lambda: {
                 "store": str(self.store_id), "bytes": msg.payload_size}):
             try:
-                payload = Payload.of(entry, msg)
+                payload = self._runs.decode(entry, msg)
             except Exception as exc:  # ArrowDecodeError, or anything unexpected
                 self._flush()  # the error takes its place in order
                 self._emit_decode_error(entry, msg, exc)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from viewer.log.joined_stream import JoinedStream, StreamFramingError
 from viewer.log.libc import madvise as libc_madvise
 from viewer.log.messages import ArrowMsg, Compression, StoreId, Tuid
 from viewer.log.protobuf import as_byte_view
@@ -22,6 +23,7 @@ from viewer.log.sorbet import CHUNK_ID_KEY, KIND_KEY, parse_chunk_id
 __all__ = [
     "MAX_UNCOMPRESSED_SIZE",
     "ArrowDecodeError",
+    "DecodeScratch",
     "chunk_id_from_schema",
     "decode_arrow_payload",
     "decode_arrow_payload_keyed",
@@ -213,55 +215,48 @@ def read_single_batch(data: pa.Buffer) -> pa.RecordBatch:
     raise ArrowDecodeError("Arrow IPC stream holds more than one record batch")
 
 
-_EOS = b"\xff\xff\xff\xff\x00\x00\x00\x00"
-
-
 def read_joined_table(streams: list[pa.Buffer]) -> pa.Table:
     """The batches of several one-batch IPC streams with the same schema, read as one
-    table (one record batch per stream).
+    table (one record batch per stream), through a `JoinedStream` of their own.
 
-    Each stream is schema message + batch message + end marker. Opening a stream costs
-    ~15 µs of Python-level work in pyarrow whatever its size, so a run of small chunks is
-    joined into one stream (the first schema, every batch message, one end marker) and read
-    in one call. All batches get the first stream's schema, ``rerun:id`` included: the
-    caller must have checked that the schemas agree otherwise. `ArrowDecodeError` if a
-    stream is not framed that way or the joined stream does not hold one batch per input;
-    then read them one by one to learn which one is bad.
+    All batches get the first stream's schema, ``rerun:id`` included: the caller must have
+    checked that the schemas agree otherwise. `ArrowDecodeError` if a stream is not framed
+    as schema message + batch message + end marker, or the joined stream does not hold one
+    batch per input; then read them one by one to learn which one is bad.
     """
-    parts: list[memoryview | bytes] = []
-    for i, data in enumerate(streams):
-        framing = _schema_frame(data)
-        if framing is None or data.size < framing + 8:
-            raise ArrowDecodeError("IPC stream without the expected schema framing")
-        view = memoryview(data)
-        if view[-8:].tobytes() != _EOS:
-            raise ArrowDecodeError("IPC stream without an end-of-stream marker")
-        if i == 0:
-            parts.append(view[:framing])
-        parts.append(view[framing:-8])
-    parts.append(_EOS)
+    joined = JoinedStream()
     try:
-        table = pa.ipc.open_stream(pa.py_buffer(b"".join(parts))).read_all()
+        for data in streams:
+            joined.add(data)
+        return joined.read()
+    except StreamFramingError as exc:
+        raise ArrowDecodeError(str(exc)) from None
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise ArrowDecodeError(f"invalid Arrow IPC stream in a run: {exc}") from None
-    found = table.column(0).num_chunks if table.num_columns else 0
-    if found != len(streams):
-        raise ArrowDecodeError(f"{found} batches in a run of {len(streams)} streams")
-    return table
 
 
-def _schema_frame(data: pa.Buffer) -> int | None:
-    """Where the schema message (marker, length, flatbuffer) ends, or None."""
-    view = memoryview(data)
-    if len(view) < 8:
-        return None
-    head = int.from_bytes(view[:8], "little")
-    if head & 0xFFFFFFFF != 0xFFFFFFFF:
-        return None
-    size = head >> 32
-    if size <= 0 or size % 8 or 8 + size > data.size:
-        return None
-    return 8 + size
+class DecodeScratch:
+    """One reused buffer to decompress small LZ4 payloads into, for a decoder that copies
+    them on at once (into a `JoinedStream`): a fresh buffer per message would cost its page
+    faults on every run (docs/benchmarks/vs-rerun.md, notes). What it returns is valid
+    until its next use. ``max_bytes``: larger payloads are not its business (None)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._buf: pa.Buffer | None = None
+
+    def output_for(self, msg: ArrowMsg) -> pa.Buffer | None:
+        """A buffer of exactly ``msg``'s uncompressed size for `decompress_payload(out=)`,
+        or None (not LZ4, larger than ``max_bytes``, no liblz4)."""
+        size = msg.uncompressed_size
+        if msg.compression != Compression.LZ4 or not 0 < size <= self.max_bytes:
+            return None
+        if not _native_calls():
+            return None
+        buf = self._buf
+        if buf is None or buf.size < size:
+            buf = self._buf = pa.allocate_buffer(max(size, 1 << 16))
+        return buf.slice(0, size)
 
 
 def chunk_id_from_schema(schema: pa.Schema) -> Tuid | None:

@@ -571,7 +571,10 @@ class Chunk:
         parsed_id = parse_chunk_id(meta.get(CHUNK_ID_KEY)) or _fallback_chunk_id()
         static = (is_static is True) or not plan.timelines
         n = table.num_rows
-        columns = [table.column(i).combine_chunks() for i in range(table.num_columns)]
+        # one C++ call with the GIL released (per-column `combine_chunks` wraps every part
+        # in a Python object first)
+        columns = [column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+                   for column in table.combine_chunks().columns]
         rid = plan.row_id_index
         storage = _row_id_storage(columns[rid])
         data = storage.buffers()[1]
@@ -599,6 +602,13 @@ class Chunk:
         self._plan = plan
         self._raw_id = meta.get(CHUNK_ID_KEY)
         return self
+
+    def arrow_columns(self) -> list[pa.Array]:
+        """The Arrow columns the chunk keeps (row ids, times and components), to check which
+        buffers it holds (`JoinedStream.release`)."""
+        if self._batch is not None:
+            return self._batch.columns
+        return list(self._columns)  # type: ignore[arg-type]
 
     def to_record_batch(self) -> pa.RecordBatch:
         """The batch to write back to a .rrd (schema metadata included).
