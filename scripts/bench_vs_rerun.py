@@ -139,6 +139,21 @@ def run_measured(cmd: list[str], env: dict[str, str], workdir: Path) -> tuple[Ru
     return run, stdout, stderr
 
 
+WARM_GB = 3.0  # `--warm-gb`, also for the floor and RSS-split runs
+
+
+def warm_memory(gib: float) -> None:
+    """Touch and free ``gib`` GiB in a throwaway process before a measured run.
+
+    On these VMs memory that stayed free for a few seconds is handed back to the host, and
+    touching it again costs ~17 s per GiB instead of ~0.25 s (docs/platform-facts.md, "Fresh
+    memory"): whichever contender ran after a pause would pay for it. Warming before every
+    run gives both the same start."""
+    if gib > 0:
+        subprocess.run([PY, "-c", f"import numpy as np; np.ones({int(gib * (1 << 30))}, np.uint8)"],
+                       check=True)
+
+
 def launcher_floor(env: dict[str, str]) -> int:
     """Peak RSS the launcher itself leaves in a child (the floor of every RSS figure)."""
     return run_measured(["/bin/true"], env, ROOT)[0].peak_rss
@@ -405,6 +420,7 @@ def measure_floor(path: Path, env: dict[str, str], runs: int = 3) -> dict[str, f
     cmd = [PY, str(Path(__file__).resolve()), "--floor-one", str(path)]
     found: list[dict[str, float]] = []
     for _ in range(runs):
+        warm_memory(WARM_GB)
         proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True,
                               check=False)
         if proc.returncode != 0:
@@ -537,6 +553,11 @@ def write_report(args: argparse.Namespace, machine: list[str], files: dict[str, 
         f"{args.runs} alternating runs after one untimed warm-up of each (files in page cache; "
         "ours' bytecode cached as for an installed package, `PYTHONPYCACHEPREFIX` in a temp "
         "folder, even where `PYTHONDONTWRITEBYTECODE` is set)",
+        f"- before every run (either contender, warm-ups included) a throwaway process touches "
+        f"and frees {args.warm_gb:g} GiB (`--warm-gb`): on these VMs memory left free for a few "
+        "seconds goes back to the host and costs ~17 s per GiB to touch again instead of "
+        "~0.25 s (docs/platform-facts.md, \"Fresh memory\"), so without it whichever "
+        "contender ran after a pause paid for it",
         f"- every RSS figure includes a floor of ~{fmt_mb(floor)}: the peak of the "
         "small launcher process that forks each child (`/bin/true` through it); see "
         "`LAUNCHER` in the script for why it is needed",
@@ -655,6 +676,8 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"markdown output (default {REPORT.relative_to(ROOT)}; "
                          "--quick prints to stdout unless given)")
     ap.add_argument("--no-profile", action="store_true", help="skip profiling misses")
+    ap.add_argument("--warm-gb", type=float, default=3.0,
+                    help="GiB touched by a throwaway process before every run (0: off)")
     ap.add_argument("--profile-one", nargs=2, metavar=("FILE", "PREFIX"), help=argparse.SUPPRESS)
     ap.add_argument("--floor-one", metavar="FILE", help=argparse.SUPPRESS)
     ap.add_argument("--rss-one", metavar="FILE", help=argparse.SUPPRESS)
@@ -668,6 +691,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile_one:
         profile_one(Path(args.profile_one[0]), Path(args.profile_one[1]))
         return 0
+    global WARM_GB
+    WARM_GB = args.warm_gb
     args.scale = args.scale if args.scale is not None else (0.05 if args.quick else 1.0)
     args.runs = args.runs if args.runs is not None else (3 if args.quick else 5)
     if args.report is None and not args.quick:
@@ -690,11 +715,13 @@ def main(argv: list[str] | None = None) -> int:
                       "wrapper": native_cmd(wrapper, path) if wrapper.exists() else []}
         contenders = {k: v for k, v in contenders.items() if v}
         for cmd in contenders.values():  # warm-up: page cache, .pyc, first-run config
+            warm_memory(args.warm_gb)
             run_measured(cmd, env, ROOT)
         res = {k: Series() for k in contenders}
         rows = msgs = -1
         for i in range(args.runs):
             for name, cmd in contenders.items():  # one native run at a time (port use)
+                warm_memory(args.warm_gb)
                 run, out, err = run_measured(cmd, env, ROOT)
                 if name == "ours":
                     run, rows = check_ours(run, out, err)
