@@ -52,7 +52,7 @@ TARGET_P99_MS = 20.0
 TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 #: Mechanisms ``--ablate`` / ``--ab`` can switch off.
 ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget",
-             "envelope-image", "reserved-handover", "grid-direct")
+             "envelope-image", "reserved-handover", "grid-direct", "job-reserve")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -250,6 +250,10 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         import viewer.ui.views.plot.envelope_image
 
         viewer.ui.views.plot.envelope_image.ENABLED = False
+    if "job-reserve" in ablate:  # web mode: queued jobs do not reserve their frames
+        import viewer.ui.views.base
+
+        viewer.ui.views.base.RESERVE_FOR_JOBS = False
     if "grid-direct" in ablate:  # the vertical grid replayed from the axis' QPicture
         import viewer.ui.views.plot.plot_axes
 

@@ -275,3 +275,29 @@ def test_only_a_turn_that_would_run_waits(qtbot, recording, monkeypatch):
     view.on_data_changed([points])
     queue.tick()
     assert view.redraw_count == n0 + 2 and queue.postponed_turns == p0 + MAX_POSTPONED
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_queued_job_reserves_its_frame_and_the_one_after(qtbot, shared):
+    """Web mode: a job (a store's activation, a view's creation) reserves the next frame,
+    and a job that adds widgets the frame of their first paint too, so ingestion leaves
+    room for them; threaded mode reserves nothing."""
+    queue = base.DataRedrawQueue()
+    budget = FrameBudget(shared=shared)
+    queue.budget = budget
+    owner = queue  # any live QObject owns the jobs
+    ran: list[str] = []
+    queue.add_job(owner, lambda: ran.append("first"), rest_after=True)
+    queue.add_job(owner, lambda: ran.append("second"))
+    reserved = []
+    for _ in range(4):
+        budget.begin_frame()
+        budget.end_ingest()
+        reserved.append(budget.paint_reserved)
+        with budget.views_turn():
+            queue.on_frame()
+        budget.end_frame()
+    assert ran == ["first", "second"]
+    # frame 0: reserved by add_job; 1: the rest turn (first paint); 2: the second job
+    assert reserved == ([True, True, True, False] if shared else [False] * 4)
+    queue.clear()

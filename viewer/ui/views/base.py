@@ -59,6 +59,9 @@ REDRAW_WORK_BUDGET_S = 0.006
 #: shared budget (a job or an unsplit redraw takes milliseconds: it would only lengthen a
 #: frame whose budget is spent) ...
 MIN_TURN_S = 0.002
+#: Web mode: queued jobs reserve their frames (off only to measure it:
+#: ``scripts/bench_gui.py --ab job-reserve``).
+RESERVE_FOR_JOBS = True
 #: ... but at most this many turns in a row, then it runs anyway: nothing starves.
 MAX_POSTPONED = 2
 
@@ -97,8 +100,16 @@ class DataRedrawQueue(QObject):
         is deleted first. ``rest_after``: leave the next turn empty too (a job that adds
         widgets: their first layout and paint come in that frame)."""
         self._jobs.append((owner, job, rest_after))
+        self._reserve()
         if not self._timer.isActive():
             self._timer.start()
+
+    def _reserve(self) -> None:
+        """Web mode: the next frame's ingestion leaves room for a job's turn or the first
+        paint of what it added (a store's activation, a view's creation and docking: at
+        the start of a load, 8 ms of ingestion plus these made the longest frames)."""
+        if self.budget is not None and RESERVE_FOR_JOBS:
+            self.budget.reserve_paint()
 
     def discard(self, view: View) -> None:
         self._waiting.pop(id(view), None)
@@ -114,6 +125,8 @@ class DataRedrawQueue(QObject):
             # The turn after a job that added widgets (a new view) is left empty: their
             # first layout and paint come in that frame, not on top of a redraw.
             self._rest = False
+            if self._jobs:
+                self._reserve()  # the next job's frame
             if not self._waiting and not self._jobs:
                 self._timer.stop()
             return
@@ -135,6 +148,8 @@ class DataRedrawQueue(QObject):
                                   lambda job=job: {"job": getattr(job, "__name__", "?")}):
                     job()
                 self._rest = rest_after
+                if rest_after or self._jobs:
+                    self._reserve()  # the paint of what it added, or the next job
                 if not self._jobs and not self._waiting:
                     self._timer.stop()
                 return  # one turn per tick
