@@ -187,7 +187,9 @@ def trace_paints() -> None:
         _paint_events = PaintEvents()
         QApplication.instance().installEventFilter(_paint_events)
 
-        for cls in (EnvelopeCurveItem, pg.PlotCurveItem, pg.AxisItem, pg.LegendItem,
+        from viewer.ui.views.plot.plot_axes import _RectTicksMixin
+
+        for cls in (EnvelopeCurveItem, _RectTicksMixin, pg.PlotCurveItem, pg.LegendItem,
                     pg.InfiniteLine, pg.ViewBox, pg.ScatterPlotItem, pg.LabelItem):
             if "paint" in cls.__dict__:
                 scoped(cls)
