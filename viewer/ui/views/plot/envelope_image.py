@@ -67,13 +67,16 @@ class _Scratch:
     def __init__(self) -> None:
         self.pixels = np.empty(0, np.uint32)
         self.mask = np.empty(0, np.bool_)
+        self.rows = np.empty(0, np.int16)
 
-    def take(self, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+    def take(self, h: int, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = h * w
         if len(self.pixels) < n:
             self.pixels = np.empty(n + n // 4, np.uint32)
             self.mask = np.empty(n + n // 4, np.bool_)
-        return self.pixels[:n].reshape(h, w), self.mask[:n].reshape(h, w)
+            self.rows = np.empty(n + n // 4, np.int16)
+        return (self.pixels[:n].reshape(h, w), self.mask[:n].reshape(h, w),
+                self.rows[:n].reshape(h, w))
 
 
 _scratch = _Scratch()
@@ -86,13 +89,19 @@ def spans_image(first: int, top: np.ndarray, bottom: np.ndarray,
     lit = bottom >= top
     r0 = int(top[lit].min())
     r1 = int(bottom[lit].max())
-    rows = np.arange(r0, r1 + 1, dtype=np.int32)[:, None]
-    # one unsigned compare per pixel: row - top (wrapping to huge above top) <= bottom - top;
-    # an empty column's top is below every row, so nothing passes
-    span = np.where(lit, bottom - top, 0).astype(np.uint32)
-    pixels, inside = _scratch.take(len(rows), len(top))
-    np.subtract(rows, top.astype(np.int32), out=pixels.view(np.int32))
-    np.less_equal(pixels, span, out=inside)
+    # One unsigned compare per pixel: row - top (wrapping to huge above top) <= bottom -
+    # top; an empty column's top is below every row, so nothing passes. In 16 bits
+    # (rows counted from r0) while the image is shorter than 32 768 rows: a third less
+    # time than 32 (0.6 vs 0.9 ms for 1054 x 800).
+    narrow = r1 - r0 < 1 << 15 and len(top) and int(top.max()) - r0 < 1 << 15
+    itype, utype = (np.int16, np.uint16) if narrow else (np.int32, np.uint32)
+    rows = np.arange(0, r1 - r0 + 1, dtype=itype)[:, None]
+    span = np.where(lit, bottom - top, 0).astype(utype)
+    pixels, inside, diff = _scratch.take(len(rows), len(top))
+    if not narrow:
+        diff = pixels.view(np.int32)
+    np.subtract(rows, (top - r0).astype(itype), out=diff)
+    np.less_equal(diff.view(utype), span, out=inside)
     np.multiply(inside, np.uint32(argb), out=pixels)
     h, w = pixels.shape
     return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied), r0
