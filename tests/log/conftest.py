@@ -40,3 +40,22 @@ def sdk_files(rerun_sdk, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
             rr, folder / "second.rrd", rec_id="second", blueprint=False, frames=15, seed=1
         ),
     }
+
+
+@pytest.fixture()
+def sin_streams(data_dir: Path) -> list:
+    """The decompressed one-batch IPC streams of ``/plots/sin`` in ``scalars.rrd``, in file
+    order (a run of same-schema chunks, for the joined-stream tests)."""
+    from viewer.log.arrow import decompress_payload, read_single_batch
+    from viewer.log.messages import ArrowMsg
+    from viewer.log.reader import read_rrd
+
+    msgs, errors = read_rrd(data_dir / "scalars.rrd")
+    assert not errors
+    out = []
+    for m in msgs:
+        if isinstance(m, ArrowMsg):
+            data, _ = decompress_payload(m)
+            if read_single_batch(data).schema.metadata[b"rerun:entity_path"] == b"/plots/sin":
+                out.append(data)
+    return out

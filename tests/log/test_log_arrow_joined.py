@@ -7,28 +7,13 @@ import pytest
 
 from viewer.log.arrow import (
     ArrowDecodeError,
-    decompress_payload,
     read_joined_table,
     read_single_batch,
 )
-from viewer.log.messages import ArrowMsg
-from viewer.log.reader import read_rrd
 
 
-def _streams(data_dir, entity: bytes) -> list[pa.Buffer]:
-    msgs, errors = read_rrd(data_dir / "scalars.rrd")
-    assert not errors
-    out = []
-    for m in msgs:
-        if isinstance(m, ArrowMsg):
-            data, _ = decompress_payload(m)
-            if read_single_batch(data).schema.metadata[b"rerun:entity_path"] == entity:
-                out.append(data)
-    return out
-
-
-def test_joined_streams_read_the_same_batches(data_dir) -> None:
-    streams = _streams(data_dir, b"/plots/sin")
+def test_joined_streams_read_the_same_batches(sin_streams) -> None:
+    streams = sin_streams
     assert len(streams) >= 3
     joined = read_joined_table(streams).to_batches()
     assert len(joined) == len(streams)
@@ -42,8 +27,8 @@ def test_joined_streams_read_the_same_batches(data_dir) -> None:
     assert {b.schema.metadata[b"rerun:id"] for b in joined} == {first}
 
 
-def test_streams_that_are_not_framed_as_expected_are_refused(data_dir) -> None:
-    streams = _streams(data_dir, b"/plots/sin")
+def test_streams_that_are_not_framed_as_expected_are_refused(sin_streams) -> None:
+    streams = sin_streams
     no_end = pa.py_buffer(streams[1].to_pybytes()[:-8])
     with pytest.raises(ArrowDecodeError, match="end-of-stream"):
         read_joined_table([streams[0], no_end])

@@ -6,30 +6,16 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from viewer.log.arrow import decompress_payload, read_single_batch
+from viewer.log.arrow import read_single_batch
 from viewer.log.joined_stream import JoinedStream, StreamFramingError
-from viewer.log.messages import ArrowMsg
-from viewer.log.reader import read_rrd
-
-
-def _streams(data_dir, entity: bytes) -> list[pa.Buffer]:
-    msgs, errors = read_rrd(data_dir / "scalars.rrd")
-    assert not errors
-    out = []
-    for m in msgs:
-        if isinstance(m, ArrowMsg):
-            data, _ = decompress_payload(m)
-            if read_single_batch(data).schema.metadata[b"rerun:entity_path"] == entity:
-                out.append(data)
-    return out
 
 
 def _address(table: pa.Table) -> int:
     return table.column(1).chunk(0).buffers()[1].address
 
 
-def test_the_buffer_is_reused_once_the_run_was_combined(data_dir) -> None:
-    streams = _streams(data_dir, b"/plots/sin")
+def test_the_buffer_is_reused_once_the_run_was_combined(sin_streams) -> None:
+    streams = sin_streams
     joined = JoinedStream()
     for data in streams[:2]:
         joined.add(data)
@@ -49,8 +35,8 @@ def test_the_buffer_is_reused_once_the_run_was_combined(data_dir) -> None:
     assert combined.column(1).chunk(0).equals(want)  # what was combined is untouched
 
 
-def test_a_run_still_pointed_into_keeps_its_buffer(data_dir) -> None:
-    streams = _streams(data_dir, b"/plots/sin")
+def test_a_run_still_pointed_into_keeps_its_buffer(sin_streams) -> None:
+    streams = sin_streams
     joined = JoinedStream()
     for data in streams[:2]:
         joined.add(data)
@@ -64,8 +50,8 @@ def test_a_run_still_pointed_into_keeps_its_buffer(data_dir) -> None:
     assert all(a.equals(b) for a, b in zip(kept, before, strict=True))
 
 
-def test_one_part_comes_back_as_a_stream_of_its_own(data_dir) -> None:
-    (data, *_) = _streams(data_dir, b"/plots/sin")
+def test_one_part_comes_back_as_a_stream_of_its_own(sin_streams) -> None:
+    (data, *_) = sin_streams
     joined = JoinedStream()
     joined.add(data)
     single = joined.single()
@@ -75,8 +61,8 @@ def test_one_part_comes_back_as_a_stream_of_its_own(data_dir) -> None:
         joined.single()
 
 
-def test_a_badly_framed_part_is_refused_and_leaves_the_run_as_it_was(data_dir) -> None:
-    streams = _streams(data_dir, b"/plots/sin")
+def test_a_badly_framed_part_is_refused_and_leaves_the_run_as_it_was(sin_streams) -> None:
+    streams = sin_streams
     joined = JoinedStream()
     joined.add(streams[0])
     with pytest.raises(StreamFramingError, match="end-of-stream"):
@@ -87,8 +73,8 @@ def test_a_badly_framed_part_is_refused_and_leaves_the_run_as_it_was(data_dir) -
     assert joined.read().num_rows == sum(read_single_batch(d).num_rows for d in streams[:2])
 
 
-def test_the_buffer_grows_for_a_run_bigger_than_it(data_dir) -> None:
-    streams = _streams(data_dir, b"/plots/sin")
+def test_the_buffer_grows_for_a_run_bigger_than_it(sin_streams) -> None:
+    streams = sin_streams
     joined = JoinedStream()
     total = 0
     while total < (3 << 20):  # past the first 1 MiB buffer
