@@ -3,7 +3,8 @@
 
 - A dense min/max envelope (4 curves, 500 k samples each, ~2 runs per pixel of a 1054 px
   plot) drawn as a zigzag through the min/max points (``connect="all"``) vs as vertical
-  min-max segments (``connect="pairs"``, `PeakEnvelope.segments`).
+  min-max segments (``connect="pairs"``, `PeakEnvelope.segments`) vs those segments as
+  per-column spans in one image per curve (`envelope_image`, what the plot paints now).
 - The overlay's sparkline (300 frame intervals) with the 1.3 px antialiased pen it had vs
   the 1 px pen it has.
 
@@ -27,6 +28,7 @@ import pyqtgraph as pg  # noqa: E402
 from PySide6.QtGui import QColor, QImage, QPainter, QPen  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
+from viewer.ui.views.plot.envelope_image import column_spans, spans_image  # noqa: E402
 from viewer.ui.views.plot.plot_series import PeakEnvelope  # noqa: E402
 
 WIDTH, HEIGHT, SAMPLES, CURVES = 1054, 700, 500_000, 4
@@ -44,9 +46,9 @@ def median_ms(target: QImage, draw: Callable[[QPainter], None], runs: int = 20) 
     return statistics.median(times)
 
 
-def envelope_paths() -> tuple[list, list]:
+def envelope_paths() -> tuple[list, list, list]:
     x = np.arange(SAMPLES, dtype=np.float64)
-    zigzags, pairs = [], []
+    zigzags, pairs, segments = [], [], []
     for i in range(CURVES):
         y = np.sin(x * 0.001 * (i + 1)) + 0.1 * i
         env = PeakEnvelope()
@@ -55,18 +57,19 @@ def envelope_paths() -> tuple[list, list]:
         # device coordinates: the same transform for both forms
         dx, dy = sx / SAMPLES * WIDTH, HEIGHT / 2 - sy * HEIGHT / 3
         pairs.append(pg.arrayToQPath(dx, dy, connect="pairs"))
+        segments.append((dx[0::2], dy[0::2], dy[1::2]))
         n = env.buckets  # the zigzag through the same runs' min and max points
         zx = np.repeat(env.x0, 2) / SAMPLES * WIDTH
         zy = np.empty(2 * n)
         zy[0::2], zy[1::2] = env.lo, env.hi
         zigzags.append(pg.arrayToQPath(zx, HEIGHT / 2 - zy * HEIGHT / 3, connect="all"))
-    return zigzags, pairs
+    return zigzags, pairs, segments
 
 
 def main() -> int:
     _app = QApplication.instance() or QApplication([])
     target = QImage(WIDTH, HEIGHT, QImage.Format.Format_ARGB32_Premultiplied)
-    zigzags, pairs = envelope_paths()
+    zigzags, pairs, segments = envelope_paths()
 
     def curves(paths: list) -> Callable[[QPainter], None]:
         def draw(p: QPainter) -> None:
@@ -77,6 +80,13 @@ def main() -> int:
                 p.setPen(pen)
                 p.drawPath(path)
         return draw
+
+    def images(p: QPainter) -> None:  # the spans computed at paint time, as the plot does
+        for i, (dx, dy0, dy1) in enumerate(segments):
+            spans = column_spans(dx, dy0, dy1, WIDTH, HEIGHT)
+            if spans is not None:
+                image, r0 = spans_image(*spans, QColor.fromHsv(60 * i, 200, 230).rgba())
+                p.drawImage(spans[0], r0, image)
 
     spark = QImage(300, 44, QImage.Format.Format_ARGB32_Premultiplied)
     samples = np.random.default_rng(1).uniform(14, 40, 300)
@@ -92,6 +102,7 @@ def main() -> int:
     rows = [
         (f"{CURVES} dense envelopes, zigzag (connect=all)", median_ms(target, curves(zigzags))),
         (f"{CURVES} dense envelopes, vertical segments (pairs)", median_ms(target, curves(pairs))),
+        (f"{CURVES} dense envelopes, per-column spans as images", median_ms(target, images)),
         ("sparkline, 1.3 px antialiased pen", median_ms(spark, sparkline(1.3))),
         ("sparkline, 1 px antialiased pen", median_ms(spark, sparkline(1.0))),
     ]
