@@ -52,7 +52,8 @@ TARGET_P99_MS = 20.0
 TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 #: Mechanisms ``--ablate`` / ``--ab`` can switch off.
 ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget",
-             "envelope-image", "reserved-handover", "grid-direct", "job-reserve")
+             "envelope-image", "reserved-handover", "grid-direct", "job-reserve",
+             "fast-specs")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -260,6 +261,10 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         import viewer.ui.views.plot.plot_axes
 
         viewer.ui.views.plot.plot_axes.GRID_OUTSIDE_PICTURE = False
+    if "fast-specs" in ablate:  # the axes' tick layout by pyqtgraph's generateDrawSpecs
+        import viewer.ui.views.plot.plot_axes
+
+        viewer.ui.views.plot.plot_axes.FAST_SPECS = False
     if "reserved-handover" in ablate:  # web mode: the plot hands over in any frame
         import viewer.ui.views.plot.timeseries
 

@@ -51,3 +51,50 @@ def test_vertical_grid_is_drawn_on_every_repaint(qtbot):
     item.showGrid(x=False, y=False)
     bare = widget.grab().toImage()
     assert bare != first  # the grid was there
+
+
+def _specs(axis, fast: bool, monkeypatch) -> tuple:  # noqa: ANN001
+    from PySide6.QtGui import QPainter, QPicture
+
+    from viewer.ui.views.plot import plot_axes
+
+    monkeypatch.setattr(plot_axes, "FAST_SPECS", fast)
+    picture = QPicture()
+    painter = QPainter(picture)
+    try:
+        axis_spec, ticks, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return ((axis_spec[1].x(), axis_spec[1].y(), axis_spec[2].x(), axis_spec[2].y()),
+            [(pen.color().rgba(), a.x(), a.y(), b.x(), b.y()) for pen, a, b in ticks],
+            [(rect.getRect(), int(flags), text) for rect, flags, text in texts])
+
+
+def test_fast_tick_layout_is_pyqtgraphs(qtbot, monkeypatch):
+    """`fast_draw_specs` gives the ticks, grid lines and labels pyqtgraph's own layout
+    gives, for a growing x range (a loading file) and ranges of any scale, on a numeric
+    and a date axis, also when its remembered label sizes are reused."""
+    from viewer.ui.views.plot.plot_axes import FastDateAxisItem
+
+    widget = pg.PlotWidget(axisItems={"left": FastAxisItem(orientation="left"),
+                                      "bottom": FastDateAxisItem(orientation="bottom")})
+    qtbot.addWidget(widget)
+    widget.resize(900, 500)
+    widget.show()
+    item = widget.getPlotItem()
+    item.showGrid(x=True, y=True, alpha=0.3)
+    rng = np.random.default_rng(7)
+    ranges = [((0.0, 1e3 + 250.0 * i), (-1.0, 1.0 + 0.1 * i)) for i in range(12)]
+    ranges += [((lo, lo + w), (-w, lo)) for lo, w in zip(
+        rng.uniform(-1e6, 1e9, 12) * 10.0 ** rng.integers(-6, 2, 12),
+        rng.uniform(1e-3, 1e6, 12) * 10.0 ** rng.integers(-4, 3, 12), strict=True)]
+    labels = 0
+    for x_range, y_range in ranges:
+        item.setRange(xRange=x_range, yRange=y_range, padding=0)
+        widget.grab()
+        for name in ("left", "bottom"):
+            axis = item.getAxis(name)
+            pyqtgraphs = _specs(axis, False, monkeypatch)
+            assert _specs(axis, True, monkeypatch) == pyqtgraphs
+            labels += len(pyqtgraphs[2])
+    assert labels > 200  # the layouts compared had labels
