@@ -1,5 +1,5 @@
 """A newly loaded store becomes active in three redraw-queue turns (its tree, what arrived
-before the tree existed, the switch), and the tree then shows what it showed when this was
+before the tree existed and, with nothing shown yet, the tree's first show, the switch), and the tree then shows what it showed when this was
 one turn: every entity with its row count."""
 
 from __future__ import annotations
@@ -32,7 +32,16 @@ def test_activation_takes_three_turns_and_shows_the_whole_tree(qtbot, tmp_path):
 
     window._activate_new_store = spy("tree", window._activate_new_store)
     window._fill_new_tree = spy("fill", window._fill_new_tree)
-    window._switch_to_new_store = spy("switch", window._switch_to_new_store)
+    shown_before_switch: list[bool] = []
+    switch = window._switch_to_new_store
+
+    def switch_spy(store_id, choice):  # noqa: ANN001, ANN202
+        tree = window.tree_panel.tree_for(store_id)
+        shown_before_switch.append(
+            tree is not None and window.tree_panel.stack.currentWidget() is tree.view)
+        return switch(store_id, choice)
+
+    window._switch_to_new_store = spy("switch", switch_spy)
     hub.start()
     try:
         window.open_paths([SCALARS], remember=False)
@@ -40,6 +49,9 @@ def test_activation_takes_three_turns_and_shows_the_whole_tree(qtbot, tmp_path):
         qtbot.waitUntil(lambda: window.active is not None, timeout=5000)
         assert window.active.kind == StoreKind.RECORDING
         assert turns["tree"] < turns["fill"] < turns["switch"]  # one turn each
+        # Nothing was shown before: the tree shows in the fill turn (its first show is
+        # most of a turn), the switch then changes the other panels and views.
+        assert shown_before_switch == [True]
         db = window.stores[window.active].db
         tree = window.tree_panel.tree_for(window.active)
         assert tree is not None and window.tree_panel.stack.currentWidget() is tree.view

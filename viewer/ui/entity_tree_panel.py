@@ -238,7 +238,6 @@ class _StoreTree:
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        self.view.expandToDepth(0)
 
 
 class EntityTreePanel(QWidget):
@@ -292,7 +291,8 @@ class EntityTreePanel(QWidget):
         tree = self._trees.get(db.store_id)
         if tree is None:
             tree = self._trees[db.store_id] = _StoreTree(db)
-            tree.proxy.set_needle(self.search.text())
+            if self.search.text():  # (an empty needle re-filters for nothing)
+                tree.proxy.set_needle(self.search.text())
             tree.view.clicked.connect(lambda idx, sid=db.store_id: self._on_clicked(sid, idx))
             tree.view.customContextMenuRequested.connect(
                 lambda pos, sid=db.store_id: self._on_context_menu(sid, pos))
