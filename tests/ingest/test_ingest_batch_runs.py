@@ -219,16 +219,3 @@ def test_scratch_decoded_chunks_keep_their_data_after_later_runs(slices_rrd):
 
 def _entity(msg: ArrowMsg) -> str:
     return decode_arrow_payload(msg).schema.metadata[b"rerun:entity_path"].decode()
-
-
-def test_an_idle_worker_gives_its_run_buffers_back(slices_rrd):
-    msgs, _ = read_rrd(slices_rrd)
-    arrow = [m for m in msgs if isinstance(m, ArrowMsg)]
-    worker = IngestionWorker(arrow[0].store_id, IngestSettings(**RUNS_ONLY))
-    for i, m in enumerate(arrow[:5]):
-        assert worker.inbox.try_put(InboxEntry(m, None, 0.0, i), 1)
-    worker.process(time.monotonic() + 30, max_msgs=3)  # stops with input still queued
-    assert worker.run_buffer_bytes > 0
-    worker.process(time.monotonic() + 30)
-    assert not len(worker.inbox) and worker.run_buffer_bytes == 0
-    assert sum(it.n_msgs for it in worker.outbox.take_many(100)) == 5

@@ -85,21 +85,3 @@ def test_the_buffer_grows_for_a_run_bigger_than_it(sin_streams) -> None:
     assert table.column(0).num_chunks == joined.parts
     assert table.num_rows == joined.parts // len(streams) * sum(
         read_single_batch(d).num_rows for d in streams)
-
-
-def test_trim_drops_the_buffer_only_between_runs(sin_streams) -> None:
-    joined = JoinedStream()
-    joined.add(sin_streams[0])
-    joined.trim()  # inside a run: kept
-    assert joined.capacity > 0
-    joined.add(sin_streams[1])
-    table = joined.read()
-    assert table.num_rows == sum(read_single_batch(d).num_rows for d in sin_streams[:2])
-    combined = table.combine_chunks()
-    del table
-    joined.release(combined.column(i).chunk(0) for i in range(combined.num_columns))
-    joined.trim()
-    assert joined.capacity == 0
-    joined.add(sin_streams[2])  # a new buffer
-    assert joined.capacity > 0
-    assert joined.single().to_pybytes() == sin_streams[2].to_pybytes()

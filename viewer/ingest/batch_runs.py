@@ -180,19 +180,6 @@ class BatchRuns:
         self.joined_batches += len(run)
         return [(head.entry, chunk, len(run))]
 
-    @property
-    def held_bytes(self) -> int:
-        """Bytes of the scratch and run buffers held (reused from message to message)."""
-        return self._stream.capacity + (self._scratch.capacity if self._scratch else 0)
-
-    def trim(self) -> None:
-        """Between runs: drop the scratch and run buffers (their memory goes back while the
-        worker has nothing queued; they are allocated again for the next message)."""
-        if not self._run:
-            self._stream.trim()
-            if self._scratch is not None:
-                self._scratch.trim()
-
     def _build_one(self, item: Payload) -> Built:
         item = item.private()
         msg = item.msg

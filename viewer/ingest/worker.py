@@ -93,11 +93,6 @@ class IngestionWorker:
         chunks joined by the merger (a run chunk that is merged again counts once more)."""
         return self._runs.joined_batches + self._merger.merged_chunks
 
-    @property
-    def run_buffer_bytes(self) -> int:
-        """Bytes held by the reused decode buffers (`BatchRuns.held_bytes`); 0 while idle."""
-        return self._runs.held_bytes
-
     # ------------------------------------------------------------------ state
     def can_progress(self) -> bool:
         """There is input and room to put its result."""
@@ -165,8 +160,6 @@ class IngestionWorker:
             if monotonic() >= deadline:
                 break
         self._flush()
-        if not len(inbox):
-            self._runs.trim()  # idle: give the run buffers back (one store of many)
         return consumed
 
     def _decode(self, entry: InboxEntry, msg: ArrowMsg) -> Payload | None:

@@ -258,15 +258,6 @@ class DecodeScratch:
             buf = self._buf = pa.allocate_buffer(max(size, 1 << 16))
         return buf.slice(0, size)
 
-    @property
-    def capacity(self) -> int:
-        """Bytes of the buffer held."""
-        return self._buf.size if self._buf is not None else 0
-
-    def trim(self) -> None:
-        """Drop the buffer (what `output_for` returned before must no longer be used)."""
-        self._buf = None
-
 
 def chunk_id_from_schema(schema: pa.Schema) -> Tuid | None:
     """The chunk id from the ``rerun:id`` schema metadata (``chunk_<32 hex digits>``)."""

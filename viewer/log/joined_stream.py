@@ -117,17 +117,6 @@ class JoinedStream:
                     self._buf = self._view = None
                     return
 
-    @property
-    def capacity(self) -> int:
-        """Bytes of the buffer held (0 before the first part and after `trim`)."""
-        return self._buf.size if self._buf is not None else 0
-
-    def trim(self) -> None:
-        """Between runs: drop the buffer (a worker with nothing queued need not keep its
-        run's megabyte; the next run allocates again)."""
-        if self.parts == 0:
-            self._buf = self._view = None
-
     def _reserve(self, need: int) -> None:
         buf = self._buf
         if buf is not None and buf.size >= need:
