@@ -53,7 +53,7 @@ TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 #: Mechanisms ``--ablate`` / ``--ab`` can switch off.
 ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget",
              "envelope-image", "reserved-handover", "grid-direct", "job-reserve",
-             "fast-specs", "tree-early")
+             "fast-specs", "tree-early", "envelope-cache")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -265,6 +265,10 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         import viewer.ui.views.plot.plot_axes
 
         viewer.ui.views.plot.plot_axes.FAST_SPECS = False
+    if "envelope-cache" in ablate:  # a curve makes its envelope image at every paint
+        import viewer.ui.views.plot.envelope_image
+
+        viewer.ui.views.plot.envelope_image.CACHE_IMAGE = False
     if "tree-early" in ablate:  # a new store's tree first shown with the switch turn
         import viewer.ui.main_window
 

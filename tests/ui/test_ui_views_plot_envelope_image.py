@@ -141,3 +141,43 @@ def test_column_spans_clip_to_the_device():
     assert (top[0], bottom[0]) == (0, 6)
     assert len(top) == 1  # nothing else is inside
     assert column_spans(np.array([20.0]), np.array([0.0]), np.array([1.0]), 10, 8) is None
+
+
+def test_a_curve_keeps_its_image_while_only_the_cursor_moves(qtbot, signals_db, monkeypatch):
+    """Moving the time cursor repaints the plot; the curves draw the image they made
+    before (same pixels as making it again) and make a new one only for new data or a
+    new range."""
+    view = _view(qtbot, signals_db, SIGNALS)
+    made: list[int] = []
+    original = envelope_image.column_spans
+
+    def counted(*args):  # noqa: ANN002, ANN202
+        made.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(envelope_image, "column_spans", counted)
+    _pixels(view, 1.0)
+    assert len(made) == len(SIGNALS)
+    before = None
+    for t in (ROWS // 4, ROWS // 2, 3 * ROWS // 4):
+        made.clear()
+        view.time_control.set_time(t)
+        view.redraw_now()
+        cached = _pixels(view, 1.0)
+        assert made == []  # the cursor moved: no image made again
+        assert before is None or not np.array_equal(cached, before)  # the cursor shows
+        monkeypatch.setattr(envelope_image, "CACHE_IMAGE", False)
+        assert np.array_equal(cached, _pixels(view, 1.0))  # as made afresh
+        monkeypatch.setattr(envelope_image, "CACHE_IMAGE", True)
+        _pixels(view, 1.0)  # (made again: the uncached paint dropped it)
+        before = cached
+    made.clear()
+    curve = view.curves[(SIGNALS[1], 0)]
+    x, y = curve.getData()
+    curve.setData(x, y + 0.2, connect="pairs")  # new data for one curve
+    moved = _pixels(view, 1.0)
+    assert len(made) == 1
+    view.plot_item.getViewBox().setYRange(-3, 3, padding=0)  # a new range: all again
+    made.clear()
+    assert not np.array_equal(_pixels(view, 1.0), moved)
+    assert len(made) == len(SIGNALS)

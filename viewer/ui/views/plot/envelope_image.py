@@ -10,6 +10,10 @@ column with numpy (one span per column) into an ARGB buffer and drawn with one
 cosmetic line (measured, `tests/ui/test_ui_views_plot_envelope_image.py`): a segment from
 device y0 to y1 at device x lights column ``floor(x)``, rows ``floor(min)..floor(max)``.
 
+A curve keeps its image while its data, the view's transform, the device and the pen's
+colour stay: the time cursor moving repaints the whole plot, and while a file loads it
+moves every frame (the four curves' images were ~6 ms of each such frame).
+
 Anything else (wider or translucent pens, antialiasing, fills, markers, connected lines,
 a rotated view) is drawn by pyqtgraph as before.
 """
@@ -28,6 +32,9 @@ from PySide6.QtGui import QImage, QPainter, QTransform
 ENABLED = True
 #: Pixels above which the image is not worth it (a huge device: lines as before).
 MAX_PIXELS = 1 << 24
+#: A curve keeps its image until its data, transform, device or colour change (off only to
+#: measure it: ``scripts/bench_gui.py --ab envelope-cache``).
+CACHE_IMAGE = True
 
 
 def column_spans(dx: np.ndarray, dy0: np.ndarray, dy1: np.ndarray, width: int,
@@ -82,10 +89,11 @@ class _Scratch:
 _scratch = _Scratch()
 
 
-def spans_image(first: int, top: np.ndarray, bottom: np.ndarray,
-                argb: int) -> tuple[QImage, int]:
+def spans_image(first: int, top: np.ndarray, bottom: np.ndarray, argb: int,
+                own: list[np.ndarray] | None = None) -> tuple[QImage, int]:
     """The spans as a premultiplied ARGB image of only the rows they cover: (image, its
-    first row). The image reads a shared buffer: draw it before the next call."""
+    first row). The image reads a shared buffer (draw it before the next call), or with
+    ``own`` (a one-item list, reused from call to call) a buffer of the caller's."""
     lit = bottom >= top
     r0 = int(top[lit].min())
     r1 = int(bottom[lit].max())
@@ -98,6 +106,11 @@ def spans_image(first: int, top: np.ndarray, bottom: np.ndarray,
     rows = np.arange(0, r1 - r0 + 1, dtype=itype)[:, None]
     span = np.where(lit, bottom - top, 0).astype(utype)
     pixels, inside, diff = _scratch.take(len(rows), len(top))
+    if own is not None:
+        n = pixels.size
+        if len(own[0]) < n:
+            own[0] = np.empty(n + n // 4, np.uint32)
+        pixels = own[0][:n].reshape(pixels.shape)
     if not narrow:
         diff = pixels.view(np.int32)
     np.subtract(rows, (top - r0).astype(itype), out=diff)
@@ -110,6 +123,16 @@ def spans_image(first: int, top: np.ndarray, bottom: np.ndarray,
 class EnvelopeCurveItem(pg.PlotCurveItem):
     """A `pg.PlotCurveItem` that paints vertical-segment data (``connect="pairs"``, each
     pair at one x) with a plain 1-px pen as an image of per-column spans."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        #: (what the image was made for, the image, where it goes)
+        self._image: tuple[tuple, QImage, QPointF] | None = None
+        self._own: list[np.ndarray] = [np.empty(0, np.uint32)]  # the image's pixels
+        super().__init__(*args, **kwargs)
+
+    def updateData(self, *args: Any, **kwargs: Any) -> None:  # noqa: N802 (pyqtgraph API)
+        self._image = None
+        super().updateData(*args, **kwargs)
 
     def paint(self, p: QPainter, opt: Any, widget: Any) -> None:
         if not (ENABLED and self._paint_image(p)):
@@ -139,6 +162,15 @@ class EnvelopeCurveItem(pg.PlotCurveItem):
         width, height = round(device.width() * dpr), round(device.height() * dpr)
         if width * height > MAX_PIXELS:
             return False
+        key = (id(x), id(y), len(x), tr.m11(), tr.m22(), tr.dx(), tr.dy(), dpr, width,
+               height, pen.color().rgba())
+        if CACHE_IMAGE and self._image is not None and self._image[0] == key:
+            # The same pixels as last time (e.g. only the time cursor moved, which
+            # repaints the whole plot: 4 curves were ~6 ms per frame while a file loaded).
+            _, image, at = self._image
+            self._draw(p, image, at)
+            return True
+        self._image = None
         sx, sy = tr.m11() * dpr, tr.m22() * dpr
         xs = x[0::2] * sx + tr.dx() * dpr
         if len(xs) > 1 and not bool((np.diff(xs) >= 0).all()):
@@ -150,13 +182,21 @@ class EnvelopeCurveItem(pg.PlotCurveItem):
         first, top, bottom = spans
         if not bool((bottom >= top).any()):
             return True
-        image, r0 = spans_image(first, top, bottom, pen.color().rgba())
+        image, r0 = spans_image(first, top, bottom, pen.color().rgba(),
+                                self._own if CACHE_IMAGE else None)
         image.setDevicePixelRatio(dpr)
+        at = QPointF(first / dpr, r0 / dpr)
+        if CACHE_IMAGE:
+            self._image = (key, image, at)
+        self._draw(p, image, at)
+        return True
+
+    @staticmethod
+    def _draw(p: QPainter, image: QImage, at: QPointF) -> None:
         p.save()
         p.setTransform(QTransform())
-        p.drawImage(QPointF(first / dpr, r0 / dpr), image)
+        p.drawImage(at, image)
         p.restore()
-        return True
 
 
 class EnvelopePlotDataItem(pg.PlotDataItem):
