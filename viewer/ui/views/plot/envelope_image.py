@@ -153,7 +153,7 @@ class EnvelopeCurveItem(pg.PlotCurveItem):
         if tr.m12() or tr.m21() or tr.m13() or tr.m23():
             return False  # rotated, sheared or projected: lines
         x, y = self.getData()
-        if x is None or len(x) < 2 or len(x) % 2 or not np.array_equal(x[0::2], x[1::2]):
+        if x is None or len(x) < 2 or len(x) % 2:
             return False
         device = p.device()
         dpr = device.devicePixelRatioF() if device is not None else 1.0
@@ -171,6 +171,8 @@ class EnvelopeCurveItem(pg.PlotCurveItem):
             self._draw(p, image, at)
             return True
         self._image = None
+        if not np.array_equal(x[0::2], x[1::2]):
+            return False  # not vertical segments
         sx, sy = tr.m11() * dpr, tr.m22() * dpr
         xs = x[0::2] * sx + tr.dx() * dpr
         if len(xs) > 1 and not bool((np.diff(xs) >= 0).all()):
