@@ -53,7 +53,8 @@ TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 #: Mechanisms ``--ablate`` / ``--ab`` can switch off.
 ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget",
              "envelope-image", "reserved-handover", "grid-direct", "job-reserve",
-             "fast-specs", "tree-early", "envelope-cache")
+             "fast-specs", "tree-early", "envelope-cache",
+             "grid-cache")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -269,6 +270,10 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         import viewer.ui.views.plot.envelope_image
 
         viewer.ui.views.plot.envelope_image.CACHE_IMAGE = False
+    if "grid-cache" in ablate:  # the vertical grid drawn at every repaint
+        import viewer.ui.views.plot.plot_axes
+
+        viewer.ui.views.plot.plot_axes.GRID_CACHE = False
     if "tree-early" in ablate:  # a new store's tree first shown with the switch turn
         import viewer.ui.main_window
 

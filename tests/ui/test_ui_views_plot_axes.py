@@ -98,3 +98,28 @@ def test_fast_tick_layout_is_pyqtgraphs(qtbot, monkeypatch):
             assert _specs(axis, True, monkeypatch) == pyqtgraphs
             labels += len(pyqtgraphs[2])
     assert labels > 200  # the layouts compared had labels
+
+
+def test_kept_grid_image_paints_the_same_pixels(qtbot, monkeypatch):
+    """From the second repaint with the same ticks and geometry the vertical grid is a
+    kept image: the same pixels as drawing it, and made again when the range changes."""
+    from viewer.ui.views.plot import plot_axes
+
+    widget = pg.PlotWidget(axisItems={"left": FastAxisItem(orientation="left"),
+                                      "bottom": FastAxisItem(orientation="bottom")})
+    qtbot.addWidget(widget)
+    widget.resize(700, 450)
+    item = widget.getPlotItem()
+    item.showGrid(x=True, y=True, alpha=0.3)
+    axis = item.getAxis("bottom")
+    for x_range in ((0, 1000), (3.3, 1270.7)):
+        item.setRange(xRange=x_range, yRange=(-1, 1), padding=0)
+        first = widget.grab().toImage()
+        assert axis._grid_image is None  # first paint of this geometry: drawn
+        kept = widget.grab().toImage()
+        assert axis._grid_image is not None  # from the second on: the image
+        monkeypatch.setattr(plot_axes, "GRID_CACHE", False)
+        drawn = widget.grab().toImage()
+        monkeypatch.setattr(plot_axes, "GRID_CACHE", True)
+        assert kept == drawn == first
+        assert widget.grab().toImage() == drawn
