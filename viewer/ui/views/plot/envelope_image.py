@@ -10,9 +10,10 @@ column with numpy (one span per column) into an ARGB buffer and drawn with one
 cosmetic line (measured, `tests/ui/test_ui_views_plot_envelope_image.py`): a segment from
 device y0 to y1 at device x lights column ``floor(x)``, rows ``floor(min)..floor(max)``.
 
-A curve keeps its image while its data, the view's transform, the device and the pen's
-colour stay: the time cursor moving repaints the whole plot, and while a file loads it
-moves every frame (the four curves' images were ~6 ms of each such frame).
+A curve keeps its image (from its second paint on) while its data, the view's transform,
+the device and the pen's colour stay: the time cursor moving repaints the whole plot, and
+while a file loads it moves every frame (the four curves' images were ~6 ms of each such
+frame).
 
 Anything else (wider or translucent pens, antialiasing, fills, markers, connected lines,
 a rotated view) is drawn by pyqtgraph as before.
@@ -127,11 +128,12 @@ class EnvelopeCurveItem(pg.PlotCurveItem):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         #: (what the image was made for, the image, where it goes)
         self._image: tuple[tuple, QImage, QPointF] | None = None
+        self._seen: tuple | None = None  # what the last paint was for
         self._own: list[np.ndarray] = [np.empty(0, np.uint32)]  # the image's pixels
         super().__init__(*args, **kwargs)
 
     def updateData(self, *args: Any, **kwargs: Any) -> None:  # noqa: N802 (pyqtgraph API)
-        self._image = None
+        self._image = self._seen = None
         super().updateData(*args, **kwargs)
 
     def paint(self, p: QPainter, opt: Any, widget: Any) -> None:
@@ -184,11 +186,16 @@ class EnvelopeCurveItem(pg.PlotCurveItem):
         first, top, bottom = spans
         if not bool((bottom >= top).any()):
             return True
+        # Kept from the second paint for the same key on: a first paint (a hand-over, the
+        # plot's first paint) uses the shared buffer, and a curve's own buffer is first
+        # touched in a repaint (fresh memory costs ~1-2 ms of page faults a curve).
+        keep = CACHE_IMAGE and self._seen == key
+        self._seen = key
         image, r0 = spans_image(first, top, bottom, pen.color().rgba(),
-                                self._own if CACHE_IMAGE else None)
+                                self._own if keep else None)
         image.setDevicePixelRatio(dpr)
         at = QPointF(first / dpr, r0 / dpr)
-        if CACHE_IMAGE:
+        if keep:
             self._image = (key, image, at)
         self._draw(p, image, at)
         return True
