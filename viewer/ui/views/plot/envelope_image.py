@@ -121,6 +121,12 @@ def spans_image(first: int, top: np.ndarray, bottom: np.ndarray, argb: int,
     return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied), r0
 
 
+def _pixel_count(top: np.ndarray, bottom: np.ndarray) -> int:
+    """Pixels of the image `spans_image` makes of these spans."""
+    lit = bottom >= top
+    return (int(bottom[lit].max()) - int(top[lit].min()) + 1) * len(top)
+
+
 class EnvelopeCurveItem(pg.PlotCurveItem):
     """A `pg.PlotCurveItem` that paints vertical-segment data (``connect="pairs"``, each
     pair at one x) with a plain 1-px pen as an image of per-column spans."""
@@ -187,9 +193,11 @@ class EnvelopeCurveItem(pg.PlotCurveItem):
         if not bool((bottom >= top).any()):
             return True
         # Kept from the second paint for the same key on: a first paint (a hand-over, the
-        # plot's first paint) uses the shared buffer, and a curve's own buffer is first
-        # touched in a repaint (fresh memory costs ~1-2 ms of page faults a curve).
-        keep = CACHE_IMAGE and self._seen == key
+        # plot's first paint) uses the shared buffer unless the curve's own one fits, so
+        # that one is first touched in a repaint (fresh memory costs ~1-2 ms of page
+        # faults a curve).
+        keep = CACHE_IMAGE and (self._seen == key or len(self._own[0]) >= _pixel_count(
+            top, bottom))  # (or its buffer was touched before and fits: kept at once)
         self._seen = key
         image, r0 = spans_image(first, top, bottom, pen.color().rgba(),
                                 self._own if keep else None)
