@@ -139,7 +139,7 @@ def run_measured(cmd: list[str], env: dict[str, str], workdir: Path) -> tuple[Ru
     return run, stdout, stderr
 
 
-WARM_GB = 3.0  # `--warm-gb`, also for the floor and RSS-split runs
+WARM_GB = 0.0  # what `warm_memory` touches before the floor and RSS-split runs (per file)
 
 
 def warm_memory(gib: float) -> None:
@@ -553,8 +553,10 @@ def write_report(args: argparse.Namespace, machine: list[str], files: dict[str, 
         f"{args.runs} alternating runs after one untimed warm-up of each (files in page cache; "
         "ours' bytecode cached as for an installed package, `PYTHONPYCACHEPREFIX` in a temp "
         "folder, even where `PYTHONDONTWRITEBYTECODE` is set)",
-        f"- before every run (either contender, warm-ups included) a throwaway process touches "
-        f"and frees {args.warm_gb:g} GiB (`--warm-gb`): on these VMs memory left free for a few "
+        "- before every timed run (either contender) a throwaway process touches and frees "
+        "1.1x the larger peak RSS of the file's two untimed warm-ups ("
+        + ", ".join(f"{k} {v:.2f} GiB" for k, v in args.warm_by_kind.items())
+        + "; `--warm-gb`): on these VMs memory left free for a few "
         "seconds goes back to the host and costs ~17 s per GiB to touch again instead of "
         "~0.25 s (docs/platform-facts.md, \"Fresh memory\"), so without it whichever "
         "contender ran after a pause paid for it",
@@ -676,8 +678,9 @@ def main(argv: list[str] | None = None) -> int:
                     help=f"markdown output (default {REPORT.relative_to(ROOT)}; "
                          "--quick prints to stdout unless given)")
     ap.add_argument("--no-profile", action="store_true", help="skip profiling misses")
-    ap.add_argument("--warm-gb", type=float, default=3.0,
-                    help="GiB touched by a throwaway process before every run (0: off)")
+    ap.add_argument("--warm-gb", type=float, default=None,
+                    help="GiB touched by a throwaway process before every timed run (0: off; "
+                         "default: 1.1x the largest peak RSS of the file's untimed warm-ups)")
     ap.add_argument("--profile-one", nargs=2, metavar=("FILE", "PREFIX"), help=argparse.SUPPRESS)
     ap.add_argument("--floor-one", metavar="FILE", help=argparse.SUPPRESS)
     ap.add_argument("--rss-one", metavar="FILE", help=argparse.SUPPRESS)
@@ -692,7 +695,6 @@ def main(argv: list[str] | None = None) -> int:
         profile_one(Path(args.profile_one[0]), Path(args.profile_one[1]))
         return 0
     global WARM_GB
-    WARM_GB = args.warm_gb
     args.scale = args.scale if args.scale is not None else (0.05 if args.quick else 1.0)
     args.runs = args.runs if args.runs is not None else (3 if args.quick else 5)
     if args.report is None and not args.quick:
@@ -710,18 +712,24 @@ def main(argv: list[str] | None = None) -> int:
     counts: dict[str, dict[str, int]] = {}
     floors: dict[str, dict[str, float] | str] = {}
     rss_splits: dict[str, dict[str, int] | str] = {"tiny file": measure_rss_split(TINY_FILE, env)}
+    warm_by_kind: dict[str, float] = {}
+    args.warm_by_kind = warm_by_kind
     for kind, path in files.items():
         contenders = {"ours": ours_cmd(path), "native": native_cmd(exe, path),
                       "wrapper": native_cmd(wrapper, path) if wrapper.exists() else []}
         contenders = {k: v for k, v in contenders.items() if v}
+        peaks = []
         for cmd in contenders.values():  # warm-up: page cache, .pyc, first-run config
-            warm_memory(args.warm_gb)
-            run_measured(cmd, env, ROOT)
+            peaks.append(run_measured(cmd, env, ROOT)[0].peak_rss)
+        # enough for the hungrier contender, not much more: memory touched beyond what the
+        # next run uses goes cold again during it and makes the next warm-up slow
+        WARM_GB = args.warm_gb if args.warm_gb is not None else 1.1 * max(peaks) / (1 << 30)
+        warm_by_kind[kind] = WARM_GB
         res = {k: Series() for k in contenders}
         rows = msgs = -1
         for i in range(args.runs):
             for name, cmd in contenders.items():  # one native run at a time (port use)
-                warm_memory(args.warm_gb)
+                warm_memory(WARM_GB)
                 run, out, err = run_measured(cmd, env, ROOT)
                 if name == "ours":
                     run, rows = check_ours(run, out, err)
