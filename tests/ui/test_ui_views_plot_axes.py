@@ -123,3 +123,26 @@ def test_kept_grid_image_paints_the_same_pixels(qtbot, monkeypatch):
         monkeypatch.setattr(plot_axes, "GRID_CACHE", True)
         assert kept == drawn == first
         assert widget.grab().toImage() == drawn
+
+
+def test_axis_label_follows_its_text_not_every_range_change(qtbot, monkeypatch):
+    """A range change no longer sets the label's HTML again (it re-lays out the text);
+    a new label text, units or SI prefix still shows."""
+    widget = pg.PlotWidget(axisItems={"bottom": FastAxisItem(orientation="bottom")})
+    qtbot.addWidget(widget)
+    widget.resize(600, 400)
+    item = widget.getPlotItem()
+    axis = item.getAxis("bottom")
+    item.setLabel("bottom", "time", units="s")
+    widget.grab()
+    calls: list[str] = []
+    original = axis.label.setHtml
+    monkeypatch.setattr(axis.label, "setHtml", lambda html: (calls.append(html), original(html)))
+    for hi in (10.0, 20.0, 30.0):
+        item.setRange(xRange=(0, hi), padding=0)
+    assert calls == []
+    assert "(s)" in axis.label.toHtml()
+    item.setRange(xRange=(0, 0.002), padding=0)  # milliseconds: the prefix changes
+    assert len(calls) == 1 and "(ms)" in axis.label.toHtml()
+    item.setLabel("bottom", "elapsed", units="s")
+    assert "elapsed" in axis.label.toPlainText()
