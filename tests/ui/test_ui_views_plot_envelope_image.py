@@ -182,3 +182,24 @@ def test_a_curve_keeps_its_image_while_only_the_cursor_moves(qtbot, signals_db, 
     made.clear()
     assert not np.array_equal(_pixels(view, 1.0), moved)
     assert len(made) == len(SIGNALS)
+
+
+def test_kept_images_stay_within_their_memory_budget(qtbot, signals_db, monkeypatch):
+    """Beyond ``KEPT_BYTES_MAX`` a curve makes its image at every paint (nothing kept),
+    with the same pixels."""
+    monkeypatch.setattr(envelope_image, "_keepers", envelope_image.weakref.WeakSet())
+    view = _view(qtbot, signals_db, SIGNALS)
+    kept = _pixels(view, 1.0)
+    kept = _pixels(view, 1.0)
+    held = sum(4 * len(c._own[0]) for c in envelope_image._keepers)
+    assert len(envelope_image._keepers) == len(SIGNALS) and held > 0
+    small = _view(qtbot, signals_db, SIGNALS)
+    monkeypatch.setattr(envelope_image, "KEPT_BYTES_MAX", held)  # no room for more
+    made: list[int] = []
+    original = envelope_image.column_spans
+    monkeypatch.setattr(envelope_image, "column_spans",
+                        lambda *a: (made.append(1), original(*a))[1])
+    for _ in range(3):
+        assert np.array_equal(_pixels(small, 1.0), kept)
+    assert len(made) == 3 * len(SIGNALS)  # made at every paint
+    assert all(len(c.curve._own[0]) == 0 for c in small.curves.values())  # none held

@@ -22,6 +22,7 @@ a rotated view) is drawn by pyqtgraph as before.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Any
 
 import numpy as np
@@ -121,6 +122,21 @@ def spans_image(first: int, top: np.ndarray, bottom: np.ndarray, argb: int,
     return QImage(pixels.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied), r0
 
 
+#: Bytes all curves' kept images may hold (beyond it, a curve draws from the shared buffer
+#: at every paint, as without keeping): many dense curves must not cost 3 MB each.
+KEPT_BYTES_MAX = 48 << 20
+_keepers: weakref.WeakSet = weakref.WeakSet()
+
+
+def _room_for(curve: EnvelopeCurveItem, pixels: int) -> bool:
+    """Whether ``curve`` may grow its own buffer to ``pixels`` (and count it)."""
+    held = sum(4 * len(c._own[0]) for c in _keepers if c is not curve)
+    if held + 5 * pixels > KEPT_BYTES_MAX:  # (its buffer gets 1/4 slack)
+        return False
+    _keepers.add(curve)
+    return True
+
+
 def _pixel_count(top: np.ndarray, bottom: np.ndarray) -> int:
     """Pixels of the image `spans_image` makes of these spans."""
     lit = bottom >= top
@@ -196,9 +212,10 @@ class EnvelopeCurveItem(pg.PlotCurveItem):
         # plot's first paint) uses the shared buffer unless the curve's own one fits, so
         # that one is first touched in a repaint (fresh memory costs ~1-2 ms of page
         # faults a curve).
-        keep = CACHE_IMAGE and (self._seen == key or len(self._own[0]) >= _pixel_count(
-            top, bottom))  # (or its buffer was touched before and fits: kept at once)
-        self._seen = key
+        needed = _pixel_count(top, bottom)
+        fits = len(self._own[0]) >= needed
+        keep = CACHE_IMAGE and (fits or (self._seen == key and _room_for(self, needed)))
+        self._seen = key  # (a buffer touched before that fits: kept at once)
         image, r0 = spans_image(first, top, bottom, pen.color().rgba(),
                                 self._own if keep else None)
         image.setDevicePixelRatio(dpr)
