@@ -104,12 +104,19 @@ class BatchRuns:
         self._stream = JoinedStream()
         # what a run can take: a part of more than half the byte cap is built alone
         self._scratch = DecodeScratch(max_bytes // 2) if max_bytes else None
+        # The run's IPC bytes so far; the first part waits outside the stream (`_deferred`)
+        # until a second joins it, so a message that stays alone is built from its own buffer.
+        self._run_bytes = 0
+        self._deferred = False
+        # The last run was a single message (e.g. entities taking turns): decode the next
+        # one into a buffer of its own, not the scratch, as it will likely stay alone too.
+        self._expect_single = False
         self.joined_batches = 0  # messages that went into combined chunks (for stats)
 
     def decode(self, entry: InboxEntry, msg: ArrowMsg) -> Payload:
         """`Payload.of` through this object's scratch buffer: the payload must be given to
         `add` before the next `decode`."""
-        return Payload.of(entry, msg, self._scratch)
+        return Payload.of(entry, msg, None if self._expect_single else self._scratch)
 
     def add(self, item: Payload) -> list[Built]:
         """Take one decompressed message; returns what is complete now, in order."""
@@ -124,7 +131,7 @@ class BatchRuns:
             head = run[0]
             if (item.run_key != head.run_key or item.entry.source is not head.entry.source
                     or item.msg.is_static != head.msg.is_static
-                    or self._stream.part_bytes + nbytes > self._cap):
+                    or self._run_bytes + nbytes > self._cap):
                 out = self.flush()
                 run = self._run
         if not run:
@@ -132,12 +139,19 @@ class BatchRuns:
             self._cap = (self.max_bytes if per_row is None
                          else min(self.max_bytes, max(int(per_row * self.max_rows), 1)))
         try:
-            self._stream.add(item.data)
+            if run and self._deferred:  # a second part: the first goes in now
+                self._stream.add(run[0].data)
+                self._deferred = False
+            if run or item.transient:  # (the scratch is reused by the next decode)
+                self._stream.add(item.data)
+            else:
+                self._deferred = True
         except StreamFramingError:  # not framed for joining: alone, in its place
             out.extend(self.flush())
             out.append(self._build_one(item))
             return out
         run.append(item)
+        self._run_bytes += nbytes
         return out
 
     def flush(self) -> list[Built]:
@@ -146,7 +160,10 @@ class BatchRuns:
         if not run:
             return []
         self._run = []
+        self._run_bytes = 0
+        self._deferred = False
         stream = self._stream
+        self._expect_single = len(run) == 1
         if len(run) == 1:
             (item,) = run
             if item.transient:  # its scratch is gone: the stream's copy, in its own buffer
