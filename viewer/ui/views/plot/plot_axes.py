@@ -70,7 +70,13 @@ class _RectTicksMixin:
             p.setFont(self.style["tickFont"])  # type: ignore[attr-defined]
         if isinstance(self, pg.DateAxisItem):
             self.fontMetrics = p.fontMetrics()  # what its tickSpacing reads
-        return fast_draw_specs(self, p, self._text_sizes)  # type: ignore[arg-type]
+        found = fast_draw_specs(self, p, self._text_sizes,  # type: ignore[arg-type]
+                                self._tickLevels)  # type: ignore[attr-defined]
+        if found is None:
+            return None
+        specs, text_size = found
+        self._updateMaxTextSize(text_size)  # type: ignore[attr-defined]
+        return specs
 
     def paint(self, p: QPainter, opt: Any, widget: Any) -> None:
         """pyqtgraph's paint (the ticks recorded once into a QPicture, then replayed), but
@@ -177,14 +183,18 @@ class _RectTicksMixin:
 
 
 def fast_draw_specs(axis: pg.AxisItem, p: QPainter,
-                    text_sizes: dict[tuple[str, str], tuple[float, float]]) -> Any:
+                    text_sizes: dict[tuple[str, str], tuple[float, float]],
+                    fixed_levels: Any = None) -> tuple[Any, float] | None:
     """pyqtgraph's ``AxisItem.generateDrawSpecs`` (0.13.7) with the same result, ~2x faster:
     2-4 ms of every paint of an axis whose range changed, e.g. the bottom axis at every
     curve hand-over while a file loads, and both axes in a plot's first paint
     (docs/benchmarks/gui.md, round 8). The time went to per-tick ``Point`` objects (plain
     ``QPointF`` here), one text measurement per tick label per paint (remembered per font
     and string in ``text_sizes``: the same labels come back while the tick spacing stays),
-    and the axis' bounding rect recomputed per label."""
+    and the axis' bounding rect recomputed per label. ``fixed_levels``: the axis' own tick
+    levels when set (``setTicks``). Returns the specs and the widest label size, which the
+    caller reports to the axis (pyqtgraph's ``_updateMaxTextSize``); None when the axis has
+    no length on the device."""
     ax: Any = axis
     style = ax.style
     bounds = ax.mapRectFromParent(ax.geometry())
@@ -215,12 +225,12 @@ def fast_draw_specs(axis: pg.AxisItem, p: QPainter,
     if length == 0:
         return None
 
-    if ax._tickLevels is None:
+    if fixed_levels is None:
         tick_levels = ax.tickValues(ax.range[0], ax.range[1], length)
         tick_strings = None
     else:
         tick_levels, tick_strings = [], []
-        for level in ax._tickLevels:
+        for level in fixed_levels:
             tick_levels.append((None, [v for v, _ in level]))
             tick_strings.append([s for _, s in level])
 
@@ -355,8 +365,7 @@ def fast_draw_specs(axis: pg.AxisItem, p: QPainter,
             if item_rect & rect != rect:
                 continue
             text_specs.append((rect, flags | Qt.TextFlag.TextDontClip, s))
-    ax._updateMaxTextSize(last_size2)
-    return axis_spec, tick_specs, text_specs
+    return (axis_spec, tick_specs, text_specs), last_size2
 
 
 def _fill_columns(p: QPainter, y0: float, y1: float, xs: list[tuple[float, QColor]]) -> None:
