@@ -7,6 +7,14 @@ while data streams in; docs/benchmarks/gui.md). Here the view sets the range onc
 bounds it already knows, before anything paints. As with pyqtgraph's auto-range, a user pan
 or zoom stops following on that axis, and the plot's auto button ("A") or an axis menu's
 "Auto" turn it back on.
+
+While data keeps arriving past the shown x range (a file loading, a live stream), the x range
+grows in steps instead of with every update: to a rounded span with headroom
+(`stepped_span`), so the view's transform, the bottom axis' layout and the curves' kept
+images stay valid for several updates (a new x range made every hand-over of a 2 M-row load
+the longest frame of it: four envelope images made anew and the bottom axis laid out again,
+docs/benchmarks/gui.md, round 8). When no x growth has arrived for ``REST_S``, the range
+settles on the data's exact bounds (with pyqtgraph's usual padding), as without steps.
 """
 
 from __future__ import annotations
@@ -25,21 +33,64 @@ class FollowRange(QObject):
         super().__init__(vb)
         self.vb = vb
         self.follow = [True, True]
-        self._on_follow = on_follow  # following was switched back on: the view re-applies
+        # following was switched back on, or the stepped x range came to rest: the view
+        # applies its bounds again and rebuilds envelopes made for the old range
+        self._on_follow = on_follow
+        self._shown_x: tuple[float, float] | None = None  # x bounds last shown (unpadded)
+        self._step: tuple[float, float] | None = None  # the stepped x bounds, while growing
+        self._rest = QTimer(self)
+        self._rest.setSingleShot(True)
+        self._rest.timeout.connect(self._on_rest)
         vb.disableAutoRange()
         vb.sigRangeChangedManually.connect(self._on_manual)
         vb.sigStateChanged.connect(self._on_state)
 
     def reset(self) -> None:
         self.follow = [True, True]
+        self._shown_x = self._step = None
+        self._rest.stop()
+
+    @property
+    def stepping(self) -> bool:
+        """Whether the x range is a stepped one (data still growing into it)."""
+        return self._step is not None
+
+    def x_target(self, x0: float, x1: float) -> tuple[float, float]:
+        """The padded x range that ``apply`` would show for data bounds ``x0..x1`` now (what
+        an envelope is merged to pixel columns for before the range is set)."""
+        bounds = _widen((x0, x1))
+        if bounds is None:
+            return x0, x1
+        return self._padded(0, self._x_bounds(bounds)[0])
+
+    def _x_bounds(self, bounds: tuple[float, float]) -> tuple[tuple[float, float], bool]:
+        """(the x bounds to show for data ``bounds``, whether they are stepped)."""
+        if not GROW_IN_STEPS:
+            return bounds, False
+        step, shown = self._step, self._shown_x
+        if step is not None and bounds[0] == step[0] and step[0] <= bounds[1] <= step[1]:
+            return step, True  # still inside the step
+        base = step if step is not None else shown
+        if base is not None and bounds[0] == base[0] and bounds[1] > base[1]:
+            return (bounds[0], bounds[0] + stepped_span(bounds[1] - bounds[0])), True
+        return bounds, False  # the first data, data that shrank or moved: exact
 
     def apply(self, x: tuple[float, float] | None, y: tuple[float, float] | None) -> bool:
-        """Show these data bounds on the followed axes (pyqtgraph's default padding).
+        """Show these data bounds on the followed axes (pyqtgraph's default padding); x in
+        steps while it keeps growing (`_x_bounds`), exact once it rests.
         An axis whose range would move by less than ``SETTLE`` of its span keeps it: a new
         range redraws that axis' ticks and labels (2-5 ms a repaint), and a stream whose
         values stay in the same band would otherwise redo them on every update.
         Returns whether anything was set."""
         wanted = [_widen(x) if self.follow[0] else None, _widen(y) if self.follow[1] else None]
+        if wanted[0] is not None:
+            wanted[0], stepped = self._x_bounds(wanted[0])
+            self._shown_x = wanted[0]
+            self._step = wanted[0] if stepped else None
+            if stepped:
+                self._rest.start(int(REST_S * 1000))  # (again) after each growth
+            else:
+                self._rest.stop()
         current = self.vb.viewRange()
         for axis, bounds in enumerate(wanted):
             if bounds is not None and _same(self._padded(axis, bounds), current[axis]):
@@ -58,6 +109,17 @@ class FollowRange(QObject):
         for axis, moved in enumerate(list(mask)[:2]):
             if moved:
                 self.follow[axis] = False
+        if not self.follow[0]:
+            self._shown_x = self._step = None
+            self._rest.stop()
+
+    def _on_rest(self) -> None:
+        """No x growth for ``REST_S``: the view shows the data's exact bounds again."""
+        if self._step is None or not self.follow[0]:
+            return
+        self._step = None
+        self._shown_x = None  # the next apply is exact (data up to the step's end: not growth)
+        self._on_follow()
 
     def _on_state(self, *_args: object) -> None:
         wanted = [a is not False for a in self.vb.autoRangeEnabled()]
@@ -76,6 +138,25 @@ class FollowRange(QObject):
 
 #: Relative change of an axis range (per end, of its span) too small to apply.
 SETTLE = 0.002
+#: While data keeps growing past the shown x range, the range grows in steps (off only to
+#: measure it: ``scripts/bench_gui.py --ab range-steps``).
+GROW_IN_STEPS = True
+#: A step's span: the data's span plus at least this fraction, rounded up (`stepped_span`).
+HEADROOM = 0.25
+#: Seconds without x growth after which a stepped range settles on the data's bounds.
+REST_S = 1.0
+#: Rounded spans a step takes, times a power of ten.
+_NICE = (1.0, 2.0, 5.0, 10.0)
+
+
+def stepped_span(span: float) -> float:
+    """The span a growing x range steps to: ``span`` plus ``HEADROOM``, rounded up to 1, 2 or
+    5 times a power of ten (so a range that keeps growing changes a few times per decade)."""
+    want = span * (1.0 + HEADROOM)
+    if not (math.isfinite(want) and want > 0):
+        return span
+    decade = 10.0 ** math.floor(math.log10(want))
+    return next(decade * m for m in _NICE if decade * m >= want * (1 - 1e-12))
 
 
 def _same(a: tuple[float, float], b: Sequence[float]) -> bool:

@@ -714,9 +714,8 @@ class TimeSeriesView(View):
                 x, y = series.envelope(buckets)
                 if bool(np.isfinite(y).all()):
                     if MERGE_COLUMNS:  # the x range the view will follow to (padded)
-                        x0, x1 = float(series.x[0]), float(series.x[-1])
-                        pad = (x1 - x0) * vb.suggestPadding(0)
-                        x, y = merge_columns(x, y, x0 - pad, x1 + pad, width)
+                        x0, x1 = self.follow.x_target(float(series.x[0]), float(series.x[-1]))
+                        x, y = merge_columns(x, y, x0, x1, width)
                     return x, y, True, "pairs"  # vertical segments (PeakEnvelope.segments)
                 x, y = peak_envelope(series.x, series.values, buckets)  # NaN: break the line
             else:  # markers keep real samples: the min and max of each run
