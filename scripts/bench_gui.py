@@ -54,7 +54,7 @@ TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget",
              "envelope-image", "reserved-handover", "grid-direct", "job-reserve",
              "fast-specs", "tree-early", "envelope-cache",
-             "grid-cache")
+             "grid-cache", "range-steps", "envelope-extend")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -274,6 +274,14 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         import viewer.ui.views.plot.plot_axes
 
         viewer.ui.views.plot.plot_axes.GRID_CACHE = False
+    if "range-steps" in ablate:  # the followed x range set to the data's bounds every update
+        import viewer.ui.views.plot.follow_range
+
+        viewer.ui.views.plot.follow_range.GROW_IN_STEPS = False
+    if "envelope-extend" in ablate:  # a curve's kept image made anew for new data
+        import viewer.ui.views.plot.envelope_image
+
+        viewer.ui.views.plot.envelope_image.EXTEND_IMAGE = False
     if "tree-early" in ablate:  # a new store's tree first shown with the switch turn
         import viewer.ui.main_window
 
