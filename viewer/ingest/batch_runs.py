@@ -56,8 +56,10 @@ class Payload:
            ) -> Payload:
         """Decompress ``msg`` (raises `ArrowDecodeError`) and work out its run key; into
         ``scratch`` when it takes the message (then the payload is `transient`)."""
-        out = scratch.output_for(msg) if scratch is not None else None
-        if out is not None:
+        out = None
+        if entry.job is not None:  # a big payload: maybe decompressed by its source already
+            data, owned = entry.job.take()
+        elif scratch is not None and (out := scratch.output_for(msg)) is not None:
             data, _ = decompress_payload(msg, out)
             owned = None
         else:

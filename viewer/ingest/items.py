@@ -41,6 +41,9 @@ class InboxEntry:
     #: A buffer to decompress into, faulted in on the source thread while the worker is
     #: busy with earlier messages (`viewer.log.arrow.prepare_output`); None: allocate later.
     out: Any = None
+    #: Big payloads: their decompression, which a source blocked on a full inbox may run
+    #: (`viewer.ingest.decompress_jobs`); None: the worker decompresses as usual.
+    job: Any = None
 
 
 @dataclass(slots=True)

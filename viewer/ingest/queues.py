@@ -45,8 +45,15 @@ class BoundedQueue:
         self.blocked_s = 0.0  # total time producers spent waiting for space
 
     # -- producers -------------------------------------------------------------------------
-    def put(self, item: Any, nbytes: int, timeout: float | None = None) -> bool:
-        """Append, waiting while full. False on timeout; raises `QueueClosed` if closed."""
+    def put(self, item: Any, nbytes: int, timeout: float | None = None, *,
+            help_while_full: Callable[[], bool] | None = None) -> bool:
+        """Append, waiting while full. False on timeout; raises `QueueClosed` if closed.
+
+        ``help_while_full``: called (outside the lock) while there is no room, before
+        waiting; it returns False once it has nothing left to do."""
+        if help_while_full is not None:
+            while not self._closed and not self._has_room(nbytes) and help_while_full():
+                pass
         with self._lock:
             if not self._fits(nbytes):
                 t0 = time.monotonic()
@@ -88,6 +95,10 @@ class BoundedQueue:
             self._append(item, nbytes)
         if self.on_put is not None:
             self.on_put()
+
+    def _has_room(self, nbytes: int) -> bool:
+        with self._lock:
+            return self._fits(nbytes)
 
     def _fits(self, nbytes: int) -> bool:
         if not self._items:

@@ -21,11 +21,12 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
+from viewer.ingest.decompress_jobs import DecompressJob, wants_job
 from viewer.ingest.items import InboxEntry, ItemSource
 from viewer.ingest.queues import QueueClosed
 from viewer.ingest.ui_gate import UiGate
 from viewer.log.arrow import prepare_output
-from viewer.log.messages import LogMsg, StoreId, decoded_claim, message_nbytes
+from viewer.log.messages import ArrowMsg, LogMsg, StoreId, decoded_claim, message_nbytes
 from viewer.log.reader import ReadError
 from viewer.store.entity_db import EntityDb
 from viewer.store.memory import format_bytes
@@ -129,9 +130,16 @@ class IngestState:
             # only when the inbox has room for it now, so a sender waiting for room holds
             # no buffer.
             entry.out = prepare_output(msg)
+        jobs = worker.decompress_jobs
+        if block and isinstance(msg, ArrowMsg) and wants_job(msg):
+            # this thread decompresses queued big payloads while it waits for room
+            entry.job = DecompressJob(msg, entry.out)
+            entry.out = None
         try:
             if block:
-                inbox.put(entry, nbytes)
+                inbox.put(entry, nbytes, help_while_full=jobs.help_one if len(jobs) else None)
+                if entry.job is not None:
+                    jobs.add(entry.job)
             elif not inbox.try_put(entry, nbytes):
                 return False
         except QueueClosed:

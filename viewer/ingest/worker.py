@@ -27,6 +27,7 @@ import threading
 import time
 
 from viewer.ingest.batch_runs import BatchRuns, Built, Payload
+from viewer.ingest.decompress_jobs import JobBoard
 from viewer.ingest.items import InboxEntry, ItemKind, ItemSource, ReadyItem
 from viewer.ingest.merger import ChunkMerger
 from viewer.ingest.queues import BoundedQueue
@@ -61,6 +62,8 @@ class IngestionWorker:
                                   name=f"inbox {store_id}")
         self.outbox = BoundedQueue(settings.outbox_max_items, settings.outbox_max_bytes,
                                    name=f"outbox {store_id}")
+        #: The queued big payloads a blocked source may decompress (`decompress_jobs`).
+        self.decompress_jobs = JobBoard()
         self.aborted = False
         # Scheduling state, owned by the pool (guarded by the pool's lock).
         self.scheduled = False
@@ -103,6 +106,7 @@ class IngestionWorker:
         self.aborted = True
         self.inbox.close()
         self.outbox.close()
+        self.decompress_jobs.clear()
 
     # ------------------------------------------------------------------ the work
     def process(self, deadline: float, max_msgs: int = 1 << 30) -> int:

@@ -22,6 +22,7 @@ from viewer.log.sorbet import CHUNK_ID_KEY, KIND_KEY, parse_chunk_id
 
 __all__ = [
     "MAX_UNCOMPRESSED_SIZE",
+    "PREPARE_MIN_BYTES",
     "ArrowDecodeError",
     "DecodeScratch",
     "chunk_id_from_schema",
