@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 import pytest
+from pytestqt.qtbot import QtBot
 
 from viewer.demo import build_chunk
 from viewer.log.messages import StoreId, StoreKind
@@ -18,6 +19,7 @@ from viewer.store.chunk import Chunk
 from viewer.store.entity_db import EntityDb
 from viewer.store.entity_path import EntityPath
 from viewer.ui.time_control import TimeControl
+from viewer.ui.views import base
 from viewer.ui.views.base import data_redraw_queue
 from viewer.ui.views.plot import follow_range
 from viewer.ui.views.plot.follow_range import stepped_span
@@ -27,6 +29,9 @@ START_NS = 1_700_000_000_000_000_000
 CURVE = EntityPath.parse("/plots/a")
 #: Rows per appended chunk: the series is decimated (an envelope) from the first chunk on.
 ROWS = DECIMATE_ABOVE + 5_000
+_QTBOT: list[QtBot] = []  # the test's qtbot, for `wait_shown`
+#: Seconds without growth before the range settles, here (appends come ~0.1 s apart).
+REST_S = 0.6
 
 
 class ScalarFeed:
@@ -47,11 +52,25 @@ class ScalarFeed:
 
 
 def append(view: TimeSeriesView, feed: ScalarFeed) -> None:
-    """Like the frame driver: store a chunk, report it, then draw in full."""
+    """Like the frame driver: store a chunk and report it; the view reads and hands it over
+    in its queued redraws (the path of arriving data). Returns when the curve shows it."""
     chunk = feed.chunk()
     view.db.add_chunk(chunk)
     view.on_data_changed([chunk.entity_path])
-    view.redraw_now()
+    wait_shown(view, feed.next)
+
+
+def wait_shown(view: TimeSeriesView, rows: int) -> None:
+    def shown() -> bool:
+        curve = view.curves.get((CURVE, 0))
+        if curve is None or curve.xData is None or len(view.curve_data(CURVE)[0]) != rows:
+            return False
+        if not view.follow.follow[0]:
+            return True  # read (the curve shows the user's range)
+        lo, hi = x_range(view)
+        return rows - 1 - curve.xData.max() <= (hi - lo) / view.plot_item.getViewBox().width()
+
+    QtBot.waitUntil(_QTBOT[0], shown, timeout=5000)
 
 
 def x_range(view: TimeSeriesView) -> tuple[float, float]:
@@ -73,7 +92,9 @@ def exact(view: TimeSeriesView) -> tuple[float, float]:
 
 @pytest.fixture
 def view(qtbot, monkeypatch) -> Iterator[TimeSeriesView]:
-    monkeypatch.setattr(follow_range, "REST_S", 0.2)
+    monkeypatch.setattr(follow_range, "REST_S", REST_S)
+    monkeypatch.setattr(base, "DATA_REDRAW_INTERVAL_S", 0.0)  # queued redraws at every tick
+    _QTBOT[:] = [qtbot]
     data_redraw_queue().flush()
     tc = TimeControl()
     tc.set_timeline("frame")
@@ -136,6 +157,38 @@ def test_growing_data_steps_the_range_then_it_settles_on_the_exact_bounds(qtbot,
     assert hi > exact(view)[1]
 
 
+def test_a_redraw_of_everything_at_once_shows_the_exact_bounds(qtbot, view):
+    """A flush of the redraw queue (what a screenshot does once loading ended) or a direct
+    redraw draws the final picture: exact bounds, envelopes made for them."""
+    feed = ScalarFeed()
+    for _ in range(2):
+        append(view, feed)
+    assert view.follow.stepping  # to 100 000 frames; the next chunk ends at 75 000
+    chunk = feed.chunk()
+    view.db.add_chunk(chunk)
+    view.on_data_changed([chunk.entity_path])
+    data_redraw_queue().flush()
+    assert not view.follow.stepping
+    lo, hi = exact(view)  # (a change under SETTLE of the span is not applied)
+    assert x_range(view) == pytest.approx((lo, hi), abs=follow_range.SETTLE * (hi - lo))
+    curve = view.curves[(CURVE, 0)]
+    width = view.plot_item.getViewBox().width()
+    # the envelope covers the exact range's pixel columns (made again, not the stepped one's)
+    assert len(curve.xData) >= 2 * (width - 2) * 0.9
+    assert curve.xData.max() >= feed.next - 1 - feed.next / width
+
+
+def test_a_direct_redraw_without_new_data_ends_a_stepped_range(qtbot, view):
+    feed = ScalarFeed()
+    for _ in range(3):
+        append(view, feed)
+    assert view.follow.stepping
+    assert x_range(view)[1] > exact(view)[1] + 20_000  # (75 000 frames in 100 000)
+    view.redraw_now()
+    assert not view.follow.stepping
+    assert x_range(view) == pytest.approx(exact(view))
+
+
 def test_user_pan_while_stepping_stops_following_and_nothing_settles_it(qtbot, view):
     feed = ScalarFeed()
     for _ in range(3):
@@ -147,7 +200,7 @@ def test_user_pan_while_stepping_stops_following_and_nothing_settles_it(qtbot, v
     assert view.follow.follow == [False, True]
     assert not view.follow.stepping
     append(view, feed)
-    qtbot.wait(400)  # longer than REST_S: the range must stay where the user put it
+    qtbot.wait(int(REST_S * 1000) + 200)  # the range stays where the user put it
     assert x_range(view) == pytest.approx((1000, 2000))
 
 

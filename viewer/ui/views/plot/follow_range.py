@@ -8,13 +8,14 @@ bounds it already knows, before anything paints. As with pyqtgraph's auto-range,
 or zoom stops following on that axis, and the plot's auto button ("A") or an axis menu's
 "Auto" turn it back on.
 
-While data keeps arriving past the shown x range (a file loading, a live stream), the x range
-grows in steps instead of with every update: to a rounded span with headroom
+While data keeps arriving past the shown x range (a file loading, a live stream: the view's
+queued redraws), the x range grows in steps instead of with every update: to a rounded span with headroom
 (`stepped_span`), so the view's transform, the bottom axis' layout and the curves' kept
 images stay valid for several updates (a new x range made every hand-over of a 2 M-row load
 the longest frame of it: four envelope images made anew and the bottom axis laid out again,
-docs/benchmarks/gui.md, round 8). When no x growth has arrived for ``REST_S``, the range
-settles on the data's exact bounds (with pyqtgraph's usual padding), as without steps.
+docs/benchmarks/gui.md, round 8). When no x growth has arrived for ``REST_S``, or a redraw
+draws everything at once (a screenshot's flush, a direct redraw), the range is the data's
+exact bounds (with pyqtgraph's usual padding), as without steps.
 """
 
 from __future__ import annotations
@@ -55,17 +56,18 @@ class FollowRange(QObject):
         """Whether the x range is a stepped one (data still growing into it)."""
         return self._step is not None
 
-    def x_target(self, x0: float, x1: float) -> tuple[float, float]:
+    def x_target(self, x0: float, x1: float, step: bool) -> tuple[float, float]:
         """The padded x range that ``apply`` would show for data bounds ``x0..x1`` now (what
         an envelope is merged to pixel columns for before the range is set)."""
         bounds = _widen((x0, x1))
         if bounds is None:
             return x0, x1
-        return self._padded(0, self._x_bounds(bounds)[0])
+        return self._padded(0, self._x_bounds(bounds, step)[0])
 
-    def _x_bounds(self, bounds: tuple[float, float]) -> tuple[tuple[float, float], bool]:
+    def _x_bounds(self, bounds: tuple[float, float],
+                  step: bool) -> tuple[tuple[float, float], bool]:
         """(the x bounds to show for data ``bounds``, whether they are stepped)."""
-        if not GROW_IN_STEPS:
+        if not (GROW_IN_STEPS and step):
             return bounds, False
         step, shown = self._step, self._shown_x
         if step is not None and bounds[0] == step[0] and step[0] <= bounds[1] <= step[1]:
@@ -75,16 +77,18 @@ class FollowRange(QObject):
             return (bounds[0], bounds[0] + stepped_span(bounds[1] - bounds[0])), True
         return bounds, False  # the first data, data that shrank or moved: exact
 
-    def apply(self, x: tuple[float, float] | None, y: tuple[float, float] | None) -> bool:
-        """Show these data bounds on the followed axes (pyqtgraph's default padding); x in
-        steps while it keeps growing (`_x_bounds`), exact once it rests.
+    def apply(self, x: tuple[float, float] | None, y: tuple[float, float] | None,
+              step: bool = False) -> bool:
+        """Show these data bounds on the followed axes (pyqtgraph's default padding); with
+        ``step`` (data arriving) x in steps while it keeps growing (`_x_bounds`), exact
+        once it rests.
         An axis whose range would move by less than ``SETTLE`` of its span keeps it: a new
         range redraws that axis' ticks and labels (2-5 ms a repaint), and a stream whose
         values stay in the same band would otherwise redo them on every update.
         Returns whether anything was set."""
         wanted = [_widen(x) if self.follow[0] else None, _widen(y) if self.follow[1] else None]
         if wanted[0] is not None:
-            wanted[0], stepped = self._x_bounds(wanted[0])
+            wanted[0], stepped = self._x_bounds(wanted[0], step)
             self._shown_x = wanted[0]
             self._step = wanted[0] if stepped else None
             if stepped:
@@ -112,6 +116,15 @@ class FollowRange(QObject):
         if not self.follow[0]:
             self._shown_x = self._step = None
             self._rest.stop()
+
+    def settle(self) -> bool:
+        """End a stepped x range now (the view applies the exact bounds next); returns
+        whether it was stepped."""
+        if self._step is None:
+            return False
+        self._step = self._shown_x = None
+        self._rest.stop()
+        return True
 
     def _on_rest(self) -> None:
         """No x growth for ``REST_S``: the view shows the data's exact bounds again."""

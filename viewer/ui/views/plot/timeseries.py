@@ -171,6 +171,7 @@ class TimeSeriesView(View):
         #: How compared runs share the x axis (only while comparing).
         self.align = Align.TIMELINE
         self._range_pending = False
+        self._arriving = False  # this redraw follows arriving data (a queued one)
         # The range follows the data as set here (not pyqtgraph's auto-range: follow_range.py).
         self.follow = FollowRange(self.plot_item.getViewBox(), self._on_follow_again)
         self.plot_item.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
@@ -356,6 +357,9 @@ class TimeSeriesView(View):
             self._set_timeline(timeline, kind, align)
         self._sync_offsets(timeline, align)
         budget = self.work_budget_s()
+        # Queued redraws follow arriving data: the x range may grow in steps (follow_range);
+        # a redraw of everything at once (a flush, a direct redraw) shows exact bounds.
+        self._arriving = budget is not None
         if budget is None or not (self._cycle or self._any_unshown()):
             self._start_cycle(timeline, budgeted=budget is not None)
         deadline = None if budget is None else time.perf_counter() + budget
@@ -412,8 +416,10 @@ class TimeSeriesView(View):
                 if entity in run.bands:
                     run.bands[entity].show()
             run.bands_unshown.clear()
-        if handed:
-            self._apply_range()
+        # everything at once (a flush, a direct redraw): a stepped x range ends here
+        settled = not self._arriving and self.follow.settle()
+        if handed or settled:
+            self._apply_range(settled)
         for run in self._runs:
             run.dirty.intersection_update(self.entities)
         if self._range_pending:
@@ -426,6 +432,10 @@ class TimeSeriesView(View):
         if self._any_dirty():
             # Backlog left for the next cycle (or data that arrived during this one): a
             # throttled redraw picks it up even if no more data comes.
+            self._request_redraw(urgent=False)
+        elif self.follow.stepping:
+            # Waiting in the queue while the x range is stepped: a flush (a screenshot
+            # once loading ended) then redraws it at once, with the exact bounds.
             self._request_redraw(urgent=False)
 
     def _report(self, run: PlotRun, entity: EntityPath, message: str | None) -> None:
@@ -714,7 +724,8 @@ class TimeSeriesView(View):
                 x, y = series.envelope(buckets)
                 if bool(np.isfinite(y).all()):
                     if MERGE_COLUMNS:  # the x range the view will follow to (padded)
-                        x0, x1 = self.follow.x_target(float(series.x[0]), float(series.x[-1]))
+                        x0, x1 = self.follow.x_target(float(series.x[0]), float(series.x[-1]),
+                                                      self._arriving)
                         x, y = merge_columns(x, y, x0, x1, width)
                     return x, y, True, "pairs"  # vertical segments (PeakEnvelope.segments)
                 x, y = peak_envelope(series.x, series.values, buckets)  # NaN: break the line
@@ -738,8 +749,9 @@ class TimeSeriesView(View):
             run.decimated.discard(key)
         run.curves[key].setData(x, y, skipFiniteCheck=finite, connect=connect)
 
-    def _apply_range(self) -> None:
-        """Followed axes show the bounds of all curves (before anything paints)."""
+    def _apply_range(self, settled: bool = False) -> None:
+        """Followed axes show the bounds of all curves (before anything paints); ``settled``:
+        a stepped x range just ended, so envelopes made for it are made again."""
         shown = [(s.x[0], s.x[-1], *s.y_range)
                  for run in self._runs for k, s in run.series.items()
                  if k in run.curves and len(s.x)]
@@ -748,8 +760,12 @@ class TimeSeriesView(View):
         if not shown:
             return
         b = np.array(shown)
+        was_stepping = self.follow.stepping or settled
         self.follow.apply((b[:, 0].min(), b[:, 1].max()),
-                          (np.fmin.reduce(b[:, 2]), np.fmax.reduce(b[:, 3])))
+                          (np.fmin.reduce(b[:, 2]), np.fmax.reduce(b[:, 3])), self._arriving)
+        if was_stepping and not self.follow.stepping:
+            # envelopes prepared for the stepped range: made again for the exact one
+            self._range_pending |= any(run.decimated for run in self._runs)
 
     def _on_follow_again(self) -> None:
         """The auto button / menu switched following back on: fit, and rebuild envelopes."""
