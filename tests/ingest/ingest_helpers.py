@@ -69,13 +69,35 @@ def interleave(*streams: list[LogMsg]) -> list[LogMsg]:
     return out
 
 
+def chunk_tokens(chunk: Chunk) -> list[tuple[str, int, int]]:
+    """A chunk's rows as (entity path, row id time, row id increment)."""
+    path = str(chunk.entity_path)
+    return [(path, t, inc) for t, inc in chunk.row_ids.tolist()]
+
+
+def entity_order(tokens: list[Any]) -> list[Any]:
+    """Tokens as what must hold whatever runs and merging do: the markers (store infos,
+    activations, errors) in order, and between two markers each entity's rows in order
+    (chunks of different entities may go out in another order: no query can see it)."""
+    out: list[Any] = []
+    segment: dict[str, list[Any]] = {}
+    for token in tokens:
+        if token[0] in ("info", "activation", "error"):
+            out.extend([segment, token])
+            segment = {}
+        else:
+            segment.setdefault(token[0], []).append(token)
+    out.append(segment)
+    return out
+
+
 def expected_tokens(msgs: Iterable[LogMsg]) -> dict[StoreId, list[Any]]:
-    """Per store, what must be applied in order: row ids of chunks, markers otherwise."""
+    """Per store, in send order: the rows of chunks (`chunk_tokens`), markers otherwise."""
     out: dict[StoreId, list[Any]] = defaultdict(list)
     for msg in msgs:
         if isinstance(msg, ArrowMsg):
             chunk = Chunk.from_record_batch(decode_arrow_payload(msg), is_static=msg.is_static)
-            out[msg.store_id].extend(map(tuple, chunk.row_ids.tolist()))
+            out[msg.store_id].extend(chunk_tokens(chunk))
         elif isinstance(msg, SetStoreInfo):
             out[msg.store_id].append(("info", msg.info))
         else:
@@ -96,7 +118,7 @@ class ApplyRecorder:
     def _on_item(self, store_id: StoreId, item: Any) -> None:
         self.items.append((store_id, item))
         if item.kind is ItemKind.CHUNK:
-            self.tokens[store_id].extend(map(tuple, item.payload.row_ids.tolist()))
+            self.tokens[store_id].extend(chunk_tokens(item.payload))
         elif item.kind is ItemKind.STORE_INFO:
             self.tokens[store_id].append(("info", item.payload))
         elif item.kind is ItemKind.ACTIVATION:

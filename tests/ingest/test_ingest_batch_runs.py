@@ -96,9 +96,10 @@ def test_a_run_of_slices_becomes_one_chunk_with_the_same_data(slices_rrd):
     assert len(items) == len(arrow)
     items = _run_worker(arrow, **RUNS_ONLY)
     chunks = [it.payload for it in items]
-    # /a (8 slices), /b (4), /a again (1 slice), /__properties and the text log alone
+    # /a (8 slices, and the one after /b and the text log: runs of several entities are
+    # open at once), /b (4), /__properties and the text log alone
     by_entity = sorted((str(c.entity_path), c.num_rows, c.source_chunks) for c in chunks)
-    assert by_entity == [("/__properties", 1, 1), ("/a", SLICE, 1), ("/a", 8 * SLICE, 8),
+    assert by_entity == [("/__properties", 1, 1), ("/a", 9 * SLICE, 9),
                          ("/b", 4 * SLICE, 4), ("/notes", 1, 1)]
     assert sum(it.n_msgs for it in items) == len(arrow)
     got, ref = _db(arrow[0].store_id, items), _reference(arrow)
@@ -188,38 +189,121 @@ def test_later_runs_of_a_schema_hold_about_max_rows(slices_rrd):
 
 
 def test_scratch_decoded_chunks_keep_their_data_after_later_runs(slices_rrd):
-    """Payloads decoded into the reused scratch buffer and joined in the reused run buffer:
+    """Payloads decoded into the reused scratch buffer and joined in reused run buffers:
     every chunk built, alone or from a run, still holds its own data once later messages
-    have gone through the same buffers."""
+    have gone through the same buffers. Entities taking turns still make runs (one open
+    run per entity), and each run goes out in the place of its first message."""
     msgs, _ = read_rrd(slices_rrd)
     arrow = [m for m in msgs if isinstance(m, ArrowMsg)]
     a, b = arrow[1:9], arrow[9:13]  # eight /a slices, four /b slices
     assert {_entity(m) for m in a} == {"/a"} and {_entity(m) for m in b} == {"/b"}
     no_id = dataclasses.replace(a[2], chunk_id=None)  # never joins a run: built alone
-    # singles (alternating entities), a run of four, a message without id, a run of two
+    # alternating entities, a message without id (closes every open run), alternating again
     feed = [a[0], b[0], a[1], b[1], *a[2:6], no_id, b[2], b[3], a[6]]
     runs = BatchRuns(1 << 20)
     built = []
     transient = []
-    for i, m in enumerate(feed):
+
+    def give(i: int, m: ArrowMsg) -> None:
         payload = runs.decode(InboxEntry(m, None, 0.0, i), m)
         transient.append(payload.transient)
-        built += runs.add(payload)
+        built.extend(runs.add(payload))
+
+    for i, m in enumerate(feed):
+        give(i, m)
     built += runs.flush()
-    # through the scratch buffer at first; after a run of one, into buffers of their own
-    # (entities taking turns) until a run joins again
-    assert transient[:2] == [True, True] and not all(transient)
-    assert [n for _, _, n in built] == [1, 1, 1, 1, 4, 1, 2, 1]
-    i = 0
-    for entry, chunk, n in built:
+    groups = [[0, 2, 4, 5, 6, 7], [1, 3], [8], [9, 10], [11]]
+    assert [n for _, _, n in built] == [len(g) for g in groups]
+    assert all(transient)  # every one went through the scratch buffer
+    # the last run closed was a single message: the next is decoded into its own buffer
+    feed.append(a[7])
+    give(len(feed) - 1, a[7])
+    built += runs.flush()
+    groups.append([12])
+    assert transient[-1] is False and [n for _, _, n in built][-1] == 1
+    for (entry, chunk, n), group in zip(built, groups, strict=True):
         assert isinstance(chunk, Chunk), chunk
-        want = pa.Table.from_batches([decode_arrow_payload(m) for m in feed[i:i + n]])
+        want = pa.Table.from_batches([decode_arrow_payload(feed[i]) for i in group])
         got = chunk.to_record_batch()
         for name in want.column_names:
-            assert got.column(name).to_pylist() == want.column(name).to_pylist(), (i, name)
-        assert entry.offset == i
-        i += n
+            assert got.column(name).to_pylist() == want.column(name).to_pylist(), (group, name)
+        assert entry.offset == group[0] and n == len(group)
 
 
 def _entity(msg: ArrowMsg) -> str:
     return decode_arrow_payload(msg).schema.metadata[b"rerun:entity_path"].decode()
+
+
+def _built_groups(runs: BatchRuns, feed: list[ArrowMsg]) -> list[list[int]]:
+    """Feed messages through ``runs``; the feed indices behind each result, in order."""
+    built = []
+    for i, m in enumerate(feed):
+        built += runs.add(runs.decode(InboxEntry(m, None, 0.0, i), m))
+    built += runs.flush()
+    groups = []
+    for entry, chunk, n in built:
+        assert isinstance(chunk, Chunk), chunk
+        first = entry.offset
+        ids = {tuple(r) for r in chunk.row_ids.tolist()}
+        group = [i for i, m in enumerate(feed)
+                 if i >= first and _row_ids(m) <= ids]
+        assert len(group) == n
+        groups.append(group)
+    return groups
+
+
+def _row_ids(msg: ArrowMsg) -> set[tuple[int, int]]:
+    chunk = Chunk.from_record_batch(decode_arrow_payload(msg), is_static=msg.is_static)
+    return {tuple(r) for r in chunk.row_ids.tolist()}
+
+
+def test_entities_taking_turns_still_make_runs(slices_rrd):
+    msgs, _ = read_rrd(slices_rrd)
+    arrow = [m for m in msgs if isinstance(m, ArrowMsg)]
+    a, b = arrow[1:9], arrow[9:13]
+    feed = [m for pair in zip(a, b, strict=False) for m in pair] + a[4:]
+    # a0 b0 a1 b1 a2 b2 a3 b3 a4 .. a7: one run per entity, each in its first message's place
+    assert _built_groups(BatchRuns(1 << 20), feed) == [
+        [0, 2, 4, 6, *range(8, 12)], [1, 3, 5, 7]]
+
+
+def test_more_entities_than_open_runs_close_the_oldest(slices_rrd, monkeypatch):
+    import viewer.ingest.batch_runs as batch_runs
+
+    monkeypatch.setattr(batch_runs, "MAX_OPEN_RUNS", 1)
+    msgs, _ = read_rrd(slices_rrd)
+    arrow = [m for m in msgs if isinstance(m, ArrowMsg)]
+    a, b = arrow[1:9], arrow[9:13]
+    feed = [a[0], a[1], b[0], b[1], a[2], b[2]]
+    # one run open at a time: a new entity closes the open one, order stays the feed's
+    assert _built_groups(BatchRuns(1 << 20), feed) == [[0, 1], [2, 3], [4], [5]]
+
+
+def _write_two_schemas(path: Path) -> None:
+    """One entity sent with two schemas in turn: scalars on three timelines, then on one."""
+    import rerun as rr
+
+    rec = rr.RecordingStream("run_tests", recording_id="two_schemas")
+    rec.save(str(path))
+    for start in range(0, 200, SLICE):
+        frames = np.arange(start, start + SLICE, dtype=np.int64)
+        rec.send_columns("a", indexes=[rr.TimeColumn("frame", sequence=frames),
+                                       rr.TimeColumn("sim_time",
+                                                     duration=frames.astype("timedelta64[ms]"))],
+                         columns=rr.Scalars.columns(scalars=np.sin(frames * 0.01)))
+        rec.send_columns("a", indexes=[rr.TimeColumn("frame", sequence=frames + 1000)],
+                         columns=rr.Scalars.columns(scalars=np.cos(frames * 0.01)))
+    rec.flush()
+    rec.disconnect()
+
+
+def test_an_entity_keeps_its_order_across_its_schemas(rerun_home, tmp_path):
+    path = tmp_path / "two_schemas.rrd"
+    _write_two_schemas(path)
+    msgs, errors = read_rrd(path)
+    assert not errors
+    feed = [m for m in msgs if isinstance(m, ArrowMsg) and _entity(m) == "/a"]
+    assert len(feed) == 8
+    assert len({tuple(decode_arrow_payload(m).schema.names) for m in feed}) == 2
+    # a message of the other schema closes the entity's open run: nothing overtakes
+    assert _built_groups(BatchRuns(1 << 20), feed) == [[i] for i in range(8)]

@@ -96,7 +96,9 @@ def test_no_limit_keeps_everything(make_hub, big_file) -> None:
     hub.open_file(path)
     assert hub.run_until_idle(20.0)
     db = hub.db(STORE)
-    assert db.num_rows == rows and db.nbytes == full_bytes
+    # every row kept; the bytes differ from the direct read's only by how rows are grouped
+    # into chunks (runs of the worker, compaction of the store)
+    assert db.num_rows == rows and abs(db.nbytes - full_bytes) <= full_bytes // 100
     assert hub.memory.dropped_chunks_total == 0
     assert latest_everywhere(db, ends) == expected
 

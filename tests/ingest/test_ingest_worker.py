@@ -5,7 +5,13 @@ from __future__ import annotations
 import dataclasses
 import time
 
-from ingest_helpers import expected_tokens, file_messages, grouped_by_entity
+from ingest_helpers import (
+    chunk_tokens,
+    entity_order,
+    expected_tokens,
+    file_messages,
+    grouped_by_entity,
+)
 
 from viewer.ingest.items import InboxEntry, ItemKind
 from viewer.ingest.settings import IngestSettings
@@ -22,7 +28,7 @@ def _tokens(items) -> list:
     out = []
     for it in items:
         if it.kind is ItemKind.CHUNK:
-            out.extend(map(tuple, it.payload.row_ids.tolist()))
+            out.extend(chunk_tokens(it.payload))
         elif it.kind is ItemKind.STORE_INFO:
             out.append(("info", it.payload))
         elif it.kind is ItemKind.ERROR:
@@ -38,7 +44,7 @@ def test_ingest_worker_merges_adjacent_small_chunks_only():
     _feed(w, msgs)
     assert w.process(time.monotonic() + 10) == len(msgs)
     items = w.outbox.take_many(10_000)
-    assert _tokens(items) == expected_tokens(msgs)[sid]
+    assert entity_order(_tokens(items)) == entity_order(expected_tokens(msgs)[sid])
     chunks = [it for it in items if it.kind is ItemKind.CHUNK]
     assert sum(it.n_msgs for it in items) == len(msgs)
     assert any(it.n_msgs > 1 for it in chunks)
@@ -68,7 +74,7 @@ def test_ingest_worker_never_merges_across_non_chunk_messages():
     w.process(time.monotonic() + 10)
     items = w.outbox.take_many(100)
     assert [it.kind for it in items] == [ItemKind.CHUNK, ItemKind.STORE_INFO, ItemKind.CHUNK]
-    assert _tokens(items) == expected_tokens(msgs)[a.store_id]
+    assert entity_order(_tokens(items)) == entity_order(expected_tokens(msgs)[a.store_id])
 
 
 def test_ingest_worker_decode_error_is_reported_and_skipped():
@@ -108,7 +114,7 @@ def test_ingest_worker_never_merges_chunks_above_the_byte_bound():
     bounded_items = bounded.outbox.take_many(10_000)
     assert any(it.n_msgs > 1 for it in merged_items)  # merging happens without the bound
     assert all(it.n_msgs == 1 for it in bounded_items)  # every chunk is above 64 bytes
-    assert _tokens(bounded_items) == expected_tokens(msgs)[sid]
+    assert entity_order(_tokens(bounded_items)) == entity_order(expected_tokens(msgs)[sid])
 
 
 def test_ingest_worker_does_not_merge_in_web_mode():
@@ -119,4 +125,4 @@ def test_ingest_worker_does_not_merge_in_web_mode():
     w.process(time.monotonic() + 10)
     items = w.outbox.take_many(10_000)
     assert all(it.n_msgs == 1 for it in items)
-    assert _tokens(items) == expected_tokens(msgs)[sid]
+    assert entity_order(_tokens(items)) == entity_order(expected_tokens(msgs)[sid])

@@ -2,16 +2,19 @@
 
 One worker per store (`StoreId`). Its inbox receives that store's messages in send order;
 `process()` turns them into ready items (decoded and sorted chunks, store infos, blueprint
-activations, errors) and appends them to its outbox **in input order**. The UI thread then
-only applies ready items (a few µs each).
+activations, errors) and appends them to its outbox. The UI thread then only applies ready
+items (a few µs each).
 
 Ordering guarantees:
 
-- Items leave the outbox in the order their messages entered the inbox.
-- Chunk merging only joins chunks that are *adjacent* in the inbox, of the same entity, and
-  never across a non-chunk message or an error; the merged chunk takes the place of its first
-  part. A run is flushed at the end of every `process()` call, so merging never waits for
-  more input (no added latency).
+- Non-chunk items and errors leave the outbox in the order their messages entered the
+  inbox, after every chunk that came before them (they are barriers).
+- Between two barriers, the rows of each entity leave in input order; `BatchRuns` joins the
+  messages of entities taking turns into one run per entity, and a run's chunk takes the
+  place of its first part, so chunks of different entities may swap (no store query sees
+  it). Chunk merging only joins chunks that are *adjacent*, of the same entity. Runs are
+  flushed at the end of every `process()` call, so joining never waits for more input (no
+  added latency).
 - A message that fails to decode becomes an error item in its place; later messages of the
   store continue.
 - Merging itself is `merger.ChunkMerger`; this module only feeds it and the outbox.
