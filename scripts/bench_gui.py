@@ -54,7 +54,7 @@ TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget",
              "envelope-image", "reserved-handover", "grid-direct", "job-reserve",
              "fast-specs", "tree-early", "envelope-cache",
-             "grid-cache", "range-steps", "envelope-extend")
+             "grid-cache", "range-steps", "envelope-extend", "step-wait")
 WINDOW_SIZE = (1600, 900)
 
 
@@ -278,6 +278,10 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         import viewer.ui.views.plot.follow_range
 
         viewer.ui.views.plot.follow_range.GROW_IN_STEPS = False
+    if "step-wait" in ablate:  # a stepped plot does not wait in the redraw queue
+        import viewer.ui.views.plot.timeseries
+
+        viewer.ui.views.plot.timeseries.WAIT_WHILE_STEPPED = False
     if "envelope-extend" in ablate:  # a curve's kept image made anew for new data
         import viewer.ui.views.plot.envelope_image
 

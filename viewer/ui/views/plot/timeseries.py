@@ -116,6 +116,9 @@ MERGE_COLUMNS = True
 #: Web mode: curves are handed over only in a frame reserved for their paint (off only to
 #: measure it: ``scripts/bench_gui.py --ab reserved-handover``).
 HANDOVER_IN_RESERVED_FRAME = True
+#: A view whose x range is stepped waits in the redraw queue, so that a flush (a screenshot)
+#: ends the step (off only to measure it: ``scripts/bench_gui.py --ab step-wait``).
+WAIT_WHILE_STEPPED = True
 
 
 def peak_envelope(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
@@ -433,7 +436,7 @@ class TimeSeriesView(View):
             # Backlog left for the next cycle (or data that arrived during this one): a
             # throttled redraw picks it up even if no more data comes.
             self._request_redraw(urgent=False)
-        elif self.follow.stepping:
+        elif self.follow.stepping and WAIT_WHILE_STEPPED:
             # Waiting in the queue while the x range is stepped: a flush (a screenshot
             # once loading ended) then redraws it at once, with the exact bounds.
             self._request_redraw(urgent=False)
