@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,14 @@ MODES: dict[str, IngestSettings] = {
 
 def settings_for(mode: str, **overrides: Any) -> IngestSettings:
     return dataclasses.replace(MODES[mode], **overrides)
+
+
+def sdk_recording(tmp_path_factory: Any, name: str, write: Callable[[Path], None]) -> Path:
+    """A recording that ``write(path)`` makes with rerun-sdk, in a fresh folder (for module
+    fixtures; the caller's fixture isolates rerun's home with ``rerun_home``)."""
+    path = tmp_path_factory.mktemp(Path(name).stem) / name
+    write(path)
+    return path
 
 
 def file_messages(name: str) -> list[LogMsg]:

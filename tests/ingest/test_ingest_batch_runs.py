@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
-from ingest_helpers import latest_at_everything
+from ingest_helpers import latest_at_everything, sdk_recording
 
 from viewer.ingest import IngestSettings
 from viewer.ingest.batch_runs import BatchRuns, Payload
@@ -54,9 +54,7 @@ def _write_slices(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def slices_rrd(rerun_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("runs") / "slices.rrd"
-    _write_slices(path)
-    return path
+    return sdk_recording(tmp_path_factory, "slices.rrd", _write_slices)
 
 
 RUNS_ONLY = {"merge_max_rows": 100_000, "merge_max_bytes": 1 << 30}

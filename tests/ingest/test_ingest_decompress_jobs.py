@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ingest_helpers import latest_at_everything
+from ingest_helpers import latest_at_everything, sdk_recording
 
 from viewer.ingest.decompress_jobs import DecompressJob, JobBoard, wants_job
 from viewer.ingest.queues import BoundedQueue
@@ -45,9 +45,7 @@ def _write_clouds(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def clouds_rrd(rerun_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("jobs") / "clouds.rrd"
-    _write_clouds(path)
-    return path
+    return sdk_recording(tmp_path_factory, "clouds.rrd", _write_clouds)
 
 
 def _big_messages(path: Path) -> list[ArrowMsg]:
