@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from ingest_helpers import latest_at_everything, sdk_recording
 
-from viewer.ingest.decompress_jobs import DecompressJob, JobBoard, wants_job
+from viewer.ingest.decompress_jobs import DecompressJob, JobBoard
 from viewer.ingest.queues import BoundedQueue
 from viewer.ingest.state import IngestState
 from viewer.ingest.worker import IngestionWorker
 from viewer.log import arrow
-from viewer.log.arrow import ArrowDecodeError, decompress_payload
+from viewer.log.arrow import ArrowDecodeError, decompress_payload, is_big_lz4
 from viewer.log.messages import ArrowMsg, Compression, StoreId
 from viewer.log.reader import read_rrd
 from viewer.store.chunk import Chunk
@@ -51,7 +51,7 @@ def clouds_rrd(rerun_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 def _big_messages(path: Path) -> list[ArrowMsg]:
     msgs, errors = read_rrd(path)
     assert not errors
-    big = [m for m in msgs if isinstance(m, ArrowMsg) and wants_job(m)]
+    big = [m for m in msgs if isinstance(m, ArrowMsg) and is_big_lz4(m)]
     assert len(big) == CLOUDS and all(m.compression == Compression.LZ4 for m in big)
     return big
 

@@ -145,10 +145,6 @@ class BatchRuns:
         self._expect_single = False
         self.joined_batches = 0  # messages that went into combined chunks (for stats)
 
-    @property
-    def open_runs(self) -> int:
-        return len(self._open)
-
     def decode(self, entry: InboxEntry, msg: ArrowMsg) -> Payload:
         """`Payload.of` through this object's scratch buffer: the payload must be given to
         `add` before the next `decode`."""
@@ -158,11 +154,7 @@ class BatchRuns:
         """Take one decompressed message; returns what is complete now, in order."""
         nbytes = item.data.size
         if item.run_key is None or nbytes * 2 > self.max_bytes:
-            # alone, in its place; its entity is unknown here, so every open run closes
-            # first (the rows of an entity keep their order)
-            self._close_all()
-            self._slots.append(_Run(b"", None, 0, built=[self._build_one(item)]))
-            return self._ready()
+            return self._alone(item)
         key = (item.run_key, id(item.entry.source), item.msg.is_static)
         run = self._open.get(key)
         if run is not None and run.nbytes + nbytes > run.cap:
@@ -181,9 +173,7 @@ class BatchRuns:
         except StreamFramingError:  # not framed for joining: alone, in its place
             if not run.items:
                 self._drop_empty(key, run)
-            self._close_all()
-            self._slots.append(_Run(b"", None, 0, built=[self._build_one(item)]))
-            return self._ready()
+            return self._alone(item)
         run.items.append(item)
         run.nbytes += nbytes
         return self._ready()
@@ -194,6 +184,13 @@ class BatchRuns:
         return self._ready()
 
     # ------------------------------------------------------------------ runs
+    def _alone(self, item: Payload) -> list[Built]:
+        """``item`` built alone, in its place. Its entity is unknown here, so every open run
+        closes first (the rows of an entity keep their order)."""
+        self._close_all()
+        self._slots.append(_Run(b"", None, 0, built=[self._build_one(item)]))
+        return self._ready()
+
     def _start(self, key: tuple[bytes, int, bool], item: Payload) -> _Run:
         run_key = key[0]
         entity = self._entity_of(run_key, item)

@@ -20,16 +20,10 @@ from collections import deque
 
 import pyarrow as pa
 
-from viewer.log.arrow import PREPARE_MIN_BYTES, decompress_payload, prepare_output
-from viewer.log.messages import ArrowMsg, Compression
+from viewer.log.arrow import decompress_payload, prepare_output
+from viewer.log.messages import ArrowMsg
 
-__all__ = ["DecompressJob", "JobBoard", "wants_job"]
-
-
-def wants_job(msg: ArrowMsg) -> bool:
-    """Is ``msg`` big enough for another thread to decompress it?"""
-    return (msg.compression == Compression.LZ4
-            and msg.uncompressed_size >= PREPARE_MIN_BYTES)
+__all__ = ["DecompressJob", "JobBoard"]
 
 
 class DecompressJob:

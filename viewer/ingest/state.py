@@ -21,11 +21,11 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Protocol
 
-from viewer.ingest.decompress_jobs import DecompressJob, wants_job
+from viewer.ingest.decompress_jobs import DecompressJob
 from viewer.ingest.items import InboxEntry, ItemSource
 from viewer.ingest.queues import QueueClosed
 from viewer.ingest.ui_gate import UiGate
-from viewer.log.arrow import prepare_output
+from viewer.log.arrow import is_big_lz4, prepare_output
 from viewer.log.messages import ArrowMsg, LogMsg, StoreId, decoded_claim, message_nbytes
 from viewer.log.reader import ReadError
 from viewer.store.entity_db import EntityDb
@@ -131,7 +131,7 @@ class IngestState:
             # no buffer.
             entry.out = prepare_output(msg)
         jobs = worker.decompress_jobs
-        if block and isinstance(msg, ArrowMsg) and wants_job(msg):
+        if block and isinstance(msg, ArrowMsg) and is_big_lz4(msg):
             # this thread decompresses queued big payloads while it waits for room
             entry.job = DecompressJob(msg, entry.out)
             entry.out = None

@@ -31,6 +31,7 @@ __all__ = [
     "decode_arrow_payload_owned",
     "decompress_payload",
     "encode_record_batch",
+    "is_big_lz4",
     "is_static_batch",
     "prepare_output",
     "read_joined_table",
@@ -79,16 +80,22 @@ def _native_calls() -> Any:
     return _native
 
 
+def is_big_lz4(msg: ArrowMsg) -> bool:
+    """An LZ4 payload of at least `PREPARE_MIN_BYTES` decompressed: worth faulting its
+    output in (or decompressing it) on another thread than the decoder's."""
+    return msg.compression == Compression.LZ4 and msg.uncompressed_size >= PREPARE_MIN_BYTES
+
+
 def prepare_output(msg: ArrowMsg) -> pa.Buffer | None:
     """A faulted-in buffer to decompress ``msg`` into (`decode_arrow_payload_keyed(out=)`),
     or None when not worth it: not LZ4, smaller than `PREPARE_MIN_BYTES`, an impossible
     size (left to the decoder to report), or no liblz4 / MADV_POPULATE_WRITE. Call it on a
     thread that would otherwise wait (a source thread); count the bytes as queued memory."""
     global _populate_ok
-    if msg.compression != Compression.LZ4 or not _populate_ok:
+    if not is_big_lz4(msg) or not _populate_ok:
         return None
     size = msg.uncompressed_size
-    if size < PREPARE_MIN_BYTES or size > _INT_MAX or size > _LZ4_MAX_RATIO * msg.payload_size + 64:
+    if size > _INT_MAX or size > _LZ4_MAX_RATIO * msg.payload_size + 64:
         return None
     calls = _native_calls()
     if not calls:
