@@ -102,6 +102,9 @@ class ArrowMsg:
     encoding: int = 1
     chunk_id: Tuid | None = None
     is_static: bool | None = None
+    #: The payload is lent (a shared ring the decode helper reuses once every buffer over
+    #: it is gone): whoever keeps its bytes must copy them.
+    transient: bool = False
 
     @property
     def payload_size(self) -> int:

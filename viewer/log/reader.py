@@ -126,6 +126,7 @@ class RrdReader:
         self._map_address: int | None = None  # only our own file map is ever released
         self._released = 0
         self._view = memoryview(b"")
+        self._base_address = 0
         self.errors: list[ReadError] = []
         self.bytes_read = 0
         self._stream_start = 0
@@ -138,6 +139,7 @@ class RrdReader:
                 data = b""
             self.source = "standard input"
             self._view = memoryview(data)
+            self._base_address = pa.py_buffer(data).address
             self._open_errors = list(self.errors)
             self.total_bytes = len(self._view)
             return
@@ -153,6 +155,7 @@ class RrdReader:
                 whole = self._map.read_buffer()
                 self._view = as_byte_view(whole)
                 self._map_address = whole.address
+                self._base_address = whole.address
         except OSError as exc:
             self.errors.append(ReadError(self.source, 0, f"cannot open: {exc}"))
         self._open_errors = list(self.errors)
@@ -171,6 +174,7 @@ class RrdReader:
         self._released = 0
         self.release_behind = None
         self._view = as_byte_view(data)
+        self._base_address = pa.py_buffer(self._view).address
         self.errors = []
         self._open_errors = []
         self.bytes_read = 0
@@ -193,6 +197,12 @@ class RrdReader:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def position_of(self, payload: Any) -> int:
+        """Where ``payload``, a non-empty slice this reader handed out, starts in the input
+        (0 for an empty one)."""
+        view = as_byte_view(payload)
+        return pa.py_buffer(view).address - self._base_address if len(view) else 0
 
     # ------------------------------------------------------------------ reading
 

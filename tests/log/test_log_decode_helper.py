@@ -1,0 +1,149 @@
+"""The decode helper process on real rerun-sdk files: every message, in file order, its
+payload decompressed exactly as pyarrow does, through a ring small enough to wrap."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from viewer.log import helper_launch
+from viewer.log.arrow import decompress_payload
+from viewer.log.decode_helper import DONE, ERROR, FILE, MESSAGE, RING, TAIL, read_frames
+from viewer.log.messages import ArrowMsg, Compression
+from viewer.log.reader import RrdReader, read_rrd
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="needs memfd (Linux)")
+
+
+def _write_many(path: Path) -> None:
+    """600 `send_columns` slices of 50 rows, three entities taking turns."""
+    import rerun as rr
+
+    rec = rr.RecordingStream("helper_tests", recording_id="many")
+    rec.save(str(path))
+    for start in range(0, 200 * 50, 50):
+        frames = np.arange(start, start + 50, dtype=np.int64)
+        for entity in ("a", "b", "c"):
+            rec.send_columns(entity, indexes=[rr.TimeColumn("frame", sequence=frames)],
+                             columns=rr.Scalars.columns(scalars=np.sin(frames * 0.01)))
+    rec.flush()
+    rec.disconnect()
+
+
+@pytest.fixture(scope="module")
+def many_rrd(rerun_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("many") / "many.rrd"
+    _write_many(path)
+    return path
+
+
+def _run(path: Path, ring_bytes: int) -> tuple[list[tuple], list, int, int, str]:
+    """Play the parent: copy each ring payload out and give its space back at once.
+    Returns the records (ring payloads as bytes), the errors, how often the ring wrapped,
+    the exit code and the helper's stderr."""
+    helper = helper_launch.launch(ring_bytes)
+    helper.send_job(path)
+    out: list[tuple] = []
+    errors = []
+    wraps = 0
+    try:
+        for _bytes_read, records in read_frames(helper.proc.stdout):
+            for rec in records:
+                if rec[0] == RING:
+                    end, n = rec[-2], rec[-1]
+                    pos = (end - n) % ring_bytes
+                    wraps += pos + n == ring_bytes or (pos == 0 and end > n)
+                    out.append((*rec[:-2], bytes(helper.ring[pos:pos + n])))
+                    os.set_blocking(helper.ctl_fd, True)
+                    os.write(helper.ctl_fd, TAIL.pack(end))
+                elif rec[0] == ERROR:
+                    errors.append(rec[1])
+                else:
+                    out.append(rec)
+    finally:
+        os.close(helper.ctl_fd)
+        code, text = helper.wait()
+    return out, errors, wraps, code, text
+
+
+def test_every_message_comes_in_file_order_with_its_payload_decompressed(many_rrd):
+    expected = list(RrdReader(many_rrd).entries())
+    out, errors, wraps, code, text = _run(many_rrd, 256 << 10)
+    assert code == 0, text
+    assert not errors
+    assert out[-1][0] == DONE and out[-1][1] > 0  # the helper's own memory
+    got = out[:-1]
+    assert [r[1] for r in got] == [off for off, _ in expected]
+    assert wraps >= 2, "the ring never wrapped: the test does not cover it"
+    ring_msgs = 0
+    for rec, (_off, msg) in zip(got, expected, strict=True):
+        if rec[0] == MESSAGE:
+            assert rec[2] == msg
+            continue
+        assert isinstance(msg, ArrowMsg)
+        assert rec[2:7] == (msg.store_id, msg.uncompressed_size, msg.encoding,
+                            msg.chunk_id, msg.is_static)
+        assert rec[0] == RING  # every payload of this file is small
+        data, _ = decompress_payload(msg)
+        assert rec[-1] == data.to_pybytes()
+        ring_msgs += 1
+    assert ring_msgs >= 600
+
+
+def test_payloads_the_ring_cannot_take_are_left_in_the_file(data_dir):
+    """mixed.rrd holds a payload bigger than a quarter of a 256 KiB ring: it comes as its
+    place in the file, compressed as it is."""
+    path = data_dir / "mixed.rrd"
+    out, errors, _w, code, text = _run(path, 256 << 10)
+    assert code == 0, text
+    assert not errors
+    by_offset = dict(RrdReader(path).entries())
+    left = [r for r in out if r[0] == FILE]
+    assert left
+    raw = path.read_bytes()
+    for rec in left:
+        msg = by_offset[rec[1]]
+        comp, where, n = rec[-3:]
+        assert comp == msg.compression
+        assert raw[where:where + n] == bytes(memoryview(msg.payload))
+
+
+def test_a_damaged_file_gives_the_readers_errors_and_keeps_the_rest(many_rrd, tmp_path):
+    data = bytearray(many_rrd.read_bytes())
+    mid = len(data) // 2
+    data[mid:mid + 64] = b"\xab" * 64  # garbage in the middle
+    path = tmp_path / "damaged.rrd"
+    path.write_bytes(bytes(data[: len(data) - 100]))  # and a cut tail
+    msgs, reader_errors = read_rrd(path)
+    out, errors, _w, code, text = _run(path, 1 << 20)
+    assert code == 0, text
+    assert [e.message for e in errors] == [e.message for e in reader_errors]
+    assert len([r for r in out if r[0] in (RING, FILE, MESSAGE)]) == len(msgs)
+
+
+def test_a_payload_lz4_cannot_decompress_is_left_to_the_parent(many_rrd, tmp_path):
+    """The helper does not judge: the parent decodes it and reports the error in place."""
+    reader = RrdReader(many_rrd)
+    entries = list(reader.entries())
+    off, msg = next((o, m) for o, m in entries[10:]
+                    if isinstance(m, ArrowMsg) and m.compression == Compression.LZ4)
+    where = reader.position_of(msg.payload)
+    data = bytearray(many_rrd.read_bytes())
+    data[where:where + 16] = b"\xff" * 16  # a broken LZ4 block
+    path = tmp_path / "bad_block.rrd"
+    path.write_bytes(bytes(data))
+    out, errors, _w, code, text = _run(path, 1 << 20)
+    assert code == 0, text
+    rec = next(r for r in out if r[1] == off)
+    assert rec[0] == FILE and rec[-3:] == (Compression.LZ4, where, msg.payload_size)
+
+
+def test_a_helper_whose_parent_goes_away_before_the_job_exits_cleanly():
+    helper = helper_launch.launch(1 << 20)
+    os.close(helper.ctl_fd)
+    code, _text = helper.wait()
+    assert code == 0
+    assert helper.peak_rss_bytes > 0

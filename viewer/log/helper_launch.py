@@ -1,0 +1,183 @@
+"""Starting the decode helper process (`viewer.log.decode_helper`), with the standard library
+only: an entry point that knows it will read a big file starts the helper before its own
+imports (`prestart`), so the helper's ~0.2 s of imports run on the other core meanwhile.
+
+A started helper waits for its job: the parent writes the file's path to the control pipe
+(4-byte little-endian length, UTF-8 bytes), then the space it gives back in the ring.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import mmap
+import os
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+__all__ = ["DEFAULT_MIN_BYTES", "RING_BYTES", "Launched", "discard_spare", "launch",
+           "prestart", "prestart_for", "take"]
+
+#: Files this big or bigger are read by a helper (`IngestSettings.decode_helper_min_bytes`).
+#: The helper costs ~0.2 s to start and ~90 MB; see docs/benchmarks/vs-rerun.md (notes).
+DEFAULT_MIN_BYTES = 64 << 20
+#: The shared ring's size. The parent holds ring payloads while they wait in an inbox (16 MiB
+#: by default), in open runs (up to 16 x 1 MiB) and in the frame it is routing.
+RING_BYTES = 24 << 20
+_JOB = struct.Struct("<I")
+_F_SETPIPE_SZ = 1031
+_PIPE_BYTES = 1 << 20
+
+
+@dataclass
+class Launched:
+    """A helper process, its ring and the write end of its control pipe."""
+
+    proc: subprocess.Popen
+    ring: mmap.mmap
+    ctl_fd: int
+    stderr: IO[bytes]
+    peak_rss_bytes: int = 0  # known once it exited (`wait`)
+    _waited: bool = field(default=False, repr=False)
+
+    def send_job(self, path: Path) -> None:
+        """Give the helper its file (OSError when it is gone)."""
+        raw = os.fsencode(path)
+        data = _JOB.pack(len(raw)) + raw
+        os.set_blocking(self.ctl_fd, True)  # the job is small: the pipe takes it at once
+        try:
+            os.write(self.ctl_fd, data)
+        finally:
+            os.set_blocking(self.ctl_fd, False)  # space given back must never block
+
+    def alive(self) -> bool:
+        """Still running (checked without reaping it, so `wait` still gets its usage)."""
+        if self._waited:
+            return False
+        try:
+            return os.waitid(os.P_PID, self.proc.pid,
+                             os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+        except ChildProcessError:
+            return False
+
+    def kill(self) -> None:
+        if not self._waited:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.proc.pid, signal.SIGKILL)  # a zombie ignores it
+
+    def wait(self) -> tuple[int, str]:
+        """Reap the helper: exit code and the end of what it printed (its peak RSS is
+        in ``peak_rss_bytes`` then)."""
+        if self._waited:
+            return self.proc.returncode or 0, ""
+        self._waited = True
+        try:
+            _pid, status, usage = os.wait4(self.proc.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+            self.proc.returncode = code
+            self.peak_rss_bytes = int(usage.ru_maxrss) * 1024
+        except ChildProcessError:  # reaped elsewhere
+            code = self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.stderr.seek(0)
+        text = self.stderr.read()[-2000:].decode(errors="replace").strip()
+        self.stderr.close()
+        return code, text
+
+
+def launch(ring_bytes: int = RING_BYTES) -> Launched:
+    """Start a helper (OSError if it cannot be started: no memfd, no fork, ...)."""
+    ring_fd = os.memfd_create("rrd-viewer-ring", os.MFD_CLOEXEC)
+    ctl_r = ctl_w = -1
+    try:
+        os.ftruncate(ring_fd, ring_bytes)
+        ring = mmap.mmap(ring_fd, ring_bytes)
+        ctl_r, ctl_w = os.pipe2(os.O_CLOEXEC)
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parent.parent.parent)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by Launched.wait)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "viewer.log.decode_helper", str(ring_fd), str(ctl_r)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr,
+            pass_fds=(ring_fd, ctl_r), env=env)
+    except BaseException:
+        if ctl_w >= 0:
+            os.close(ctl_w)
+        raise
+    finally:
+        os.close(ring_fd)  # the map keeps the memory
+        if ctl_r >= 0:
+            os.close(ctl_r)
+    os.set_blocking(ctl_w, False)
+    try:
+        import fcntl
+        fcntl.fcntl(proc.stdout.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)  # type: ignore[union-attr]
+    except OSError:
+        pass  # the default 64 KiB works, with more wake-ups
+    return Launched(proc, ring, ctl_w, stderr)
+
+
+_lock = threading.Lock()
+_spare: Launched | None = None
+
+
+def prestart() -> None:
+    """Start a helper now for a file opened soon (`take`); quietly nothing if it cannot."""
+    global _spare
+    with _lock:
+        if _spare is not None:
+            return
+        try:
+            _spare = launch()
+        except OSError:
+            return
+    atexit.register(discard_spare)
+
+
+def prestart_for(files: list[str], choice: str) -> None:
+    """`prestart` when one of ``files`` will be read by a helper under ``--decode-helper
+    choice`` ("auto": a regular file of `DEFAULT_MIN_BYTES` or more; "on": any)."""
+    if choice == "off" or not sys.platform.startswith("linux"):
+        return
+    least = 0 if choice == "on" else DEFAULT_MIN_BYTES
+    for name in files:
+        try:
+            st = os.stat(name)
+        except (OSError, ValueError):
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_size >= least:
+            prestart()
+            return
+
+
+def take() -> Launched:
+    """The helper started by `prestart`, else a new one (OSError if none can start)."""
+    global _spare
+    with _lock:
+        spare, _spare = _spare, None
+    if spare is not None and spare.alive():
+        return spare
+    if spare is not None:
+        spare.wait()
+    return launch()
+
+
+def discard_spare() -> None:
+    """Stop a prestarted helper nobody took (at shutdown)."""
+    global _spare
+    with _lock:
+        spare, _spare = _spare, None
+    if spare is not None:
+        os.close(spare.ctl_fd)  # it was waiting for its job: it exits
+        spare.kill()
+        spare.wait()
