@@ -188,6 +188,10 @@ def check_ours(run: Run, stdout: str, stderr: str) -> tuple[Run, int]:
         return run, -1
     rows = sum(e["rows"] for s in report["stores"] for e in s["entities"].values())
     run.inner_s = float(report.get("stats", {}).get("wall_s", float("nan")))
+    # the launcher sees the larger of ours and its decode helper's peak (wait4 counts
+    # waited-for children): the helper's private memory is added (its shared pages, the
+    # ring and the libraries, are in ours' RSS already)
+    run.peak_rss += int(report.get("stats", {}).get("helper_private_bytes", 0))
     if report.get("errors"):
         run.ok, run.note = False, f"errors: {report['errors'][:2]}"
     return run, rows

@@ -59,4 +59,25 @@ def _no_leaked_threads(request):
         if t.ident not in before and t.is_alive() and not t.daemon and not t.name.startswith(("grpc", "ThreadPoolExecutor"))
     ]
     assert not leaked_qt, f"test left QThreads running: {leaked_qt}"
+    helpers = _decode_helpers()
+    assert not helpers, f"test left decode helper processes (running or unreaped): {helpers}"
     assert not leaked_py, f"test left threads running: {[t.name for t in leaked_py]}"
+
+
+def _decode_helpers() -> list[int]:
+    """Child processes of this one that run the decode helper, zombies included (a helper
+    nobody reaped is a leak too). The spare an entry point may start is not a test's."""
+    import psutil
+
+    from viewer.log import helper_launch
+
+    helper_launch.discard_spare()
+    found = []
+    for child in psutil.Process().children():
+        try:
+            if "viewer.log.decode_helper" in " ".join(child.cmdline()) or (
+                    child.status() == psutil.STATUS_ZOMBIE):
+                found.append(child.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found

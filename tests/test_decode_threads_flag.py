@@ -75,7 +75,12 @@ def test_bad_decode_threads_is_a_usage_error(command, value, capsys, tmp_path, m
 
 
 @pytest.mark.parametrize(("settings", "line"), [
-    (IngestSettings(decode_threads=0), "decode threads: 0 (0 = one per recording)"),
+    (IngestSettings(decode_threads=0, decode_helper_min_bytes=None),
+     "decode threads: 0 (0 = one per recording)"),
+    (IngestSettings(decode_threads=1),
+     "decode threads: 1 (0 = one per recording); helper process for files of 64 MB or more"),
+    (IngestSettings(decode_threads=2, decode_helper_min_bytes=0),
+     "decode threads: 2 (0 = one per recording); helper process for every file"),
     (IngestSettings(decode_threads=3, web_mode=True),
      "decode threads: 3 (0 = one per recording), unused in web mode"),
 ])

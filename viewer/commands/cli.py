@@ -47,6 +47,10 @@ def _add_ingest_options(p: argparse.ArgumentParser) -> None:
                    help="threads decoding in the background: N shared by all recordings, or 0 "
                    f"for one per recording (default {DEFAULT_DECODE_THREADS}; unused with "
                    "--web-mode)")
+    p.add_argument("--decode-helper", choices=("auto", "on", "off"), default="auto",
+                   help="read, parse and decompress files in a helper process on another core: "
+                   "auto = files of 64 MB or more (default), on = every file, off = never; "
+                   "unused with --web-mode")
 
 
 def _add_serve_options(p: argparse.ArgumentParser) -> None:
@@ -204,6 +208,15 @@ def check_display(args: argparse.Namespace) -> str | None:
     return problem
 
 
+def _prestart_helper(args: argparse.Namespace) -> None:
+    """Start the decode helper before the heavy imports when a file given will want it."""
+    from viewer.log import helper_launch
+
+    if getattr(args, "web_mode", False):
+        return
+    helper_launch.prestart_for(args.files, getattr(args, "decode_helper", "auto"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -231,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not args.files and not args.serve:
                 parser.error("give at least one file, or --serve")
             _check_memory_limit(parser, args)
+            _prestart_helper(args)
             from viewer.commands.ingest import run_ingest
 
             return run_ingest(args)
@@ -254,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if problem is not None:
             print(problem, file=sys.stderr)
             return EXIT_UNREADABLE
+        _prestart_helper(args)
         from viewer.ui.app import run_gui
 
         return run_gui(args)

@@ -34,13 +34,6 @@ def _ms(summary: dict[str, Any]) -> dict[str, float]:
     return {k: round(float(summary[k]), 3) for k in ("p50", "p99", "max")}
 
 
-def decode_threads_setting(args: argparse.Namespace) -> dict[str, int]:
-    """``IngestSettings`` keywords for ``--decode-threads`` (none when not given: the
-    settings' benchmarked default stays)."""
-    n = getattr(args, "decode_threads", None)
-    return {} if n is None else {"decode_threads": int(n)}
-
-
 def build_report(hub: Any, wall_s: float) -> dict[str, Any]:
     """The JSON document: `summarize` + errors + stats."""
     from viewer.store.summary import summarize
@@ -57,6 +50,12 @@ def build_report(hub: Any, wall_s: float) -> dict[str, Any]:
         "ui_ingest_ms": _ms(snap["ui_ingest_ms"]),
         "peak_queue_bytes": snap["peak_queue_bytes"],
         "peak_rss_bytes": _peak_rss_bytes(),
+        # decode helper processes, summed (not in peak_rss_bytes): their peak RSS, and
+        # their private memory (the rest, ring and libraries, shares pages with this one)
+        "helper_peak_rss_bytes": sum(getattr(src, "helper_peak_rss_bytes", 0)
+                                     for src in hub.sources()),
+        "helper_private_bytes": sum(getattr(src, "helper_private_bytes", 0)
+                                    for src in hub.sources()),
         "memory": hub.memory.snapshot(),
     }
     return report
@@ -90,6 +89,7 @@ def run_ingest(args: argparse.Namespace) -> int:
 
     from viewer.commands.progress import track_sources
     from viewer.ingest import IngestHub, IngestSettings
+    from viewer.ingest.settings import settings_overrides
     from viewer.ingest.stats import IngestStats
     from viewer.log.inputs import expand_inputs
     from viewer.runtime import apply_process_settings
@@ -103,7 +103,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     # --memory-limit was parsed (and a bad value refused) by the command line (cli.py)
     limit = args.memory_limit_bytes
     hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
-                                   memory_limit_bytes=limit, **decode_threads_setting(args)))
+                                   memory_limit_bytes=limit, **settings_overrides(args)))
     hub.stats = IngestStats(window_frames=1 << 16, window_samples=1 << 16)  # the whole run
     interrupted = False
 

@@ -69,7 +69,8 @@ class Payload:
         key = schema_message(data)
         # the text `chunk_id_to_str` makes of the id's bytes, from the Tuid directly
         raw_id = f"chunk_{msg.chunk_id}".encode() if msg.chunk_id is not None else None
-        return cls(entry, msg, data, owned, key, run_key(key, raw_id), out is not None)
+        return cls(entry, msg, data, owned, key, run_key(key, raw_id),
+                   out is not None or msg.transient)
 
     def private(self) -> Payload:
         """This payload with ``data`` in a buffer of its own (a chunk built from it keeps

@@ -27,15 +27,19 @@ them once (`viewer.runtime.apply_process_settings`) before they start a hub.
 
 from __future__ import annotations
 
+import os
+import stat
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QObject, QTimer, Signal
 
 from viewer.ingest.changes import FrameChanges
+from viewer.ingest.decode_process import helper_available
 from viewer.ingest.frame_budget import FrameBudget
 from viewer.ingest.frame_driver import FrameDriver, frame_budget_for
 from viewer.ingest.gc_tuning import GcPacer, SwitchInterval, UiThreadGc
+from viewer.ingest.helper_source import HelperFileSource
 from viewer.ingest.memory_governor import MemoryGovernor
 from viewer.ingest.pool import WorkerPool
 from viewer.ingest.settings import IngestSettings
@@ -43,6 +47,8 @@ from viewer.ingest.sources import FileSource, Source, SourceClosed, SourceState,
 from viewer.ingest.state import IngestState
 from viewer.ingest.stats import IngestStats
 from viewer.ingest.worker import IngestionWorker
+from viewer.log import helper_launch
+from viewer.log.inputs import STDIN
 from viewer.log.messages import StoreId
 from viewer.log.reader import ReadError
 from viewer.store.entity_db import EntityDb
@@ -99,7 +105,10 @@ class IngestHub(QObject):
 
     def open_file(self, path: str | Path) -> Source:
         """Read a .rrd/.rbl in the background. Bad files give a FAILED source, not an error."""
-        src = FileSource(self.state, path, self.settings.queue_max_bytes + _RELEASE_SLACK)
+        source_type = FileSource
+        if not self.settings.web_mode and _wants_helper(path, self.settings):
+            source_type = HelperFileSource
+        src = source_type(self.state, path, self.settings.queue_max_bytes + _RELEASE_SLACK)
         if not self.state.add_source(src):
             src.abort()
         if not self.settings.web_mode and not src.finished:
@@ -219,6 +228,7 @@ class IngestHub(QObject):
         for src in sources:
             if isinstance(src, FileSource):
                 src.join()
+        helper_launch.discard_spare()  # started for a file that did not want it
         self._switch_interval.restore()
         self.ui_gc.release()
 
@@ -242,3 +252,15 @@ class IngestHub(QObject):
 
     def _emit_changes(self, changes: FrameChanges) -> None:
         self.frame_applied.emit(changes)
+
+
+def _wants_helper(path: str | Path, settings: IngestSettings) -> bool:
+    """A regular file big enough for the decode helper to pay for its start-up."""
+    least = settings.decode_helper_min_bytes
+    if least is None or str(path) == STDIN:
+        return False
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False  # FileSource reports it
+    return stat.S_ISREG(st.st_mode) and st.st_size >= least and helper_available()

@@ -8,6 +8,12 @@ says which measurement decided it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from viewer.log.helper_launch import DEFAULT_MIN_BYTES
+
+#: ``--decode-helper`` choices -> `IngestSettings.decode_helper_min_bytes` (auto: the default).
+DECODE_HELPER_CHOICES = {"on": 0, "off": None}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +51,10 @@ class IngestSettings:
     # (1000-row), a shared pool of 1 gave 22 / 18 ms, of 2 gave 27 / 23 ms; rows/s within
     # +-20 % of each other.
     decode_threads: int = 1
+    # Threaded mode: a file at least this big is read, parsed and LZ4-decompressed by a
+    # helper process (`decode_process.py`) on the other core; None = never. See
+    # docs/benchmarks/vs-rerun.md (notes) for the measurements behind the size.
+    decode_helper_min_bytes: int | None = DEFAULT_MIN_BYTES
     # Merge adjacent small chunks of one entity up to this many rows. bench_ingestion.py
     # "merge" (2 000 chunks of 100 rows, threaded): UI apply time for the load 8.8 ms at 0,
     # 2.9 at 1024, 2.6 at 4096, 1.8 at 16384 (byte-capped by merge_max_bytes); rows/s and
@@ -92,3 +102,16 @@ class IngestSettings:
             for name in ("queue_max_bytes", "outbox_max_bytes"):
                 if getattr(self, name) > share:
                     object.__setattr__(self, name, share)
+
+
+def settings_overrides(args: Any) -> dict[str, Any]:
+    """`IngestSettings` keywords for the command line's ``--decode-threads`` and
+    ``--decode-helper`` (none for an option not given: the benchmarked default stays)."""
+    out: dict[str, Any] = {}
+    threads = getattr(args, "decode_threads", None)
+    if threads is not None:
+        out["decode_threads"] = int(threads)
+    helper = getattr(args, "decode_helper", None)
+    if helper in DECODE_HELPER_CHOICES:
+        out["decode_helper_min_bytes"] = DECODE_HELPER_CHOICES[helper]
+    return out

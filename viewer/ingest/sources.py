@@ -101,6 +101,7 @@ class FileSource(Source):
         self._entries: Iterator[tuple[int, LogMsg]] | None = None
         self._pending: tuple[int, LogMsg, float] | None = None  # web mode: inbox was full
         self._errors_seen = 0
+        self._errors_before = -1  # reader errors at or before this offset were reported
         self._thread: QThread | None = None
         self._aborted = False
         if self.path.is_dir():
@@ -220,6 +221,8 @@ class FileSource(Source):
         while self._errors_seen < len(errors):
             err = errors[self._errors_seen]
             self._errors_seen += 1
+            if err.offset <= self._errors_before:
+                continue
             self.errors.append(err)
             self._state.report_error(err)
 
@@ -233,7 +236,8 @@ class FileSource(Source):
         self._entries = None
         self._pending = None
         if self._reader is not None:
-            self.bytes_read = self._reader.bytes_read
+            # (a helper may have read the file instead: the larger count holds)
+            self.bytes_read = max(self.bytes_read, self._reader.bytes_read)
             self._reader.close()  # payloads already routed keep the map alive
             self._reader = None
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 
 from viewer.exit_codes import EXIT_OK, EXIT_UNREADABLE
 from viewer.ingest import IngestHub, IngestSettings, IngestStats
+from viewer.ingest.settings import settings_overrides
 from viewer.runtime import apply_process_settings
 from viewer.store.memory import parse_memory_limit
 from viewer.ui.main_window import MainWindow
@@ -302,10 +303,9 @@ def run_gui(args: argparse.Namespace) -> int:
         tracer.start()
     settings_path = os.environ.get(SETTINGS_ENV)
     settings = AppSettings(settings_path) if settings_path else AppSettings()
-    threads = getattr(args, "decode_threads", None)  # None: the benchmarked default
     hub = IngestHub(IngestSettings(web_mode=bool(getattr(args, "web_mode", False)),
                                    memory_limit_bytes=gui_memory_limit(args, settings),
-                                   **({} if threads is None else {"decode_threads": threads})))
+                                   **settings_overrides(args)))
     stats_json = getattr(args, "stats_json", None)
     recorder = LoadStatsRecorder(hub, stats_json) if stats_json else None
     server = None

@@ -285,7 +285,11 @@ def decode_threads_line(settings: Any) -> str:
     n = int(getattr(settings, "decode_threads", 1))
     text = f"decode threads: {n} (0 = one per recording)"
     if getattr(settings, "web_mode", False):
-        text += ", unused in web mode"
+        return text + ", unused in web mode"
+    least = getattr(settings, "decode_helper_min_bytes", None)
+    if least is not None:  # ``--decode-helper``
+        text += ("; helper process for every file" if least == 0
+                 else f"; helper process for files of {least >> 20} MB or more")
     return text
 
 

@@ -1,0 +1,170 @@
+"""`HelperFileSource`: a file read by the decode helper process (threaded mode).
+
+The helper reads, parses and decompresses on the other core; this source's thread turns its
+records into messages and routes them like `FileSource` does, in file order. Ring payloads
+are lent (`ArrowMsg.transient`): the workers copy them into the chunks they build, which is
+what they do with their own scratch buffer anyway. Payloads that stay where they are in the
+file (big ones) are read here with one ``pread`` and decoded as before.
+
+If the helper dies, the error is reported and this source reads on by itself from the
+first message the helper had not sent: nothing is lost or loaded twice.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pyarrow as pa
+
+from viewer.ingest.decode_process import RingLeases
+from viewer.ingest.sources import FileSource, SourceClosed
+from viewer.log import helper_launch
+from viewer.log.decode_helper import DONE, ERROR, FILE, MESSAGE, RING, read_frames
+from viewer.log.helper_launch import Launched
+from viewer.log.messages import ArrowMsg, Compression
+from viewer.log.reader import ReadError, RrdReader
+
+__all__ = ["HelperFileSource"]
+
+
+class HelperFileSource(FileSource):
+    kind = "file"
+
+    def __init__(self, state, path: str | Path, release_behind: int) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(state, path, release_behind)
+        self.helper: Launched | None = None
+        self.leases: RingLeases | None = None
+        #: The helper's peak RSS once it exited, and its private memory at the end of the
+        #: file (0: no helper ran).
+        self.helper_peak_rss_bytes = 0
+        self.helper_private_bytes = 0
+
+    def _read_all(self) -> None:
+        if not small_payloads(self.path):
+            super()._read_all()  # big payloads: the helper would only copy them
+            return
+        try:
+            helper = helper_launch.take()
+            helper.send_job(self.path)
+        except OSError:
+            super()._read_all()  # no helper here: read in this process
+            return
+        self.helper = helper
+        leases = self.leases = RingLeases(helper.ring, helper.ctl_fd)
+        last, outcome = -1, "stopped"
+        try:
+            last, finished = self._route_frames(helper, leases)
+            outcome = "done" if finished else "stopped" if self._aborted else "died"
+        except SourceClosed:
+            pass
+        except Exception as exc:  # never let a bug kill the process silently
+            self._fail(f"reading stopped: {type(exc).__name__}: {exc}")
+        finally:
+            if outcome != "done":
+                helper.kill()
+            leases.close()
+            code, text = helper.wait()
+            self.helper_peak_rss_bytes = helper.peak_rss_bytes
+        if outcome != "died":
+            self._finish()
+            return
+        err = ReadError(self.name, max(last, 0),
+                        f"the decode helper stopped (exit code {code}"
+                        f"{': ' + text.splitlines()[-1] if text else ''}); "
+                        f"reading on in the viewer's process")
+        self.errors.append(err)
+        self._state.report_error(err)
+        self._read_on_after(last)
+
+    def _route_frames(self, helper: Launched, leases: RingLeases) -> tuple[int, bool]:
+        """Route every record; (offset of the last message routed, whether the helper
+        finished the file)."""
+        state = self._state
+        gate = state.ui_gate
+        route = state.route
+        monotonic = time.monotonic
+        last = -1
+        fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            for bytes_read, records in read_frames(helper.proc.stdout):
+                self.bytes_read = bytes_read
+                for rec in records:
+                    kind = rec[0]
+                    if kind == RING:
+                        _, offset, sid, _size, enc, cid, static, end, n = rec
+                        msg = ArrowMsg(sid, Compression.NONE, n, leases.lease(end, n), enc,
+                                       cid, static, True)
+                    elif kind == FILE:
+                        _, offset, sid, size, enc, cid, static, comp, where, n = rec
+                        msg = ArrowMsg(sid, comp, size, _pread(fd, where, n), enc, cid, static)
+                    elif kind == MESSAGE:
+                        _, offset, msg = rec
+                    elif kind == ERROR:
+                        self.errors.append(rec[1])
+                        state.report_error(rec[1])
+                        continue
+                    else:
+                        if kind == DONE:
+                            self.helper_private_bytes = int(rec[1])
+                            return last, True
+                        continue
+                    if self._aborted:
+                        return last, False
+                    gate.pause(lambda: self._aborted)  # the UI thread is in its frame
+                    route(self, msg, offset, monotonic(), block=True)
+                    del msg  # a lent payload goes back as soon as the pipeline is done
+                    last = offset
+        finally:
+            os.close(fd)
+        return last, False
+
+    def _read_on_after(self, last: int) -> None:
+        """Read the rest of the file here, after the message at ``last``."""
+        entries = self._entries
+        if entries is None:
+            self._finish()
+            return
+        self._entries = ((off, msg) for off, msg in entries if off > last)
+        self._errors_before = last
+        super()._read_all()
+
+    def abort(self) -> None:
+        super().abort()
+        helper = self.helper
+        if helper is not None:
+            helper.kill()
+
+
+def _pread(fd: int, where: int, n: int) -> pa.Buffer:
+    """``n`` bytes of the file at ``where``, in a buffer of their own (GIL released)."""
+    buf = pa.allocate_buffer(n)
+    got = os.preadv(fd, [memoryview(buf).cast("B")], where) if n else 0
+    if got != n:
+        raise OSError(f"the file changed while read: {got} of {n} bytes at offset {where}")
+    return buf
+
+
+#: `small_payloads` looks at this many ArrowMsgs at the start of a file ...
+_SAMPLE = 32
+#: ... and wants their median decompressed size under this.
+_SMALL_PAYLOAD = 256 << 10
+
+
+def small_payloads(path: Path) -> bool:
+    """Whether the file starts with small chunks, the ones the helper takes off this
+    process's hands (big payloads it only passes on, so they are read here)."""
+    sizes: list[int] = []
+    try:
+        with RrdReader(path, release_behind=None) as reader:
+            for _offset, msg in reader.entries():
+                if isinstance(msg, ArrowMsg):
+                    sizes.append(msg.uncompressed_size if msg.compression == Compression.LZ4
+                                 else msg.payload_size)
+                    if len(sizes) >= _SAMPLE:
+                        break
+    except OSError:
+        return False
+    sizes.sort()
+    return bool(sizes) and sizes[len(sizes) // 2] < _SMALL_PAYLOAD
