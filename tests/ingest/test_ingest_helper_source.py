@@ -176,3 +176,15 @@ def test_leases_give_the_oldest_contiguous_space_back_in_steps():
     assert TAIL.unpack(os.read(r, 8)) == (5 * step,)
     leases.close()
     os.close(r)
+
+
+def test_with_every_helper_slot_taken_a_file_is_read_here(make_hub, many_rrd, monkeypatch):
+    monkeypatch.setattr(helper_source, "_SLOTS", threading.BoundedSemaphore(1))
+    assert helper_source._SLOTS.acquire(blocking=False)  # another file's helper
+    try:
+        hub, src = _load(make_hub, many_rrd, **HELPER)
+    finally:
+        helper_source._SLOTS.release()
+    assert isinstance(src, HelperFileSource) and src.helper is None
+    hub2, _ = _load(make_hub, many_rrd, **NO_HELPER)
+    assert _picture(hub) == _picture(hub2)

@@ -7,11 +7,21 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from viewer.log import helper_launch
-from viewer.log.arrow import decompress_payload
-from viewer.log.decode_helper import DONE, ERROR, FILE, MESSAGE, RING, TAIL, read_frames
+from viewer.log.arrow import decode_arrow_payload, decompress_payload
+from viewer.log.decode_helper import (
+    DONE,
+    ERROR,
+    FILE,
+    JOINED,
+    MESSAGE,
+    RING,
+    TAIL,
+    read_frames,
+)
 from viewer.log.messages import ArrowMsg, Compression
 from viewer.log.reader import RrdReader, read_rrd
 
@@ -40,19 +50,20 @@ def many_rrd(rerun_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return path
 
 
-def _run(path: Path, ring_bytes: int) -> tuple[list[tuple], list, int, int, str]:
+def _run(path: Path, ring_bytes: int, caps: tuple[int, int] = (0, 0)
+         ) -> tuple[list[tuple], list, int, int, str]:
     """Play the parent: copy each ring payload out and give its space back at once.
     Returns the records (ring payloads as bytes), the errors, how often the ring wrapped,
     the exit code and the helper's stderr."""
     helper = helper_launch.launch(ring_bytes)
-    helper.send_job(path)
+    helper.send_job(path, *caps)
     out: list[tuple] = []
     errors = []
     wraps = 0
     try:
-        for _bytes_read, records in read_frames(helper.proc.stdout):
+        for _bytes_read, _low, records in read_frames(helper.proc.stdout):
             for rec in records:
-                if rec[0] == RING:
+                if rec[0] in (RING, JOINED):
                     end, n = rec[-2], rec[-1]
                     pos = (end - n) % ring_bytes
                     wraps += pos + n == ring_bytes or (pos == 0 and end > n)
@@ -91,6 +102,38 @@ def test_every_message_comes_in_file_order_with_its_payload_decompressed(many_rr
         assert rec[-1] == data.to_pybytes()
         ring_msgs += 1
     assert ring_msgs >= 600
+
+
+def test_runs_of_one_entity_arrive_combined_with_every_row_once(many_rrd):
+    """With the viewer's run caps the helper joins each entity's slices (the three take
+    turns) into single-batch streams; every message is in exactly one record, records come
+    in the order of their first message, and each entity's rows keep their order."""
+    expected = dict(RrdReader(many_rrd).entries())
+    out, errors, _w, code, text = _run(many_rrd, 4 << 20, (1 << 20, 16384))
+    assert code == 0, text
+    assert not errors
+    seen: list[int] = []
+    firsts: list[int] = []
+    joined = 0
+    by_entity: dict[str, list[int]] = {}
+    for rec in out[:-1]:
+        offsets = rec[1] if rec[0] == JOINED else [rec[1]]
+        seen += offsets
+        firsts.append(offsets[0])
+        if rec[0] != JOINED:
+            continue
+        joined += 1
+        (batch,) = pa.ipc.open_stream(pa.py_buffer(rec[-1])).read_all().to_batches()
+        parts = [decode_arrow_payload(expected[o]) for o in offsets]
+        want = pa.Table.from_batches(parts).combine_chunks().to_batches()[0]
+        assert batch.equals(want)
+        assert batch.schema.metadata == parts[0].schema.metadata  # the head's chunk id
+        entity = batch.schema.metadata[b"rerun:entity_path"].decode()
+        by_entity.setdefault(entity, []).extend(offsets)
+    assert sorted(seen) == sorted(expected) and len(seen) == len(set(seen))
+    assert firsts == sorted(firsts)
+    assert joined >= 3 and len(by_entity) == 3
+    assert all(offs == sorted(offs) for offs in by_entity.values())
 
 
 def test_payloads_the_ring_cannot_take_are_left_in_the_file(data_dir):
@@ -147,3 +190,23 @@ def test_a_helper_whose_parent_goes_away_before_the_job_exits_cleanly():
     code, _text = helper.wait()
     assert code == 0
     assert helper.peak_rss_bytes > 0
+
+
+def test_a_lone_message_does_not_hold_back_the_runs_behind_it(many_rrd):
+    """An entity logged once (like the SDK's properties chunk) starts a run that never
+    fills; after `MAX_HOLD` messages it goes out and the runs behind it follow."""
+    from viewer.log.helper_runs import MAX_HOLD, HelperRuns, Part, run_key_of
+
+    entries = [(o, m) for o, m in RrdReader(many_rrd).entries() if isinstance(m, ArrowMsg)]
+    entity = {o: decode_arrow_payload(m).schema.metadata[b"rerun:entity_path"]
+              for o, m in entries}
+    lone = entries[1]
+    rest = [e for e in entries if entity[e[0]] != entity[lone[0]]][: MAX_HOLD + 40]
+    runs = HelperRuns(1 << 20, 16384)
+    out = []
+    for off, msg in [lone, *rest]:
+        data, _ = decompress_payload(msg)
+        out += runs.add(Part(off, msg), data, run_key_of(data, msg))
+    assert out, "everything was held back"
+    assert out[0][0] == "one" and out[0][1].offset == lone[0]
+    assert sum(len(w) for kind, w, _ in out[1:] if kind == "run") > MAX_HOLD // 2

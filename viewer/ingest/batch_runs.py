@@ -69,8 +69,9 @@ class Payload:
         key = schema_message(data)
         # the text `chunk_id_to_str` makes of the id's bytes, from the Tuid directly
         raw_id = f"chunk_{msg.chunk_id}".encode() if msg.chunk_id is not None else None
-        return cls(entry, msg, data, owned, key, run_key(key, raw_id),
-                   out is not None or msg.transient)
+        # (a run the decode helper joined already is built alone: it counts its parts)
+        joins = run_key(key, raw_id) if msg.parts == 1 else None
+        return cls(entry, msg, data, owned, key, joins, out is not None or msg.transient)
 
     def private(self) -> Payload:
         """This payload with ``data`` in a buffer of its own (a chunk built from it keeps
@@ -302,7 +303,8 @@ class BatchRuns:
                 chunk = Chunk.from_record_batch(
                     read_single_batch(item.data), is_static=msg.is_static,
                     chunk_id=msg.chunk_id.to_bytes() if msg.chunk_id is not None else None,
-                    schema_key=item.schema_key, owned_buffer=item.owned)
+                    schema_key=item.schema_key, owned_buffer=item.owned,
+                    source_chunks=msg.parts)
             except Exception as exc:  # ArrowDecodeError, ChunkError, or anything unexpected
-                return item.entry, exc, 1
-        return item.entry, chunk, 1
+                return item.entry, exc, msg.parts
+        return item.entry, chunk, msg.parts

@@ -105,10 +105,12 @@ class IngestHub(QObject):
 
     def open_file(self, path: str | Path) -> Source:
         """Read a .rrd/.rbl in the background. Bad files give a FAILED source, not an error."""
-        source_type = FileSource
+        behind = self.settings.queue_max_bytes + _RELEASE_SLACK
         if not self.settings.web_mode and _wants_helper(path, self.settings):
-            source_type = HelperFileSource
-        src = source_type(self.state, path, self.settings.queue_max_bytes + _RELEASE_SLACK)
+            src: FileSource = HelperFileSource(self.state, path, behind,
+                                               self.settings.run_caps())
+        else:
+            src = FileSource(self.state, path, behind)
         if not self.state.add_source(src):
             src.abort()
         if not self.settings.web_mode and not src.finished:

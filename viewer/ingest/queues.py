@@ -46,11 +46,12 @@ class BoundedQueue:
 
     # -- producers -------------------------------------------------------------------------
     def put(self, item: Any, nbytes: int, timeout: float | None = None, *,
-            help_while_full: Callable[[], bool] | None = None) -> bool:
+            help_while_full: Callable[[], bool] | None = None, count: int = 1) -> bool:
         """Append, waiting while full. False on timeout; raises `QueueClosed` if closed.
 
         ``help_while_full``: called (outside the lock) while there is no room, before
-        waiting; it returns False once it has nothing left to do."""
+        waiting; it returns False once it has nothing left to do. ``count``: how many
+        messages the item stands for in `total_put` (one slot of the bound all the same)."""
         if help_while_full is not None:
             while not self._closed and not self._has_room(nbytes) and help_while_full():
                 pass
@@ -69,19 +70,19 @@ class BoundedQueue:
                 self.blocked_s += time.monotonic() - t0
             if self._closed:
                 raise QueueClosed(self.name)
-            self._append(item, nbytes)
+            self._append(item, nbytes, count)
         if self.on_put is not None:
             self.on_put()
         return True
 
-    def try_put(self, item: Any, nbytes: int) -> bool:
+    def try_put(self, item: Any, nbytes: int, count: int = 1) -> bool:
         """Append if there is room now; never waits. Raises `QueueClosed` if closed."""
         with self._lock:
             if self._closed:
                 raise QueueClosed(self.name)
             if not self._fits(nbytes):
                 return False
-            self._append(item, nbytes)
+            self._append(item, nbytes, count)
         if self.on_put is not None:
             self.on_put()
         return True
@@ -105,10 +106,10 @@ class BoundedQueue:
             return True  # never deadlock on an item larger than the byte bound
         return len(self._items) < self.max_items and self._nbytes + nbytes <= self.max_bytes
 
-    def _append(self, item: Any, nbytes: int) -> None:
+    def _append(self, item: Any, nbytes: int, count: int = 1) -> None:
         self._items.append((item, nbytes))
         self._nbytes += nbytes
-        self.total_put += 1
+        self.total_put += count
         if self._nbytes > self.peak_bytes:
             self.peak_bytes = self._nbytes
         if len(self._items) > self.peak_items:

@@ -83,6 +83,12 @@ class IngestSettings:
     # UI-thread time per frame for eviction while over the limit.
     evict_budget_ms: float = 2.0
 
+    def run_caps(self) -> tuple[int, int]:
+        """(bytes, rows) a run of small chunks built as one may hold (`BatchRuns`; the
+        decode helper's runs too); 0 bytes: no runs (web mode, or ``merge_max_rows = 0``)."""
+        joins = not self.web_mode and self.merge_max_rows > 0
+        return (self.merge_max_bytes if joins else 0), self.merge_max_rows
+
     def __post_init__(self) -> None:
         if self.decode_threads < 0:
             raise ValueError(f"decode_threads must be >= 0, got {self.decode_threads}")

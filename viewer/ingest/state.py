@@ -135,19 +135,21 @@ class IngestState:
             # this thread decompresses queued big payloads while it waits for room
             entry.job = DecompressJob(msg, entry.out)
             entry.out = None
+        count = msg.parts if isinstance(msg, ArrowMsg) else 1
         try:
             if block:
-                inbox.put(entry, nbytes, help_while_full=jobs.help_one if len(jobs) else None)
+                inbox.put(entry, nbytes, help_while_full=jobs.help_one if len(jobs) else None,
+                          count=count)
                 if entry.job is not None:
                     jobs.add(entry.job)
-            elif not inbox.try_put(entry, nbytes):
+            elif not inbox.try_put(entry, nbytes, count):
                 return False
         except QueueClosed:
             if self._shut_down:
                 raise SourceClosed("the ingest hub was shut down") from None
             source.dropped_messages += 1  # the store was closed meanwhile
             return True
-        source.messages_sent += 1
+        source.messages_sent += count
         return True
 
     def queued_bytes(self, store_ids: Iterable[StoreId]) -> int:

@@ -87,8 +87,7 @@ class IngestionWorker:
         # Runs of same-schema messages become one chunk before the merger sees them (one
         # build instead of a build per message plus a merge); off in web mode like merging.
         # merge_max_rows = 0 turns both off.
-        joins = not settings.web_mode and settings.merge_max_rows > 0
-        self._runs = BatchRuns(settings.merge_max_bytes if joins else 0, settings.merge_max_rows,
+        self._runs = BatchRuns(*settings.run_caps(),
                                before_build=self._wait_for_ui,
                                trace_args={"store": str(store_id)})
         self._lock = threading.Lock()  # serialises process() (web mode safety net)
@@ -219,4 +218,5 @@ class IngestionWorker:
         source: ItemSource | None = entry.source
         name = source.name if source is not None else "?"
         err = ReadError(name, entry.offset, f"store {self.store_id}: {reason}")
-        self._emit(ReadyItem(ItemKind.ERROR, err, 1, entry.t_read, source))
+        parts = entry.msg.parts if isinstance(entry.msg, ArrowMsg) else 1
+        self._emit(ReadyItem(ItemKind.ERROR, err, parts, entry.t_read, source))

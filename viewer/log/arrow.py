@@ -180,7 +180,8 @@ def _decode(msg: ArrowMsg, want_key: bool, out: pa.Buffer | None = None
 def decompress_payload(msg: ArrowMsg, out: pa.Buffer | None = None
                        ) -> tuple[pa.Buffer, pa.Buffer | None]:
     """The Arrow IPC stream inside ``msg``, and the same buffer again when it is private to
-    this call (decompressed here; None for an uncompressed payload, a view of the file).
+    this call (decompressed here, or a `ArrowMsg.private` payload; None for an uncompressed
+    payload, a view of the file).
     ``out``: a buffer from `prepare_output(msg)`. Raises `ArrowDecodeError`."""
     view = as_byte_view(msg.payload)
     n = len(view)
@@ -198,10 +199,14 @@ def decompress_payload(msg: ArrowMsg, out: pa.Buffer | None = None
             try:
                 data = _LZ4.decompress(pa.py_buffer(view), decompressed_size=size)
             except (pa.ArrowException, OSError, ValueError) as exc:
-                raise ArrowDecodeError(f"LZ4 decompression failed: {exc}") from None
+                # worded as `_lz4_into` words it: which path decoded a message must not
+                # change what the user reads
+                what = "corrupt block" if "corrupt" in str(exc).lower() else str(exc)
+                raise ArrowDecodeError(f"LZ4 decompression failed: {what}") from None
         return data, data
     if msg.compression in (Compression.NONE, Compression.UNSPECIFIED):
-        return pa.py_buffer(view), None
+        data = pa.py_buffer(view)
+        return data, (data if msg.private else None)
     raise ArrowDecodeError(f"unknown compression {msg.compression}")  # pragma: no cover
 
 

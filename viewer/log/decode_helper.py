@@ -9,13 +9,16 @@ but LZ4 itself runs under the GIL, so a second thread in the same process does n
 What crosses the process boundary (``python -m viewer.log.decode_helper RING_FD CTL_FD``,
 started by `viewer.log.helper_launch`, frames on standard output):
 
-- the job: the file's path, first on the control pipe (the helper imports what it needs
-  before it waits for it);
+- the job, first on the control pipe: a 4-byte little-endian length, then a pickled
+  ``(path, max_bytes, max_rows)`` (the file and the viewer's run caps; the helper imports
+  what it needs before it waits for it);
 - the ring: a shared memory file (``RING_FD``); the helper writes each small payload's
   decompressed IPC stream into it, one after the other, wrapping around;
 - frames on standard output: a 4-byte little-endian length, then a pickled
-  ``(bytes_read, records)``; records are tuples (`RING`, `FILE`, `MESSAGE`, `ERROR`, `DONE`
-  below), in file order;
+  ``(bytes_read, low, records)``; records are tuples (`RING`, `JOINED`, `FILE`, `MESSAGE`,
+  `ERROR`, `DONE` below), in file order of their (first) message; every message before
+  offset ``low`` is in this frame or an earlier one (later ones may be too: runs hold
+  messages back while other entities' messages go on);
 - the control pipe (``CTL_FD``, parent -> helper): 8-byte little-endian totals, how many
   ring bytes (counted from the start) the parent no longer uses. The helper waits on it
   when the ring is full, after flushing what it has.
@@ -39,10 +42,11 @@ from typing import Any
 
 import pyarrow as pa
 
+from viewer.log.helper_runs import HelperRuns, Part, run_key_of
 from viewer.log.messages import ArrowMsg, Compression
 from viewer.log.reader import RrdReader
 
-__all__ = ["DONE", "ERROR", "FILE", "FRAME_HEADER", "MESSAGE", "RING", "RING_MAX_PAYLOAD",
+__all__ = ["DONE", "ERROR", "FILE", "FRAME_HEADER", "JOINED", "MESSAGE", "RING", "RING_MAX_PAYLOAD",
            "ring_max_payload", "TAIL", "lz4_available", "main", "private_bytes", "read_frames", "serve"]
 
 #: Payloads (decompressed) the ring takes; bigger ones go by their place in the file. A
@@ -53,6 +57,8 @@ RING_MAX_PAYLOAD = 1 << 20
 RING = 0  # (RING, offset, msg fields..., ring end total, length): decompressed, in the ring
 FILE = 1  # (FILE, offset, msg fields..., compression, file position, length): read it
 MESSAGE = 2  # (MESSAGE, offset, msg): not an ArrowMsg, pickled whole
+JOINED = 5  # (JOINED, [offsets], head's msg fields..., ring end total, length): a run,
+#            combined into one single-batch stream (`helper_runs`)
 ERROR = 3  # (ERROR, ReadError)
 DONE = 4  # (DONE, private bytes): the whole file was read; the helper's own memory
 FRAME_HEADER = struct.Struct("<I")
@@ -91,6 +97,7 @@ class _Ring:
 
     def __init__(self, ring: mmap.mmap, ctl_fd: int) -> None:
         self.size = len(ring)
+        self.view = memoryview(ring)
         self.address = ctypes.addressof(ctypes.c_char.from_buffer(ring))
         self.head = 0  # bytes handed out so far, padding at the wrap included
         self.tail = 0  # bytes the parent gave back so far
@@ -127,83 +134,149 @@ def _fields(msg: ArrowMsg) -> tuple:
     return (msg.store_id, msg.uncompressed_size, msg.encoding, msg.chunk_id, msg.is_static)
 
 
-def serve(path: str, ring: mmap.mmap, ctl_fd: int, out: Any) -> int:
-    """Read ``path`` into frames on ``out``; 0 when done, 1 when the parent went away."""
-    lz4 = _lz4()
-    shared = _Ring(ring, ctl_fd)
-    most = ring_max_payload(shared.size)
-    flush_bytes = min(_FLUSH_RING_BYTES, shared.size // 8)
-    reader = RrdReader(path, release_behind=_RELEASE_BEHIND)
-    records: list[tuple] = []
-    errors_sent = 0
-    pending_ring = 0
+class _Server:
+    """One job: read the file, group and decompress, write frames."""
 
-    def take_errors() -> None:
-        nonlocal errors_sent
-        while errors_sent < len(reader.errors):  # in their place among the messages
-            records.append((ERROR, reader.errors[errors_sent]))
-            errors_sent += 1
+    def __init__(self, path: str, ring: mmap.mmap, ctl_fd: int, out: Any,
+                 max_bytes: int, max_rows: int) -> None:
+        self.lz4 = _lz4()
+        self.ring = _Ring(ring, ctl_fd)
+        self.most = ring_max_payload(self.ring.size)
+        self.flush_bytes = min(_FLUSH_RING_BYTES, self.ring.size // 8)
+        self.reader = RrdReader(path, release_behind=_RELEASE_BEHIND)
+        self.runs = HelperRuns(max_bytes, max_rows)
+        self.out = out
+        self.records: list[tuple] = []
+        self.errors_sent = 0
+        self.pending_ring = 0
+        self._scratch: pa.Buffer | None = None
 
-    def flush() -> None:
-        nonlocal pending_ring
-        take_errors()
-        if records:
-            data = pickle.dumps((reader.bytes_read, records), pickle.HIGHEST_PROTOCOL)
-            out.write(FRAME_HEADER.pack(len(data)))
-            out.write(data)
-            out.flush()
-            records.clear()
-        pending_ring = 0
+    def take_errors(self) -> None:
+        errors = self.reader.errors
+        while self.errors_sent < len(errors):  # in their place among the messages
+            self.records.append((ERROR, errors[self.errors_sent]))
+            self.errors_sent += 1
 
-    for offset, msg in reader.entries():
-        if errors_sent < len(reader.errors):
-            take_errors()
-        if not isinstance(msg, ArrowMsg):
-            flush()
-            records.append((MESSAGE, offset, msg))
-            flush()
-            continue
+    def flush(self) -> None:
+        self.take_errors()
+        if self.records:
+            held = self.runs.open_offsets
+            low = min(held) if held else self.reader.bytes_read
+            data = pickle.dumps((self.reader.bytes_read, low, self.records),
+                                pickle.HIGHEST_PROTOCOL)
+            self.out.write(FRAME_HEADER.pack(len(data)))
+            self.out.write(data)
+            self.out.flush()
+            self.records.clear()
+        self.pending_ring = 0
+
+    def serve(self) -> int:
+        reader = self.reader
+        runs = self.runs
+        for offset, msg in reader.entries():
+            if self.errors_sent < len(reader.errors):
+                self.take_errors()
+            if not isinstance(msg, ArrowMsg):
+                self.emit(runs.barrier())
+                self.records.append((MESSAGE, offset, msg))
+                self.flush()
+                continue
+            part = Part(offset, msg)
+            data = self.decompress(msg)
+            if data is None:
+                self.emit(runs.single(part, None))
+            else:
+                key = run_key_of(data, msg) if runs.takes(data.size) else None
+                self.emit(runs.add(part, data, key) if key is not None
+                          else runs.single(part, data))
+            if len(self.records) >= _FLUSH_RECORDS or self.pending_ring >= self.flush_bytes:
+                self.flush()
+        self.emit(runs.barrier())
+        self.take_errors()
+        self.records.append((DONE, private_bytes()))
+        self.flush()
+        reader.close()
+        return 0
+
+    def decompress(self, msg: ArrowMsg) -> pa.Buffer | None:
+        """The message's IPC stream when the ring takes it (into a reused scratch buffer for
+        LZ4: valid until the next call), else None: it stays in the file for the parent."""
         view = memoryview(msg.payload)
         n = len(view)
-        src = pa.py_buffer(view).address if n else 0
-        where = reader.position_of(view)
+        if msg.compression == Compression.NONE:
+            return pa.py_buffer(view) if n <= self.most else None
         size = msg.uncompressed_size
-        if msg.compression == Compression.LZ4:
-            fits = (lz4 is not None and 0 < size <= most
-                    and size <= _LZ4_MAX_RATIO * n + 64)
-        else:
-            fits = msg.compression == Compression.NONE and n <= most
-            size = n
-        if fits:
-            place = shared.reserve(size, flush)
-            if place is None:
-                return 1
-            pos, end = place
-            dst = shared.address + pos
-            if msg.compression == Compression.LZ4:
-                got = lz4(src, dst, n, size)
-            else:
-                ctypes.memmove(dst, src, n)
-                got = n
-            if got == size:
-                records.append((RING, offset, *_fields(msg), end, size))
-                pending_ring += size
-            else:  # the parent decodes it and reports what is wrong, in its place
-                records.append((FILE, offset, *_fields(msg), msg.compression, where, n))
-        else:
-            records.append((FILE, offset, *_fields(msg), msg.compression, where, n))
-        if len(records) >= _FLUSH_RECORDS or pending_ring >= flush_bytes:
-            flush()
-    take_errors()
-    records.append((DONE, private_bytes()))
-    flush()
-    reader.close()
-    return 0
+        if (msg.compression != Compression.LZ4 or self.lz4 is None or not 0 < size <= self.most
+                or size > _LZ4_MAX_RATIO * n + 64):
+            return None
+        scratch = self._scratch
+        if scratch is None:
+            scratch = self._scratch = pa.allocate_buffer(self.most)
+        got = self.lz4(pa.py_buffer(view).address if n else 0, scratch.address, n, size)
+        return scratch.slice(0, size) if got == size else None
+
+    def emit(self, outs: list) -> None:
+        for kind, what, data in outs:
+            if kind == "one":
+                if data is None or not self.to_ring(RING, what.offset, _fields(what.msg), data):
+                    self.in_file(what)
+            elif data is None or not self.batch_to_ring(
+                    [p.offset for p in what], _fields(what[0].msg), data):
+                for part in what:
+                    self.in_file(part)
+
+    def to_ring(self, kind: int, offset: Any, fields: tuple, data: pa.Buffer) -> bool:
+        size = data.size
+        if size > self.most:
+            return False
+        place = self.ring.reserve(size, self.flush)
+        if place is None:
+            raise BrokenPipeError("the viewer went away")
+        pos, end = place
+        ctypes.memmove(self.ring.address + pos, data.address, size)
+        self.records.append((kind, offset, *fields, end, size))
+        self.pending_ring += size
+        return True
+
+    def batch_to_ring(self, offsets: list[int], fields: tuple, batch: pa.RecordBatch) -> bool:
+        """A run's combined batch, written as an IPC stream straight into the ring."""
+        mock = pa.MockOutputStream()
+        with pa.ipc.new_stream(mock, batch.schema) as writer:
+            writer.write_batch(batch)
+        size = mock.size()
+        if size > self.most:
+            return False
+        place = self.ring.reserve(size, self.flush)
+        if place is None:
+            raise BrokenPipeError("the viewer went away")
+        pos, end = place
+        sink = pa.FixedSizeBufferWriter(pa.py_buffer(self.ring.view[pos:pos + size]))
+        with pa.ipc.new_stream(sink, batch.schema) as writer:
+            writer.write_batch(batch)
+        self.records.append((JOINED, offsets, *fields, end, size))
+        self.pending_ring += size
+        return True
+
+    def in_file(self, part: Part) -> None:
+        msg = part.msg
+        view = memoryview(msg.payload)
+        self.records.append((FILE, part.offset, *_fields(msg), msg.compression,
+                             self.reader.position_of(view), len(view)))
 
 
-def read_frames(stream: Any) -> Iterator[tuple[int, list[tuple]]]:
-    """The parent's side: ``(bytes_read, records)`` per frame until the helper closes its
-    output (a cut frame ends it too: the helper died)."""
+def serve(path: str, ring: mmap.mmap, ctl_fd: int, out: Any, max_bytes: int = 0,
+          max_rows: int = 0) -> int:
+    """Read ``path`` into frames on ``out``; 0 when done, 1 when the parent went away.
+    ``max_bytes`` / ``max_rows``: the viewer's run caps (0 bytes: no runs)."""
+    try:
+        return _Server(path, ring, ctl_fd, out, max_bytes, max_rows).serve()
+    except BrokenPipeError:
+        return 1
+
+
+def read_frames(stream: Any) -> Iterator[tuple[int, int, list[tuple]]]:
+    """The parent's side: ``(bytes_read, low, records)`` per frame until the helper closes
+    its output (a cut frame ends it too: the helper died)."""
     while True:
         head = stream.read(FRAME_HEADER.size)
         if len(head) < FRAME_HEADER.size:
@@ -229,13 +302,13 @@ def private_bytes() -> int:
     return total
 
 
-def _read_job(ctl_fd: int) -> str | None:
-    """The path the parent sends first (None: it closed the pipe, nothing to do)."""
+def _read_job(ctl_fd: int) -> tuple[str, int, int] | None:
+    """What the parent sends first (None: it closed the pipe, nothing to do)."""
     head = _read_exactly(ctl_fd, 4)
     if head is None:
         return None
     raw = _read_exactly(ctl_fd, int.from_bytes(head, "little"))
-    return None if raw is None else os.fsdecode(raw)
+    return None if raw is None else pickle.loads(raw)
 
 
 def _read_exactly(fd: int, n: int) -> bytes | None:
@@ -255,14 +328,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     ring_fd, ctl_fd = int(args[0]), int(args[1])
     ring = mmap.mmap(ring_fd, 0)
-    path = _read_job(ctl_fd)
-    if path is None:
+    job = _read_job(ctl_fd)
+    if job is None:
         return 0
+    path, max_bytes, max_rows = job
     out = os.fdopen(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False)
-    try:
-        return serve(path, ring, ctl_fd, out)
-    except BrokenPipeError:
-        return 1
+    return serve(path, ring, ctl_fd, out, max_bytes, max_rows)
 
 
 if __name__ == "__main__":

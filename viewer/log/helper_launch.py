@@ -2,8 +2,8 @@
 only: an entry point that knows it will read a big file starts the helper before its own
 imports (`prestart`), so the helper's ~0.2 s of imports run on the other core meanwhile.
 
-A started helper waits for its job: the parent writes the file's path to the control pipe
-(4-byte little-endian length, UTF-8 bytes), then the space it gives back in the ring.
+A started helper waits for its job: the parent writes the file's path and its run caps to
+the control pipe (`Launched.send_job`), then the space it gives back in the ring.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import atexit
 import contextlib
 import mmap
 import os
+import pickle
 import signal
 import stat
 import struct
@@ -31,7 +32,7 @@ __all__ = ["DEFAULT_MIN_BYTES", "RING_BYTES", "Launched", "discard_spare", "laun
 DEFAULT_MIN_BYTES = 64 << 20
 #: The shared ring's size. The parent holds ring payloads while they wait in an inbox (16 MiB
 #: by default), in open runs (up to 16 x 1 MiB) and in the frame it is routing.
-RING_BYTES = 24 << 20
+RING_BYTES = 8 << 20
 _JOB = struct.Struct("<I")
 _F_SETPIPE_SZ = 1031
 _PIPE_BYTES = 1 << 20
@@ -48,9 +49,10 @@ class Launched:
     peak_rss_bytes: int = 0  # known once it exited (`wait`)
     _waited: bool = field(default=False, repr=False)
 
-    def send_job(self, path: Path) -> None:
-        """Give the helper its file (OSError when it is gone)."""
-        raw = os.fsencode(path)
+    def send_job(self, path: Path, max_bytes: int = 0, max_rows: int = 0) -> None:
+        """Give the helper its file and the viewer's run caps (0 bytes: no runs); OSError
+        when it is gone."""
+        raw = pickle.dumps((os.fspath(path), int(max_bytes), int(max_rows)))
         data = _JOB.pack(len(raw)) + raw
         os.set_blocking(self.ctl_fd, True)  # the job is small: the pipe takes it at once
         try:
@@ -105,6 +107,10 @@ def launch(ring_bytes: int = RING_BYTES) -> Launched:
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parent.parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+        # glibc's malloc for Arrow buffers: the helper frees every run's buffers at once,
+        # and mimalloc (pyarrow's default here) kept ~14-20 MB more of them resident at
+        # the same speed (docs/benchmarks/vs-rerun.md, notes)
+        env["ARROW_DEFAULT_MEMORY_POOL"] = "system"
         stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by Launched.wait)
         proc = subprocess.Popen(
             [sys.executable, "-m", "viewer.log.decode_helper", str(ring_fd), str(ctl_r)],

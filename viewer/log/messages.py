@@ -105,6 +105,12 @@ class ArrowMsg:
     #: The payload is lent (a shared ring the decode helper reuses once every buffer over
     #: it is gone): whoever keeps its bytes must copy them.
     transient: bool = False
+    #: The payload (uncompressed) is a writable buffer of its own that nothing else reads:
+    #: a decoder may keep it and swap its row ids in place.
+    private: bool = False
+    #: How many messages of the sender this one stands for (the decode helper joins runs
+    #: of small chunks into one; `viewer.log.helper_runs`).
+    parts: int = 1
 
     @property
     def payload_size(self) -> int:

@@ -441,6 +441,7 @@ class Chunk:
         schema_key: bytes | None = None,
         owned_buffer: pa.Buffer | None = None,
         native_row_ids: np.ndarray | None = None,
+        source_chunks: int = 1,
     ) -> Chunk:
         """Decode a chunk. ``is_static`` (from the ArrowMsg) overrides the schema's view;
         ``chunk_id`` is used only when the schema has no parseable ``rerun:id``.
@@ -452,6 +453,8 @@ class Chunk:
         docs/benchmarks/vs-rerun.md notes); ``batch`` must not be used afterwards.
         ``native_row_ids``: the row ids in native order when the batch's row-id column is
         only a placeholder over them (`native_row_id_column`, used by `concat`).
+        ``source_chunks``: how many chunks of the sender the batch holds (a run the decode
+        helper combined).
 
         A chunk without timelines is static whatever ``is_static`` says (Rerun semantics);
         a chunk flagged static ignores its timelines for queries.
@@ -506,7 +509,7 @@ class Chunk:
         if native_rid < 0:
             nbytes += row_ids.nbytes
         self = cls._assemble(parsed_id, entity_path, row_ids, timelines, components,
-                             descriptors, static, n, native_rid, 1, nbytes)
+                             descriptors, static, n, native_rid, source_chunks, nbytes)
         if plan.shared_schema is not None:
             # keep the columns, not the batch: its schema is a copy of the entity's one
             # (the batch is rebuilt on write-back; building it here would compare the
