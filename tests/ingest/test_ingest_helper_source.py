@@ -16,8 +16,9 @@ from ingest_helpers import DATA_DIR, latest_at_everything, sdk_recording
 
 import viewer.ingest.helper_source as helper_source
 from viewer.ingest.decode_process import RingLeases, helper_available
-from viewer.ingest.helper_source import HelperFileSource, small_payloads
+from viewer.ingest.helper_source import HelperFileSource
 from viewer.log.decode_helper import TAIL
+from viewer.log.helper_launch import small_chunks_first
 from viewer.store.summary import summarize
 
 pytestmark = pytest.mark.skipif(not helper_available(), reason="needs Linux, memfd, liblz4")
@@ -97,8 +98,9 @@ def test_big_chunks_stay_in_this_process(make_hub, data_dir, tmp_path):
         rec.log("cloud", rr.Points3D(rng.normal(size=(40_000, 3)).astype(np.float32)))
     rec.flush()
     rec.disconnect()
-    assert not small_payloads(path)
-    assert small_payloads(data_dir / "scalars.rrd")
+    assert not small_chunks_first(path)
+    assert small_chunks_first(data_dir / "scalars.rrd")
+    assert not small_chunks_first(data_dir / "README.md")  # not an .rrd
     hub, src = _load(make_hub, path, **HELPER)
     assert src.helper is None
     (store,) = summarize(list(hub.dbs().values()))["stores"]

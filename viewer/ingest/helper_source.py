@@ -26,7 +26,7 @@ from viewer.log import helper_launch
 from viewer.log.decode_helper import DONE, ERROR, FILE, JOINED, MESSAGE, RING, read_frames
 from viewer.log.helper_launch import Launched
 from viewer.log.messages import ArrowMsg, Compression
-from viewer.log.reader import ReadError, RrdReader
+from viewer.log.reader import ReadError
 
 __all__ = ["HelperFileSource"]
 
@@ -51,7 +51,7 @@ class HelperFileSource(FileSource):
         self.helper_private_bytes = 0
 
     def _read_all(self) -> None:
-        if not small_payloads(self.path):
+        if not helper_launch.small_chunks_first(self.path):
             super()._read_all()  # big payloads: the helper would only copy them
             return
         if not _SLOTS.acquire(blocking=False):
@@ -189,25 +189,3 @@ def _pread(fd: int, where: int, n: int) -> pa.Buffer:
 #: Helpers reading at once: one per core besides this process's (more would only take
 #: turns on the cores and each costs its memory).
 _SLOTS = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) - 1))
-#: `small_payloads` looks at this many ArrowMsgs at the start of a file ...
-_SAMPLE = 32
-#: ... and wants their median decompressed size under this.
-_SMALL_PAYLOAD = 256 << 10
-
-
-def small_payloads(path: Path) -> bool:
-    """Whether the file starts with small chunks, the ones the helper takes off this
-    process's hands (big payloads it only passes on, so they are read here)."""
-    sizes: list[int] = []
-    try:
-        with RrdReader(path, release_behind=None) as reader:
-            for _offset, msg in reader.entries():
-                if isinstance(msg, ArrowMsg):
-                    sizes.append(msg.uncompressed_size if msg.compression == Compression.LZ4
-                                 else msg.payload_size)
-                    if len(sizes) >= _SAMPLE:
-                        break
-    except OSError:
-        return False
-    sizes.sort()
-    return bool(sizes) and sizes[len(sizes) // 2] < _SMALL_PAYLOAD

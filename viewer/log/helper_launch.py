@@ -24,8 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from viewer.log.framing import MAGIC, MESSAGE_HEADER, MESSAGE_HEADER_SIZE, STREAM_HEADER_SIZE
+
 __all__ = ["DEFAULT_MIN_BYTES", "RING_BYTES", "Launched", "discard_spare", "launch",
-           "prestart", "prestart_for", "take"]
+           "prestart", "prestart_for", "small_chunks_first", "take"]
 
 #: Files this big or bigger are read by a helper (`IngestSettings.decode_helper_min_bytes`).
 #: The helper costs ~0.2 s to start and ~90 MB; see docs/benchmarks/vs-rerun.md (notes).
@@ -34,6 +36,7 @@ DEFAULT_MIN_BYTES = 64 << 20
 #: by default), in open runs (up to 16 x 1 MiB) and in the frame it is routing.
 RING_BYTES = 8 << 20
 _JOB = struct.Struct("<I")
+_ARROW_MSG = 2  # `MsgKind.ARROW_MSG` (messages.py is not imported here: it is not needed)
 _F_SETPIPE_SZ = 1031
 _PIPE_BYTES = 1 << 20
 
@@ -152,7 +155,8 @@ def prestart() -> None:
 
 def prestart_for(files: list[str], choice: str) -> None:
     """`prestart` when one of ``files`` will be read by a helper under ``--decode-helper
-    choice`` ("auto": a regular file of `DEFAULT_MIN_BYTES` or more; "on": any)."""
+    choice`` ("auto": a regular file of `DEFAULT_MIN_BYTES` or more; "on": any) that
+    starts with small chunks."""
     if choice == "off" or not sys.platform.startswith("linux"):
         return
     least = 0 if choice == "on" else DEFAULT_MIN_BYTES
@@ -161,9 +165,44 @@ def prestart_for(files: list[str], choice: str) -> None:
             st = os.stat(name)
         except (OSError, ValueError):
             continue
-        if stat.S_ISREG(st.st_mode) and st.st_size >= least:
+        if stat.S_ISREG(st.st_mode) and st.st_size >= least and small_chunks_first(name):
             prestart()
             return
+
+
+#: `small_chunks_first` looks at this many chunks at the start of a file ...
+_SAMPLE = 32
+#: ... and wants the median size of their messages under this.
+_SMALL_CHUNK = 256 << 10
+
+
+def small_chunks_first(path: str | os.PathLike[str]) -> bool:
+    """Whether the file starts with small chunks (the median of its first 32 ArrowMsg
+    bodies under 256 KiB), the ones the helper takes off the viewer's hands; big payloads
+    it would only pass on. Reads the message headers only (a few preads); a file that
+    does not start like an .rrd answers False (the viewer reads it, and reports it)."""
+    sizes: list[int] = []
+    try:
+        with open(path, "rb", buffering=0) as f:
+            if f.read(STREAM_HEADER_SIZE)[:4] != MAGIC:
+                return False
+            pos = STREAM_HEADER_SIZE
+            for _ in range(8 * _SAMPLE):
+                head = os.pread(f.fileno(), MESSAGE_HEADER_SIZE, pos)
+                if len(head) < MESSAGE_HEADER_SIZE:
+                    break
+                kind, length = MESSAGE_HEADER.unpack(head)
+                if kind == _ARROW_MSG:
+                    sizes.append(length)
+                    if len(sizes) >= _SAMPLE:
+                        break
+                elif kind == 0 or kind > _ARROW_MSG + 1:
+                    break  # an End (a footer may follow) or something odd: enough seen
+                pos += MESSAGE_HEADER_SIZE + length
+    except OSError:
+        return False
+    sizes.sort()
+    return bool(sizes) and sizes[len(sizes) // 2] < _SMALL_CHUNK
 
 
 def take() -> Launched:
