@@ -51,9 +51,11 @@ class IngestSettings:
     # (1000-row), a shared pool of 1 gave 22 / 18 ms, of 2 gave 27 / 23 ms; rows/s within
     # +-20 % of each other.
     decode_threads: int = 1
-    # Threaded mode: a file at least this big is read, parsed and LZ4-decompressed by a
-    # helper process (`decode_process.py`) on the other core; None = never. See
-    # docs/benchmarks/vs-rerun.md (notes) for the measurements behind the size.
+    # Threaded mode: a file of small chunks at least this big is read, decompressed and
+    # joined into runs by a helper process on the other core (`helper_source.py`); None =
+    # never, 0 = every file. bench_decode_helper.py: the helper costs ~0.1 s and ~30-40 MB,
+    # and pays from ~50 MB on (696 MB of 500-row chunks: 3.3 vs 5.7 s; docs/benchmarks/
+    # README.md, "The decode helper").
     decode_helper_min_bytes: int | None = DEFAULT_MIN_BYTES
     # Merge adjacent small chunks of one entity up to this many rows. bench_ingestion.py
     # "merge" (2 000 chunks of 100 rows, threaded): UI apply time for the load 8.8 ms at 0,

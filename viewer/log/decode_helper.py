@@ -1,10 +1,11 @@
-"""The decode helper: a child process that reads an `.rrd` file and decompresses its small
-LZ4 payloads into a ring of shared memory, so the viewer's own process only copies them on.
+"""The decode helper: a child process that reads an `.rrd` file, decompresses its small LZ4
+payloads and joins runs of them into one record batch each (`helper_runs`), written into a
+ring of shared memory, so the viewer's own process only copies them on and wraps them.
 
 Why a process: a file of many small chunks keeps one decoding thread busy, and everything
-but LZ4 itself runs under the GIL, so a second thread in the same process does not help
-(docs/benchmarks/vs-rerun.md, notes). Reading, parsing and LZ4 take ~1.3-1.7 s of the
-~5 s load of 40 000 500-row chunks; here they run on the other core.
+but LZ4 itself runs under the GIL, so a second thread in the same process does not help.
+On 40 000 500-row chunks (696 MB) the load took 5.2 s in-process and 2.8 s with this
+helper on the other core (docs/benchmarks/vs-rerun.md, notes).
 
 What crosses the process boundary (``python -m viewer.log.decode_helper RING_FD CTL_FD``,
 started by `viewer.log.helper_launch`, frames on standard output):
@@ -12,8 +13,9 @@ started by `viewer.log.helper_launch`, frames on standard output):
 - the job, first on the control pipe: a 4-byte little-endian length, then a pickled
   ``(path, max_bytes, max_rows)`` (the file and the viewer's run caps; the helper imports
   what it needs before it waits for it);
-- the ring: a shared memory file (``RING_FD``); the helper writes each small payload's
-  decompressed IPC stream into it, one after the other, wrapping around;
+- the ring: a shared memory file (``RING_FD``); the helper writes each run's combined
+  stream, or a payload left alone decompressed, into it, one after the other, wrapping
+  around;
 - frames on standard output: a 4-byte little-endian length, then a pickled
   ``(bytes_read, low, records)``; records are tuples (`RING`, `JOINED`, `FILE`, `MESSAGE`,
   `ERROR`, `DONE` below), in file order of their (first) message; every message before

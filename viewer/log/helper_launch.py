@@ -29,11 +29,13 @@ from viewer.log.framing import MAGIC, MESSAGE_HEADER, MESSAGE_HEADER_SIZE, STREA
 __all__ = ["DEFAULT_MIN_BYTES", "RING_BYTES", "Launched", "discard_spare", "launch",
            "prestart", "prestart_for", "small_chunks_first", "take"]
 
-#: Files this big or bigger are read by a helper (`IngestSettings.decode_helper_min_bytes`).
-#: The helper costs ~0.2 s to start and ~90 MB; see docs/benchmarks/vs-rerun.md (notes).
+#: Files this big or bigger are read by a helper (`IngestSettings.decode_helper_min_bytes`):
+#: it costs ~0.1 s and ~30-40 MB whatever the file and pays from ~50 MB of small chunks on
+#: (docs/benchmarks/README.md, "The decode helper").
 DEFAULT_MIN_BYTES = 64 << 20
-#: The shared ring's size. The parent holds ring payloads while they wait in an inbox (16 MiB
-#: by default), in open runs (up to 16 x 1 MiB) and in the frame it is routing.
+#: The shared ring's size. Joined runs leave it as soon as they arrive; single payloads stay
+#: lent while they wait in an inbox or an open run of the workers. 8 MiB loaded as fast as
+#: 24 or 48 MiB and its pages count in the viewer's RSS (docs/benchmarks/vs-rerun.md, notes).
 RING_BYTES = 8 << 20
 _JOB = struct.Struct("<I")
 _ARROW_MSG = 2  # `MsgKind.ARROW_MSG` (messages.py is not imported here: it is not needed)
