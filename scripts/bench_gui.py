@@ -52,7 +52,7 @@ TARGET_P99_MS = 20.0
 TARGETS_MS = {"threaded": 18.0, "web": 20.0}
 #: Mechanisms ``--ablate`` / ``--ab`` can switch off.
 ABLATIONS = ("gate", "small-pages", "budget", "columns", "paint-gate", "queue-budget",
-             "envelope-image", "reserved-handover", "grid-direct", "job-reserve",
+             "frames-stopped", "envelope-image", "reserved-handover", "grid-direct", "job-reserve",
              "fast-specs", "tree-early", "envelope-cache",
              "grid-cache", "range-steps", "envelope-extend", "step-wait")
 WINDOW_SIZE = (1600, 900)
@@ -300,6 +300,10 @@ def run_one(config: dict[str, Any]) -> dict[str, Any]:
         base.DataRedrawQueue._budget_spent = lambda self: False  # type: ignore[method-assign]
         base.View.work_budget_s = (  # type: ignore[method-assign]
             lambda self: base.REDRAW_WORK_BUDGET_S if self._budgeted else None)
+    if "frames-stopped" in ablate:  # the redraw queue's own timer at the frame period
+        import viewer.ui.views.base as base_mod
+
+        base_mod.FRAMES_STOPPED_MS = base_mod.DATA_REDRAW_TICK_MS
     if "budget" in ablate:  # web mode: ingestion and redraws each with a budget of their own
         import viewer.ingest.hub
         from viewer.ingest.frame_budget import FrameBudget
@@ -551,7 +555,9 @@ def main(argv: list[str] | None = None) -> int:
                    "small-pages (numpy left asking for transparent huge pages), "
                    "budget (web mode: ingestion and redraws each with a budget of their own), "
                    "columns (the plot's envelope drawn with 1-2 segments per pixel column), "
-                   "paint-gate (a window's paint does not close the UI gate)")
+                   "paint-gate (a window's paint does not close the UI gate), "
+                   "frames-stopped (the redraw queue's own timer runs at the frame period "
+                   "between frames)")
     p.add_argument("--ab", default="",
                    help="comma list of mechanisms: alternate runs with them (A) and without "
                    "them (B), --repeat of each, and report both")

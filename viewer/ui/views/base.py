@@ -52,6 +52,10 @@ _log = logging.getLogger(__name__)
 DATA_REDRAW_INTERVAL_S = 0.2
 #: How often the queue looks for a due view (one redraw per look: spreads views over frames).
 DATA_REDRAW_TICK_MS = 16
+#: While the window's frames come (`DataRedrawQueue.on_frame`), the queue's own timer waits
+#: this long after each: it only stands in for frames that stopped. At 16 ms it fired
+#: before a frame that was a few ms late and put a redraw where that frame's work went.
+FRAMES_STOPPED_MS = 40
 #: Work a queued redraw may do in one frame before it continues next frame (views that can
 #: split their work check ``work_budget_s()``; a prompt or direct redraw does everything).
 REDRAW_WORK_BUDGET_S = 0.006
@@ -85,7 +89,7 @@ class DataRedrawQueue(QObject):
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(DATA_REDRAW_TICK_MS)
-        self._timer.timeout.connect(self.tick)
+        self._timer.timeout.connect(self._own_tick)
         self.redraws = 0  # throttled redraws run (tests, benchmarks)
         self.turns = 0  # turns that ran a job or a redraw (tests, benchmarks)
         self.postponed_turns = 0  # turns that waited for the next frame (tests, benchmarks)
@@ -119,6 +123,11 @@ class DataRedrawQueue(QObject):
 
     def __len__(self) -> int:
         return len(self._waiting) + len(self._jobs)
+
+    def _own_tick(self) -> None:
+        if self._timer.interval() != DATA_REDRAW_TICK_MS:  # frames stopped: own pace
+            self._timer.setInterval(DATA_REDRAW_TICK_MS)
+        self.tick()
 
     def tick(self) -> None:
         if self._rest:
@@ -211,7 +220,7 @@ class DataRedrawQueue(QObject):
         if self._waiting or self._jobs:
             self.tick()
             if self._waiting or self._jobs:
-                self._timer.start()
+                self._timer.start(FRAMES_STOPPED_MS)
 
     def flush(self) -> int:
         """Run every waiting redraw now and in full (no budget): screenshots, tests.
