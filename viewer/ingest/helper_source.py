@@ -1,10 +1,13 @@
 """`HelperFileSource`: a file read by the decode helper process (threaded mode).
 
-The helper reads, parses and decompresses on the other core; this source's thread turns its
-records into messages and routes them like `FileSource` does, in file order. Ring payloads
-are lent (`ArrowMsg.transient`): the workers copy them into the chunks they build, which is
-what they do with their own scratch buffer anyway. Payloads that stay where they are in the
-file (big ones) are read here with one ``pread`` and decoded as before.
+The helper reads, parses and decompresses on the other core and joins runs of small chunks
+into one record batch each; this source's thread turns its records into messages and routes
+them like `FileSource` does, in file order. A joined run is copied out of the ring here
+(the copy pays the chunk's fresh pages off the decoding thread) and travels as one private
+message standing for its parts, which the worker only wraps. A payload left alone is lent
+from the ring (`ArrowMsg.transient`): the worker copies it into the run it joins, as it
+does with its own scratch buffer. Payloads that stay where they are in the file (big ones,
+or ones the helper could not decode) are read here with one ``pread`` and decoded as before.
 
 If the helper dies, the error is reported and this source reads on by itself from the
 first message the helper had not sent: nothing is lost or loaded twice.
@@ -22,6 +25,7 @@ import pyarrow as pa
 
 from viewer.ingest.decode_process import RingLeases
 from viewer.ingest.sources import FileSource, SourceClosed
+from viewer.ingest.state import IngestState
 from viewer.log import helper_launch
 from viewer.log.decode_helper import DONE, ERROR, FILE, JOINED, MESSAGE, RING, read_frames
 from viewer.log.helper_launch import Launched
@@ -34,7 +38,7 @@ __all__ = ["HelperFileSource"]
 class HelperFileSource(FileSource):
     kind = "file"
 
-    def __init__(self, state, path: str | Path, release_behind: int,  # type: ignore[no-untyped-def]
+    def __init__(self, state: IngestState, path: str | Path, release_behind: int,
                  run_caps: tuple[int, int] = (0, 0)) -> None:
         super().__init__(state, path, release_behind)
         #: The workers' run caps (merge_max_bytes, merge_max_rows; 0 bytes: no runs): the
