@@ -39,6 +39,33 @@ def rerun_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             os.environ[k] = v
 
 
+def write_small_chunks(path: Path) -> None:
+    """A rerun-sdk recording of many small chunks: 900 `send_columns` slices of 40 rows,
+    three entities taking turns, and a text log now and then (what the decode helper's
+    runs are made of)."""
+    import numpy as np
+    import rerun as rr
+
+    rec = rr.RecordingStream("small_chunks", recording_id="many")
+    rec.save(str(path))
+    for start in range(0, 300 * 40, 40):
+        frames = np.arange(start, start + 40, dtype=np.int64)
+        for entity in ("a", "b", "c"):
+            rec.send_columns(entity, indexes=[rr.TimeColumn("frame", sequence=frames)],
+                             columns=rr.Scalars.columns(scalars=np.cos(frames * 0.02)))
+        if start % 4000 == 0:
+            rec.log("notes", rr.TextLog(f"at {start}"))
+    rec.flush()
+    rec.disconnect()
+
+
+@pytest.fixture(scope="session")
+def small_chunks_rrd(rerun_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("small_chunks") / "small_chunks.rrd"
+    write_small_chunks(path)
+    return path
+
+
 @pytest.fixture(autouse=True)
 def _no_leaked_threads(request):
     """Fail any test that leaves a QThread (or a non-daemon Python thread) running."""

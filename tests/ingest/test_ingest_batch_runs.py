@@ -266,9 +266,9 @@ def test_entities_taking_turns_still_make_runs(slices_rrd):
 
 
 def test_more_entities_than_open_runs_close_the_oldest(slices_rrd, monkeypatch):
-    import viewer.ingest.batch_runs as batch_runs
+    import viewer.log.run_slots as run_slots  # the rules BatchRuns shares with the helper
 
-    monkeypatch.setattr(batch_runs, "MAX_OPEN_RUNS", 1)
+    monkeypatch.setattr(run_slots, "MAX_OPEN_RUNS", 1)
     msgs, _ = read_rrd(slices_rrd)
     arrow = [m for m in msgs if isinstance(m, ArrowMsg)]
     a, b = arrow[1:9], arrow[9:13]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from ingest_helpers import DATA_DIR, latest_at_everything, sdk_recording
+from ingest_helpers import DATA_DIR, latest_at_everything
 
 import viewer.ingest.helper_source as helper_source
 from viewer.ingest.decode_process import RingLeases, helper_available
@@ -25,28 +25,6 @@ pytestmark = pytest.mark.skipif(not helper_available(), reason="needs Linux, mem
 
 HELPER = {"decode_helper_min_bytes": 0}  # every file, whatever its size
 NO_HELPER = {"decode_helper_min_bytes": None}
-
-
-def _write_many(path: Path) -> None:
-    """900 `send_columns` slices of 40 rows, three entities taking turns, a text log."""
-    import rerun as rr
-
-    rec = rr.RecordingStream("helper_source", recording_id="many")
-    rec.save(str(path))
-    for start in range(0, 300 * 40, 40):
-        frames = np.arange(start, start + 40, dtype=np.int64)
-        for entity in ("a", "b", "c"):
-            rec.send_columns(entity, indexes=[rr.TimeColumn("frame", sequence=frames)],
-                             columns=rr.Scalars.columns(scalars=np.cos(frames * 0.02)))
-        if start % 4000 == 0:
-            rec.log("notes", rr.TextLog(f"at {start}"))
-    rec.flush()
-    rec.disconnect()
-
-
-@pytest.fixture(scope="module")
-def many_rrd(rerun_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return sdk_recording(tmp_path_factory, "many.rrd", _write_many)
 
 
 def _load(make_hub, path: Path, mode: str = "threaded", **overrides):
@@ -72,11 +50,11 @@ def test_every_sample_file_loads_the_same_through_the_helper(make_hub, name):
     assert src2.bytes_read == src.bytes_read == src2.total_bytes
 
 
-def test_a_file_of_small_chunks_loads_the_same_and_gives_the_ring_back(make_hub, many_rrd):
-    hub, _ = _load(make_hub, many_rrd, **NO_HELPER)
+def test_a_file_of_small_chunks_loads_the_same_and_gives_the_ring_back(make_hub, small_chunks_rrd):
+    hub, _ = _load(make_hub, small_chunks_rrd, **NO_HELPER)
     expected = _picture(hub)
     for mode in ("threaded", "per_store", "pool2"):
-        hub2, src = _load(make_hub, many_rrd, mode, **HELPER)
+        hub2, src = _load(make_hub, small_chunks_rrd, mode, **HELPER)
         assert src.helper is not None, "the helper did not read the file"
         assert src.helper_private_bytes > 0 and src.helper_peak_rss_bytes > 0
         assert not hub2.errors()
@@ -107,8 +85,8 @@ def test_big_chunks_stay_in_this_process(make_hub, data_dir, tmp_path):
     assert store["entities"]["/cloud"]["rows"] == 4
 
 
-def test_a_damaged_file_gives_the_same_errors_in_the_same_places(make_hub, many_rrd, tmp_path):
-    data = bytearray(many_rrd.read_bytes())
+def test_a_damaged_file_gives_the_same_errors_in_the_same_places(make_hub, small_chunks_rrd, tmp_path):
+    data = bytearray(small_chunks_rrd.read_bytes())
     third = len(data) // 3
     data[third:third + 40] = b"\x5a" * 40
     path = tmp_path / "damaged.rrd"
@@ -125,8 +103,8 @@ def test_a_damaged_file_gives_the_same_errors_in_the_same_places(make_hub, many_
     assert expected[1], "the damage went unnoticed: the test does not test anything"
 
 
-def test_a_helper_that_dies_costs_a_message_and_nothing_else(make_hub, many_rrd, monkeypatch):
-    hub, _ = _load(make_hub, many_rrd, **NO_HELPER)
+def test_a_helper_that_dies_costs_a_message_and_nothing_else(make_hub, small_chunks_rrd, monkeypatch):
+    hub, _ = _load(make_hub, small_chunks_rrd, **NO_HELPER)
     expected = _picture(hub)
     real = helper_source.read_frames
 
@@ -140,16 +118,16 @@ def test_a_helper_that_dies_costs_a_message_and_nothing_else(make_hub, many_rrd,
     sources: list = []
     monkeypatch.setattr(helper_source, "read_frames", frames_then_kill)
     hub2 = make_hub("threaded", **HELPER)
-    sources.append(hub2.open_file(many_rrd))
+    sources.append(hub2.open_file(small_chunks_rrd))
     assert hub2.run_until_idle(60)
     errors = [e.message for e in hub2.errors()]
     assert len(errors) == 1 and "decode helper stopped" in errors[0], errors
     assert _picture(hub2) == expected
 
 
-def test_shutting_down_mid_file_stops_the_helper(make_hub, many_rrd, qtbot):
+def test_shutting_down_mid_file_stops_the_helper(make_hub, small_chunks_rrd, qtbot):
     hub = make_hub("threaded", **HELPER)
-    src = hub.open_file(many_rrd)
+    src = hub.open_file(small_chunks_rrd)
     qtbot.waitUntil(lambda: src.helper is not None or src.finished, timeout=10_000)
     hub.shutdown()
     helper = src.helper
@@ -180,13 +158,13 @@ def test_leases_give_the_oldest_contiguous_space_back_in_steps():
     os.close(r)
 
 
-def test_with_every_helper_slot_taken_a_file_is_read_here(make_hub, many_rrd, monkeypatch):
+def test_with_every_helper_slot_taken_a_file_is_read_here(make_hub, small_chunks_rrd, monkeypatch):
     monkeypatch.setattr(helper_source, "_SLOTS", threading.BoundedSemaphore(1))
     assert helper_source._SLOTS.acquire(blocking=False)  # another file's helper
     try:
-        hub, src = _load(make_hub, many_rrd, **HELPER)
+        hub, src = _load(make_hub, small_chunks_rrd, **HELPER)
     finally:
         helper_source._SLOTS.release()
     assert isinstance(src, HelperFileSource) and src.helper is None
-    hub2, _ = _load(make_hub, many_rrd, **NO_HELPER)
+    hub2, _ = _load(make_hub, small_chunks_rrd, **NO_HELPER)
     assert _picture(hub) == _picture(hub2)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -26,28 +25,6 @@ from viewer.log.messages import ArrowMsg, Compression
 from viewer.log.reader import RrdReader, read_rrd
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="needs memfd (Linux)")
-
-
-def _write_many(path: Path) -> None:
-    """600 `send_columns` slices of 50 rows, three entities taking turns."""
-    import rerun as rr
-
-    rec = rr.RecordingStream("helper_tests", recording_id="many")
-    rec.save(str(path))
-    for start in range(0, 200 * 50, 50):
-        frames = np.arange(start, start + 50, dtype=np.int64)
-        for entity in ("a", "b", "c"):
-            rec.send_columns(entity, indexes=[rr.TimeColumn("frame", sequence=frames)],
-                             columns=rr.Scalars.columns(scalars=np.sin(frames * 0.01)))
-    rec.flush()
-    rec.disconnect()
-
-
-@pytest.fixture(scope="module")
-def many_rrd(rerun_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("many") / "many.rrd"
-    _write_many(path)
-    return path
 
 
 def _run(path: Path, ring_bytes: int, caps: tuple[int, int] = (0, 0)
@@ -80,9 +57,9 @@ def _run(path: Path, ring_bytes: int, caps: tuple[int, int] = (0, 0)
     return out, errors, wraps, code, text
 
 
-def test_every_message_comes_in_file_order_with_its_payload_decompressed(many_rrd):
-    expected = list(RrdReader(many_rrd).entries())
-    out, errors, wraps, code, text = _run(many_rrd, 256 << 10)
+def test_every_message_comes_in_file_order_with_its_payload_decompressed(small_chunks_rrd):
+    expected = list(RrdReader(small_chunks_rrd).entries())
+    out, errors, wraps, code, text = _run(small_chunks_rrd, 256 << 10)
     assert code == 0, text
     assert not errors
     assert out[-1][0] == DONE and out[-1][1] > 0  # the helper's own memory
@@ -104,12 +81,12 @@ def test_every_message_comes_in_file_order_with_its_payload_decompressed(many_rr
     assert ring_msgs >= 600
 
 
-def test_runs_of_one_entity_arrive_combined_with_every_row_once(many_rrd):
+def test_runs_of_one_entity_arrive_combined_with_every_row_once(small_chunks_rrd):
     """With the viewer's run caps the helper joins each entity's slices (the three take
     turns) into single-batch streams; every message is in exactly one record, records come
     in the order of their first message, and each entity's rows keep their order."""
-    expected = dict(RrdReader(many_rrd).entries())
-    out, errors, _w, code, text = _run(many_rrd, 4 << 20, (1 << 20, 16384))
+    expected = dict(RrdReader(small_chunks_rrd).entries())
+    out, errors, _w, code, text = _run(small_chunks_rrd, 4 << 20, (1 << 20, 16384))
     assert code == 0, text
     assert not errors
     seen: list[int] = []
@@ -154,8 +131,8 @@ def test_payloads_the_ring_cannot_take_are_left_in_the_file(data_dir):
         assert raw[where:where + n] == bytes(memoryview(msg.payload))
 
 
-def test_a_damaged_file_gives_the_readers_errors_and_keeps_the_rest(many_rrd, tmp_path):
-    data = bytearray(many_rrd.read_bytes())
+def test_a_damaged_file_gives_the_readers_errors_and_keeps_the_rest(small_chunks_rrd, tmp_path):
+    data = bytearray(small_chunks_rrd.read_bytes())
     mid = len(data) // 2
     data[mid:mid + 64] = b"\xab" * 64  # garbage in the middle
     path = tmp_path / "damaged.rrd"
@@ -167,14 +144,14 @@ def test_a_damaged_file_gives_the_readers_errors_and_keeps_the_rest(many_rrd, tm
     assert len([r for r in out if r[0] in (RING, FILE, MESSAGE)]) == len(msgs)
 
 
-def test_a_payload_lz4_cannot_decompress_is_left_to_the_parent(many_rrd, tmp_path):
+def test_a_payload_lz4_cannot_decompress_is_left_to_the_parent(small_chunks_rrd, tmp_path):
     """The helper does not judge: the parent decodes it and reports the error in place."""
-    reader = RrdReader(many_rrd)
+    reader = RrdReader(small_chunks_rrd)
     entries = list(reader.entries())
     off, msg = next((o, m) for o, m in entries[10:]
                     if isinstance(m, ArrowMsg) and m.compression == Compression.LZ4)
     where = reader.position_of(msg.payload)
-    data = bytearray(many_rrd.read_bytes())
+    data = bytearray(small_chunks_rrd.read_bytes())
     data[where:where + 16] = b"\xff" * 16  # a broken LZ4 block
     path = tmp_path / "bad_block.rrd"
     path.write_bytes(bytes(data))
@@ -192,12 +169,12 @@ def test_a_helper_whose_parent_goes_away_before_the_job_exits_cleanly():
     assert helper.peak_rss_bytes > 0
 
 
-def test_a_lone_message_does_not_hold_back_the_runs_behind_it(many_rrd):
+def test_a_lone_message_does_not_hold_back_the_runs_behind_it(small_chunks_rrd):
     """An entity logged once (like the SDK's properties chunk) starts a run that never
     fills; after `MAX_HOLD` messages it goes out and the runs behind it follow."""
     from viewer.log.helper_runs import MAX_HOLD, HelperRuns, Part, run_key_of
 
-    entries = [(o, m) for o, m in RrdReader(many_rrd).entries() if isinstance(m, ArrowMsg)]
+    entries = [(o, m) for o, m in RrdReader(small_chunks_rrd).entries() if isinstance(m, ArrowMsg)]
     entity = {o: decode_arrow_payload(m).schema.metadata[b"rerun:entity_path"]
               for o, m in entries}
     lone = entries[1]

@@ -20,9 +20,8 @@ message gets its own error in its place and the others load.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyarrow as pa
 
@@ -33,11 +32,12 @@ from viewer.log.arrow import (
     read_single_batch,
     schema_message,
 )
-from viewer.log.joined_stream import JoinedStream, StreamFramingError
+from viewer.log.joined_stream import StreamFramingError
 from viewer.log.messages import ArrowMsg
 from viewer.log.protobuf import as_byte_view
-from viewer.log.sorbet import ENTITY_PATH_KEY
-from viewer.store.chunk import Chunk, ChunkError, run_key
+from viewer.log.run_slots import Run, RunSlots
+from viewer.log.sorbet import raw_chunk_id, run_key
+from viewer.store.chunk import Chunk, ChunkError
 from viewer.tracing import TRACER
 
 
@@ -68,7 +68,7 @@ class Payload:
             data, owned = decompress_payload(msg, entry.out)
         key = schema_message(data)
         # the text `chunk_id_to_str` makes of the id's bytes, from the Tuid directly
-        raw_id = f"chunk_{msg.chunk_id}".encode() if msg.chunk_id is not None else None
+        raw_id = raw_chunk_id(msg.chunk_id) if msg.chunk_id is not None else None
         # (a run the decode helper joined already is built alone: it counts its parts)
         joins = run_key(key, raw_id) if msg.parts == 1 else None
         return cls(entry, msg, data, owned, key, joins, out is not None or msg.transient)
@@ -87,31 +87,13 @@ class Payload:
 #: input messages behind it.
 Built = tuple[InboxEntry, Chunk | Exception, int]
 
-#: Runs open at once (entities taking turns); one more closes the oldest.
-MAX_OPEN_RUNS = 16
 
-
-@dataclass(slots=True)
-class _Run:
-    """One open run, or (``built`` set) what it became, waiting for its turn to go out."""
-
-    entity: bytes  # its entity path (two runs of one entity are never open at once)
-    stream: JoinedStream | None
-    cap: int  # IPC bytes it may take
-    items: list[Payload] = field(default_factory=list)
-    nbytes: int = 0
-    # the first part waits outside the stream until a second joins it, so a message that
-    # stays alone is built from its own buffer
-    deferred: bool = False
-    built: list[Built] | None = None
-
-
-class BatchRuns:
-    """Collects runs of payloads, each up to ``max_bytes`` of IPC data and, once the rows
-    per byte of its schema are known from an earlier run, about ``max_rows`` rows (rows are
-    not known before reading: the chunks it builds stay the size the merger's would, the
-    size the UI's apply budget was measured with); ``max_bytes = 0`` builds every message
-    alone.
+class BatchRuns(RunSlots):
+    """Collects runs of payloads (`RunSlots`: the rules, shared with the decode helper),
+    each up to ``max_bytes`` of IPC data and, once the rows per byte of its schema are known
+    from an earlier run, about ``max_rows`` rows (rows are not known before reading: the
+    chunks it builds stay the size the merger's would, the size the UI's apply budget was
+    measured with); ``max_bytes = 0`` builds every message alone.
 
     Up to `MAX_OPEN_RUNS` runs are open at once, one per entity: a file whose entities take
     turns (the SDK's batcher flushes all of them together) still gets runs. A run's chunk
@@ -124,21 +106,10 @@ class BatchRuns:
     def __init__(self, max_bytes: int, max_rows: int = 0, *,
                  before_build: Callable[[], None] | None = None,
                  trace_args: dict | None = None) -> None:
-        self.max_bytes = max_bytes
-        self.max_rows = max_rows
-        #: IPC bytes per row of each schema seen in a run (run key -> bytes per row).
-        self._row_bytes: dict[bytes, float] = {}
-        #: The entity path of each run key seen (read from the schema once per key).
-        self._entities: dict[bytes, bytes] = {}
+        super().__init__(max_bytes, max_rows)
         #: Called before a combined build, the longest step (the worker waits for the UI).
         self.before_build = before_build
         self._trace_args = trace_args or {}
-        # open runs by (run key, source, static), oldest first; and by entity
-        self._open: dict[tuple[bytes, int, bool], _Run] = {}
-        self._by_entity: dict[bytes, tuple[bytes, int, bool]] = {}
-        # runs and single results in the order of their first message, until they go out
-        self._slots: deque[_Run] = deque()
-        self._spare: list[JoinedStream] = []  # streams of closed runs, reused
         # what a run can take: a part of more than half the byte cap is built alone
         self._scratch = DecodeScratch(max_bytes // 2) if max_bytes else None
         # The last run closed was a single message (e.g. many entities, each once): decode
@@ -155,15 +126,10 @@ class BatchRuns:
     def add(self, item: Payload) -> list[Built]:
         """Take one decompressed message; returns what is complete now, in order."""
         nbytes = item.data.size
-        if item.run_key is None or nbytes * 2 > self.max_bytes:
+        if item.run_key is None or not self.takes(nbytes):
             return self._alone(item)
         key = (item.run_key, id(item.entry.source), item.msg.is_static)
-        run = self._open.get(key)
-        if run is not None and run.nbytes + nbytes > run.cap:
-            self._close(key)
-            run = None
-        if run is None:
-            run = self._start(key, item)
+        run = self._run_for(key, item.run_key, item.data, nbytes)
         try:
             if run.deferred:  # a second part: the first goes in now
                 run.stream.add(run.items[0].data)  # type: ignore[union-attr]
@@ -174,86 +140,21 @@ class BatchRuns:
                 run.deferred = True
         except StreamFramingError:  # not framed for joining: alone, in its place
             if not run.items:
-                self._drop_empty(key, run)
+                self._drop_empty(run)
             return self._alone(item)
         run.items.append(item)
         run.nbytes += nbytes
         return self._ready()
 
-    def flush(self) -> list[Built]:
-        """Close every open run: all results, in order."""
-        self._close_all()
-        return self._ready()
-
     # ------------------------------------------------------------------ runs
     def _alone(self, item: Payload) -> list[Built]:
-        """``item`` built alone, in its place. Its entity is unknown here, so every open run
-        closes first (the rows of an entity keep their order)."""
-        self._close_all()
-        self._slots.append(_Run(b"", None, 0, built=[self._build_one(item)]))
-        return self._ready()
+        """``item`` built alone, in its place (after every open run)."""
+        return self._place(lambda: [self._build_one(item)])
 
-    def _start(self, key: tuple[bytes, int, bool], item: Payload) -> _Run:
-        run_key = key[0]
-        entity = self._entity_of(run_key, item)
-        other = self._by_entity.get(entity)
-        if other is not None:  # the entity's run of another schema: its rows go first
-            self._close(other)
-        if len(self._open) >= MAX_OPEN_RUNS:
-            self._close(next(iter(self._open)))
-        per_row = self._row_bytes.get(run_key) if self.max_rows else None
-        cap = (self.max_bytes if per_row is None
-               else min(self.max_bytes, max(int(per_row * self.max_rows), 1)))
-        run = _Run(entity, self._spare.pop() if self._spare else JoinedStream(), cap)
-        self._open[key] = run
-        self._by_entity[entity] = key
-        self._slots.append(run)
-        return run
+    def _build(self, run: Run) -> list[Built]:
+        return self._build_run(run)
 
-    def _entity_of(self, run_key: bytes, item: Payload) -> bytes:
-        entity = self._entities.get(run_key)
-        if entity is None:
-            try:
-                meta = pa.ipc.read_schema(pa.BufferReader(item.data)).metadata or {}
-            except (pa.ArrowException, ValueError):
-                meta = {}
-            # no path: a key of its own (the build reports what is wrong)
-            entity = meta.get(ENTITY_PATH_KEY) or b"\0" + run_key
-            if len(self._entities) >= 4096:
-                self._entities.clear()
-            self._entities[run_key] = entity
-        return entity
-
-    def _drop_empty(self, key: tuple[bytes, int, bool], run: _Run) -> None:
-        del self._open[key]
-        self._by_entity.pop(run.entity, None)
-        self._slots.remove(run)
-        self._recycle(run)
-
-    def _close(self, key: tuple[bytes, int, bool]) -> None:
-        run = self._open.pop(key)
-        if self._by_entity.get(run.entity) == key:
-            del self._by_entity[run.entity]
-        run.built = self._build_run(run)
-        self._recycle(run)
-
-    def _close_all(self) -> None:
-        for key in list(self._open):
-            self._close(key)
-
-    def _recycle(self, run: _Run) -> None:
-        if run.stream is not None and len(self._spare) < MAX_OPEN_RUNS:
-            self._spare.append(run.stream)
-        run.stream = None
-
-    def _ready(self) -> list[Built]:
-        slots = self._slots
-        out: list[Built] = []
-        while slots and slots[0].built is not None:
-            out.extend(slots.popleft().built)  # type: ignore[arg-type]
-        return out
-
-    def _build_run(self, run: _Run) -> list[Built]:
+    def _build_run(self, run: Run) -> list[Built]:
         """One chunk for a closed run (or one per part if that fails)."""
         items = run.items
         stream = run.stream
@@ -285,10 +186,7 @@ class BatchRuns:
             return [self._build_one(item if not item.transient
                                     else Payload.of(item.entry, item.msg)) for item in items]
         stream.release(chunk.arrow_columns())
-        if chunk.num_rows and head.run_key is not None:
-            if len(self._row_bytes) >= 1024:
-                self._row_bytes.clear()
-            self._row_bytes[head.run_key] = run_bytes / chunk.num_rows
+        self._learn_rows(run.run_key, run_bytes, chunk.num_rows)
         self.joined_batches += len(items)
         return [(head.entry, chunk, len(items))]
 

@@ -11,21 +11,20 @@ from __future__ import annotations
 
 import mmap
 import os
-import sys
 import threading
 from collections import deque
 
 import pyarrow as pa
 
-from viewer.log.decode_helper import TAIL, lz4_available
+from viewer.log.arrow import liblz4
+from viewer.log.decode_helper import TAIL
 
 __all__ = ["RingLeases", "helper_available"]
 
 
 def helper_available() -> bool:
     """Linux with memfd and liblz4: what the helper needs to be worth starting."""
-    return (sys.platform.startswith("linux") and hasattr(os, "memfd_create")
-            and lz4_available())
+    return hasattr(os, "memfd_create") and liblz4() is not None
 
 
 class _Lease:
@@ -46,7 +45,7 @@ class RingLeases:
     through ``ctl_fd`` (non-blocking; closed by `close`)."""
 
     def __init__(self, ring: mmap.mmap, ctl_fd: int) -> None:
-        self._ring = ring
+        self._ring = ring  # the leases' buffers point into it: it lives as long as they do
         self.size = len(ring)
         self.report_step = self.size // 16  # small against the ring: see decode_helper
         self._address = pa.py_buffer(ring).address

@@ -27,8 +27,6 @@ them once (`viewer.runtime.apply_process_settings`) before they start a hub.
 
 from __future__ import annotations
 
-import os
-import stat
 import time
 from pathlib import Path
 
@@ -258,11 +256,5 @@ class IngestHub(QObject):
 
 def _wants_helper(path: str | Path, settings: IngestSettings) -> bool:
     """A regular file big enough for the decode helper to pay for its start-up."""
-    least = settings.decode_helper_min_bytes
-    if least is None or str(path) == STDIN:
-        return False
-    try:
-        st = os.stat(path)
-    except OSError:
-        return False  # FileSource reports it
-    return stat.S_ISREG(st.st_mode) and st.st_size >= least and helper_available()
+    return (str(path) != STDIN and helper_launch.wants_helper(path, settings.decode_helper_min_bytes)
+            and helper_available())

@@ -18,7 +18,7 @@ from viewer.log.joined_stream import JoinedStream, StreamFramingError
 from viewer.log.libc import madvise as libc_madvise
 from viewer.log.messages import ArrowMsg, Compression, StoreId, Tuid
 from viewer.log.protobuf import as_byte_view
-from viewer.log.sorbet import CHUNK_ID_KEY, KIND_KEY, parse_chunk_id
+from viewer.log.sorbet import CHUNK_ID_KEY, ENTITY_PATH_KEY, KIND_KEY, parse_chunk_id
 
 __all__ = [
     "MAX_UNCOMPRESSED_SIZE",
@@ -32,11 +32,14 @@ __all__ = [
     "decompress_payload",
     "encode_record_batch",
     "is_big_lz4",
+    "liblz4",
+    "plausible_lz4_size",
     "is_static_batch",
     "prepare_output",
     "read_joined_table",
     "read_single_batch",
     "schema_message",
+    "stream_entity_path",
 ]
 
 # An LZ4 block expands at most ~255x; anything claiming more is corrupt and must be rejected
@@ -66,18 +69,37 @@ def _native_calls() -> Any:
     global _native
     if _native is None:
         _native = False
-        if sys.platform.startswith("linux"):
-            try:
-                lz4 = ctypes.CDLL("liblz4.so.1").LZ4_decompress_safe
-            except (OSError, AttributeError):
-                return _native
-            madvise = libc_madvise()
-            if madvise is None:
-                return _native
-            lz4.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int)
-            lz4.restype = ctypes.c_int
+        lz4 = liblz4()
+        madvise = libc_madvise()
+        if lz4 is not None and madvise is not None:
             _native = (lz4, madvise)
     return _native
+
+
+_liblz4: Any = False  # False: not loaded yet
+
+
+def liblz4() -> Any:
+    """liblz4's ``LZ4_decompress_safe(src, dst, src_size, dst_capacity)`` through ctypes
+    (the GIL released around each call), loaded once; None off Linux or without liblz4."""
+    global _liblz4
+    if _liblz4 is False:
+        _liblz4 = None
+        if sys.platform.startswith("linux"):
+            try:
+                fn = ctypes.CDLL("liblz4.so.1").LZ4_decompress_safe
+            except (OSError, AttributeError):
+                return None
+            fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int)
+            fn.restype = ctypes.c_int
+            _liblz4 = fn
+    return _liblz4
+
+
+def plausible_lz4_size(size: int, n: int) -> bool:
+    """Whether an LZ4 block of ``n`` bytes can expand to ``size`` (at most ~255x, and never
+    more than `MAX_UNCOMPRESSED_SIZE`): anything else is refused before allocating."""
+    return 0 < size <= min(MAX_UNCOMPRESSED_SIZE, _LZ4_MAX_RATIO * n + 64)
 
 
 def is_big_lz4(msg: ArrowMsg) -> bool:
@@ -95,7 +117,7 @@ def prepare_output(msg: ArrowMsg) -> pa.Buffer | None:
     if not is_big_lz4(msg) or not _populate_ok:
         return None
     size = msg.uncompressed_size
-    if size > _INT_MAX or size > _LZ4_MAX_RATIO * msg.payload_size + 64:
+    if size > _INT_MAX or not plausible_lz4_size(size, msg.payload_size):
         return None
     calls = _native_calls()
     if not calls:
@@ -159,6 +181,15 @@ def schema_message(data: pa.Buffer) -> bytes | None:
     return view[start : start + size].tobytes()
 
 
+def stream_entity_path(data: pa.Buffer) -> bytes | None:
+    """The ``rerun:entity_path`` of an IPC stream's schema (None: unreadable or absent)."""
+    try:
+        meta = pa.ipc.read_schema(pa.BufferReader(data)).metadata or {}
+    except (pa.ArrowException, ValueError):
+        return None
+    return meta.get(ENTITY_PATH_KEY)
+
+
 def _lz4_into(view: memoryview, out: pa.Buffer) -> pa.Buffer:
     """Decompress the raw LZ4 block ``view`` into ``out``, which must be filled exactly
     (LZ4_decompress_safe never writes past ``out``, whatever the input)."""
@@ -189,7 +220,7 @@ def decompress_payload(msg: ArrowMsg, out: pa.Buffer | None = None
         size = msg.uncompressed_size
         if size <= 0:
             raise ArrowDecodeError("LZ4 payload with uncompressed_size 0")
-        if size > _LZ4_MAX_RATIO * n + 64 or size > MAX_UNCOMPRESSED_SIZE:
+        if not plausible_lz4_size(size, n):
             raise ArrowDecodeError(
                 f"uncompressed_size {size} is impossible for a {n}-byte LZ4 payload"
             )

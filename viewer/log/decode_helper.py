@@ -33,23 +33,24 @@ in the same place.
 
 from __future__ import annotations
 
-import ctypes
 import mmap
 import os
 import pickle
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pyarrow as pa
 
+from viewer.log.arrow import liblz4, plausible_lz4_size
 from viewer.log.helper_runs import HelperRuns, Part, run_key_of
 from viewer.log.messages import ArrowMsg, Compression
+from viewer.log.protobuf import as_byte_view
 from viewer.log.reader import RrdReader
 
 __all__ = ["DONE", "ERROR", "FILE", "FRAME_HEADER", "JOINED", "MESSAGE", "RING", "RING_MAX_PAYLOAD",
-           "ring_max_payload", "TAIL", "lz4_available", "main", "private_bytes", "read_frames", "serve"]
+           "ring_max_payload", "TAIL", "main", "private_bytes", "read_frames", "serve"]
 
 #: Payloads (decompressed) the ring takes; bigger ones go by their place in the file. A
 #: quarter of the ring at most (`ring_max_payload`), so a waiting helper always gets room
@@ -71,26 +72,10 @@ _FLUSH_RING_BYTES = 4 << 20  # (or an eighth of a smaller ring)
 # The helper's own file pages are handed back this far behind its read position: it never
 # reads a byte twice.
 _RELEASE_BEHIND = 2 << 20
-_LZ4_MAX_RATIO = 255
-
-
-def _lz4() -> Any:
-    """liblz4's LZ4_decompress_safe (ctypes releases the GIL around it), or None."""
-    try:
-        fn = ctypes.CDLL("liblz4.so.1").LZ4_decompress_safe
-    except (OSError, AttributeError):
-        return None
-    fn.argtypes = (ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_int)
-    fn.restype = ctypes.c_int
-    return fn
 
 
 def ring_max_payload(ring_bytes: int) -> int:
     return min(RING_MAX_PAYLOAD, ring_bytes // 4)
-
-
-def lz4_available() -> bool:
-    return _lz4() is not None
 
 
 class _Ring:
@@ -100,7 +85,6 @@ class _Ring:
     def __init__(self, ring: mmap.mmap, ctl_fd: int) -> None:
         self.size = len(ring)
         self.view = memoryview(ring)
-        self.address = ctypes.addressof(ctypes.c_char.from_buffer(ring))
         self.head = 0  # bytes handed out so far, padding at the wrap included
         self.tail = 0  # bytes the parent gave back so far
         self._ctl = ctl_fd
@@ -141,7 +125,7 @@ class _Server:
 
     def __init__(self, path: str, ring: mmap.mmap, ctl_fd: int, out: Any,
                  max_bytes: int, max_rows: int) -> None:
-        self.lz4 = _lz4()
+        self.lz4 = liblz4()
         self.ring = _Ring(ring, ctl_fd)
         self.most = ring_max_payload(self.ring.size)
         self.flush_bytes = min(_FLUSH_RING_BYTES, self.ring.size // 8)
@@ -179,7 +163,7 @@ class _Server:
             if self.errors_sent < len(reader.errors):
                 self.take_errors()
             if not isinstance(msg, ArrowMsg):
-                self.emit(runs.barrier())
+                self.emit(runs.flush())
                 self.records.append((MESSAGE, offset, msg))
                 self.flush()
                 continue
@@ -193,7 +177,7 @@ class _Server:
                           else runs.single(part, data))
             if len(self.records) >= _FLUSH_RECORDS or self.pending_ring >= self.flush_bytes:
                 self.flush()
-        self.emit(runs.barrier())
+        self.emit(runs.flush())
         self.take_errors()
         self.records.append((DONE, private_bytes()))
         self.flush()
@@ -208,8 +192,8 @@ class _Server:
         if msg.compression == Compression.NONE:
             return pa.py_buffer(view) if n <= self.most else None
         size = msg.uncompressed_size
-        if (msg.compression != Compression.LZ4 or self.lz4 is None or not 0 < size <= self.most
-                or size > _LZ4_MAX_RATIO * n + 64):
+        if (msg.compression != Compression.LZ4 or self.lz4 is None or size > self.most
+                or not plausible_lz4_size(size, n)):
             return None
         scratch = self._scratch
         if scratch is None:
@@ -220,42 +204,28 @@ class _Server:
     def emit(self, outs: list) -> None:
         for kind, what, data in outs:
             if kind == "one":
-                if data is None or not self.to_ring(RING, what.offset, _fields(what.msg), data):
+                if data is None or not self.to_ring(
+                        RING, what.offset, what.msg, data.size,
+                        lambda view, data=data: _copy_into(view, data)):
                     self.in_file(what)
-            elif data is None or not self.batch_to_ring(
-                    [p.offset for p in what], _fields(what[0].msg), data):
+            elif data is None or not self.to_ring(
+                    JOINED, [p.offset for p in what], what[0].msg, _stream_size(data),
+                    lambda view, batch=data: _write_stream(view, batch)):
                 for part in what:
                     self.in_file(part)
 
-    def to_ring(self, kind: int, offset: Any, fields: tuple, data: pa.Buffer) -> bool:
-        size = data.size
+    def to_ring(self, kind: int, offset: Any, msg: ArrowMsg, size: int,
+                write: Callable[[memoryview], None]) -> bool:
+        """Reserve ``size`` bytes of the ring (False: more than it takes), let ``write``
+        fill them, and record them for the parent."""
         if size > self.most:
             return False
         place = self.ring.reserve(size, self.flush)
         if place is None:
             raise BrokenPipeError("the viewer went away")
         pos, end = place
-        ctypes.memmove(self.ring.address + pos, data.address, size)
-        self.records.append((kind, offset, *fields, end, size))
-        self.pending_ring += size
-        return True
-
-    def batch_to_ring(self, offsets: list[int], fields: tuple, batch: pa.RecordBatch) -> bool:
-        """A run's combined batch, written as an IPC stream straight into the ring."""
-        mock = pa.MockOutputStream()
-        with pa.ipc.new_stream(mock, batch.schema) as writer:
-            writer.write_batch(batch)
-        size = mock.size()
-        if size > self.most:
-            return False
-        place = self.ring.reserve(size, self.flush)
-        if place is None:
-            raise BrokenPipeError("the viewer went away")
-        pos, end = place
-        sink = pa.FixedSizeBufferWriter(pa.py_buffer(self.ring.view[pos:pos + size]))
-        with pa.ipc.new_stream(sink, batch.schema) as writer:
-            writer.write_batch(batch)
-        self.records.append((JOINED, offsets, *fields, end, size))
+        write(self.ring.view[pos:pos + size])
+        self.records.append((kind, offset, *_fields(msg), end, size))
         self.pending_ring += size
         return True
 
@@ -264,6 +234,27 @@ class _Server:
         view = memoryview(msg.payload)
         self.records.append((FILE, part.offset, *_fields(msg), msg.compression,
                              self.reader.position_of(view), len(view)))
+
+
+def _copy_into(view: memoryview, data: pa.Buffer) -> None:
+    view[:] = as_byte_view(data)
+
+
+def _stream_size(batch: pa.RecordBatch) -> int:
+    """Bytes of ``batch`` written as a one-batch IPC stream (`_write_stream`)."""
+    mock = pa.MockOutputStream()
+    _write_to(mock, batch)
+    return mock.size()
+
+
+def _write_stream(view: memoryview, batch: pa.RecordBatch) -> None:
+    """``batch`` as a one-batch IPC stream straight into ``view`` (exactly its size)."""
+    _write_to(pa.FixedSizeBufferWriter(pa.py_buffer(view)), batch)
+
+
+def _write_to(sink: Any, batch: pa.RecordBatch) -> None:
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
 
 
 def serve(path: str, ring: mmap.mmap, ctl_fd: int, out: Any, max_bytes: int = 0,

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import IO
 
 from viewer.log.framing import MAGIC, MESSAGE_HEADER, MESSAGE_HEADER_SIZE, STREAM_HEADER_SIZE
+from viewer.log.messages import MsgKind
 
 __all__ = ["DEFAULT_MIN_BYTES", "RING_BYTES", "Launched", "discard_spare", "launch",
-           "prestart", "prestart_for", "small_chunks_first", "take"]
+           "prestart", "prestart_for", "small_chunks_first", "take", "wants_helper"]
 
 #: Files this big or bigger are read by a helper (`IngestSettings.decode_helper_min_bytes`):
 #: it costs ~0.1 s and ~30-40 MB whatever the file and pays from ~50 MB of small chunks on
@@ -38,7 +39,6 @@ DEFAULT_MIN_BYTES = 64 << 20
 #: 24 or 48 MiB and its pages count in the viewer's RSS (docs/benchmarks/vs-rerun.md, notes).
 RING_BYTES = 8 << 20
 _JOB = struct.Struct("<I")
-_ARROW_MSG = 2  # `MsgKind.ARROW_MSG` (messages.py is not imported here: it is not needed)
 _F_SETPIPE_SZ = 1031
 _PIPE_BYTES = 1 << 20
 
@@ -157,19 +157,22 @@ def prestart() -> None:
 
 def prestart_for(files: list[str], choice: str) -> None:
     """`prestart` when one of ``files`` will be read by a helper under ``--decode-helper
-    choice`` ("auto": a regular file of `DEFAULT_MIN_BYTES` or more; "on": any) that
-    starts with small chunks."""
-    if choice == "off" or not sys.platform.startswith("linux"):
-        return
-    least = 0 if choice == "on" else DEFAULT_MIN_BYTES
-    for name in files:
-        try:
-            st = os.stat(name)
-        except (OSError, ValueError):
-            continue
-        if stat.S_ISREG(st.st_mode) and st.st_size >= least and small_chunks_first(name):
-            prestart()
-            return
+    choice`` ("auto": `DEFAULT_MIN_BYTES`; "on": any size; "off": never)."""
+    least = None if choice == "off" else 0 if choice == "on" else DEFAULT_MIN_BYTES
+    if any(wants_helper(name, least) and small_chunks_first(name) for name in files):
+        prestart()
+
+
+def wants_helper(path: str | os.PathLike[str], least: int | None) -> bool:
+    """A regular file of ``least`` bytes or more (None: never) on a system that can run
+    the helper (Linux with memfd)."""
+    if least is None or not hasattr(os, "memfd_create"):
+        return False
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return False  # the reader reports it
+    return stat.S_ISREG(st.st_mode) and st.st_size >= least
 
 
 #: `small_chunks_first` looks at this many chunks at the start of a file ...
@@ -194,11 +197,11 @@ def small_chunks_first(path: str | os.PathLike[str]) -> bool:
                 if len(head) < MESSAGE_HEADER_SIZE:
                     break
                 kind, length = MESSAGE_HEADER.unpack(head)
-                if kind == _ARROW_MSG:
+                if kind == MsgKind.ARROW_MSG:
                     sizes.append(length)
                     if len(sizes) >= _SAMPLE:
                         break
-                elif kind == 0 or kind > _ARROW_MSG + 1:
+                elif kind == MsgKind.END or kind > max(MsgKind):
                     break  # an End (a footer may follow) or something odd: enough seen
                 pos += MESSAGE_HEADER_SIZE + length
     except OSError:

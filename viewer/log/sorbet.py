@@ -118,11 +118,26 @@ def chunk_batch(entity_path: str, chunk_id: Tuid, row_ids: pa.Array,
         arrays.append(array)
     metadata = {
         ENTITY_PATH_KEY: entity_path.encode(),
-        CHUNK_ID_KEY: f"chunk_{chunk_id}".encode(),
+        CHUNK_ID_KEY: raw_chunk_id(chunk_id),
         SORBET_VERSION_KEY: SORBET_VERSION,
         **(extra_metadata or {}),
     }
     return pa.RecordBatch.from_arrays(arrays, schema=pa.schema(fields, metadata=metadata))
+
+
+def raw_chunk_id(chunk_id: Tuid) -> bytes:
+    """The ``rerun:id`` text of a chunk id, as rerun-sdk writes it ("chunk_" + 32 hex)."""
+    return f"chunk_{chunk_id}".encode()
+
+
+def run_key(schema_key: bytes | None, raw_id: bytes | None) -> bytes | None:
+    """What chunks must share to become one (a run): their IPC schema message without the
+    ``rerun:id`` text ``raw_id`` (then equal keys mean the same fields, types, metadata and
+    entity path). None when there is no key or the id is missing or ambiguous (its text
+    appears elsewhere in the schema too): such a chunk stands alone."""
+    if schema_key is None or not raw_id or schema_key.count(raw_id) != 1:
+        return None
+    return schema_key.replace(raw_id, b"")
 
 
 def parse_chunk_id(raw: bytes | str | None) -> bytes | None:

@@ -30,6 +30,7 @@ from viewer.log.sorbet import (
     SORBET_VERSION,
     SORBET_VERSION_KEY,
     parse_chunk_id,
+    run_key,
 )
 from viewer.store.entity_path import EntityPath
 
@@ -289,26 +290,10 @@ _PLAN_CACHE_MAX = 4096
 
 
 def _plan_key(meta: dict[bytes, bytes], schema_key: bytes | None) -> bytes | None:
-    """The schema message without the chunk's ``rerun:id``; None when there is no key or
-    the id text is ambiguous (it appears elsewhere in the schema too)."""
-    if schema_key is None:
-        return None
+    """The schema message without the chunk's ``rerun:id`` (the whole message when it has
+    none); None when there is no key or the id text is ambiguous."""
     raw_id = meta.get(CHUNK_ID_KEY)
-    if not raw_id:
-        return schema_key
-    if schema_key.count(raw_id) != 1:
-        return None
-    return schema_key.replace(raw_id, b"")
-
-
-def run_key(schema_key: bytes | None, raw_id: bytes | None) -> bytes | None:
-    """What messages must share to become one chunk (`Chunk.from_table`): their
-    IPC schema message without the ``rerun:id`` text ``raw_id`` (then equal keys mean the
-    same fields, types, metadata and entity path). None when there is no key or the id is
-    missing or ambiguous: such a message stands alone."""
-    if schema_key is None or not raw_id:
-        return None
-    return _plan_key({CHUNK_ID_KEY: raw_id}, schema_key)
+    return run_key(schema_key, raw_id) if raw_id else schema_key
 
 
 def _schema_plan(schema: pa.Schema, meta: dict[bytes, bytes],
