@@ -5,7 +5,12 @@ memory"). Prints every run and the medians: whole process wall time, the pipelin
 
     .venv/bin/python scripts/bench_decode_helper.py FILE [FILE...] --pairs 5
 
-Make the inputs with ``scripts/make_bench_files.py`` (``--only small_chunks --scale S``).
+    .venv/bin/python scripts/bench_decode_helper.py FILE --helper-alone --pairs 5
+
+``--helper-alone`` times the helper process by itself: a parent that only drains its
+frames and hands the ring's space back at once (wall time from its start to the end of
+the file, its ~0.2 s of imports included, and the helper's CPU time). Make the inputs with ``scripts/make_bench_files.py`` (``--only
+small_chunks --scale S``).
 Numbers it gave are in docs/benchmarks/README.md ("The decode helper").
 """
 
@@ -45,12 +50,50 @@ def run_once(path: Path, mode: str) -> dict[str, float]:
             "helper_private_mb": st.get("helper_private_bytes", 0) / 1e6, "rows": st["rows"]}
 
 
+def helper_alone(path: Path) -> tuple[float, float]:
+    """(wall s, CPU s) of the decode helper on ``path`` with the viewer's default run caps,
+    its output only drained."""
+    import os
+
+    sys.path.insert(0, str(ROOT))
+    from viewer.ingest.settings import IngestSettings
+    from viewer.log.decode_helper import JOINED, RING, TAIL, read_frames
+    from viewer.log.helper_launch import launch
+
+    helper = launch()
+    os.set_blocking(helper.ctl_fd, True)
+    t0 = time.perf_counter()
+    helper.send_job(path, *IngestSettings().run_caps())
+    for _bytes_read, _low, records in read_frames(helper.proc.stdout):
+        ends = [rec[-2] for rec in records if rec[0] in (RING, JOINED)]
+        if ends:
+            os.write(helper.ctl_fd, TAIL.pack(max(ends)))
+    wall = time.perf_counter() - t0
+    os.close(helper.ctl_fd)
+    helper.wait()
+    return wall, helper.cpu_s
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("files", nargs="+", type=Path)
     ap.add_argument("--pairs", type=int, default=5, help="alternating on/off pairs (default 5)")
     ap.add_argument("--warm-gb", type=float, default=1.5, help="GiB touched before each run")
+    ap.add_argument("--helper-alone", action="store_true",
+                    help="time the helper process by itself (no viewer pipeline)")
     args = ap.parse_args(argv)
+    if args.helper_alone:
+        for path in args.files:
+            runs = []
+            for _ in range(args.pairs):
+                warm(args.warm_gb)
+                runs.append(helper_alone(path))
+                print(f"{path.name} helper alone: {runs[-1][0]:.3f} s wall, "
+                      f"{runs[-1][1]:.3f} s CPU", flush=True)
+            print(f"{path.name} helper alone median: "
+                  f"{statistics.median(r[0] for r in runs):.3f} s wall, "
+                  f"{statistics.median(r[1] for r in runs):.3f} s CPU")
+        return 0
     for path in args.files:
         runs: dict[str, list[dict[str, float]]] = {"on": [], "off": []}
         for _ in range(args.pairs):

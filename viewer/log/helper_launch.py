@@ -52,6 +52,7 @@ class Launched:
     ctl_fd: int
     stderr: IO[bytes]
     peak_rss_bytes: int = 0  # known once it exited (`wait`)
+    cpu_s: float = 0.0  # its user + system CPU time, known once it exited
     _waited: bool = field(default=False, repr=False)
 
     def send_job(self, path: Path, max_bytes: int = 0, max_rows: int = 0) -> None:
@@ -91,6 +92,7 @@ class Launched:
             code = os.waitstatus_to_exitcode(status)
             self.proc.returncode = code
             self.peak_rss_bytes = int(usage.ru_maxrss) * 1024
+            self.cpu_s = usage.ru_utime + usage.ru_stime
         except ChildProcessError:  # reaped elsewhere
             code = self.proc.wait()
         if self.proc.stdout is not None:
